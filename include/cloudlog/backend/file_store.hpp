@@ -1,0 +1,172 @@
+// file_store: a segment_store in one local directory, one file per segment.
+#ifndef CLOUDLOG_BACKEND_FILE_STORE_HPP
+#define CLOUDLOG_BACKEND_FILE_STORE_HPP
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cloudlog/backend/segment_store.hpp"
+
+namespace cloudlog {
+
+namespace detail {
+// Closes a file descriptor when it goes out of scope.
+class fd_guard {
+ public:
+  explicit fd_guard(int fd) noexcept : fd_(fd) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  ~fd_guard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+inline std::error_code errno_code(int e) {
+  if (e == ENOENT) return make_error_code(errc::not_found);
+  return make_error_code(errc::io_error);
+}
+}  // namespace detail
+
+// A segment store in one directory: object NAME is the file DIR/NAME. Writes go
+// to a temporary file that is fsynced, renamed over NAME and followed by an
+// fsync of the directory, so a crash leaves the old object or the new one,
+// never a part. Temporary files are named ".tmp-NAME-XXXXXX" and never listed.
+// Operations are thread-safe (each is independent system calls).
+class file_store {
+ public:
+  // Opens the store in DIR.
+  // Fails: errc::not_found if DIR is not an existing directory.
+  static result<file_store> open(std::filesystem::path dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) return fail(errc::not_found);
+    return file_store(std::move(dir));
+  }
+
+  // Opens the store in DIR, creating the directory (and parents) if needed.
+  // Fails: errc::io_error if it cannot be created.
+  static result<file_store> create(std::filesystem::path dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(errc::io_error);
+    return open(std::move(dir));
+  }
+
+  // The directory this store lives in.
+  const std::filesystem::path& directory() const noexcept { return dir_; }
+
+  // Lists directory DIRECTORY's segments; files that are not segment names are ignored.
+  // Fails: errc::io_error if the directory cannot be read.
+  result<std::vector<segment_info>> list(std::uint32_t directory) {
+    DIR* d = ::opendir(dir_.c_str());
+    if (!d) return fail(detail::errno_code(errno));
+    std::vector<segment_info> out;
+    const auto prefix = segment_prefix(directory);
+    while (auto* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n.compare(0, prefix.size(), prefix) != 0) continue;
+      auto id = parse_segment_name(n);
+      if (!id) continue;
+      struct stat st;
+      if (::stat((dir_ / std::string(n)).c_str(), &st) != 0) {
+        if (errno == ENOENT) continue;  // removed while listing
+        ::closedir(d);
+        return fail(errc::io_error);
+      }
+      if (!S_ISREG(st.st_mode)) continue;
+      out.push_back({*id, std::string(n), static_cast<std::uint64_t>(st.st_size)});
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(),
+              [](const segment_info& a, const segment_info& b) { return a.id < b.id; });
+    return out;
+  }
+
+  // Fails: errc::invalid_name, errc::not_found, errc::out_of_range, errc::io_error.
+  result<bytes> read(std::string_view name, std::uint64_t offset, std::uint64_t length) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    detail::fd_guard fd(::open(path_of(name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return fail(detail::errno_code(errno));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return fail(errc::io_error);
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (offset > size) return fail(errc::out_of_range);
+    const auto n = std::min<std::uint64_t>(length, size - offset);
+    bytes out(n);
+    std::uint64_t done = 0;
+    while (done < n) {
+      const auto r =
+          ::pread(fd.get(), out.data() + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return fail(errc::io_error);
+      if (r == 0) break;  // the file shrank: cannot happen to our immutable objects
+      done += static_cast<std::uint64_t>(r);
+    }
+    out.resize(done);
+    return out;
+  }
+
+  // Fails: errc::invalid_name, errc::io_error (nothing is left behind on failure).
+  result<void> write(std::string_view name, byte_view data) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    std::string tmp = (dir_ / (".tmp-" + std::string(name) + "-XXXXXX")).string();
+    detail::fd_guard fd(::mkstemp(tmp.data()));
+    if (fd.get() < 0) return fail(errc::io_error);
+    auto cleanup_fail = [&]() -> result<void> {
+      ::unlink(tmp.c_str());
+      return fail(errc::io_error);
+    };
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const auto w = ::write(fd.get(), data.data() + done, data.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return cleanup_fail();
+      done += static_cast<std::size_t>(w);
+    }
+    if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) return cleanup_fail();
+    if (::rename(tmp.c_str(), path_of(name).c_str()) != 0) return cleanup_fail();
+    return sync_directory();
+  }
+
+  // Fails: errc::invalid_name, errc::io_error.
+  result<void> remove(std::string_view name) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    if (::unlink(path_of(name).c_str()) != 0) {
+      if (errno == ENOENT) return {};
+      return fail(errc::io_error);
+    }
+    return sync_directory();
+  }
+
+ private:
+  explicit file_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  std::filesystem::path path_of(std::string_view name) const { return dir_ / std::string(name); }
+
+  result<void> sync_directory() {
+    detail::fd_guard fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) return fail(errc::io_error);
+    return {};
+  }
+
+  std::filesystem::path dir_;
+};
+static_assert(segment_store<file_store>);
+
+}  // namespace cloudlog
+
+#endif  // CLOUDLOG_BACKEND_FILE_STORE_HPP

@@ -1,0 +1,99 @@
+// The segment_store law suite against memory, file and fault-injecting models, plus
+// each model's own promises (atomic file writes, fault schedules).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backend/conformance.hpp"
+#include "cloudlog/backend/fault_injecting_store.hpp"
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/backend/memory_store.hpp"
+#include "support/archetypes.hpp"
+#include "support/fixtures.hpp"
+
+using namespace cloudlog;
+
+TEST_CASE("segment_store: models satisfy it and near misses do not", "[backend][concept]") {
+  STATIC_REQUIRE(segment_store<memory_store>);
+  STATIC_REQUIRE(segment_store<file_store>);
+  STATIC_REQUIRE(segment_store<fault_injecting_store<memory_store>>);
+  STATIC_REQUIRE(segment_store<fault_injecting_store<file_store&>>);
+  STATIC_REQUIRE(segment_store<test::store_archetype>);
+  STATIC_REQUIRE_FALSE(segment_store<test::store_without_list>);
+  STATIC_REQUIRE_FALSE(segment_store<test::store_without_ranged_read>);
+  STATIC_REQUIRE_FALSE(segment_store<test::store_with_throwing_write>);
+  STATIC_REQUIRE_FALSE(segment_store<test::store_without_remove>);
+}
+
+TEST_CASE("memory_store obeys the segment_store laws", "[backend][memory]") {
+  memory_store store;
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("file_store obeys the segment_store laws", "[backend][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("fault_injecting_store with no faults set obeys the segment_store laws",
+          "[backend][fault]") {
+  memory_store inner;
+  fault_injecting_store store(inner);
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("file_store lists only segment files and never its temporary files", "[backend][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  std::ofstream(dir.path() / ".tmp-log-00000000-00000001-abcdef") << "partial";
+  std::ofstream(dir.path() / "README") << "not a segment";
+  std::ofstream(dir.path() / "log-00000000-1") << "bad name";
+  std::filesystem::create_directory(dir.path() / "log-00000000-00000009");
+  REQUIRE(store.write("log-00000000-00000001", test::pattern(4, 1)));
+  auto l = store.list(0).value();
+  REQUIRE(l.size() == 1);
+  CHECK(l[0].name == "log-00000000-00000001");
+  // A successful write leaves no temporary file behind.
+  std::size_t temps = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path()))
+    if (e.path().filename().string().rfind(".tmp-log-00000000-00000001-", 0) == 0 &&
+        e.path().filename() != ".tmp-log-00000000-00000001-abcdef")
+      ++temps;
+  CHECK(temps == 0);
+}
+
+TEST_CASE("file_store refuses a directory that does not exist", "[backend][file]") {
+  CHECK(file_store::open("/nonexistent/cloudlog").error() == errc::not_found);
+}
+
+TEST_CASE("file_store reads the real fixtures in place", "[backend][file][fixtures]") {
+  auto store = file_store::open(test::fixtures_dir() / "main/stage3-clean1").value();
+  auto l0 = store.list(0).value();
+  auto l1 = store.list(1).value();
+  REQUIRE(l0.size() == 2);
+  REQUIRE(l1.size() == 3);
+  CHECK(l0[0].size == 102374);
+  CHECK(l1[2] == segment_info{{1, 2}, "log-00000001-00000002", 486});
+  auto head = store.read("log-00000000-00000000", 0, 4).value();
+  CHECK(as_chars(head) == "AgI=");
+}
+
+TEST_CASE("fault_injecting_store fails exactly the calls it is told to", "[backend][fault]") {
+  memory_store inner;
+  fault_injecting_store store(inner);
+  store.fail_call(2);
+  CHECK(store.write("log-00000000-00000001", test::pattern(1, 1)).has_value());
+  CHECK(store.write("log-00000000-00000002", test::pattern(1, 1)).error() == errc::injected_fault);
+  CHECK(store.list(0).value().size() == 1);  // the failed write reached nothing
+  store.crash_after(4);
+  CHECK(store.read("log-00000000-00000001", 0, whole_object).has_value());  // call 4
+  CHECK(store.read("log-00000000-00000001", 0, whole_object).error() == errc::injected_fault);
+  CHECK(store.remove("log-00000000-00000001").error() == errc::injected_fault);
+  CHECK(inner.list(0).value().size() == 1);
+  CHECK(store.injected());
+  store.heal();
+  CHECK(store.list(0).has_value());
+  CHECK(store.calls() == 7);
+}
