@@ -48,6 +48,13 @@ enum class errc {
   interrupted,         // stopped on request between segments
   budget_exhausted,    // a per-run read or write budget was reached
   invalid_argument,    // a caller passed a value outside the documented domain
+  // --- file-system model (formats/bluesky) ---
+  no_such_file,     // no file, directory or symlink at that path
+  not_a_directory,  // a path component, or the target of a directory operation, is not a directory
+  is_a_directory,   // a file operation on a directory
+  already_exists,   // the name is already taken in its directory
+  not_empty,        // removing a directory that still has entries
+  not_a_symlink,    // readlink of something that is not a symlink
 };
 
 namespace detail {
@@ -118,6 +125,18 @@ class error_category_impl final : public std::error_category {
         return "budget exhausted";
       case errc::invalid_argument:
         return "invalid argument";
+      case errc::no_such_file:
+        return "no such file or directory";
+      case errc::not_a_directory:
+        return "not a directory";
+      case errc::is_a_directory:
+        return "is a directory";
+      case errc::already_exists:
+        return "already exists";
+      case errc::not_empty:
+        return "directory not empty";
+      case errc::not_a_symlink:
+        return "not a symbolic link";
     }
     return "unknown cloudlog error";
   }
