@@ -55,6 +55,8 @@ enum class errc {
   already_exists,   // the name is already taken in its directory
   not_empty,        // removing a directory that still has entries
   not_a_symlink,    // readlink of something that is not a symlink
+  // --- remote backends (appended) ---
+  tls_failure,  // the TLS handshake failed or the peer's certificate did not verify
 };
 
 namespace detail {
@@ -137,6 +139,8 @@ class error_category_impl final : public std::error_category {
         return "directory not empty";
       case errc::not_a_symlink:
         return "not a symbolic link";
+      case errc::tls_failure:
+        return "TLS failure (handshake or certificate verification)";
     }
     return "unknown cloudlog error";
   }
