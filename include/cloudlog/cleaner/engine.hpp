@@ -1,0 +1,66 @@
+// The cleaner engine: utilization -> victims -> relocate -> commit -> delete, generic
+// over the format, the store, the policy and an optional verifier.
+#ifndef CLOUDLOG_CLEANER_ENGINE_HPP
+#define CLOUDLOG_CLEANER_ENGINE_HPP
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/cleaner/log_format.hpp"
+#include "cloudlog/cleaner/report.hpp"
+#include "cloudlog/policy/cleaning_policy.hpp"
+
+namespace cloudlog {
+
+// Which items move when a segment is cleaned.
+enum class relocation_mode {
+  // Only the live items inside victims (and, rewritten, their ancestors up to the root).
+  live_items,
+  // Also every other leaf of a parent one of whose leaves moves: keeps a file's
+  // blocks together, as the original BlueSky cleaner did (for locality).
+  whole_parent,
+};
+
+// Options of one run.
+struct clean_options {
+  bool dry_run = false;  // plan only: nothing is written or deleted
+  relocation_mode mode = relocation_mode::live_items;
+  std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
+  std::size_t parallel = 8;                 // reads per batch handed to the store
+  std::uint64_t coalesce_gap = 16 * 1024;   // merge reads of one segment across gaps this small
+};
+
+// A verifier accepts or refuses an item about to be copied with its tag intact.
+// `[](byte_view) { return true; }` is the key-less verifier.
+template <class V>
+concept item_verifier = std::predicate<const V&, byte_view>;
+
+// The key-less verifier: accepts every item (the cleaner copies sealed bytes verbatim).
+struct accept_all {
+  bool operator()(byte_view) const noexcept { return true; }
+};
+
+// Runs one cleaning pass of STORE, whose format is FORMAT, choosing victims with
+// POLICY. Crash safety (docs/design.md): relocated items and rewritten parents are
+// written to new segments of the output directory first; the segment holding the
+// new root is written last, after every other one succeeded; only segments the
+// format calls deletable and that hold no live byte are deleted, after the commit.
+// A failure at any point returns its error having deleted nothing of this run's
+// victims; a rerun converges. Items the verifier refuses, or that are corrupt, stay
+// where they are (reported in clean_report::rejected).
+// Fails: the store's and the format's errors; errc::dangling_link if a link does
+// not lead to the item it names (nothing is written then).
+// Not thread-safe with respect to another cleaner on the same store.
+template <class Format, segment_store Store, cleaning_policy Policy,
+          item_verifier Verifier = accept_all>
+requires loadable_format<Format, Store> result<clean_report> clean(
+    const Format& format, Store& store, const Policy& policy, const clean_options& options = {},
+    const Verifier& verify = {});
+
+}  // namespace cloudlog
+
+#include "cloudlog/cleaner/impl/engine.hpp"
+
+#endif  // CLOUDLOG_CLEANER_ENGINE_HPP

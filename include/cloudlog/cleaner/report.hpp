@@ -1,0 +1,79 @@
+// What a cleaning run planned, did and measured.
+#ifndef CLOUDLOG_CLEANER_REPORT_HPP
+#define CLOUDLOG_CLEANER_REPORT_HPP
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/log/segment.hpp"
+#include "cloudlog/policy/cleaning_policy.hpp"
+
+namespace cloudlog {
+
+// How a run ended.
+enum class clean_status {
+  cleaned,             // a new generation was written (and dead segments deleted)
+  nothing_to_do,       // no victim; dead segments (if any) were deleted
+  waiting_for_writer,  // the writer has not adopted the previous output; only deletions ran
+};
+
+inline std::string_view to_string(clean_status s) noexcept {
+  switch (s) {
+    case clean_status::cleaned:
+      return "cleaned";
+    case clean_status::nothing_to_do:
+      return "nothing to do";
+    case clean_status::waiting_for_writer:
+      return "waiting for the writer";
+  }
+  return "?";
+}
+
+// The plan: what a run cleans and deletes (a dry run stops here).
+struct clean_plan {
+  std::vector<segment_usage> table;       // every accounted segment
+  std::vector<segment_usage> victims;     // chosen by the policy, in order
+  std::vector<segment_info> deletions;    // dead segments deleted by this run
+  std::uint64_t bytes_to_read = 0;        // live bytes in victims (+ whole-file extras)
+  std::uint64_t bytes_to_relocate = 0;    // leaf bytes that move
+  std::uint64_t bytes_to_free_now = 0;    // bytes of the deletions
+  std::uint64_t bytes_to_free_later = 0;  // victim bytes, freed once the writer adopts the output
+};
+
+// Requests the run made, by kind.
+struct request_counts {
+  std::uint64_t list = 0, get = 0, put = 0, remove = 0;
+};
+
+// Measurements of one run.
+struct clean_stats {
+  std::uint64_t bytes_total = 0;    // all accounted segments
+  std::uint64_t bytes_used = 0;     // live bytes
+  std::uint64_t bytes_wasted = 0;   // total - used
+  std::uint64_t bytes_freed = 0;    // deleted this run
+  std::uint64_t bytes_read = 0;     // fetched from the store
+  std::uint64_t bytes_written = 0;  // written to the store
+  request_counts requests;
+  std::uint64_t items_relocated = 0;  // leaves copied
+  std::uint64_t items_rewritten = 0;  // interior items rewritten (root included)
+  std::uint64_t items_rejected = 0;   // not relocated: failed verification or corrupt
+  std::uint64_t segments_written = 0;
+  std::uint64_t segments_deleted = 0;
+  double seconds_load = 0, seconds_walk = 0, seconds_relocate = 0, seconds_commit = 0,
+         seconds_delete = 0;
+};
+
+// Everything a run reports.
+struct clean_report {
+  clean_status status = clean_status::nothing_to_do;
+  clean_plan plan;
+  clean_stats stats;
+  std::vector<segment_info> written;  // segments written, the root's last
+  std::vector<corruption> rejected;   // items left in place, and why
+};
+
+}  // namespace cloudlog
+
+#endif  // CLOUDLOG_CLEANER_REPORT_HPP

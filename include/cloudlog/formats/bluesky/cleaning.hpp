@@ -1,0 +1,238 @@
+// The BlueSky format as the cleaner engine sees it (a log_format model): the proxy's
+// checkpoint as root, the version-vector gate and deletion rule, groups 0/1/2, and
+// how inodes, inode-map blocks and checkpoints are rewritten (docs/format.md,
+// sections 7 and 9; docs/design.md, "Cleaning BlueSky").
+#ifndef CLOUDLOG_FORMATS_BLUESKY_CLEANING_HPP
+#define CLOUDLOG_FORMATS_BLUESKY_CLEANING_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/cleaner/log_format.hpp"
+#include "cloudlog/crypto/random.hpp"
+#include "cloudlog/formats/bluesky/header.hpp"
+#include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/log/segment.hpp"
+
+namespace cloudlog::bluesky {
+
+// Log directory 0 is the proxy's, 1 the cleaner's.
+inline constexpr std::uint32_t proxy_directory = 0;
+inline constexpr std::uint32_t cleaner_directory = 1;
+
+// What one cleaning run knows of a BlueSky store.
+class cleaning_context {
+ public:
+  // The proxy's current checkpoint item.
+  location root() const { return root_; }
+  // Every segment of directories 0 and 1.
+  const std::vector<segment_info>& segments() const { return segments_; }
+  // True when the proxy's checkpoint acknowledges (vv entry (1, s)) the newest
+  // complete cleaner generation, or there is none: the spec's "waiting for proxy"
+  // gate, without the original's -1 comparison.
+  bool writer_caught_up() const {
+    if (!newest_generation_) return true;
+    const auto ack = proxy_checkpoint_.version_of(cleaner_directory);
+    return ack && *ack >= *newest_generation_;
+  }
+  std::uint32_t output_directory() const { return cleaner_directory; }
+  // One past the highest cleaner sequence ever used (listed or acknowledged).
+  std::uint32_t next_sequence() const { return next_sequence_; }
+  // Spec section 7: no live bytes, and a sequence strictly below the version
+  // vector's entry for its directory (the proxy checkpoint's vv plus (0, the
+  // checkpoint's own segment)); a directory the vv lacks is kept.
+  bool deletable(const segment_info& seg, std::uint64_t live) const {
+    if (live != 0) return false;
+    auto it = version_vector_.find(seg.id.directory);
+    return it != version_vector_.end() && seg.id.sequence < it->second;
+  }
+  // Proxy segments age with every newer proxy segment; cleaner output (data that
+  // has already survived a cleaning) counts as older than any proxy segment.
+  std::uint64_t age(segment_id s) const {
+    if (s.directory == proxy_directory)
+      return proxy_head_ >= s.sequence ? proxy_head_ - s.sequence + 1 : 1;
+    const std::uint64_t behind = cleaner_head_ >= s.sequence ? cleaner_head_ - s.sequence : 0;
+    return std::uint64_t{proxy_head_} + 2 + behind;
+  }
+
+  // The decoded proxy checkpoint the run started from.
+  const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
+  // The sequence of the newest cleaner segment that ends with a checkpoint.
+  std::optional<std::uint32_t> newest_generation() const { return newest_generation_; }
+
+ private:
+  friend struct format;
+  location root_{};
+  checkpoint proxy_checkpoint_;
+  std::map<std::uint32_t, std::uint32_t> version_vector_;
+  std::vector<segment_info> segments_;
+  std::optional<std::uint32_t> newest_generation_;
+  std::uint32_t next_sequence_ = 0;
+  std::uint32_t proxy_head_ = 0;
+  std::uint32_t cleaner_head_ = 0;
+};
+
+// The BlueSky log_format.
+struct format {
+  using layout = bluesky::layout;
+  using context = cleaning_context;
+  // Spec section 3: the cleaner closes a segment once it reaches 4 MiB.
+  static constexpr std::uint64_t segment_target = 4u << 20;
+
+  // An inode's links name data blocks; everything else links to interior items.
+  std::optional<std::uint8_t> leaf_type(std::uint8_t type) const {
+    if (type == type_byte(item_type::inode)) return type_byte(item_type::data);
+    return std::nullopt;
+  }
+  // Spec section 3: group 0 data, 1 inodes, 2 inode maps and the checkpoint.
+  std::uint32_t group_of(std::uint8_t type) const {
+    if (type == type_byte(item_type::inode)) return 1;
+    if (type == type_byte(item_type::inode_map) || type == type_byte(item_type::checkpoint))
+      return 2;
+    return 0;
+  }
+  // Data and inodes are copied sealed (tag intact); maps and checkpoints are new.
+  bool verified_on_copy(std::uint8_t type) const {
+    return type == type_byte(item_type::data) || type == type_byte(item_type::inode);
+  }
+
+  // Inodes keep every byte but their location section (so no key is needed);
+  // inode-map blocks are written anew as the original cleaner does: fresh id,
+  // magic AgI-, 48 zero tag and IV bytes, the same payload.
+  // Fails: errc::unexpected_type for other types; errc::crypto_failure.
+  result<bytes> rewrite(const item_view<layout>& item, std::span<const item_link> links,
+                        const context&) const {
+    if (item.type() == type_byte(item_type::inode) || item.type() == type_byte(item_type::data)) {
+      bytes out(item.bytes().begin(), item.bytes().end());
+      std::vector<location> locs;
+      for (const auto& l : links)
+        if (l.where) locs.push_back(*l.where);
+      rewrite_link_locations<layout>(out, locs);
+      return out;
+    }
+    if (item.type() == type_byte(item_type::inode_map))
+      return fresh_item(item_type::inode_map, bytes(item.payload().begin(), item.payload().end()),
+                        links);
+    return fail(errc::unexpected_type);
+  }
+
+  // The new checkpoint: the proxy checkpoint's ranges, the version vector
+  // {(0, the proxy checkpoint's segment), (1, the proxy's acknowledged cleaner
+  // sequence) if any} (spec section 4), and LINKS.
+  // Fails: errc::corrupt_payload, errc::crypto_failure.
+  result<bytes> make_root(const item_view<layout>& item, std::span<const item_link> links,
+                          const context& ctx) const {
+    auto cp = decode_checkpoint(item.payload());
+    if (!cp) return fail(cp.error());
+    checkpoint next;
+    next.ranges = cp->ranges;
+    next.version_vector.push_back({proxy_directory, ctx.root().sequence});
+    if (auto ack = cp->version_of(cleaner_directory))
+      next.version_vector.push_back({cleaner_directory, *ack});
+    return fresh_item(item_type::checkpoint, encode_checkpoint(next), links);
+  }
+
+  // Lists directories 0 and 1, finds the proxy's checkpoint (the last checkpoint of
+  // the newest directory-0 segment that has one, as the original cleaner does) and
+  // the newest complete cleaner generation.
+  // Fails: errc::no_checkpoint; the store's errors; framing errors of a segment read.
+  template <segment_store Store>
+  result<context> load(Store& store) const {
+    context ctx;
+    auto proxy = store.list(proxy_directory);
+    if (!proxy) return fail(proxy.error());
+    auto cleaner = store.list(cleaner_directory);
+    if (!cleaner) return fail(cleaner.error());
+    ctx.segments_ = *proxy;
+    ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
+    if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
+    if (!cleaner->empty()) ctx.cleaner_head_ = cleaner->back().id.sequence;
+
+    bool found = false;
+    for (auto it = proxy->rbegin(); it != proxy->rend() && !found; ++it) {
+      auto last = last_checkpoint(store, *it);
+      if (!last) return fail(last.error());
+      if (!*last) continue;
+      auto cp = decode_checkpoint((*last)->payload);
+      if (!cp) return fail(cp.error());
+      ctx.root_ = (*last)->where;
+      ctx.proxy_checkpoint_ = *cp;
+      found = true;
+    }
+    if (!found) return fail(errc::no_checkpoint);
+
+    for (const auto& e : ctx.proxy_checkpoint_.version_vector)
+      ctx.version_vector_[e.directory] = e.sequence;
+    ctx.version_vector_[proxy_directory] = ctx.root_.sequence;
+
+    // A cleaner segment whose last item is not a checkpoint belongs to a run that
+    // stopped before its commit: skip it, as the proxy's merge does.
+    for (auto it = cleaner->rbegin(); it != cleaner->rend(); ++it) {
+      auto last = last_checkpoint(store, *it, /*must_be_last=*/true);
+      if (!last) return fail(last.error());
+      if (*last) {
+        ctx.newest_generation_ = it->id.sequence;
+        break;
+      }
+    }
+    std::uint32_t next = cleaner->empty() ? 0 : cleaner->back().id.sequence + 1;
+    if (auto ack = ctx.proxy_checkpoint_.version_of(cleaner_directory))
+      next = std::max(next, *ack + 1);
+    ctx.next_sequence_ = next;
+    return ctx;
+  }
+
+ private:
+  struct found_checkpoint {
+    location where;
+    bytes payload;
+  };
+
+  // The last checkpoint item of SEG (with MUST_BE_LAST: only if it is the segment's
+  // last item), or nullopt.
+  template <segment_store Store>
+  static result<std::optional<found_checkpoint>> last_checkpoint(Store& store,
+                                                                 const segment_info& seg,
+                                                                 bool must_be_last = false) {
+    auto data = store.read(seg.name, 0, whole_object);
+    if (!data) return fail(data.error());
+    auto items = parse_segment<layout>(*data);
+    if (!items) return fail(items.error());
+    std::optional<found_checkpoint> out;
+    for (const auto& v : *items) {
+      if (v.type() == type_byte(item_type::checkpoint))
+        out = found_checkpoint{
+            {seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(v.offset()),
+             static_cast<std::uint32_t>(v.size())},
+            bytes(v.payload().begin(), v.payload().end())};
+      else if (must_be_last)
+        out.reset();
+    }
+    return out;
+  }
+
+  static result<bytes> fresh_item(item_type type, bytes payload, std::span<const item_link> links) {
+    item<layout> it;
+    it.header.magic = magic_plain;
+    it.header.type = type_byte(type);
+    auto id = random_object_id();
+    if (!id) return fail(id.error());
+    it.header.id = *id;
+    it.header.inum = 0;
+    it.payload = std::move(payload);
+    it.links.assign(links.begin(), links.end());
+    bytes out;
+    CLOUDLOG_TRY_VOID(append_item(out, it));
+    return out;
+  }
+};
+static_assert(log_format<format>);
+
+}  // namespace cloudlog::bluesky
+
+#endif  // CLOUDLOG_FORMATS_BLUESKY_CLEANING_HPP

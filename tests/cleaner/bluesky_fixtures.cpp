@@ -1,0 +1,200 @@
+// The engine instantiated for BlueSky, on copies of the real fixture stages: it
+// relocates the items the original cleaner relocated, measures the bytes the
+// original's benchlog (main/cleaner-benchlog.txt) recorded, and deletes what it deleted.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/policy/policies.hpp"
+#include "support/fixtures.hpp"
+
+using namespace cloudlog;
+namespace bs = cloudlog::bluesky;
+
+namespace {
+
+std::filesystem::path stage(const char* name) {
+  return test::fixtures_dir() / "main" / name;
+}
+
+// Ids of the items of TYPE in the segment files of DIR named NAMES (or all of directory 1).
+std::set<object_id> ids_of(const std::filesystem::path& dir, bs::item_type type,
+                           std::uint32_t directory = 1) {
+  std::set<object_id> out;
+  auto store = file_store::open(dir).value();
+  const auto listed = store.list(directory).value();
+  for (const auto& seg : listed) {
+    auto data = store.read(seg.name, 0, whole_object).value();
+    const auto items = parse_segment<bs::layout>(data).value();
+    for (const auto& v : items)
+      if (v.type() == bs::type_byte(type)) out.insert(v.id());
+  }
+  return out;
+}
+
+std::set<std::string> names(file_store& store) {
+  std::set<std::string> out;
+  for (auto d : {0u, 1u}) {
+    const auto listed = store.list(d).value();
+    for (const auto& s : listed) out.insert(s.name);
+  }
+  return out;
+}
+std::set<std::string> names(file_store&& store) {
+  return names(store);
+}
+
+// The original cleaner's mode: threshold 0.6, one age class, whole-file relocation.
+const threshold_policy original_policy{0.6, {}, age_placement{1}};
+clean_options original_mode() {
+  clean_options o;
+  o.mode = relocation_mode::whole_parent;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("Original mode on stage2 relocates exactly the items the original did in stage3",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage2-overwrite"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  auto r = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(r);
+  CHECK(r->status == clean_status::cleaned);
+  REQUIRE(r->plan.victims.size() == 1);
+  CHECK(r->plan.victims[0].id == segment_id{0, 0});
+  // Benchlog pass 1: bytes_used 102374, bytes_wasted 99350, bytes_freed 0.
+  CHECK(r->stats.bytes_used == 102374);
+  CHECK(r->stats.bytes_wasted == 99350);
+  CHECK(r->stats.bytes_freed == 0);
+  const auto original = stage("stage3-clean1");
+  CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
+  CHECK(ids_of(dir.path(), bs::item_type::inode) == ids_of(original, bs::item_type::inode));
+  CHECK(ids_of(dir.path(), bs::item_type::data).size() == 6);
+  CHECK(ids_of(dir.path(), bs::item_type::inode).size() == 6);
+  // Three segments, the checkpoint last in the highest one, vv (0, 1), range [0, 4095].
+  REQUIRE(r->written.size() == 3);
+  CHECK(r->written.back().id == segment_id{1, 2});
+  auto last = store.read(r->written.back().name, 0, whole_object).value();
+  auto items = parse_segment<bs::layout>(last).value();
+  REQUIRE(items.back().type() == bs::type_byte(bs::item_type::checkpoint));
+  CHECK(items.back().header().crypt_auth == bs::tag_bytes{});
+  auto cp = bs::decode_checkpoint(items.back().payload()).value();
+  CHECK(cp.version_vector == std::vector<bs::version_entry>{{0, 1}});
+  CHECK(cp.ranges == std::vector<bs::inode_range>{{0, 4095}});
+  // The proxy's segments are untouched.
+  CHECK(store.read("log-00000000-00000000", 0, whole_object).value() ==
+        test::read_file(stage("stage2-overwrite") / "log-00000000-00000000"));
+}
+
+TEST_CASE("Default mode relocates only the live items inside the victims",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage2-overwrite"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  auto r = clean(bs::format{}, store, threshold_policy{}, clean_options{});
+  REQUIRE(r);
+  CHECK(r->status == clean_status::cleaned);
+  // Live data in 0/0: hello.txt's block, big.bin's last block, nested.txt's block.
+  CHECK(r->stats.items_relocated == 3);
+  CHECK(r->plan.bytes_to_relocate == 105 + 1785 + 110);
+  const auto data = ids_of(dir.path(), bs::item_type::data);
+  CHECK(data.size() == 3);
+  for (const auto& id : data) CHECK(ids_of(stage("stage3-clean1"), bs::item_type::data).count(id));
+  // Every inode is rewritten: five lived in 0/0, big.bin's has a block that moved.
+  CHECK(ids_of(dir.path(), bs::item_type::inode) ==
+        ids_of(stage("stage3-clean1"), bs::item_type::inode));
+}
+
+TEST_CASE("Unmerged cleaner output makes the engine wait, deleting nothing",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage3-clean1"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  const auto before = names(store);
+  auto r = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(r);
+  CHECK(r->status == clean_status::waiting_for_writer);
+  CHECK(r->written.empty());
+  CHECK(names(store) == before);
+}
+
+TEST_CASE("Pass 2 on stage4 deletes the unreferenced generation and recleans as the original",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage4-merge1-vacuous"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  auto r = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(r);
+  CHECK(r->status == clean_status::cleaned);
+  // Benchlog pass 2: bytes_used 102382, bytes_wasted 202210, bytes_freed 101896.
+  CHECK(r->stats.bytes_used == 102382);
+  CHECK(r->stats.bytes_wasted == 202210);
+  CHECK(r->stats.bytes_freed == 101896);
+  CHECK(r->stats.segments_deleted == 2);
+  const auto original = stage("stage5-clean2");
+  CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
+  CHECK(ids_of(dir.path(), bs::item_type::inode) == ids_of(original, bs::item_type::inode));
+  CHECK(names(store) == names(*file_store::open(original)));
+  auto last =
+      parse_segment<bs::layout>(store.read("log-00000001-00000005", 0, whole_object).value());
+  auto cp = bs::decode_checkpoint(last.value().back().payload()).value();
+  CHECK(cp.version_vector == std::vector<bs::version_entry>{{0, 2}, {1, 2}});
+}
+
+TEST_CASE("Pass 3 on stage6 deletes every dead segment older than the version vector",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage6-merge2"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  auto r = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(r);
+  // Nothing is below the threshold: we write no checkpoint-only generation (the
+  // original did, 1/6), but delete exactly what it deleted.
+  CHECK(r->status == clean_status::nothing_to_do);
+  // Benchlog pass 3: bytes_used 102382, bytes_wasted 204515, bytes_freed 204021.
+  CHECK(r->stats.bytes_used == 102382);
+  CHECK(r->stats.bytes_wasted == 204515);
+  CHECK(r->stats.bytes_freed == 204021);
+  auto expected = names(*file_store::open(stage("stage7-clean3")));
+  expected.erase("log-00000001-00000006");
+  CHECK(names(store) == expected);
+}
+
+TEST_CASE("Pass 4 after merge 3 deletes the old cleaner checkpoint segment",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage7-clean3"), dir.path());
+  std::filesystem::copy_file(stage("stage8-merge3-clean4") / "log-00000000-00000004",
+                             dir.path() / "log-00000000-00000004");
+  auto store = file_store::open(dir.path()).value();
+  auto r = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(r);
+  // Benchlog pass 4: bytes_used 102382, bytes_wasted 1145, bytes_freed 494.
+  CHECK(r->stats.bytes_used == 102382);
+  CHECK(r->stats.bytes_wasted == 1145);
+  CHECK(r->stats.bytes_freed == 494);
+  CHECK_FALSE(store.read("log-00000001-00000005", 0, 1));
+}
+
+TEST_CASE("A dry run plans and leaves the store byte-identical", "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage4-merge1-vacuous"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  clean_options o = original_mode();
+  o.dry_run = true;
+  auto r = clean(bs::format{}, store, original_policy, o);
+  REQUIRE(r);
+  CHECK(r->plan.victims.size() == 1);
+  CHECK(r->plan.deletions.size() == 2);
+  CHECK(r->plan.bytes_to_free_now == 101896);
+  CHECK(r->stats.requests.put == 0);
+  CHECK(r->stats.requests.remove == 0);
+  for (const auto& f : test::stage_segments(stage("stage4-merge1-vacuous")))
+    CHECK(store.read(f.filename().string(), 0, whole_object).value() == test::read_file(f));
+  CHECK(names(store).size() == 6);
+}
