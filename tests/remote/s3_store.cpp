@@ -1,0 +1,384 @@
+// s3_store against a real s3rver on loopback (the segment_store laws, paged
+// listings, batch deletes, cross-checks with /usr/bin/aws) and against a
+// misbehaving HTTP server (retries, timeouts, clear errors).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "backend/conformance.hpp"
+#include "cloudlog/backend/s3_store.hpp"
+#include "remote/fake_http.hpp"
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+#include "support/servers.hpp"
+
+using namespace cloudlog;
+using namespace std::chrono_literals;
+
+namespace {
+
+test::s3rver_process& server() {
+  static test::s3rver_process s({"test-bucket", "other-bucket"});
+  return s;
+}
+
+s3_options local_options(const std::string& endpoint) {
+  s3_options o;
+  o.endpoint = endpoint;
+  o.credentials = {"S3RVER", "S3RVER", ""};
+  o.retries = {3, 10ms, 50ms};
+  o.connect_timeout = 1000ms;
+  o.request_timeout = 5000ms;
+  return o;
+}
+
+// A store under a prefix no other test uses, so each run starts empty.
+s3_store fresh_store(s3_options o = local_options(server().endpoint())) {
+  static std::atomic<int> n{0};
+  return s3_store::open("test-bucket", "run-" + std::to_string(++n) + "/", std::move(o)).value();
+}
+
+std::string aws() {
+  return "/usr/bin/aws";
+}
+
+}  // namespace
+
+TEST_CASE("s3_store obeys the segment_store laws on s3rver", "[remote][s3]") {
+  auto store = fresh_store();
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("s3_store lists page by page with a small max-keys", "[remote][s3]") {
+  auto o = local_options(server().endpoint());
+  o.max_keys = 7;
+  auto store = fresh_store(o);
+  for (std::uint32_t i = 0; i < 50; ++i)
+    REQUIRE(store.write(segment_name({3, i * 3}).value(), test::pattern(i, i)));
+  REQUIRE(store.write("log-00000004-00000000", test::pattern(1, 0)));
+  const auto before = store.requests();
+  auto l = store.list(3).value();
+  CHECK(store.requests() - before == 8);  // ceil(50 / 7) pages
+  REQUIRE(l.size() == 50);
+  for (std::uint32_t i = 0; i < 50; ++i) {
+    CHECK(l[i].id == segment_id{3, i * 3});
+    CHECK(l[i].size == i);
+  }
+}
+
+TEST_CASE("s3_store lists more than 1000 objects through continuation tokens",
+          "[remote][s3][slow]") {
+  auto store = fresh_store();
+  constexpr std::uint32_t count = 1005;
+  std::atomic<std::uint32_t> next{0};
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t)
+    writers.emplace_back([&] {
+      for (std::uint32_t i; (i = next++) < count;)
+        if (!store.write(segment_name({0, i}).value(), test::pattern(i % 17, i))) ok = false;
+    });
+  for (auto& w : writers) w.join();
+  REQUIRE(ok);
+  const auto before = store.requests();
+  auto l = store.list(0).value();
+  CHECK(store.requests() - before == 2);
+  REQUIRE(l.size() == count);
+  for (std::uint32_t i = 0; i < count; ++i) CHECK(l[i].id.sequence == i);
+  // And they all go in a few batch deletes.
+  std::vector<std::string> names;
+  for (const auto& s : l) names.push_back(s.name);
+  REQUIRE(store.remove_many(names));
+  CHECK(store.list(0).value().empty());
+}
+
+TEST_CASE("s3_store remove_many deletes exactly the named objects", "[remote][s3]") {
+  auto store = fresh_store();
+  for (std::uint32_t i = 0; i < 5; ++i)
+    REQUIRE(store.write(segment_name({0, i}).value(), test::pattern(3, i)));
+  std::vector<std::string> doomed{"log-00000000-00000001", "log-00000000-00000003",
+                                  "log-00000000-00000099"};
+  REQUIRE(store.remove_many(doomed));
+  auto l = store.list(0).value();
+  REQUIRE(l.size() == 3);
+  CHECK(l[0].id.sequence == 0);
+  CHECK(l[1].id.sequence == 2);
+  CHECK(l[2].id.sequence == 4);
+  // One bad name: nothing is deleted at all.
+  std::vector<std::string> mixed{"log-00000000-00000000", "../escape"};
+  CHECK(store.remove_many(mixed).error() == errc::invalid_name);
+  CHECK(store.list(0).value().size() == 3);
+}
+
+TEST_CASE("s3_store read_many serves a batch in order", "[remote][s3]") {
+  auto store = fresh_store();
+  std::vector<read_request> reqs;
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    REQUIRE(store.write(segment_name({0, i}).value(), test::pattern(1000, i)));
+    reqs.push_back({segment_name({0, i}).value(), i, 10});
+  }
+  reqs.push_back({"log-00000000-00000500", 0, whole_object});
+  auto r = store.read_many(reqs);
+  REQUIRE(r.size() == 21);
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    const auto p = test::pattern(1000, i);
+    CHECK(r[i].value() == bytes(p.begin() + i, p.begin() + i + 10));
+  }
+  CHECK(r[20].error() == errc::not_found);
+}
+
+TEST_CASE("objects s3_store writes, aws reads back byte-identical, and the reverse",
+          "[remote][s3][aws]") {
+  REQUIRE(std::filesystem::exists(aws()));
+  auto store = fresh_store();
+  test::temp_dir tmp;
+  const auto data = test::pattern(300'000, 42);
+  REQUIRE(store.write("log-00000001-00000007", data));
+  const auto uri = "s3://test-bucket/" + store.prefix() + "log-00000001-00000007";
+  auto got = test::run({aws(), "--endpoint-url", server().endpoint(), "s3", "cp", uri,
+                        (tmp.path() / "out").string()},
+                       server().aws_env());
+  INFO(got.err);
+  REQUIRE(got.exit_code == 0);
+  CHECK(test::read_file(tmp.path() / "out") == data);
+
+  const auto theirs = test::pattern(123'457, 7);
+  {
+    std::ofstream f(tmp.path() / "in", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(theirs.data()),
+            static_cast<std::streamsize>(theirs.size()));
+  }
+  auto put = test::run(
+      {aws(), "--endpoint-url", server().endpoint(), "s3", "cp", (tmp.path() / "in").string(),
+       "s3://test-bucket/" + store.prefix() + "log-00000001-00000008"},
+      server().aws_env());
+  INFO(put.err);
+  REQUIRE(put.exit_code == 0);
+  CHECK(store.read("log-00000001-00000008", 0, whole_object).value() == theirs);
+  CHECK(store.read("log-00000001-00000008", 1000, 24).value() ==
+        bytes(theirs.begin() + 1000, theirs.begin() + 1024));
+  auto l = store.list(1).value();
+  REQUIRE(l.size() == 2);
+  CHECK(l[1] == segment_info{{1, 8}, "log-00000001-00000008", theirs.size()});
+  // aws sees what we list, with the sizes we wrote.
+  auto ls = test::run({aws(), "--endpoint-url", server().endpoint(), "s3api", "list-objects-v2",
+                       "--bucket", "test-bucket", "--prefix", store.prefix(), "--query",
+                       "Contents[].[Key,Size]", "--output", "text"},
+                      server().aws_env());
+  REQUIRE(ls.exit_code == 0);
+  CHECK(ls.out.find(store.prefix() + "log-00000001-00000007\t300000") != std::string::npos);
+}
+
+TEST_CASE("s3_store reports a missing bucket and unknown credentials clearly",
+          "[remote][s3][errors]") {
+  auto missing = s3_store::open("no-such-bucket", "", local_options(server().endpoint())).value();
+  CHECK(missing.list(0).error() == errc::no_such_bucket);
+  CHECK(missing.write("log-00000000-00000001", test::pattern(3, 1)).error() ==
+        errc::no_such_bucket);
+  auto o = local_options(server().endpoint());
+  o.credentials = {"NOT-A-KEY", "whatever", ""};
+  auto stranger = s3_store::open("test-bucket", "", o).value();
+  CHECK(stranger.list(0).error() == errc::bad_credentials);
+  CHECK(make_error_code(errc::bad_credentials).message() == "missing or rejected credentials");
+  o.credentials = {};
+  CHECK(s3_store::open("test-bucket", "", o).error() == errc::bad_credentials);
+}
+
+TEST_CASE("s3_store fails fast and clearly on an unreachable endpoint", "[remote][s3][errors]") {
+  // A port that was just free: nothing listens there.
+  int port;
+  {
+    test::fake_http_server probe;
+    port = std::stoi(probe.endpoint().substr(17));
+  }
+  auto store =
+      s3_store::open("test-bucket", "", local_options("http://127.0.0.1:" + std::to_string(port)))
+          .value();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = store.list(0);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE(!r);
+  CHECK(r.error() == errc::unreachable);
+  CHECK(r.error().message() == "endpoint unreachable");
+  CHECK(took < 5s);
+  CHECK(store.requests() == 3);  // retried as configured, then given up
+}
+
+TEST_CASE("s3_store retries 503 SlowDown, 500, resets and timeouts until it succeeds",
+          "[remote][s3][faults]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::answer(200, "0123456789", "", 0ms);
+  });
+  auto o = local_options(fake.endpoint());
+  o.retries = {6, 5ms, 20ms};
+  o.request_timeout = 300ms;
+  auto store = s3_store::open("b", "", o).value();
+  const std::string slow_down =
+      "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Reduce your request "
+      "rate.</Message></Error>";
+  fake.then(test::http_action::answer(503, slow_down));
+  fake.then(test::http_action::of(test::http_action::reset));
+  fake.then(test::http_action::answer(500, "<Error><Code>InternalError</Code></Error>"));
+  fake.then(test::http_action::of(test::http_action::stall, 1000ms));
+  fake.then(test::http_action::of(test::http_action::close));
+  auto r = store.read("log-00000000-00000001", 0, whole_object);
+  REQUIRE(r);
+  CHECK(as_chars(*r) == "0123456789");
+  CHECK(fake.requests() == 6);  // every scripted fault was met, then the answer
+  // libcurl itself resends once when a reused connection closes before any
+  // answer, so our own attempts may be one fewer than the server saw.
+  CHECK(store.requests() >= 5);
+  CHECK(store.requests() <= 6);
+  // Each request was signed for the path-style key.
+  for (const auto& s : fake.seen()) {
+    CHECK(s.target == "/b/log-00000000-00000001");
+    CHECK(s.head.find("Authorization: AWS4-HMAC-SHA256 Credential=S3RVER/") != std::string::npos);
+  }
+  // A PUT gets the same treatment.
+  fake.then(test::http_action::answer(503, slow_down));
+  fake.then(test::http_action::of(test::http_action::reset));
+  REQUIRE(store.write("log-00000000-00000002", test::pattern(5000, 1)));
+  const auto seen = fake.seen();
+  REQUIRE(seen.size() == 9);
+  CHECK(seen.back().method == "PUT");
+  CHECK(seen.back().body.size() == 5000);
+}
+
+TEST_CASE("s3_store gives up after the configured attempts with the last error",
+          "[remote][s3][faults]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::answer(503, "<Error><Code>SlowDown</Code></Error>");
+  });
+  auto o = local_options(fake.endpoint());
+  o.retries = {4, 1ms, 4ms};
+  auto store = s3_store::open("b", "", o).value();
+  CHECK(store.write("log-00000000-00000001", test::pattern(1, 1)).error() == errc::throttled);
+  CHECK(fake.requests() == 4);
+}
+
+TEST_CASE("s3_store does not retry 4xx other than throttling", "[remote][s3][faults]") {
+  test::fake_http_server fake;
+  auto o = local_options(fake.endpoint());
+  auto store = s3_store::open("b", "", o).value();
+  fake.then(test::http_action::answer(403, "<Error><Code>AccessDenied</Code></Error>"));
+  CHECK(store.read("log-00000000-00000001", 0, 9).error() == errc::access_denied);
+  fake.then(test::http_action::answer(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>"));
+  CHECK(store.list(0).error() == errc::bad_credentials);
+  fake.then(test::http_action::answer(404, "<Error><Code>NoSuchKey</Code></Error>"));
+  CHECK(store.read("log-00000000-00000001", 0, 9).error() == errc::not_found);
+  fake.then(test::http_action::answer(400, "<Error><Code>InvalidArgument</Code></Error>"));
+  CHECK(store.remove("log-00000000-00000001").error() == errc::protocol_error);
+  CHECK(fake.requests() == 4);
+}
+
+TEST_CASE("s3_store sends only the range asked for and reuses its connection", "[remote][s3]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::answer(206, "abcd", "Content-Range: bytes 100-103/1000\r\n");
+  });
+  auto store = s3_store::open("b", "p/", local_options(fake.endpoint())).value();
+  for (int i = 0; i < 5; ++i)
+    CHECK(as_chars(store.read("log-00000000-00000001", 100, 4).value()) == "abcd");
+  const auto seen = fake.seen();
+  REQUIRE(seen.size() == 5);
+  CHECK(seen[0].head.find("Range: bytes=100-103") != std::string::npos);
+  CHECK(seen[0].target == "/b/p/log-00000000-00000001");
+  CHECK(fake.connections() == 1);
+}
+
+TEST_CASE("s3_store read_many runs its reads in parallel", "[remote][s3]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::answer(200, "x", "", 200ms);
+  });
+  auto o = local_options(fake.endpoint());
+  o.parallelism = 8;
+  auto store = s3_store::open("b", "", o).value();
+  std::vector<read_request> reqs;
+  for (std::uint32_t i = 0; i < 16; ++i) reqs.push_back({segment_name({0, i}).value()});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = store.read_many(reqs);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  for (auto& x : r) CHECK(as_chars(x.value()) == "x");
+  CHECK(took < 1500ms);  // 16 x 200 ms one after another would be 3.2 s
+  CHECK(fake.connections() <= 8);
+}
+
+TEST_CASE("s3_store addresses buckets by path or by virtual host", "[remote][s3][unit]") {
+  s3_options o;
+  o.credentials = {"AKIDEXAMPLE", "secret", ""};
+  o.region = "eu-west-1";
+  auto aws_default = s3_store::open("my-bucket", "logs/", o).value();
+  CHECK(aws_default.url_of("log-00000000-00000001") ==
+        "https://my-bucket.s3.eu-west-1.amazonaws.com/logs/log-00000000-00000001");
+  o.addressing = s3_addressing::path;
+  CHECK(s3_store::open("my-bucket", "", o).value().url_of("log-00000000-00000001") ==
+        "https://s3.eu-west-1.amazonaws.com/my-bucket/log-00000000-00000001");
+  o.addressing = s3_addressing::automatic;
+  o.endpoint = "http://127.0.0.1:9000/";
+  auto local = s3_store::open("my-bucket", "", o).value();
+  CHECK(local.url_of("log-00000000-00000001") ==
+        "http://127.0.0.1:9000/my-bucket/log-00000000-00000001");
+  CHECK(local.host() == "127.0.0.1:9000");
+  o.addressing = s3_addressing::virtual_host;
+  CHECK(s3_store::open("my-bucket", "", o).value().host() == "my-bucket.127.0.0.1:9000");
+  o.endpoint = "ftp://example.com";
+  CHECK(s3_store::open("my-bucket", "", o).error() == errc::invalid_argument);
+  o.endpoint = "https://example.com/path";
+  CHECK(s3_store::open("my-bucket", "", o).error() == errc::invalid_argument);
+  CHECK(s3_store::open("a/b", "", s3_options{}).error() == errc::invalid_argument);
+}
+
+TEST_CASE("s3_options reads the environment and the shared files as the AWS CLI does",
+          "[remote][s3][unit]") {
+  test::temp_dir home;
+  std::filesystem::create_directory(home.path() / ".aws");
+  std::ofstream(home.path() / ".aws/credentials")
+      << "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = sdefault\n\n"
+         "[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=sother\n"
+         "aws_session_token = tok\n";
+  std::ofstream(home.path() / ".aws/config")
+      << "[default]\nregion = ap-south-1\n[profile other]\nregion = eu-north-1\n"
+         "endpoint_url = http://127.0.0.1:1234\n";
+  const auto set = [](const char* n, const std::string& v) { ::setenv(n, v.c_str(), 1); };
+  const char* vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                        "AWS_REGION",        "AWS_DEFAULT_REGION",    "AWS_PROFILE",
+                        "AWS_ENDPOINT_URL",  "AWS_ENDPOINT_URL_S3",   "AWS_SHARED_CREDENTIALS_FILE",
+                        "AWS_CONFIG_FILE",   "AWS_DEFAULT_PROFILE",   "HOME"};
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  for (auto v : vars) {
+    const char* old = std::getenv(v);
+    saved.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
+    ::unsetenv(v);
+  }
+  set("HOME", home.path().string());
+  auto o = s3_options::from_environment();
+  CHECK(o.credentials.access_key_id == "AKDEFAULT");
+  CHECK(o.credentials.secret_access_key == "sdefault");
+  CHECK(o.region == "ap-south-1");
+  CHECK(o.endpoint.empty());
+  set("AWS_PROFILE", "other");
+  o = s3_options::from_environment();
+  CHECK(o.credentials.access_key_id == "AKOTHER");
+  CHECK(o.credentials.session_token == "tok");
+  CHECK(o.region == "eu-north-1");
+  CHECK(o.endpoint == "http://127.0.0.1:1234");
+  set("AWS_ACCESS_KEY_ID", "AKENV");
+  set("AWS_SECRET_ACCESS_KEY", "senv");
+  set("AWS_DEFAULT_REGION", "us-west-2");
+  set("AWS_ENDPOINT_URL", "http://127.0.0.1:5678");
+  o = s3_options::from_environment();
+  CHECK(o.credentials.access_key_id == "AKENV");
+  CHECK(o.credentials.session_token.empty());
+  CHECK(o.region == "us-west-2");
+  CHECK(o.endpoint == "http://127.0.0.1:5678");
+  set("AWS_REGION", "us-east-2");
+  CHECK(s3_options::from_environment().region == "us-east-2");
+  for (auto& [n, v] : saved)
+    if (v)
+      ::setenv(n.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(n.c_str());
+}

@@ -1,0 +1,188 @@
+// Test support: real servers on loopback for the remote-store tests — s3rver (the
+// npm S3 emulator) and our simple_store_server — each on a free port in its own
+// temporary directory, ready-checked with a bounded wait and killed on destruction.
+#ifndef CLOUDLOG_TESTS_SUPPORT_SERVERS_HPP
+#define CLOUDLOG_TESTS_SUPPORT_SERVERS_HPP
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+
+namespace cloudlog::test {
+
+// A program running in the background, its stdout and stderr going to LOG.
+// Destruction stops it: SIGTERM to its process group, then SIGKILL after 2 s.
+class background_process {
+ public:
+  background_process(const std::vector<std::string>& args, std::filesystem::path log,
+                     const std::vector<std::string>& env = {})
+      : log_(std::move(log)) {
+    const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create " + log_.string());
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      const int devnull = ::open("/dev/null", O_RDONLY);
+      ::dup2(devnull, 0);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> argv;
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+    ::close(fd);
+  }
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+  ~background_process() { stop(); }
+
+  // Waits (at most TIMEOUT) until the log matches PATTERN; returns the first
+  // submatch. Throws if the process exits or the time runs out.
+  std::string wait_for(const std::regex& pattern, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto text = log_text();
+      std::smatch m;
+      if (std::regex_search(text, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("server exited before it was ready:\n" + text);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("server not ready in time:\n" + log_text());
+  }
+
+  std::string log_text() const {
+    std::ifstream in(log_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  // Stops the process (its whole group); idempotent.
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(-pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+  }
+
+  pid_t pid() const noexcept { return pid_; }
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+};
+
+// The project's source directory (where .tools/ lives).
+inline std::filesystem::path source_dir() {
+  return CLOUDLOG_SOURCE_DIR;
+}
+
+// s3rver 3.7.1 on 127.0.0.1, a free port, a fresh data directory and the given
+// buckets. Credentials it accepts: S3RVER / S3RVER (it does not check SigV4
+// signatures, only that the key id exists).
+class s3rver_process {
+ public:
+  explicit s3rver_process(const std::vector<std::string>& buckets = {"test-bucket"}) {
+    const auto script = source_dir() / ".tools/node_modules/s3rver/bin/s3rver.js";
+    if (!std::filesystem::exists(script))
+      throw std::runtime_error("s3rver is not installed: run scripts/install-deps.sh (" +
+                               script.string() + ")");
+    // Node 20 needs the legacy provider for s3rver's MD5-based continuation tokens.
+    std::vector<std::string> args{"node",
+                                  "--openssl-legacy-provider",
+                                  script.string(),
+                                  "-d",
+                                  (dir_.path() / "data").string(),
+                                  "-a",
+                                  "127.0.0.1",
+                                  "-p",
+                                  "0",
+                                  "--silent"};
+    for (const auto& b : buckets) {
+      args.push_back("--configure-bucket");
+      args.push_back(b);
+    }
+    process_.emplace(args, dir_.path() / "s3rver.log");
+    port_ = std::stoi(process_->wait_for(std::regex(R"(listening on 127\.0\.0\.1:(\d+))"),
+                                         std::chrono::seconds(20)));
+  }
+
+  int port() const noexcept { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  // The environment /usr/bin/aws needs to talk to this server.
+  std::vector<std::string> aws_env() const {
+    return {"AWS_ACCESS_KEY_ID=S3RVER",
+            "AWS_SECRET_ACCESS_KEY=S3RVER",
+            "AWS_DEFAULT_REGION=us-east-1",
+            "AWS_CONFIG_FILE=/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+            "HOME=" + dir_.path().string()};
+  }
+
+ private:
+  temp_dir dir_;
+  std::optional<background_process> process_;
+  int port_ = 0;
+};
+
+// Our simple_store_server on 127.0.0.1, a free port, serving a fresh directory.
+class simple_server_process {
+ public:
+  explicit simple_server_process(std::vector<std::string> extra_args = {}) {
+    std::filesystem::create_directory(dir_.path() / "data");
+    std::vector<std::string> args{tool("simple_store_server").string(), "--dir",
+                                  (dir_.path() / "data").string(), "--port", "0"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    process_.emplace(args, dir_.path() / "server.log");
+    port_ = std::stoi(process_->wait_for(std::regex(R"(listening on 127\.0\.0\.1:(\d+))"),
+                                         std::chrono::seconds(10)));
+  }
+
+  int port() const noexcept { return port_; }
+  // The directory it serves.
+  std::filesystem::path data() const { return dir_.path() / "data"; }
+  std::string log_text() const { return process_->log_text(); }
+  void stop() { process_->stop(); }
+
+ private:
+  temp_dir dir_;
+  std::optional<background_process> process_;
+  int port_ = 0;
+};
+
+}  // namespace cloudlog::test
+
+#endif  // CLOUDLOG_TESTS_SUPPORT_SERVERS_HPP
