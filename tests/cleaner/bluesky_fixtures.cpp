@@ -8,6 +8,7 @@
 #include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "support/fixtures.hpp"
 
@@ -197,4 +198,64 @@ TEST_CASE("A dry run plans and leaves the store byte-identical", "[cleaner][blue
   for (const auto& f : test::stage_segments(stage("stage4-merge1-vacuous")))
     CHECK(store.read(f.filename().string(), 0, whole_object).value() == test::read_file(f));
   CHECK(names(store).size() == 6);
+}
+
+namespace {
+bs::cipher fixture_cipher(std::string_view passphrase = "bluesky-fixture-passphrase") {
+  return bs::cipher::from_master(as_bytes(passphrase)).value();
+}
+}  // namespace
+
+TEST_CASE("With the key, every relocated item is verified first and the result is the same",
+          "[cleaner][bluesky][fixtures][crypto]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage2-overwrite"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  const auto cipher = fixture_cipher();
+  std::size_t verified = 0;
+  auto r = clean(bs::format{}, store, original_policy, original_mode(), [&](byte_view item) {
+    ++verified;
+    return cipher.verify(item) == tag_status::ok;
+  });
+  REQUIRE(r);
+  CHECK(r->stats.items_rejected == 0);
+  CHECK(verified == 12);  // six blocks, six inodes
+  CHECK(ids_of(dir.path(), bs::item_type::data) ==
+        ids_of(stage("stage3-clean1"), bs::item_type::data));
+}
+
+TEST_CASE("With the key, a tampered live item is not relocated, is reported, and stays",
+          "[cleaner][bluesky][fixtures][crypto]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage2-overwrite"), dir.path());
+  // Flip one payload bit of hello.txt's block (0/0 @ 0, 105 bytes): its tag no longer verifies.
+  auto seg = test::read_file(dir.path() / "log-00000000-00000000");
+  seg[89 + 3] ^= std::byte{0x01};
+  std::filesystem::remove(dir.path() / "log-00000000-00000000");
+  auto store = file_store::open(dir.path()).value();
+  REQUIRE(store.write("log-00000000-00000000", seg));
+  const auto cipher = fixture_cipher();
+  auto r = clean(bs::format{}, store, original_policy, original_mode(),
+                 [&](byte_view item) { return cipher.verify(item) == tag_status::ok; });
+  REQUIRE(r);
+  REQUIRE(r->rejected.size() == 1);
+  CHECK(r->rejected[0].segment == "log-00000000-00000000");
+  CHECK(r->rejected[0].offset == 0);
+  CHECK(r->rejected[0].code == errc::bad_tag);
+  CHECK(ids_of(dir.path(), bs::item_type::data).size() == 5);
+  CHECK(store.read("log-00000000-00000000", 0, whole_object).value() == seg);
+}
+
+TEST_CASE("With a wrong key nothing sealed is relocated", "[cleaner][bluesky][fixtures][crypto]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage2-overwrite"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  const auto cipher = fixture_cipher("not-the-fixture-passphrase");
+  auto r = clean(bs::format{}, store, original_policy, original_mode(),
+                 [&](byte_view item) { return cipher.verify(item) == tag_status::ok; });
+  REQUIRE(r);
+  CHECK(r->stats.items_relocated == 0);
+  CHECK(r->rejected.size() == 12);
+  CHECK(ids_of(dir.path(), bs::item_type::data).empty());
+  CHECK(ids_of(dir.path(), bs::item_type::inode).empty());
 }
