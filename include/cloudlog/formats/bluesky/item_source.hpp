@@ -1,0 +1,217 @@
+// item_source: fetches BlueSky items named by links with ranged, batched reads,
+// checks that each is the item the link names, and opens it with a cipher
+// (docs/format.md, section 10, "Reading").
+#ifndef CLOUDLOG_FORMATS_BLUESKY_ITEM_SOURCE_HPP
+#define CLOUDLOG_FORMATS_BLUESKY_ITEM_SOURCE_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cloudlog/assert.hpp"
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/formats/bluesky/header.hpp"
+#include "cloudlog/location.hpp"
+#include "cloudlog/log/item.hpp"
+#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/object_id.hpp"
+#include "cloudlog/result.hpp"
+
+namespace cloudlog::bluesky {
+
+// A non-null link as the reader follows it: the id of the item and where it is.
+struct item_ref {
+  object_id id;
+  location where;
+  friend bool operator==(const item_ref&, const item_ref&) = default;
+};
+
+// One item to fetch: the link, the type and header inum the item must have, and
+// (for data blocks and imap blocks) its index, used only to name it in errors.
+struct fetch_request {
+  item_ref ref;
+  item_type type = item_type::data;
+  std::uint64_t inum = 0;
+  std::uint64_t index = 0;
+};
+
+// An item fetched, checked and opened: its whole bytes with the payload in clear.
+struct opened_item {
+  location where;
+  bytes data;
+
+  // The parsed item. Valid as long as this object (and its data) is unchanged.
+  item_view<layout> view() const {
+    auto v = parse_item<layout>(data, 0);
+    CLOUDLOG_ASSERT(v.has_value());
+    return *v;
+  }
+};
+
+// Readable name of what REQUEST fetches: "checkpoint", "inode-map block 0",
+// "inode 3", "block 2 of inode 3".
+inline std::string describe(const fetch_request& request) {
+  switch (request.type) {
+    case item_type::checkpoint:
+      return "checkpoint";
+    case item_type::inode_map:
+      return "inode-map block " + std::to_string(request.index);
+    case item_type::inode:
+      return "inode " + std::to_string(request.inum);
+    case item_type::data:
+      return "block " + std::to_string(request.index) + " of inode " + std::to_string(request.inum);
+  }
+  return "item";
+}
+
+// The segment name of L, or "log-?" if its numbers are out of range.
+inline std::string segment_name_of(const location& l) {
+  auto n = segment_name(l.segment());
+  return n ? *n : std::string("log-?");
+}
+
+// Fetches items from a store and opens them with a cipher. Holds references to
+// both: they must outlive it. Not thread-safe (it records the last error's text).
+//
+// Opening policy (docs/format.md, section 10): every item is opened with
+// Cipher::open (which verifies the tag and decrypts), except INODE_MAP and
+// CHECKPOINT items in directory 1 (written by the key-less cleaner) whose tag is
+// all zero: those are accepted in clear. With a key every DATA and INODE item must
+// verify; without one (a key-less cipher) plain items are read and encrypted ones
+// fail with errc::bad_key ("a key is needed").
+template <segment_store Store, cloudlog::cipher Cipher>
+class item_source {
+ public:
+  item_source(Store& store, const Cipher& c) noexcept : store_(&store), cipher_(&c) {}
+
+  Store& store() const noexcept { return *store_; }
+  const Cipher& cipher_ref() const noexcept { return *cipher_; }
+
+  // Fetches REQUESTS, in order. Requests for adjacent items of one segment are
+  // coalesced into one ranged read; all reads go out as one read_batch. Each item
+  // must be exactly where its link says (errc::dangling_link otherwise, also for a
+  // missing segment), carry the link's id (errc::dangling_link), the requested type
+  // (errc::unexpected_type) and inum (errc::corrupt_payload), and open under the
+  // policy above (errc::bad_tag, errc::bad_key). Other store errors pass through.
+  // On failure last_error() names the item and its place.
+  result<std::vector<opened_item>> fetch(std::span<const fetch_request> requests) {
+    std::vector<std::size_t> order(requests.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return requests[a].ref.where < requests[b].ref.where;
+    });
+    struct span_read {
+      location first;
+      std::uint64_t end;
+    };
+    std::vector<span_read> spans;
+    std::vector<std::size_t> span_of(requests.size());
+    for (auto i : order) {
+      const auto& w = requests[i].ref.where;
+      if (!spans.empty() && spans.back().first.segment() == w.segment() &&
+          w.offset <= spans.back().end) {
+        spans.back().end = std::max(spans.back().end, w.end());
+      } else {
+        spans.push_back({w, w.end()});
+      }
+      span_of[i] = spans.size() - 1;
+    }
+    std::vector<read_request> reads;
+    reads.reserve(spans.size());
+    for (const auto& s : spans)
+      reads.push_back({segment_name_of(s.first), s.first.offset, s.end - s.first.offset});
+    auto got = read_batch(*store_, std::span<const read_request>(reads));
+
+    std::vector<opened_item> out(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const auto& rq = requests[i];
+      const auto& w = rq.ref.where;
+      const auto& s = spans[span_of[i]];
+      auto& r = got[span_of[i]];
+      if (!r) {
+        const bool missing = r.error() == make_error_code(errc::not_found) ||
+                             r.error() == make_error_code(errc::out_of_range);
+        return failure(rq, missing ? make_error_code(errc::dangling_link) : r.error(),
+                       missing ? "segment or range does not exist" : r.error().message());
+      }
+      const std::uint64_t at = w.offset - s.first.offset;
+      if (r->size() < at + w.size)
+        return failure(rq, errc::dangling_link, "the segment ends inside the item");
+      out[i].where = w;
+      out[i].data.assign(r->begin() + static_cast<std::ptrdiff_t>(at),
+                         r->begin() + static_cast<std::ptrdiff_t>(at + w.size));
+      CLOUDLOG_TRY_VOID(check_and_open(rq, out[i].data));
+    }
+    return out;
+  }
+
+  // Fetches one item (see fetch).
+  result<opened_item> fetch_one(const fetch_request& request) {
+    auto r = fetch(std::span<const fetch_request>(&request, 1));
+    if (!r) return fail(r.error());
+    return std::move(r->front());
+  }
+
+  // Checks and opens the item bytes ITEM_BYTES fetched for REQUEST, in place (see
+  // fetch for the checks and their codes).
+  result<void> check_and_open(const fetch_request& rq, bytes& item_bytes) {
+    auto v = parse_item<layout>(item_bytes, 0);
+    if (!v) return failure(rq, errc::dangling_link, "no item there (" + v.error().message() + ")");
+    if (v->size() != item_bytes.size())
+      return failure(rq, errc::dangling_link, "the item there has another size");
+    if (v->id() != rq.ref.id)
+      return failure(rq, errc::dangling_link, "the item there has id " + v->id().hex());
+    if (v->type() != type_byte(rq.type))
+      return failure(rq, errc::unexpected_type,
+                     "the item there is a " + std::string(type_name(v->type())));
+    if (v->owner() != rq.inum)
+      return failure(rq, errc::corrupt_payload,
+                     "the item there belongs to inode " + std::to_string(v->owner()));
+    const bool encrypted = v->header().magic == magic_encrypted;
+    if (rq.ref.where.directory == 1 && !encrypted &&
+        (rq.type == item_type::inode_map || rq.type == item_type::checkpoint) &&
+        cipher_->verify(item_bytes) == tag_status::zero)
+      return {};
+    if (auto o = cipher_->open(item_bytes); !o) {
+      if (o.error() == make_error_code(errc::bad_key) && encrypted)
+        return failure(rq, o.error(), "the item is encrypted: a key is needed to read it");
+      return failure(rq, o.error(), o.error().message());
+    }
+    return {};
+  }
+
+  // The text of the last failure: what was read, where, and why; e.g.
+  // "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): ...".
+  const std::string& last_error() const noexcept { return last_error_; }
+
+  // Records TEXT as the last failure and returns CODE (for callers adding context).
+  tl::unexpected<std::error_code> note(std::error_code code, std::string text) {
+    last_error_ = std::move(text);
+    return fail(code);
+  }
+
+ private:
+  tl::unexpected<std::error_code> failure(const fetch_request& rq, std::error_code code,
+                                          const std::string& why) {
+    const auto& w = rq.ref.where;
+    return note(code, describe(rq) + " at " + segment_name_of(w) + " @" + std::to_string(w.offset) +
+                          " (" + std::to_string(w.size) + " bytes): " + why);
+  }
+  tl::unexpected<std::error_code> failure(const fetch_request& rq, errc code,
+                                          const std::string& why) {
+    return failure(rq, make_error_code(code), why);
+  }
+
+  Store* store_;
+  const Cipher* cipher_;
+  std::string last_error_;
+};
+
+}  // namespace cloudlog::bluesky
+
+#endif  // CLOUDLOG_FORMATS_BLUESKY_ITEM_SOURCE_HPP

@@ -1,0 +1,327 @@
+// The BlueSky reader: finds the current checkpoint as the proxy does, walks
+// checkpoint -> inode map -> inodes -> data blocks, and reads files, directories
+// and symlinks with ranged, batched reads (docs/format.md, section 10).
+#ifndef CLOUDLOG_FORMATS_BLUESKY_READER_HPP
+#define CLOUDLOG_FORMATS_BLUESKY_READER_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/formats/bluesky/header.hpp"
+#include "cloudlog/formats/bluesky/item_source.hpp"
+#include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/log/item.hpp"
+#include "cloudlog/log/segment.hpp"
+#include "cloudlog/result.hpp"
+
+namespace cloudlog::bluesky {
+
+// The root of a filesystem: the checkpoint item, its decoded payload, and the
+// inode-map blocks it links to (one per range, in range order).
+struct root {
+  item_ref self;                    // the checkpoint item
+  checkpoint payload;               // its version vector and ranges
+  std::vector<item_ref> imap_refs;  // link i -> the inode-map block of payload.ranges[i]
+};
+
+// One inode as read from the store: the decoded inode, the item it came from,
+// and its links (regular files: one per block, null links are holes).
+struct inode_record {
+  inode node;
+  item_ref self;
+  std::vector<item_link> blocks;
+};
+
+// Splits PATH at '/' into its non-empty components ("/a//b/" -> {"a", "b"}).
+inline std::vector<std::string_view> path_components(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    auto slash = path.find('/', at);
+    if (slash == path.npos) slash = path.size();
+    if (slash > at) out.push_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  return out;
+}
+
+// Decodes the INODE item ITEM (opened) into a record for inode INUM. Checks the
+// payload (decode_inode), that the payload's inum is INUM, and the links: a regular
+// file has exactly block_count(size) links, other types none.
+// Fails: errc::corrupt_payload.
+inline result<inode_record> decode_inode_item(const opened_item& item, std::uint64_t inum) {
+  const auto v = item.view();
+  auto node = decode_inode(v.payload());
+  if (!node) return fail(node.error());
+  if (node->inum != inum) return fail(errc::corrupt_payload);
+  auto links = v.links();
+  const std::uint64_t want = node->type == file_type::regular ? block_count(node->size) : 0;
+  if (links.size() != want) return fail(errc::corrupt_payload);
+  return inode_record{std::move(*node), item_ref{v.id(), item.where}, std::move(links)};
+}
+
+// Decodes the inode-map block ITEM (opened) for range RANGE: its inode numbers lie
+// in RANGE, one non-null link each. Appends inum -> link to MAP.
+// Fails: errc::corrupt_payload.
+inline result<void> decode_imap_item(const opened_item& item, const inode_range& range,
+                                     std::map<std::uint64_t, item_ref>& map) {
+  const auto v = item.view();
+  auto inums = decode_imap_block(v.payload());
+  if (!inums) return fail(inums.error());
+  const auto links = v.links();
+  if (links.size() != inums->size()) return fail(errc::corrupt_payload);
+  for (std::size_t j = 0; j < links.size(); ++j) {
+    const auto n = (*inums)[j];
+    if (links[j].is_null() || n < range.start || n > range.end) return fail(errc::corrupt_payload);
+    map[n] = item_ref{links[j].id, *links[j].where};
+  }
+  return {};
+}
+
+// The sequence of the newest segment of DIRECTORY in STORE, if it has any.
+// Fails: the store's list errors.
+template <segment_store Store>
+result<std::optional<segment_info>> newest_segment(Store& store, std::uint32_t directory) {
+  auto l = store.list(directory);
+  if (!l) return fail(l.error());
+  if (l->empty()) return std::optional<segment_info>();
+  return std::optional<segment_info>(l->back());
+}
+
+// Finds the last CHECKPOINT item of segment SEG (read whole), opens it and decodes
+// it. nullopt when the segment holds no checkpoint. Fails: store errors; framing
+// errors of the segment (errc::bad_magic, ...); errc::corrupt_payload, errc::bad_tag,
+// errc::bad_key for the checkpoint; last_error() of SOURCE says where.
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::optional<root>> read_last_checkpoint(item_source<Store, Cipher>& source,
+                                                 const segment_info& seg) {
+  auto data = source.store().read(seg.name, 0, whole_object);
+  if (!data)
+    return source.note(data.error(), "cannot read " + seg.name + ": " + data.error().message());
+  std::string corrupt;
+  auto items =
+      parse_segment<layout>(seg.name, *data, [&](const corruption& c) { corrupt = c.to_string(); });
+  if (!items) return source.note(items.error(), "corrupt segment " + corrupt);
+  const item_view<layout>* last = nullptr;
+  for (const auto& it : *items)
+    if (it.type() == type_byte(item_type::checkpoint)) last = &it;
+  if (!last) return std::optional<root>();
+  const location where{seg.id.directory, seg.id.sequence,
+                       static_cast<std::uint32_t>(last->offset()),
+                       static_cast<std::uint32_t>(last->size())};
+  fetch_request rq{item_ref{last->id(), where}, item_type::checkpoint, 0, 0};
+  opened_item item{where, bytes(last->bytes().begin(), last->bytes().end())};
+  CLOUDLOG_TRY_VOID(source.check_and_open(rq, item.data));
+  const auto v = item.view();
+  auto cp = decode_checkpoint(v.payload());
+  const auto links = v.links();
+  auto bad = [&]() {
+    return source.note(
+        make_error_code(errc::corrupt_payload),
+        "checkpoint at " + seg.name + " @" + std::to_string(where.offset) + ": corrupt payload");
+  };
+  if (!cp || links.size() != cp->ranges.size()) return bad();
+  root r{item_ref{v.id(), where}, std::move(*cp), {}};
+  for (const auto& l : links) {
+    if (l.is_null()) return bad();
+    r.imap_refs.push_back({l.id, *l.where});
+  }
+  return std::optional<root>(std::move(r));
+}
+
+// Loads the inode map of ROOT: every imap block, fetched in one batch.
+// Fails: fetch errors; errc::corrupt_payload for a malformed block.
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Cipher>& source,
+                                                         const root& r) {
+  std::vector<fetch_request> rqs;
+  for (std::size_t i = 0; i < r.imap_refs.size(); ++i)
+    rqs.push_back({r.imap_refs[i], item_type::inode_map, 0, i});
+  auto items = source.fetch(rqs);
+  if (!items) return fail(items.error());
+  std::map<std::uint64_t, item_ref> map;
+  for (std::size_t i = 0; i < items->size(); ++i)
+    if (auto ok = decode_imap_item((*items)[i], r.payload.ranges[i], map); !ok)
+      return source.note(ok.error(), describe(rqs[i]) + " at " + segment_name_of(rqs[i].ref.where) +
+                                         " @" + std::to_string(rqs[i].ref.where.offset) +
+                                         ": corrupt payload");
+  return map;
+}
+
+// A read-only view of a BlueSky filesystem at its current checkpoint. Inodes and
+// blocks are fetched on demand with ranged reads (only the items needed), batched.
+// Holds references to the store and the cipher: they must outlive it. Not
+// thread-safe.
+template <segment_store Store, cloudlog::cipher Cipher>
+class reader {
+ public:
+  // Opens the filesystem as the proxy does at startup: the newest directory-0
+  // segment, the last checkpoint in it (never an older segment), then every
+  // inode-map block it links to. On failure, WHY (if given) receives the text
+  // saying what failed and where.
+  // Fails: errc::no_checkpoint (no directory-0 segment, or none in the newest);
+  // store, framing, tag and payload errors.
+  static result<reader> open(Store& store, const Cipher& c, std::string* why = nullptr) {
+    reader r(store, c);
+    auto ok = r.load();
+    if (!ok) {
+      if (why) *why = r.last_error();
+      return fail(ok.error());
+    }
+    return r;
+  }
+
+  // The current checkpoint.
+  const root& current_root() const noexcept { return root_; }
+  // The newest directory-0 segment (the one holding the checkpoint).
+  const segment_info& newest_segment() const noexcept { return newest_; }
+  // Every live inode: number -> its current INODE item.
+  const std::map<std::uint64_t, item_ref>& inode_map() const noexcept { return map_; }
+  // The item source (for callers fetching items themselves).
+  item_source<Store, Cipher>& source() noexcept { return source_; }
+  // The text of the last failure (what, where, why).
+  const std::string& last_error() const noexcept { return source_.last_error(); }
+
+  // Loads inode INUM.
+  // Fails: errc::no_such_file if INUM is not in the inode map; fetch errors;
+  // errc::corrupt_payload.
+  result<inode_record> load_inode(std::uint64_t inum) {
+    auto r = load_inodes(std::span<const std::uint64_t>(&inum, 1));
+    if (!r) return fail(r.error());
+    return std::move(r->front());
+  }
+
+  // Loads the inodes INUMS in one batch, in order (see load_inode).
+  result<std::vector<inode_record>> load_inodes(std::span<const std::uint64_t> inums) {
+    std::vector<fetch_request> rqs;
+    rqs.reserve(inums.size());
+    for (auto n : inums) {
+      auto it = map_.find(n);
+      if (it == map_.end())
+        return source_.note(make_error_code(errc::no_such_file),
+                            "inode " + std::to_string(n) + " is not in the inode map");
+      rqs.push_back({it->second, item_type::inode, n, 0});
+    }
+    auto items = source_.fetch(rqs);
+    if (!items) return fail(items.error());
+    std::vector<inode_record> out;
+    out.reserve(items->size());
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      auto rec = decode_inode_item((*items)[i], inums[i]);
+      if (!rec)
+        return source_.note(
+            rec.error(), describe(rqs[i]) + " at " + segment_name_of(rqs[i].ref.where) + " @" +
+                             std::to_string(rqs[i].ref.where.offset) + ": corrupt inode payload");
+      out.push_back(std::move(*rec));
+    }
+    return out;
+  }
+
+  // The inode number at PATH ("/" or "" is the root). Symlinks are not followed.
+  // Fails: errc::no_such_file, errc::not_a_directory (a component is not a
+  // directory), load_inode's errors.
+  result<std::uint64_t> lookup(std::string_view path) {
+    std::uint64_t at = root_inum;
+    for (auto name : path_components(path)) {
+      auto dir = load_inode(at);
+      if (!dir) return fail(dir.error());
+      if (dir->node.type != file_type::directory)
+        return source_.note(make_error_code(errc::not_a_directory),
+                            std::string(path) + ": a component is not a directory");
+      auto e = std::find_if(dir->node.entries.begin(), dir->node.entries.end(),
+                            [&](const dir_entry& d) { return d.name == name; });
+      if (e == dir->node.entries.end())
+        return source_.note(make_error_code(errc::no_such_file),
+                            std::string(path) + ": no such file or directory");
+      at = e->inum;
+    }
+    return at;
+  }
+
+  // Reads LENGTH bytes at OFFSET of the regular file REC (clamped to its size).
+  // Null links read as zeros. Every stored block must hold exactly its expected
+  // length (errc::corrupt_payload).
+  // Fails: errc::is_a_directory / errc::invalid_argument (not a regular file);
+  // fetch errors.
+  result<bytes> read_file(const inode_record& rec, std::uint64_t offset = 0,
+                          std::uint64_t length = whole_object) {
+    if (rec.node.type == file_type::directory)
+      return source_.note(make_error_code(errc::is_a_directory),
+                          "inode " + std::to_string(rec.node.inum) + " is a directory");
+    if (rec.node.type != file_type::regular)
+      return source_.note(make_error_code(errc::invalid_argument),
+                          "inode " + std::to_string(rec.node.inum) + " is not a regular file");
+    const std::uint64_t size = rec.node.size;
+    if (offset >= size) return bytes{};
+    const std::uint64_t end = size - offset < length ? size : offset + length;
+    const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
+    std::vector<fetch_request> rqs;
+    for (std::uint64_t i = first; i <= last; ++i)
+      if (!rec.blocks[i].is_null())
+        rqs.push_back(
+            {{rec.blocks[i].id, *rec.blocks[i].where}, item_type::data, rec.node.inum, i});
+    auto items = source_.fetch(rqs);
+    if (!items) return fail(items.error());
+    bytes out(end - offset);
+    std::size_t k = 0;
+    for (std::uint64_t i = first; i <= last; ++i) {
+      if (rec.blocks[i].is_null()) continue;
+      const auto payload = (*items)[k].view().payload();
+      if (payload.size() != block_length(size, i))
+        return source_.note(make_error_code(errc::corrupt_payload),
+                            describe(rqs[k]) + " at " + segment_name_of(rqs[k].ref.where) + " @" +
+                                std::to_string(rqs[k].ref.where.offset) + ": holds " +
+                                std::to_string(payload.size()) + " bytes, expected " +
+                                std::to_string(block_length(size, i)));
+      const std::uint64_t block_start = i * block_size;
+      const std::uint64_t from = std::max(offset, block_start);
+      const std::uint64_t to = std::min(end, block_start + payload.size());
+      std::copy(payload.begin() + static_cast<std::ptrdiff_t>(from - block_start),
+                payload.begin() + static_cast<std::ptrdiff_t>(to - block_start),
+                out.begin() + static_cast<std::ptrdiff_t>(from - offset));
+      ++k;
+    }
+    return out;
+  }
+
+ private:
+  reader(Store& store, const Cipher& c) : source_(store, c) {}
+
+  result<void> load() {
+    auto newest = bluesky::newest_segment(source_.store(), 0);
+    if (!newest) return source_.note(newest.error(), "cannot list the store");
+    if (!*newest)
+      return source_.note(make_error_code(errc::no_checkpoint),
+                          "no directory-0 segment: the store holds no filesystem");
+    auto cp = read_last_checkpoint(source_, **newest);
+    if (!cp) return fail(cp.error());
+    if (!*cp)
+      return source_.note(make_error_code(errc::no_checkpoint),
+                          "the newest segment " + (*newest)->name + " holds no checkpoint");
+    root_ = std::move(**cp);
+    newest_ = **newest;
+    auto map = load_inode_map(source_, root_);
+    if (!map) return fail(map.error());
+    map_ = std::move(*map);
+    return {};
+  }
+
+  item_source<Store, Cipher> source_;
+  root root_;
+  segment_info newest_;
+  std::map<std::uint64_t, item_ref> map_;
+};
+
+}  // namespace cloudlog::bluesky
+
+#endif  // CLOUDLOG_FORMATS_BLUESKY_READER_HPP

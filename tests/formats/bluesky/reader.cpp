@@ -1,0 +1,301 @@
+// The reader (docs/format.md, section 10): every fixture stage reads back as the
+// fixtures README says; ranged reads; tag enforcement; clear errors naming what and
+// where for missing and corrupt objects.
+#include <catch2/catch.hpp>
+
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/reader.hpp"
+#include "formats/bluesky/helpers.hpp"
+#include "support/fixtures.hpp"
+
+using namespace cloudlog;
+using namespace cloudlog::bluesky;
+
+namespace {
+
+template <class Reader>
+void walk(Reader& r, std::uint64_t inum, const std::string& path, test::expected_tree& out) {
+  auto rec = r.load_inode(inum);
+  INFO(r.last_error());
+  REQUIRE(rec);
+  switch (rec->node.type) {
+    case file_type::directory:
+      out.directories.push_back(path.empty() ? "/" : path);
+      for (const auto& e : rec->node.entries) walk(r, e.inum, path + "/" + e.name, out);
+      break;
+    case file_type::regular: {
+      auto data = r.read_file(*rec);
+      INFO(r.last_error());
+      REQUIRE(data);
+      out.files[path] = *data;
+      break;
+    }
+    case file_type::symlink:
+      out.symlinks[path] = rec->node.target;
+      break;
+    default:
+      FAIL("unexpected file type");
+  }
+}
+
+template <class Store, class Cipher>
+test::expected_tree read_tree(Store& store, const Cipher& c) {
+  std::string why;
+  auto r = reader<Store, Cipher>::open(store, c, &why);
+  INFO(why);
+  REQUIRE(r);
+  test::expected_tree t;
+  walk(*r, root_inum, "", t);
+  std::sort(t.directories.begin(), t.directories.end());
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("every fixture stage reads back exactly as the fixtures README lists",
+          "[formats][bluesky][reader][fixtures]") {
+  const auto key = test::fixture_cipher();
+  const no_cipher none;
+  for (const auto& stage : test::fixture_stages()) {
+    INFO(stage.string());
+    auto store = file_store::open(stage);
+    REQUIRE(store);
+    const auto got = test::is_nocrypto(stage) ? read_tree(*store, none) : read_tree(*store, key);
+    const auto want = test::expected_for(stage);
+    CHECK(got.directories == want.directories);
+    CHECK(got.symlinks == want.symlinks);
+    REQUIRE(got.files.size() == want.files.size());
+    for (const auto& [path, contents] : want.files) {
+      INFO(path);
+      REQUIRE(got.files.count(path));
+      CHECK(got.files.at(path) == contents);
+    }
+  }
+}
+
+TEST_CASE("the reader takes the last checkpoint of the newest directory-0 segment",
+          "[formats][bluesky][reader]") {
+  const auto key = test::fixture_cipher();
+  auto store = file_store::open(test::fixtures_dir() / "main" / "stage6-merge2");
+  REQUIRE(store);
+  auto r = reader<file_store, bluesky::cipher>::open(*store, key);
+  REQUIRE(r);
+  CHECK(r->newest_segment().name == "log-00000000-00000003");
+  CHECK(r->current_root().self.where == location{0, 3, 1654, 157});
+  CHECK(r->current_root().payload.version_of(1) == 5u);
+  CHECK(r->inode_map().size() == 6);
+  CHECK(r->lookup("/subdir/nested.txt").value() == 5);
+  CHECK(r->lookup("subdir//nested.txt/").value() == 5);
+  CHECK(r->lookup("/").value() == 1);
+  CHECK(r->lookup("/nope").error() == make_error_code(errc::no_such_file));
+  CHECK(r->lookup("/hello.txt/x").error() == make_error_code(errc::not_a_directory));
+}
+
+TEST_CASE("reads fetch only the needed item ranges", "[formats][bluesky][reader]") {
+  const auto key = test::fixture_cipher();
+  memory_store mem;
+  test::load_stage(mem, test::fixtures_dir() / "main" / "stage6-merge2");
+  test::recording_store<memory_store> store(mem);
+  auto r = reader<test::recording_store<memory_store>, bluesky::cipher>::open(store, key);
+  REQUIRE(r);
+  // Opening: the newest segment whole, then the one imap block (329 bytes).
+  REQUIRE(store.reads.size() == 2);
+  CHECK(store.reads[0].name == "log-00000000-00000003");
+  CHECK(store.reads[0].length == whole_object);
+  CHECK(store.reads[1].length == 329);
+  store.reads.clear();
+  auto hello = r->load_inode(2);
+  REQUIRE(hello);
+  auto data = r->read_file(*hello);
+  REQUIRE(data);
+  CHECK(as_chars(*data) == "Hello, BlueSky!\n");
+  REQUIRE(store.reads.size() == 2);
+  CHECK(store.reads[0].length == 205);  // the inode item
+  CHECK(store.reads[1].name == "log-00000001-00000004");
+  CHECK(store.reads[1].offset == 0);
+  CHECK(store.reads[1].length == 105);  // the data item
+  // A range of big.bin: only block 1's item, read in one request.
+  store.reads.clear();
+  auto big = r->load_inode(3);
+  REQUIRE(big);
+  store.reads.clear();
+  auto part = r->read_file(*big, 40000, 100);
+  REQUIRE(part);
+  const auto want = test::big_overwritten();
+  CHECK(*part == bytes(want.begin() + 40000, want.begin() + 40100));
+  REQUIRE(store.reads.size() == 1);
+  CHECK(store.reads[0].offset == 32962);
+  CHECK(store.reads[0].length == 32857);
+  // The whole file: its four adjacent items coalesced into one ranged read.
+  store.reads.clear();
+  CHECK(r->read_file(*big).value() == test::big_overwritten());
+  REQUIRE(store.reads.size() == 1);
+  CHECK(store.reads[0].offset == 105);
+  CHECK(store.reads[0].length == 3 * 32857 + 1785);
+}
+
+TEST_CASE("sparse files read their null links as zeros, after any restart",
+          "[formats][bluesky][reader]") {
+  const auto key = test::fixture_cipher();
+  auto store = file_store::open(test::fixtures_dir() / "sparse" / "final");
+  REQUIRE(store);
+  auto r = reader<file_store, bluesky::cipher>::open(*store, key);
+  REQUIRE(r);
+  auto n = r->lookup("/sparse.bin");
+  REQUIRE(n);
+  auto rec = r->load_inode(*n);
+  REQUIRE(rec);
+  REQUIRE(rec->blocks.size() == 4);
+  CHECK(rec->blocks[0].is_null());
+  CHECK(rec->blocks[1].is_null());
+  CHECK_FALSE(rec->blocks[2].is_null());
+  CHECK(rec->blocks[3].is_null());
+  CHECK(r->read_file(*rec).value() == test::sparse_contents());
+  const auto want = test::sparse_contents();
+  CHECK(r->read_file(*rec, 69995, 20).value() == bytes(want.begin() + 69995, want.begin() + 70015));
+  CHECK(r->read_file(*rec, 0, 10).value() == bytes(10));
+}
+
+TEST_CASE("without a key, encrypted items are an error saying a key is needed",
+          "[formats][bluesky][reader]") {
+  const no_cipher none;
+  auto store = file_store::open(test::fixtures_dir() / "main" / "stage1-write");
+  REQUIRE(store);
+  auto r = reader<file_store, no_cipher>::open(*store, none);
+  REQUIRE(r);  // checkpoint and imap blocks are in clear
+  auto rec = r->load_inode(2);
+  REQUIRE_FALSE(rec);
+  CHECK(rec.error() == make_error_code(errc::bad_key));
+  CHECK_THAT(r->last_error(), Catch::Contains("inode 2") &&
+                                  Catch::Contains("log-00000000-00000000 @105") &&
+                                  Catch::Contains("a key is needed"));
+}
+
+TEST_CASE("with a key, tags are enforced", "[formats][bluesky][reader]") {
+  const auto key = test::fixture_cipher();
+  SECTION("a wrong key fails the first tag check") {
+    auto wrong = bluesky::cipher::from_master(as_bytes("not-the-fixture-passphrase"));
+    REQUIRE(wrong);
+    auto store = file_store::open(test::fixtures_dir() / "main" / "stage2-overwrite");
+    REQUIRE(store);
+    auto r = reader<file_store, bluesky::cipher>::open(*store, *wrong);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::bad_tag));
+  }
+  SECTION("crypto-off items carry no tag: a key refuses them") {
+    auto store = file_store::open(test::fixtures_dir() / "nocrypto" / "stage1-write");
+    REQUIRE(store);
+    std::string why;
+    auto r = reader<file_store, bluesky::cipher>::open(*store, key, &why);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::bad_tag));
+    CHECK_THAT(why, Catch::Contains("checkpoint at log-00000000-00000000"));
+  }
+  SECTION("a flipped ciphertext bit in a data block") {
+    memory_store mem;
+    test::load_stage(mem, test::fixtures_dir() / "main" / "stage6-merge2");
+    auto seg = mem.read("log-00000001-00000004", 0, whole_object).value();
+    seg[105 + 89 + 10] ^= std::byte{1};  // block 0 of big.bin, inside the payload
+    REQUIRE(mem.write("log-00000001-00000004", seg));
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key);
+    REQUIRE(r);
+    auto rec = r->load_inode(3);
+    REQUIRE(rec);
+    auto data = r->read_file(*rec);
+    REQUIRE_FALSE(data);
+    CHECK(data.error() == make_error_code(errc::bad_tag));
+    CHECK_THAT(r->last_error(),
+               Catch::Contains("block 0 of inode 3") && Catch::Contains("log-00000001-00000004"));
+  }
+  SECTION("cleaner-written (directory 1) imap blocks and checkpoints may have a zero tag") {
+    // stage3's newest cleaner checkpoint links an imap block with a zero tag in 1/2.
+    auto store = file_store::open(test::fixtures_dir() / "main" / "stage3-clean1");
+    REQUIRE(store);
+    item_source<file_store, bluesky::cipher> src(*store, key);
+    auto seg = newest_segment(*store, 1).value().value();
+    auto cp = read_last_checkpoint(src, seg);
+    INFO(src.last_error());
+    REQUIRE(cp);
+    REQUIRE(*cp);
+    auto imap = load_inode_map(src, **cp);
+    REQUIRE(imap);
+    CHECK(imap->size() == 6);
+  }
+}
+
+TEST_CASE("a missing or corrupt object is a clear error naming what and where",
+          "[formats][bluesky][reader]") {
+  const auto key = test::fixture_cipher();
+  memory_store mem;
+  test::load_stage(mem, test::fixtures_dir() / "main" / "stage6-merge2");
+  SECTION("a missing segment") {
+    REQUIRE(mem.remove("log-00000001-00000004"));
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key);
+    REQUIRE(r);
+    auto rec = r->load_inode(5);
+    REQUIRE(rec);
+    auto data = r->read_file(*rec);
+    REQUIRE_FALSE(data);
+    CHECK(data.error() == make_error_code(errc::dangling_link));
+    CHECK(r->last_error() ==
+          "block 0 of inode 5 at log-00000001-00000004 @100461 (110 bytes): segment or range "
+          "does not exist");
+  }
+  SECTION("a segment cut short") {
+    auto seg = mem.read("log-00000001-00000004", 0, 50000).value();
+    REQUIRE(mem.write("log-00000001-00000004", seg));
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key);
+    REQUIRE(r);
+    auto data = r->read_file(r->load_inode(3).value());
+    REQUIRE_FALSE(data);
+    CHECK(data.error() == make_error_code(errc::dangling_link));
+    CHECK_THAT(r->last_error(), Catch::Contains("block 1 of inode 3"));
+  }
+  SECTION("a link to an item with another id") {
+    auto seg = mem.read("log-00000000-00000003", 0, whole_object).value();
+    seg[247 + 53] ^= std::byte{1};  // the id of inode 2's item
+    REQUIRE(mem.write("log-00000000-00000003", seg));
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key);
+    REQUIRE(r);
+    auto rec = r->load_inode(2);
+    REQUIRE_FALSE(rec);
+    CHECK(rec.error() == make_error_code(errc::dangling_link));
+    CHECK_THAT(r->last_error(), Catch::Contains("inode 2 at log-00000000-00000003 @247") &&
+                                    Catch::Contains("has id"));
+  }
+  SECTION("a link to an item of another type") {
+    auto r0 = reader<memory_store, bluesky::cipher>::open(mem, key);
+    REQUIRE(r0);
+    auto& src = r0->source();
+    const auto ref = r0->inode_map().at(2);
+    auto got = src.fetch_one({ref, item_type::data, 2, 0});
+    REQUIRE_FALSE(got);
+    CHECK(got.error() == make_error_code(errc::unexpected_type));
+  }
+  SECTION("no directory-0 segment, or none with a checkpoint") {
+    memory_store empty;
+    auto r = reader<memory_store, bluesky::cipher>::open(empty, key);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::no_checkpoint));
+    // The newest segment without a checkpoint: the proxy never looks further back.
+    auto first_item = mem.read("log-00000001-00000004", 0, 105).value();
+    REQUIRE(mem.write("log-00000000-00000009", first_item));
+    std::string why;
+    auto r2 = reader<memory_store, bluesky::cipher>::open(mem, key, &why);
+    REQUIRE_FALSE(r2);
+    CHECK(r2.error() == make_error_code(errc::no_checkpoint));
+    CHECK_THAT(why, Catch::Contains("log-00000000-00000009"));
+  }
+  SECTION("a corrupt newest segment") {
+    auto seg = mem.read("log-00000000-00000003", 0, whole_object).value();
+    seg[0] = std::byte{'X'};
+    REQUIRE(mem.write("log-00000000-00000003", seg));
+    std::string why;
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key, &why);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::bad_magic));
+    CHECK_THAT(why, Catch::Contains("log-00000000-00000003 @ 0"));
+  }
+}
