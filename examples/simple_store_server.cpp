@@ -1,0 +1,254 @@
+// simple_store_server: serves one directory over the BlueSky "simple" protocol
+// (GET, PUT as the original; DELETE, LIST, STAT extensions — docs/backends.md).
+// Loopback by default; one thread per connection; atomic writes.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cloudlog/backend/simple_protocol.hpp"
+#include "cloudlog/bytes.hpp"
+
+namespace {
+
+namespace proto = cloudlog::simple_protocol;
+
+// Closes a file descriptor when it goes out of scope.
+struct fd_closer {
+  explicit fd_closer(int f) : fd(f) {}
+  fd_closer(const fd_closer&) = delete;
+  fd_closer& operator=(const fd_closer&) = delete;
+  ~fd_closer() {
+    if (fd >= 0) ::close(fd);
+  }
+  int get() const { return fd; }
+  int fd;
+};
+
+struct server_config {
+  std::filesystem::path dir;
+  unsigned max_connections = 64;
+  unsigned idle_timeout_s = 300;
+};
+
+std::atomic<unsigned> active{0};
+
+bool reply(int fd, const std::string& s) {
+  return proto::send_all(fd, s.data(), s.size());
+}
+
+bool sync_dir(const std::filesystem::path& dir) {
+  fd_closer d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return d.get() >= 0 && ::fsync(d.get()) == 0;
+}
+
+// GET NAME OFFSET LENGTH -> "<n>\n" + n bytes, or "-1\n".
+bool do_get(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
+  auto off = t.size() == 4 ? proto::number(t[2]) : std::nullopt;
+  auto len = t.size() == 4 ? proto::number(t[3]) : std::nullopt;
+  if (!off || !len || !proto::name_ok(t[1])) return reply(fd, "-1\n");
+  fd_closer f(::open((cfg.dir / std::string(t[1])).c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (f.get() < 0 || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return reply(fd, "-1\n");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t n = *off < size ? size - *off : 0;
+  if (*len > 0) n = std::min(n, *len);
+  if (!reply(fd, std::to_string(n) + "\n")) return false;
+  std::vector<char> buf(1 << 20);
+  std::uint64_t done = 0;
+  while (done < n) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - done));
+    const auto r = ::pread(f.get(), buf.data(), want, static_cast<off_t>(*off + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;  // the file shrank under us: the stream cannot be repaired
+    if (!proto::send_all(fd, buf.data(), static_cast<std::size_t>(r))) return false;
+    done += static_cast<std::uint64_t>(r);
+  }
+  return true;
+}
+
+// PUT NAME LENGTH + bytes -> "0\n" or "-1\n". Written to a hidden temporary file,
+// fsynced, renamed over NAME, and the directory fsynced.
+bool do_put(int fd, proto::socket_reader& in, const server_config& cfg,
+            const std::vector<std::string_view>& t) {
+  auto len = t.size() == 3 ? proto::number(t[2]) : std::nullopt;
+  if (!len || *len > proto::max_object) return false;  // cannot resync: close
+  const bool name_ok = proto::name_ok(t[1]);
+  std::string tmp =
+      (cfg.dir / (".tmp-" + std::string(name_ok ? t[1] : "refused") + "-XXXXXX")).string();
+  const int out = name_ok ? ::mkstemp(tmp.data()) : -1;
+  fd_closer guard(out);
+  bool ok = out >= 0;
+  const bool received = in.exact(*len, [&](cloudlog::byte_view b) {
+    std::size_t done = 0;
+    while (ok && done < b.size()) {
+      const auto w = ::write(out, b.data() + done, b.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0)
+        ok = false;
+      else
+        done += static_cast<std::size_t>(w);
+    }
+    return true;  // keep draining the body even when the write failed
+  });
+  if (!received) {
+    if (out >= 0) ::unlink(tmp.c_str());
+    return false;
+  }
+  ok = ok && ::fchmod(out, 0644) == 0 && ::fsync(out) == 0 &&
+       ::rename(tmp.c_str(), (cfg.dir / std::string(t[1])).c_str()) == 0 && sync_dir(cfg.dir);
+  if (!ok && out >= 0) ::unlink(tmp.c_str());
+  return reply(fd, ok ? "0\n" : "-1\n");
+}
+
+// DELETE NAME -> "0\n" (deleted or absent) or "-1\n".
+bool do_delete(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
+  if (t.size() != 2 || !proto::name_ok(t[1])) return reply(fd, "-1\n");
+  if (::unlink((cfg.dir / std::string(t[1])).c_str()) != 0)
+    return reply(fd, errno == ENOENT ? "0\n" : "-1\n");
+  return reply(fd, sync_dir(cfg.dir) ? "0\n" : "-1\n");
+}
+
+// LIST [PREFIX] -> "<count>\n" then "<name> <size>\n" per object, sorted by name.
+bool do_list(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
+  if (t.size() > 2) return reply(fd, "-1\n");
+  const std::string_view prefix = t.size() == 2 ? t[1] : std::string_view{};
+  std::vector<std::pair<std::string, std::uint64_t>> found;
+  DIR* d = ::opendir(cfg.dir.c_str());
+  if (!d) return reply(fd, "-1\n");
+  while (auto* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (!proto::name_ok(n) || n.substr(0, prefix.size()) != prefix) continue;
+    struct stat st;
+    if (::stat((cfg.dir / std::string(n)).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    found.emplace_back(std::string(n), static_cast<std::uint64_t>(st.st_size));
+  }
+  ::closedir(d);
+  std::sort(found.begin(), found.end());
+  std::string out = std::to_string(found.size()) + "\n";
+  for (const auto& [n, s] : found) out += n + " " + std::to_string(s) + "\n";
+  return reply(fd, out);
+}
+
+// STAT NAME -> "<size>\n" or "-1\n".
+bool do_stat(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
+  struct stat st;
+  if (t.size() != 2 || !proto::name_ok(t[1]) ||
+      ::stat((cfg.dir / std::string(t[1])).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return reply(fd, "-1\n");
+  return reply(fd, std::to_string(st.st_size) + "\n");
+}
+
+// Serves requests on FD one after another until the peer closes or breaks the protocol.
+void serve(int fd, const server_config& cfg) {
+  timeval tv{static_cast<time_t>(cfg.idle_timeout_s), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  proto::socket_reader in(fd);
+  while (auto line = in.line()) {
+    const auto t = proto::tokens(*line);
+    if (t.empty()) break;
+    bool ok = false;
+    if (t[0] == "GET")
+      ok = do_get(fd, cfg, t);
+    else if (t[0] == "PUT")
+      ok = do_put(fd, in, cfg, t);
+    else if (t[0] == "DELETE")
+      ok = do_delete(fd, cfg, t);
+    else if (t[0] == "LIST")
+      ok = do_list(fd, cfg, t);
+    else if (t[0] == "STAT")
+      ok = do_stat(fd, cfg, t);
+    if (!ok) break;  // unknown command or a broken stream: close, as the original does
+  }
+  ::close(fd);
+  --active;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Serve a directory over the BlueSky simple protocol (docs/backends.md)"};
+  server_config cfg;
+  std::string dir, host = "127.0.0.1";
+  int port = 9541;
+  app.add_option("--dir", dir, "Directory to serve (must exist)")->required();
+  app.add_option("--host", host, "Address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)");
+  app.add_option("--port", port, "Port (0: any free port)")->check(CLI::Range(0, 65535));
+  app.add_option("--max-connections", cfg.max_connections, "Connections served at once");
+  app.add_option("--idle-timeout", cfg.idle_timeout_s, "Seconds before an idle connection closes");
+  CLI11_PARSE(app, argc, argv);
+  cfg.dir = dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(cfg.dir, ec)) {
+    std::fprintf(stderr, "error: --dir %s: not a directory\n", dir.c_str());
+    return 3;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) {
+    std::fprintf(stderr, "error: --host %s: cannot resolve\n", host.c_str());
+    return 3;
+  }
+  const int lfd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (lfd < 0 || ::bind(lfd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(lfd, 128) != 0) {
+    std::fprintf(stderr, "error: cannot listen on %s:%d: %s\n", host.c_str(), port,
+                 std::strerror(errno));
+    return 3;
+  }
+  ::freeaddrinfo(res);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&bound), &len);
+  const int actual =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  std::printf("listening on %s:%d\n", host.c_str(), actual);
+  std::fflush(stdout);
+
+  while (true) {
+    const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+        if (errno == EMFILE || errno == ENFILE)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      std::fprintf(stderr, "error: accept: %s\n", std::strerror(errno));
+      return 5;
+    }
+    if (active.load() >= cfg.max_connections) {  // over the limit: refuse by closing
+      ::close(fd);
+      continue;
+    }
+    ++active;
+    std::thread(serve, fd, std::cref(cfg)).detach();
+  }
+}
