@@ -5,7 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <set>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -114,6 +118,47 @@ TEST_CASE("every seal draws a fresh IV", "[crypto][aes_ctr_hmac]") {
   CHECK(!std::equal(a.begin() + 36, a.begin() + 52, b.begin() + 36));
   CHECK(!std::equal(a.begin() + 89, a.end(), b.begin() + 89));
   CHECK(c->seal(a).error() == errc::invalid_argument);  // already encrypted
+}
+
+TEST_CASE("IVs are never repeated: across many seals, and between a parent and its fork",
+          "[crypto][aes_ctr_hmac][iv]") {
+  auto c = bs::cipher::from_master(master);
+  REQUIRE(c);
+  std::mt19937_64 rng(11);
+  const auto original = test::random_item(rng, '1', 16, 0);
+  auto iv_of_seal = [&] {
+    auto x = original;
+    REQUIRE(c->seal(x));
+    return bytes(x.begin() + 36, x.begin() + 52);
+  };
+  std::set<bytes> ivs;
+  for (int i = 0; i < 1000; ++i) ivs.insert(iv_of_seal());  // spans several IV batches
+  CHECK(ivs.size() == 1000);
+  CHECK(ivs.count(bytes(16)) == 0);
+
+  // The parent has IVs pooled; a forked child must not hand out the same ones.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    auto x = original;
+    const bool ok = static_cast<bool>(c->seal(x));
+    [[maybe_unused]] auto n = ::write(fds[1], x.data() + 36, ok ? 16 : 0);
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  bytes child(16);
+  const auto n = ::read(fds[0], child.data(), child.size());
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(n == 16);
+  CHECK(WIFEXITED(status));
+  const auto parent = iv_of_seal();
+  CHECK(parent != child);
+  CHECK(ivs.count(child) == 0);
 }
 
 TEST_CASE("the cipher is generic: a made-up format with other fields and coverage",

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <pthread.h>
 
 #include "cloudlog/assert.hpp"
 #include "cloudlog/bytes.hpp"
@@ -40,6 +43,16 @@ struct evp_mac_ctx_free {
   void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
 };
 
+// Counts fork()s of this process (as seen by the child), so per-object pools of
+// random bytes can be dropped in a child: parent and child must never both use
+// the same pooled IV.
+inline std::uint64_t fork_generation() noexcept {
+  static std::atomic<std::uint64_t> generation{0};
+  [[maybe_unused]] static const int registered =
+      ::pthread_atfork(nullptr, nullptr, [] { generation.fetch_add(1); });
+  return generation.load(std::memory_order_relaxed);
+}
+
 // HMAC-SHA256(KEY, MESSAGE) into OUT (32 bytes), one shot.
 // Fails: errc::crypto_failure.
 inline result<void> hmac_sha256(byte_view key, byte_view message, mutable_byte_view out) {
@@ -55,7 +68,8 @@ inline result<void> hmac_sha256(byte_view key, byte_view message, mutable_byte_v
 }  // namespace detail
 
 // Per item, with the format's Traits:
-//   seal: if Traits::encrypts(type): a fresh random IV, the payload encrypted in
+//   seal: if Traits::encrypts(type): a fresh random IV (from OpenSSL's CSPRNG,
+//     drawn in batches; never reused, also not across fork()), the payload encrypted in
 //     place with AES-128-CTR (the IV is the initial big-endian 128-bit counter
 //     block), magic = Traits::encrypted_magic; otherwise IV = 16 zero bytes and
 //     magic = Traits::plain_magic. Then tag = HMAC-SHA256(auth key, covered
@@ -154,9 +168,11 @@ class aes_ctr_hmac_cipher {
     if (magic != Traits::plain_magic) return fail(errc::bad_magic);
     const bool encrypt = Traits::encrypts(detail::read_member<Traits, layout::type_member>(item));
     std::array<std::byte, 16> iv{};
-    if (encrypt) CLOUDLOG_TRY_VOID(random_bytes(iv));
     std::lock_guard lock(s_->mutex);
-    if (encrypt) CLOUDLOG_TRY_VOID(ctr(iv, item.subspan(f->payload_at, f->payload_size)));
+    if (encrypt) {
+      CLOUDLOG_TRY_VOID(next_iv(iv));
+      CLOUDLOG_TRY_VOID(ctr(iv, item.subspan(f->payload_at, f->payload_size)));
+    }
     detail::write_member<Traits, Traits::iv_member>(item, iv);
     detail::write_member<Traits, layout::magic_member>(
         item, encrypt ? Traits::encrypted_magic : Traits::plain_magic);
@@ -213,6 +229,11 @@ class aes_ctr_hmac_cipher {
     std::unique_ptr<EVP_CIPHER_CTX, detail::evp_cipher_ctx_free> aes;
     std::unique_ptr<EVP_MAC_CTX, detail::evp_mac_ctx_free> mac;
     std::mutex mutex;
+    // Fresh IVs drawn from RAND_bytes 256 at a time (one call per IV costs ~100x
+    // more); each is handed out once, then cleansed from the pool.
+    std::array<std::byte, 4096> iv_pool{};
+    std::size_t iv_next = 4096;
+    std::uint64_t iv_generation = 0;
   };
 
   explicit aes_ctr_hmac_cipher(std::unique_ptr<state> s) noexcept : s_(std::move(s)) {}
@@ -223,6 +244,24 @@ class aes_ctr_hmac_cipher {
     EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac);
     EVP_MAC_free(hmac);
     return ctx;
+  }
+
+  // The next unused random IV (a new pool after a fork, so a child never repeats
+  // its parent's IVs).
+  // REQUIRES: the mutex is held.
+  result<void> next_iv(std::array<std::byte, 16>& iv) const {
+    auto& st = *s_;
+    const auto generation = detail::fork_generation();
+    if (st.iv_next == st.iv_pool.size() || st.iv_generation != generation) {
+      CLOUDLOG_TRY_VOID(random_bytes(st.iv_pool));
+      st.iv_next = 0;
+      st.iv_generation = generation;
+    }
+    const auto used = mutable_byte_view(st.iv_pool).subspan(st.iv_next, iv.size());
+    std::copy(used.begin(), used.end(), iv.begin());
+    cleanse(used);
+    st.iv_next += iv.size();
+    return {};
   }
 
   // AES-128-CTR over DATA in place, starting from counter block IV.
