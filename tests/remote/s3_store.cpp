@@ -10,7 +10,10 @@
 #include <thread>
 
 #include "backend/conformance.hpp"
+#include "cloudlog/backend/caching_store.hpp"
+#include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/s3_store.hpp"
+#include "cloudlog/backend/stats_store.hpp"
 #include "remote/fake_http.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
@@ -50,6 +53,17 @@ std::string aws() {
 
 TEST_CASE("s3_store obeys the segment_store laws on s3rver", "[remote][s3]") {
   auto store = fresh_store();
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("the decorators stacked over s3_store obey the segment_store laws on s3rver",
+          "[remote][s3][decorators]") {
+  auto s3 = fresh_store();
+  test::temp_dir dir;
+  retrying_store retrying(s3, retry_policy{3, 1ms, 4ms});
+  stats_store counted(retrying);
+  auto store = make_caching_store(counted, {dir.path(), 16 << 20}).value();
+  STATIC_REQUIRE(batch_removable<decltype(store)>);
   test::check_segment_store_laws(store);
 }
 

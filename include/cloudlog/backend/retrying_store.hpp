@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
@@ -111,6 +113,12 @@ class retrying_store {
       for (std::size_t j = 0; j < again.size(); ++j) out[again[j]] = std::move(r[j]);
     }
     return out;
+  }
+
+  // Present when INNER has remove_many; the whole batch is retried (deletion is idempotent).
+  result<void> remove_many(std::span<const std::string> names) requires
+      batch_removable<std::remove_reference_t<Inner>> {
+    return run([&] { return inner_.remove_many(names); });
   }
 
   // Number of attempts that were repeats of a failed one, so far.

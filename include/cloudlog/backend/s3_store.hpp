@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 
+#include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/detail/aws_config.hpp"
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/detail/xml.hpp"
@@ -600,6 +601,7 @@ class s3_store {
 };
 static_assert(segment_store<s3_store>);
 static_assert(batch_readable<s3_store>);
+static_assert(batch_removable<s3_store>);
 
 }  // namespace cloudlog
 
