@@ -3,6 +3,7 @@
 // original's benchlog (main/cleaner-benchlog.txt) recorded, and deletes what it deleted.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <set>
 
 #include "cloudlog/backend/file_store.hpp"
@@ -87,6 +88,24 @@ TEST_CASE("Original mode on stage2 relocates exactly the items the original did 
   auto cp = bs::decode_checkpoint(items.back().payload()).value();
   CHECK(cp.version_vector == std::vector<bs::version_entry>{{0, 1}});
   CHECK(cp.ranges == std::vector<bs::inode_range>{{0, 4095}});
+  // Every link of the new checkpoint and of the inode maps it names resolves: the
+  // item at the location has the id the link carries.
+  std::size_t resolved = 0;
+  std::function<void(const item_view<bs::layout>&)> follow = [&](const item_view<bs::layout>& v) {
+    if (v.type() == bs::type_byte(bs::item_type::inode)) return;
+    for (const auto& l : v.links()) {
+      REQUIRE(l.where);
+      auto seg = store.read(segment_name(l.where->segment()).value(), 0, whole_object).value();
+      auto child = parse_item<bs::layout>(seg, l.where->offset);
+      REQUIRE(child);
+      CHECK(child->id() == l.id);
+      CHECK(child->size() == l.where->size);
+      ++resolved;
+      follow(*child);
+    }
+  };
+  follow(items.back());
+  CHECK(resolved == 1 + 6);
   // The proxy's segments are untouched.
   CHECK(store.read("log-00000000-00000000", 0, whole_object).value() ==
         test::read_file(stage("stage2-overwrite") / "log-00000000-00000000"));

@@ -374,7 +374,13 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
 
   // --- relocate leaves, then rewrite dirty interior items bottom-up ---
   detail::output_log out(ctx->output_directory(), ctx->next_sequence(), Format::segment_target);
-  std::unordered_map<std::uint32_t, location> moved;
+  // New place (and, for items the format rewrote under a fresh id, new id) of every
+  // node that moved.
+  struct new_place {
+    location where;
+    object_id id;
+  };
+  std::unordered_map<std::uint32_t, new_place> moved;
   result<void> write_failure{};
   auto write_segment = [&](detail::output_log::segment&& seg) {
     if (!write_failure) return;
@@ -434,7 +440,7 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
       const auto cls = options.mode == relocation_mode::live_items
                            ? policy.placement(ctx->age(n.where.segment()))
                            : 0;
-      moved[idx] = out.append(format.group_of(n.type), cls, v->bytes(), write_segment);
+      moved[idx] = {out.append(format.group_of(n.type), cls, v->bytes(), write_segment), n.id};
       ++stats.items_relocated;
     }
   }
@@ -447,7 +453,10 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
     auto child = n.first_child;
     for (auto& l : links) {
       if (l.is_null()) continue;
-      if (auto m = moved.find(child); m != moved.end()) l.where = m->second;
+      if (auto m = moved.find(child); m != moved.end()) {
+        l.where = m->second.where;
+        l.id = m->second.id;
+      }
       ++child;
     }
     return links;
@@ -469,7 +478,10 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
       }
       auto rewritten = format.rewrite(*v, new_links(n, *v), *ctx);
       if (!rewritten) return fail(rewritten.error());
-      moved[part[k]] = out.append(format.group_of(n.type), 0, *rewritten, write_segment);
+      auto parsed = parse_item<layout>(*rewritten, 0);
+      if (!parsed || parsed->size() != rewritten->size()) return fail(errc::invalid_argument);
+      const auto id = parsed->id();
+      moved[part[k]] = {out.append(format.group_of(n.type), 0, *rewritten, write_segment), id};
       ++stats.items_rewritten;
     }
   }
