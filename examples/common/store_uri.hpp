@@ -1,29 +1,105 @@
-// Opening a store named by URI (file:DIR) for the example tools.
+// Opening a store named by URI (file:DIR, s3://BUCKET/PREFIX, simple://HOST:PORT)
+// for the example tools (docs/backends.md, "Store URIs").
 #ifndef CLOUDLOG_EXAMPLES_COMMON_STORE_URI_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_STORE_URI_HPP
 
+#include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/backend/simple_store.hpp"
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+#include "cloudlog/backend/s3_store.hpp"
+#endif
 
 namespace tools {
 
 // The stores a tool can open. One alternative per backend.
-using any_store = std::variant<cloudlog::file_store>;
+using any_store = std::variant<cloudlog::file_store, cloudlog::simple_store
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+                               ,
+                               cloudlog::s3_store
+#endif
+                               >;
 
-// Opens the store URI names: file:DIR (the directory must exist unless CREATE).
-// Fails: errc::invalid_argument for an unknown scheme, errc::not_found for a missing directory.
-inline cloudlog::result<any_store> open_store(std::string_view uri, bool create = false) {
+// Settings a tool's flags may override; empty means "as the environment says".
+struct store_settings {
+  std::string endpoint_url;              // --endpoint-url (S3)
+  std::optional<unsigned> parallelism;   // parallel reads (S3, simple)
+  std::optional<unsigned> max_attempts;  // retries, first attempt included (S3, simple)
+};
+
+// Splits "HOST:PORT" ("[v6]:PORT" for IPv6). Fails: errc::invalid_argument.
+inline cloudlog::result<std::pair<std::string, std::uint16_t>> split_host_port(
+    std::string_view hp) {
+  const auto colon = hp.rfind(':');
+  if (colon == hp.npos || colon == 0) return cloudlog::fail(cloudlog::errc::invalid_argument);
+  auto host = hp.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto port_text = hp.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535 || host.empty())
+    return cloudlog::fail(cloudlog::errc::invalid_argument);
+  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+// Opens the store URI names:
+//   file:DIR              a directory (it must exist unless CREATE);
+//   s3://BUCKET[/PREFIX]  keys PREFIX/log-... in BUCKET (a '/' is added to a
+//                         non-empty PREFIX); endpoint, region and credentials
+//                         as the AWS CLI takes them (s3_options::from_environment),
+//                         SETTINGS.endpoint_url overriding the endpoint;
+//   simple://HOST:PORT    a simple-protocol server (also the original's simple:HOST:PORT).
+// Makes no network request: remote errors show on first use.
+// Fails: errc::invalid_argument for an unknown scheme or a malformed URI,
+// errc::not_found for a missing directory, errc::bad_credentials for S3 without credentials.
+inline cloudlog::result<any_store> open_store(std::string_view uri, bool create = false,
+                                              const store_settings& settings = {}) {
+  using cloudlog::errc;
+  using cloudlog::fail;
   if (uri.substr(0, 5) == "file:") {
     const std::string dir(uri.substr(5));
-    if (dir.empty()) return cloudlog::fail(cloudlog::errc::invalid_argument);
+    if (dir.empty()) return fail(errc::invalid_argument);
     auto s = create ? cloudlog::file_store::create(dir) : cloudlog::file_store::open(dir);
-    if (!s) return cloudlog::fail(s.error());
+    if (!s) return fail(s.error());
     return any_store(std::move(*s));
   }
-  return cloudlog::fail(cloudlog::errc::invalid_argument);
+  if (uri.substr(0, 9) == "simple://" || uri.substr(0, 7) == "simple:") {
+    auto hp = split_host_port(uri.substr(uri.substr(0, 9) == "simple://" ? 9 : 7));
+    if (!hp) return fail(hp.error());
+    cloudlog::simple_options o;
+    o.host = hp->first;
+    o.port = hp->second;
+    if (settings.parallelism) o.parallelism = *settings.parallelism;
+    if (settings.max_attempts) o.retries.max_attempts = *settings.max_attempts;
+    auto s = cloudlog::simple_store::open(o);
+    if (!s) return fail(s.error());
+    return any_store(std::move(*s));
+  }
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+  if (uri.substr(0, 5) == "s3://") {
+    const auto rest = uri.substr(5);
+    const auto slash = rest.find('/');
+    const std::string bucket(rest.substr(0, slash));
+    std::string prefix(slash == rest.npos ? std::string_view{} : rest.substr(slash + 1));
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    if (bucket.empty()) return fail(errc::invalid_argument);
+    auto o = cloudlog::s3_options::from_environment();
+    if (!settings.endpoint_url.empty()) o.endpoint = settings.endpoint_url;
+    if (settings.parallelism) o.parallelism = *settings.parallelism;
+    if (settings.max_attempts) o.retries.max_attempts = *settings.max_attempts;
+    auto s = cloudlog::s3_store::open(bucket, prefix, std::move(o));
+    if (!s) return fail(s.error());
+    return any_store(std::move(*s));
+  }
+#endif
+  return fail(errc::invalid_argument);
 }
 
 }  // namespace tools

@@ -1,0 +1,83 @@
+// The tools' store URIs (examples/common/store_uri.hpp): parsing, and bluesky_fs
+// reading a real fixture stage through simple:// and s3:// exactly as through file:.
+#include <catch2/catch.hpp>
+
+#include "cloudlog/backend/s3_store.hpp"
+#include "common/store_uri.hpp"
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+#include "support/servers.hpp"
+
+using namespace cloudlog;
+
+TEST_CASE("open_store understands file:, simple:// and s3:// URIs", "[remote][uri]") {
+  test::temp_dir dir;
+  CHECK(
+      std::holds_alternative<file_store>(tools::open_store("file:" + dir.path().string()).value()));
+  auto simple = tools::open_store("simple://127.0.0.1:9541").value();
+  REQUIRE(std::holds_alternative<simple_store>(simple));
+  CHECK(std::get<simple_store>(simple).options().port == 9541);
+  auto original = tools::open_store("simple:localhost:12345").value();
+  CHECK(std::get<simple_store>(original).options().host == "localhost");
+  auto v6 = tools::open_store("simple://[::1]:7000").value();
+  CHECK(std::get<simple_store>(v6).options().host == "::1");
+  for (auto bad : {"simple://host", "simple://host:0", "simple://host:70000", "simple://:80",
+                   "nfs://x", "s3://", "file:"}) {
+    INFO(bad);
+    CHECK(tools::open_store(bad).error() == errc::invalid_argument);
+  }
+  ::setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "SECRET", 1);
+  tools::store_settings settings;
+  settings.endpoint_url = "http://127.0.0.1:4569";
+  settings.parallelism = 3;
+  auto s3 = tools::open_store("s3://bucket/some/prefix", false, settings).value();
+  REQUIRE(std::holds_alternative<s3_store>(s3));
+  const auto& store = std::get<s3_store>(s3);
+  CHECK(store.bucket() == "bucket");
+  CHECK(store.prefix() == "some/prefix/");
+  CHECK(store.options().parallelism == 3);
+  CHECK(store.url_of("log-00000000-00000001") ==
+        "http://127.0.0.1:4569/bucket/some/prefix/log-00000000-00000001");
+  CHECK(std::get<s3_store>(tools::open_store("s3://bucket", false, settings).value())
+            .prefix()
+            .empty());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+TEST_CASE("bluesky_fs dump reads a fixture stage the same through file:, simple:// and s3://",
+          "[remote][uri][tools]") {
+  const auto stage = test::fixtures_dir() / "main/stage3-clean1";
+  const auto fs = test::tool("bluesky_fs").string();
+  auto local = test::run({fs, "--store", "file:" + stage.string(), "dump"});
+  REQUIRE(local.exit_code == 0);
+  REQUIRE(!local.out.empty());
+
+  test::simple_server_process simple;
+  test::copy_stage(stage, simple.data());
+  auto over_simple =
+      test::run({fs, "--store", "simple://127.0.0.1:" + std::to_string(simple.port()), "dump"});
+  INFO(over_simple.err);
+  CHECK(over_simple.exit_code == 0);
+  CHECK(over_simple.out == local.out);
+
+  test::s3rver_process s3({"fixtures"});
+  s3_options o;
+  o.endpoint = s3.endpoint();
+  o.credentials = {"S3RVER", "S3RVER", ""};
+  auto up = s3_store::open("fixtures", "stage3/", o).value();
+  for (const auto& f : test::stage_segments(stage))
+    REQUIRE(up.write(f.filename().string(), test::read_file(f)));
+  auto env = s3.aws_env();
+  env.push_back("AWS_ENDPOINT_URL=" + s3.endpoint());
+  auto over_s3 = test::run({fs, "--store", "s3://fixtures/stage3", "dump"}, env);
+  INFO(over_s3.err);
+  CHECK(over_s3.exit_code == 0);
+  CHECK(over_s3.out == local.out);
+
+  // A bucket that does not exist: a clear message and the "unreachable" exit code.
+  auto missing = test::run({fs, "--store", "s3://no-such-bucket/x", "dump"}, env);
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("no such bucket") != std::string::npos);
+}
