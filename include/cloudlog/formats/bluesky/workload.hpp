@@ -1,0 +1,215 @@
+// The workload generator: creates files and overwrites them at random through a
+// BlueSky filesystem, to build test and benchmark stores (docs/tools.md,
+// "bluesky_fs workload"). Seeded and reproducible.
+#ifndef CLOUDLOG_FORMATS_BLUESKY_WORKLOAD_HPP
+#define CLOUDLOG_FORMATS_BLUESKY_WORKLOAD_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/result.hpp"
+
+namespace cloudlog::bluesky {
+
+// What a workload does. Phase 1 creates FILES files of FILE_SIZE bytes, spread
+// round-robin over DIRECTORIES directories /dir000, /dir001, ... (0: all in the
+// root), named fileNNNNNN, written in WRITE_SIZE pieces. Phase 2, repeated ROUNDS
+// times, overwrites OVERWRITE_FRACTION of the data: that many bytes, as random
+// WRITE_SIZE-aligned writes of WRITE_SIZE bytes into random files. Every
+// FLUSH_EVERY writes (both phases) the filesystem is flushed, and once at the end.
+// SCALE multiplies the number of files (at least 1), hence the data and overwrites.
+// Contents come from a generator seeded with SEED, so a seed always produces the
+// same operations and the same file contents (ids, IVs and times stay random).
+struct workload_options {
+  std::uint64_t files = 8;
+  std::uint64_t file_size = 8u << 20;
+  std::uint64_t directories = 1;
+  std::uint64_t write_size = 512u << 10;
+  double overwrite_fraction = 1.0;
+  std::uint64_t rounds = 1;
+  std::uint64_t flush_every = 1;
+  std::uint64_t seed = 1;
+  double scale = 1.0;
+};
+
+// The "cleanbench" preset: the original's cleaner/cleanbench.sh, 8 files x 8 MiB
+// (64 MiB), then 128 random 512 KiB overwrites, flushing after every write.
+inline workload_options cleanbench_preset() {
+  return {};
+}
+
+// The "smallfiles" preset: 4096 files of 4 KiB in 16 directories, then half of
+// them overwritten at random in 4 KiB writes, flushing every 64 writes.
+inline workload_options smallfiles_preset() {
+  workload_options o;
+  o.files = 4096;
+  o.file_size = 4096;
+  o.directories = 16;
+  o.write_size = 4096;
+  o.overwrite_fraction = 0.5;
+  o.flush_every = 64;
+  return o;
+}
+
+// The preset named NAME ("cleanbench" or "smallfiles"), if there is one.
+inline std::optional<workload_options> workload_preset(std::string_view name) {
+  if (name == "cleanbench") return cleanbench_preset();
+  if (name == "smallfiles") return smallfiles_preset();
+  return std::nullopt;
+}
+
+// What a workload did.
+struct workload_report {
+  std::uint64_t files = 0;          // files created or rewritten
+  std::uint64_t writes = 0;         // write calls
+  std::uint64_t bytes_written = 0;  // file bytes written (both phases)
+  std::uint64_t flushes = 0;        // flushes that wrote something
+  flush_report uploaded;            // segments and bytes the flushes uploaded
+  double seconds = 0;               // wall-clock time of the whole run
+};
+
+namespace detail {
+// splitmix64: a small, fast, seedable generator (same sequence on every platform).
+class splitmix64 {
+ public:
+  explicit splitmix64(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n). REQUIRES: n > 0.
+  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
+  void fill(bytes& out) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= out.size(); i += 8) store_le<std::uint64_t>(out.data() + i, next());
+    if (i < out.size()) {
+      const auto v = next();
+      for (std::size_t k = 0; i < out.size(); ++i, ++k)
+        out[i] = static_cast<std::byte>(v >> (8 * k));
+    }
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+inline std::string numbered(std::string_view prefix, std::uint64_t n, int width) {
+  std::string digits = std::to_string(n);
+  if (digits.size() < static_cast<std::size_t>(width))
+    digits.insert(0, static_cast<std::size_t>(width) - digits.size(), '0');
+  return std::string(prefix) + digits;
+}
+}  // namespace detail
+
+// The path of file I of a workload with options OPT: "/dir003/file000011" (or
+// "/file000011" with no directories).
+inline std::string workload_file_path(const workload_options& opt, std::uint64_t i) {
+  const std::string name = detail::numbered("file", i, 6);
+  if (opt.directories == 0) return "/" + name;
+  return "/" + detail::numbered("dir", i % opt.directories, 3) + "/" + name;
+}
+
+// The number of files a workload with options OPT creates: files x scale, at least 1.
+inline std::uint64_t workload_file_count(const workload_options& opt) {
+  const double n = std::floor(static_cast<double>(opt.files) * opt.scale + 0.5);
+  return n < 1 ? 1 : static_cast<std::uint64_t>(n);
+}
+
+// Runs the workload OPT against FS (see workload_options). Existing directories
+// are reused and existing files of the same names are rewritten, so a workload can
+// be run again on its own output to age a store.
+// Fails: errc::invalid_argument (write_size or file_size of 0, a negative or
+// non-finite fraction or scale), errc::not_a_directory / errc::is_a_directory (a
+// name taken by something else), and FS's write and flush errors.
+template <segment_store Store, cloudlog::cipher Cipher>
+result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
+  if (opt.write_size == 0 || opt.file_size == 0 || !std::isfinite(opt.overwrite_fraction) ||
+      opt.overwrite_fraction < 0 || !std::isfinite(opt.scale) || opt.scale <= 0 ||
+      opt.file_size > max_file_size)
+    return fail(errc::invalid_argument);
+  const auto start = std::chrono::steady_clock::now();
+  workload_report rep;
+  detail::splitmix64 rng(opt.seed);
+  const std::uint64_t files = workload_file_count(opt);
+
+  auto flush = [&]() -> result<void> {
+    auto f = fs.flush();
+    if (!f) return fail(f.error());
+    if (f->checkpoints) ++rep.flushes;
+    rep.uploaded.segments += f->segments;
+    rep.uploaded.bytes += f->bytes;
+    rep.uploaded.data_items += f->data_items;
+    rep.uploaded.inode_items += f->inode_items;
+    rep.uploaded.imap_items += f->imap_items;
+    rep.uploaded.checkpoints += f->checkpoints;
+    return {};
+  };
+  bytes buf;
+  auto write = [&](std::uint64_t inum, std::uint64_t offset, std::uint64_t len) -> result<void> {
+    buf.resize(len);
+    rng.fill(buf);
+    CLOUDLOG_TRY_VOID(fs.write(inum, offset, buf));
+    ++rep.writes;
+    rep.bytes_written += len;
+    if (opt.flush_every && rep.writes % opt.flush_every == 0) return flush();
+    return {};
+  };
+
+  for (std::uint64_t d = 0; d < opt.directories && d < files; ++d) {
+    const auto path = "/" + detail::numbered("dir", d, 3);
+    if (auto n = fs.lookup(path); n) {
+      if (fs.stat(*n)->type != file_type::directory) return fail(errc::not_a_directory);
+    } else if (auto made = fs.mkdir(path); !made) {
+      return fail(made.error());
+    }
+  }
+  std::vector<std::uint64_t> inums;
+  inums.reserve(files);
+  for (std::uint64_t i = 0; i < files; ++i) {
+    const auto path = workload_file_path(opt, i);
+    std::uint64_t inum = 0;
+    if (auto n = fs.lookup(path); n) {
+      inum = *n;
+      if (fs.stat(inum)->type != file_type::regular) return fail(errc::is_a_directory);
+      CLOUDLOG_TRY_VOID(fs.truncate(inum, 0));
+    } else {
+      auto made = fs.create(path);
+      if (!made) return fail(made.error());
+      inum = *made;
+    }
+    inums.push_back(inum);
+    ++rep.files;
+    for (std::uint64_t off = 0; off < opt.file_size; off += opt.write_size)
+      CLOUDLOG_TRY_VOID(write(inum, off, std::min(opt.write_size, opt.file_size - off)));
+  }
+  const std::uint64_t slots = (opt.file_size + opt.write_size - 1) / opt.write_size;
+  const double total = static_cast<double>(files) * static_cast<double>(opt.file_size);
+  const auto per_round = static_cast<std::uint64_t>(
+      std::floor(total * opt.overwrite_fraction / static_cast<double>(opt.write_size) + 0.5));
+  for (std::uint64_t r = 0; r < opt.rounds; ++r) {
+    for (std::uint64_t k = 0; k < per_round; ++k) {
+      const auto inum = inums[rng.below(files)];
+      const std::uint64_t off = rng.below(slots) * opt.write_size;
+      CLOUDLOG_TRY_VOID(write(inum, off, std::min(opt.write_size, opt.file_size - off)));
+    }
+  }
+  CLOUDLOG_TRY_VOID(flush());
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return rep;
+}
+
+}  // namespace cloudlog::bluesky
+
+#endif  // CLOUDLOG_FORMATS_BLUESKY_WORKLOAD_HPP
