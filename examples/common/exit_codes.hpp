@@ -25,6 +25,7 @@ inline int exit_code_for(std::error_code ec) {
   if (ec.category() != cloudlog::error_category()) return exit_failed;
   switch (static_cast<errc>(ec.value())) {
     case errc::invalid_argument:
+    case errc::bad_key:  // no key, an unreadable key file, an empty key (docs/tools.md)
       return exit_usage;
     case errc::unreachable:
     case errc::timeout:
