@@ -396,3 +396,25 @@ TEST_CASE("s3_options reads the environment and the shared files as the AWS CLI 
     else
       ::unsetenv(n.c_str());
 }
+
+// Figures for docs/backends.md: run with `test_remote_s3 "[.bench]"`.
+TEST_CASE("s3_store throughput on s3rver, one at a time and in parallel", "[.bench][s3]") {
+  for (unsigned parallelism : {1u, 8u}) {
+    auto o = local_options(server().endpoint());
+    o.parallelism = parallelism;
+    auto store = fresh_store(o);
+    const auto data = test::pattern(1 << 20, 3);
+    std::vector<read_request> reqs;
+    for (std::uint32_t i = 0; i < 32; ++i) {
+      REQUIRE(store.write(segment_name({0, i}).value(), data));
+      reqs.push_back({segment_name({0, i}).value()});
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = store.read_many(reqs);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    for (auto& x : r) REQUIRE(x.value().size() == data.size());
+    std::printf("s3rver read_many 32 x 1 MiB, parallelism %u: %.3f s, %.1f MiB/s, %llu requests\n",
+                parallelism, took.count(), 32 / took.count(),
+                static_cast<unsigned long long>(store.requests()));
+  }
+}

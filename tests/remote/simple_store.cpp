@@ -263,3 +263,28 @@ TEST_CASE("simple_protocol parses tokens, numbers and names strictly", "[remote]
   CHECK(!name_ok(std::string_view("a\0b", 3)));
   CHECK(!name_ok(""));
 }
+
+// Figures for docs/backends.md: run with `test_remote_simple "[.bench]"`.
+TEST_CASE("simple_store throughput, one at a time and in parallel", "[.bench][simple]") {
+  test::simple_server_process server;
+  const auto data = test::pattern(1 << 20, 3);
+  std::vector<read_request> reqs;
+  {
+    auto store = client_of(server);
+    for (std::uint32_t i = 0; i < 32; ++i) {
+      REQUIRE(store.write(segment_name({0, i}).value(), data));
+      reqs.push_back({segment_name({0, i}).value()});
+    }
+  }
+  for (unsigned parallelism : {1u, 8u}) {
+    auto store = client_of(server, parallelism);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = store.read_many(reqs);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    for (auto& x : r) REQUIRE(x.value().size() == data.size());
+    std::printf(
+        "simple read_many 32 x 1 MiB, parallelism %u: %.3f s, %.1f MiB/s, %llu connections\n",
+        parallelism, took.count(), 32 / took.count(),
+        static_cast<unsigned long long>(store.connections_opened()));
+  }
+}
