@@ -221,6 +221,15 @@ TEST_CASE("moves transfer the keys; clones work independently; threads may share
   auto copy = moved.clone();
   REQUIRE(copy);
   CHECK(copy->verify(x) == tag_status::ok);
+  // The clone's AES and HMAC contexts carry the same keys: each opens what the other seals.
+  const auto plain = test::random_item(rng, '1', 5000, 0);
+  auto y = plain;
+  REQUIRE(copy->seal(y));
+  REQUIRE(moved.open(y));
+  CHECK(std::equal(y.begin() + 36, y.end(), plain.begin() + 36));
+  REQUIRE(moved.seal(y));
+  REQUIRE(copy->open(y));
+  CHECK(std::equal(y.begin() + 36, y.end(), plain.begin() + 36));
 
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);

@@ -79,10 +79,11 @@ inline result<void> hmac_sha256(byte_view key, byte_view message, mutable_byte_v
 //   open: recomputes the tag and compares in constant time; only on a match, an
 //     encrypted-magic item has its payload decrypted; then magic = plain, IV = 0.
 //   verify: ok / bad, or zero for an all-zero tag.
-// The keys live in one heap block owned by the cipher with the EVP contexts that
-// are reused for every item (no per-item key setup or allocation); moving a cipher
-// moves that pointer, so no copy of a key is left behind; destruction cleanses
-// the keys and frees the contexts (which cleanse their own key schedules).
+// Key material lives only in the EVP contexts (the raw keys are cleansed once the
+// contexts are keyed), held in one heap block owned by the cipher and reused for
+// every item (no per-item key setup or allocation); moving a cipher moves that
+// pointer, so no copy of a key is left behind; destruction frees the contexts,
+// which cleanse their key schedules and HMAC pads.
 // Thread safety: calls on one object are serialized by an internal mutex; use one
 // object per thread (clone()) for parallel throughput. Move-only.
 template <crypto_traits Traits>
@@ -119,23 +120,25 @@ class aes_ctr_hmac_cipher {
     return from_keys(std::move(*keys));
   }
 
-  // A cipher using KEYS as they are (taken over; the argument is left zero).
+  // A cipher using KEYS as they are. The keys are loaded into the OpenSSL
+  // contexts and KEYS is cleansed when this returns: afterwards key material
+  // lives only inside those contexts.
   // Fails: errc::crypto_failure if OpenSSL cannot set up its contexts.
   static result<aes_ctr_hmac_cipher> from_keys(aes_ctr_hmac_keys keys) {
+    const aes_ctr_hmac_keys owned = std::move(keys);
     auto s = std::make_unique<state>();
-    s->keys = std::move(keys);
     s->aes.reset(EVP_CIPHER_CTX_new());
     s->mac.reset(make_mac_ctx());
     if (!s->aes || !s->mac) return fail(errc::crypto_failure);
     EVP_CIPHER* aes = EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr);
     const bool aes_ok =
-        aes && EVP_EncryptInit_ex2(s->aes.get(), aes, s->keys.encryption.data(), nullptr, nullptr);
+        aes && EVP_EncryptInit_ex2(s->aes.get(), aes, owned.encryption.data(), nullptr, nullptr);
     EVP_CIPHER_free(aes);
     if (!aes_ok) return fail(errc::crypto_failure);
     char digest[] = "SHA256";
     const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                                  OSSL_PARAM_END};
-    if (!EVP_MAC_init(s->mac.get(), s->keys.authentication.data(), 32, params))
+    if (!EVP_MAC_init(s->mac.get(), owned.authentication.data(), 32, params))
       return fail(errc::crypto_failure);
     return aes_ctr_hmac_cipher(std::move(s));
   }
@@ -150,8 +153,13 @@ class aes_ctr_hmac_cipher {
   // REQUIRES: *this is not moved-from. Fails: errc::crypto_failure.
   result<aes_ctr_hmac_cipher> clone() const {
     CLOUDLOG_ASSERT(s_);
-    return from_keys({secret_bytes<16>(s_->keys.encryption.view()),
-                      secret_bytes<32>(s_->keys.authentication.view())});
+    auto s = std::make_unique<state>();
+    std::lock_guard lock(s_->mutex);
+    s->aes.reset(EVP_CIPHER_CTX_new());
+    s->mac.reset(EVP_MAC_CTX_dup(s_->mac.get()));
+    if (!s->aes || !s->mac || !EVP_CIPHER_CTX_copy(s->aes.get(), s_->aes.get()))
+      return fail(errc::crypto_failure);
+    return aes_ctr_hmac_cipher(std::move(s));
   }
 
   // Seals ITEM (one whole item whose magic is the plain one) in place.
@@ -225,7 +233,6 @@ class aes_ctr_hmac_cipher {
 
  private:
   struct state {
-    aes_ctr_hmac_keys keys;
     std::unique_ptr<EVP_CIPHER_CTX, detail::evp_cipher_ctx_free> aes;
     std::unique_ptr<EVP_MAC_CTX, detail::evp_mac_ctx_free> mac;
     std::mutex mutex;
