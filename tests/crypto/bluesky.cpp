@@ -115,7 +115,7 @@ TEST_CASE("with the fixture key every verified item opens to a payload that pars
           "[crypto][bluesky][fixtures]") {
   const auto c = fixture_cipher();
   const bs::no_cipher none;
-  int inodes = 0, data = 0;
+  int inodes = 0, data = 0, maps = 0, checkpoints = 0;
   for (const auto& stage : test::fixture_stages()) {
     INFO(stage);
     for (const auto& e : test::parse_dump(stage.string() + ".dump.txt")) {
@@ -153,6 +153,19 @@ TEST_CASE("with the fixture key every verified item opens to a payload that pars
         CHECK(p.size() == *e.data_bytes);
         CHECK(to_hex(p.first(std::min<std::size_t>(8, p.size()))) == e.data_head);
       }
+      if (e.type == '4') {  // spec section 4: magic, n, n version-vector entries, ranges
+        ++checkpoints;
+        REQUIRE(p.size() >= 12);
+        CHECK(load_le<std::uint64_t>(p.data()) == 0x7ad7dafb42a498b4);
+        const auto n = load_le<std::uint32_t>(&p[8]);
+        CHECK(p.size() == 12 + 8 * n + 16 * v->link_count());
+      }
+      if (e.type == '3') {  // spec section 5: ascending u64 inode numbers, one per link
+        ++maps;
+        REQUIRE(p.size() == 8 * v->link_count());
+        for (std::size_t i = 8; i < p.size(); i += 8)
+          CHECK(load_le<std::uint64_t>(&p[i - 8]) < load_le<std::uint64_t>(&p[i]));
+      }
       if (e.inode_inum) {
         ++inodes;
         REQUIRE(p.size() >= 76);
@@ -164,6 +177,8 @@ TEST_CASE("with the fixture key every verified item opens to a payload that pars
   }
   CHECK(data == 110);
   CHECK(inodes == 104);
+  CHECK(maps == 31);
+  CHECK(checkpoints == 34);
 }
 
 TEST_CASE("a known file decrypts to its exact contents", "[crypto][bluesky][fixtures]") {
