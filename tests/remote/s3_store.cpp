@@ -56,6 +56,15 @@ TEST_CASE("s3_store obeys the segment_store laws on s3rver", "[remote][s3]") {
   test::check_segment_store_laws(store);
 }
 
+TEST_CASE("s3_store obeys the segment_store laws on s3rver with virtual-host addressing",
+          "[remote][s3]") {
+  auto o = local_options(server().vhost_endpoint());
+  o.addressing = s3_addressing::virtual_host;
+  auto store = fresh_store(o);
+  REQUIRE(store.host() == "test-bucket.s3.localhost:" + std::to_string(server().port()));
+  test::check_segment_store_laws(store);
+}
+
 TEST_CASE("the decorators stacked over s3_store obey the segment_store laws on s3rver",
           "[remote][s3][decorators]") {
   auto s3 = fresh_store();
@@ -272,6 +281,43 @@ TEST_CASE("s3_store gives up after the configured attempts with the last error",
   auto store = s3_store::open("b", "", o).value();
   CHECK(store.write("log-00000000-00000001", test::pattern(1, 1)).error() == errc::throttled);
   CHECK(fake.requests() == 4);
+}
+
+TEST_CASE("s3_store never returns part of a listing whose later page fails",
+          "[remote][s3][faults]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::answer(503, "<Error><Code>SlowDown</Code></Error>");
+  });
+  auto o = local_options(fake.endpoint());
+  o.retries = {3, 1ms, 2ms};
+  auto store = s3_store::open("b", "", o).value();
+  fake.then(test::http_action::answer(
+      200,
+      "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>log-00000000-00000001"
+      "</Key><Size>5</Size></Contents><NextContinuationToken>t1</NextContinuationToken>"
+      "</ListBucketResult>"));
+  CHECK(store.list(0).error() == errc::throttled);  // not one segment instead of all
+  CHECK(fake.requests() == 4);
+  CHECK(fake.seen()[1].target.find("continuation-token=t1") != std::string::npos);
+  // A server that repeats its token would loop forever: a protocol error instead.
+  const std::string page =
+      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>same"
+      "</NextContinuationToken></ListBucketResult>";
+  fake.then(test::http_action::answer(200, page));
+  fake.then(test::http_action::answer(200, page));
+  CHECK(store.list(0).error() == errc::protocol_error);
+}
+
+TEST_CASE("s3_store addresses a virtual host by its Host header", "[remote][s3]") {
+  test::fake_http_server fake(
+      [](const test::http_request_seen&) { return test::http_action::answer(200, "hi"); });
+  auto o = local_options("http://localhost:" + fake.endpoint().substr(17));
+  o.addressing = s3_addressing::virtual_host;
+  auto store = s3_store::open("my-bucket", "p/", o).value();
+  CHECK(as_chars(store.read("log-00000000-00000001", 0, whole_object).value()) == "hi");
+  const auto seen = fake.seen().at(0);
+  CHECK(seen.target == "/p/log-00000000-00000001");
+  CHECK(seen.head.find("Host: my-bucket.localhost:") != std::string::npos);
 }
 
 TEST_CASE("s3_store does not retry 4xx other than throttling", "[remote][s3][faults]") {

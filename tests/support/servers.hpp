@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ class background_process {
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test that crashed
       const int devnull = ::open("/dev/null", O_RDONLY);
       ::dup2(devnull, 0);
       ::dup2(fd, 1);
@@ -111,7 +113,9 @@ inline std::filesystem::path source_dir() {
 
 // s3rver 3.7.1 on 127.0.0.1, a free port, a fresh data directory and the given
 // buckets. Credentials it accepts: S3RVER / S3RVER (it does not check SigV4
-// signatures, only that the key id exists).
+// signatures, only that the key id exists). Its service endpoint is "localhost",
+// so virtual-host requests reach it as BUCKET.s3.localhost:PORT (libcurl resolves
+// every *.localhost name to loopback itself).
 class s3rver_process {
  public:
   explicit s3rver_process(const std::vector<std::string>& buckets = {"test-bucket"}) {
@@ -120,16 +124,11 @@ class s3rver_process {
       throw std::runtime_error("s3rver is not installed: run scripts/install-deps.sh (" +
                                script.string() + ")");
     // Node 20 needs the legacy provider for s3rver's MD5-based continuation tokens.
-    std::vector<std::string> args{"node",
-                                  "--openssl-legacy-provider",
-                                  script.string(),
-                                  "-d",
-                                  (dir_.path() / "data").string(),
-                                  "-a",
-                                  "127.0.0.1",
-                                  "-p",
-                                  "0",
-                                  "--silent"};
+    std::vector<std::string> args{"node", "--openssl-legacy-provider", script.string(), "-d",
+                                  (dir_.path() / "data").string()};
+    for (const char* a :
+         {"-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost", "--silent"})
+      args.push_back(a);
     for (const auto& b : buckets) {
       args.push_back("--configure-bucket");
       args.push_back(b);
@@ -141,6 +140,9 @@ class s3rver_process {
 
   int port() const noexcept { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string log_text() const { return process_->log_text(); }
+  // The endpoint for virtual-host addressing.
+  std::string vhost_endpoint() const { return "http://s3.localhost:" + std::to_string(port_); }
   const std::filesystem::path& dir() const { return dir_.path(); }
   // The environment /usr/bin/aws needs to talk to this server.
   std::vector<std::string> aws_env() const {
