@@ -1,0 +1,4 @@
+// Must not compile: the store lacks remove(name).
+#include "support/archetypes.hpp"
+
+static_assert(cloudlog::segment_store<cloudlog::test::store_without_remove>);
