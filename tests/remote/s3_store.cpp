@@ -36,6 +36,7 @@ s3_options local_options(const std::string& endpoint) {
   o.retries = {3, 10ms, 50ms};
   o.connect_timeout = 1000ms;
   o.request_timeout = 5000ms;
+  o.proxy_from_environment = false;  // loopback only, whatever the environment says
   return o;
 }
 

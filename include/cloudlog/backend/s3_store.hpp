@@ -60,6 +60,9 @@ struct s3_options {
   // A CA bundle to trust instead of the system's (empty: the system's).
   // Certificates are always verified.
   std::string ca_file;
+  // Honour the proxy environment variables (http_proxy, HTTPS_PROXY, NO_PROXY...)
+  // as libcurl and the AWS CLI do; false connects directly, always.
+  bool proxy_from_environment = true;
 
   // Options as the AWS CLI would take them from the environment:
   //   endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else endpoint_url in the config file;
@@ -212,6 +215,7 @@ inline result<http_response> perform(CURL* h, const http_exchange& x, const s3_o
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!opts.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts.ca_file.c_str());
+  if (!opts.proxy_from_environment) curl_easy_setopt(h, CURLOPT_PROXY, "");
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.request_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
