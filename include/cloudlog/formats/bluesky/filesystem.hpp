@@ -64,8 +64,10 @@ struct merge_report {
   std::optional<std::uint32_t> cleaner_sequence;
   // Data blocks whose location now points at the cleaner's copy.
   std::uint64_t blocks_adopted = 0;
-  // Inodes re-serialized because the cleaner relocated them.
+  // Inodes re-serialized because the cleaner relocated them or their blocks.
   std::uint64_t inodes_rewritten = 0;
+  // Inodes whose cleaner copy was adopted as it is (the same version, moved).
+  std::uint64_t inodes_adopted = 0;
   // What the acknowledging flush wrote.
   flush_report flush;
 };

@@ -35,11 +35,14 @@ namespace cloudlog::bluesky {
 //     first: with a key its tag must verify (DATA/INODE tag failures are enforced),
 //     and it must be the item its link names. Any failure aborts the merge with
 //     nothing adopted or acknowledged.
-//  4. Every inode loaded from the cleaner is re-serialized (the cleaner's INODE
-//     item itself is never adopted); the checkpoint's sequence becomes the merged
-//     cleaner sequence, carried in every later checkpoint as the version-vector
-//     entry (1, seq); then FS is flushed (touched inodes, new inode-map blocks, the
-//     checkpoint).
+//  4. An inode loaded from the cleaner whose copy is the proxy's current version
+//     (same id, not dirty, the same block ids link for link) is adopted where the
+//     cleaner put it (the original never adopted INODE items, which made every
+//     merge re-dirty the proxy's newest segments); every other one is
+//     re-serialized. The checkpoint's sequence becomes the merged cleaner
+//     sequence, carried in every later checkpoint as the version-vector entry
+//     (1, seq); then FS is flushed (re-serialized inodes, new inode-map blocks,
+//     the checkpoint).
 // Dirty changes in FS are flushed along with the merge.
 // Fails: store and fetch errors, errc::bad_tag, errc::bad_key, errc::corrupt_payload
 // and the other errors of the items read, flush errors; FS's last_error() says
@@ -100,12 +103,32 @@ result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
   };
   std::vector<adoption> adopt;
   std::vector<std::uint64_t> touched;
+  std::vector<std::pair<std::uint64_t, item_ref>> adopt_inodes;
   for (std::size_t k = 0; k < inodes->size(); ++k) {
     const auto inum = inode_rqs[k].inum;
     const auto v = (*inodes)[k].view();
     const auto links = v.links();
     auto& s = fs.nodes_.at(inum);
-    touched.push_back(inum);
+    // The cleaner's copy is the proxy's current version of the inode (same id, not
+    // dirty) and names the same block versions, link for link: adopt its location
+    // instead of re-serializing it, so the segment the cleaner emptied dies whole
+    // (re-serializing moved inodes back and forth between the two newest proxy
+    // segments and kept a greedy cleaner from ever converging).
+    bool same_version = !s.dirty && s.self && s.self->id == v.id();
+    if (same_version && s.node.type == file_type::regular) {
+      same_version = links.size() == s.blocks.size();
+      for (std::size_t i = 0; same_version && i < links.size(); ++i) {
+        const auto& b = s.blocks[i];
+        same_version =
+            links[i].is_null() ? (!b.data && b.id.is_null()) : (b.stored() && links[i].id == b.id);
+      }
+    } else if (same_version) {
+      same_version = links.empty();
+    }
+    if (same_version)
+      adopt_inodes.push_back({inum, item_ref{v.id(), inode_rqs[k].ref.where}});
+    else
+      touched.push_back(inum);
     if (s.node.type != file_type::regular) continue;
     const auto n = std::min<std::size_t>(links.size(), s.blocks.size());
     for (std::size_t i = 0; i < n; ++i) {
@@ -137,6 +160,14 @@ result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
     undo.push_back({a, b.where});
     b.where = a.ref.where;
   }
+  std::vector<std::pair<std::uint64_t, std::optional<item_ref>>> old_selves;
+  const auto saved_dirty_ranges = fs.dirty_ranges_;
+  for (const auto& [inum, ref] : adopt_inodes) {
+    auto& s = fs.nodes_.at(inum);
+    old_selves.push_back({inum, s.self});
+    s.self = ref;
+    fs.dirty_ranges_.insert(range_of(inum));
+  }
   std::vector<std::pair<std::uint64_t, bool>> was_dirty;
   for (auto inum : touched) {
     auto& s = fs.nodes_.at(inum);
@@ -149,6 +180,8 @@ result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
   if (!flushed) {
     for (const auto& [a, where] : undo) fs.nodes_.at(a.inum).blocks[a.index].where = where;
     for (const auto& [inum, d] : was_dirty) fs.nodes_.at(inum).dirty = d;
+    for (const auto& [inum, self] : old_selves) fs.nodes_.at(inum).self = self;
+    fs.dirty_ranges_ = saved_dirty_ranges;
     fs.merged_ = saved_merged;
     return fail(flushed.error());
   }
@@ -156,6 +189,7 @@ result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
   rep.cleaner_sequence = seq;
   rep.blocks_adopted = adopt.size();
   rep.inodes_rewritten = touched.size();
+  rep.inodes_adopted = adopt_inodes.size();
   rep.flush = *flushed;
   return rep;
 }
