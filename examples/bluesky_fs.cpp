@@ -11,7 +11,12 @@
 
 #include "cloudlog/crypto/cipher.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
+#include "cloudlog/formats/bluesky/merge.hpp"
+#include "cloudlog/formats/bluesky/reader.hpp"
+#include "cloudlog/formats/bluesky/verify.hpp"
+#include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "common/exit_codes.hpp"
 #include "common/store_uri.hpp"
@@ -25,6 +30,12 @@ struct options {
   std::string store;
   std::optional<std::string> key_file;
   bool json = false;
+  // ls, cat, readlink
+  bool recursive = false;
+  std::string path;
+  // workload
+  std::string preset;
+  bs::workload_options workload;
 };
 
 // The cipher from --key-file or BLUESKY_KEY; nullopt when neither is given.
@@ -97,6 +108,228 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
   return status;
 }
 
+// ---- file-system commands (ls, cat, readlink, verify, merge, workload) ----
+
+// Reports a file-system error: the library's text of what and where when there is one.
+int report_fs(std::error_code ec, const std::string& detail, const std::string& fallback) {
+  return tools::report(ec, detail.empty() ? fallback : detail);
+}
+
+char type_char(bs::file_type t) {
+  switch (t) {
+    case bs::file_type::regular:
+      return '-';
+    case bs::file_type::directory:
+      return 'd';
+    case bs::file_type::symlink:
+      return 'l';
+    case bs::file_type::block_device:
+      return 'b';
+    case bs::file_type::char_device:
+      return 'c';
+    case bs::file_type::socket:
+      return 's';
+    case bs::file_type::fifo:
+      return 'p';
+  }
+  return '?';
+}
+
+// One ls line: "TYPE MODE SIZE NAME[ -> TARGET]".
+void print_entry(const bs::inode& n, const std::string& name) {
+  fmt::print("{} {:04o} {:>12} {}{}\n", type_char(n.type), n.mode, n.size, name,
+             n.type == bs::file_type::symlink ? " -> " + n.target : "");
+}
+
+template <class Reader>
+int ls_dir(Reader& r, const bs::inode_record& dir, const std::string& path, bool recursive) {
+  auto entries = dir.node.entries;
+  std::sort(entries.begin(), entries.end(),
+            [](const bs::dir_entry& a, const bs::dir_entry& b) { return a.name < b.name; });
+  std::vector<std::uint64_t> inums;
+  for (const auto& e : entries) inums.push_back(e.inum);
+  auto recs = r.load_inodes(inums);
+  if (!recs) return report_fs(recs.error(), r.last_error(), "cannot list " + path);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto child = (path == "/" ? "/" : path + "/") + entries[i].name;
+    print_entry((*recs)[i].node, recursive ? child : entries[i].name);
+    if (recursive && (*recs)[i].node.type == bs::file_type::directory)
+      if (int st = ls_dir(r, (*recs)[i], child, true); st != tools::exit_ok) return st;
+  }
+  return tools::exit_ok;
+}
+
+// ls [-R] [PATH]: the entries of a directory (names ascending), or the file itself;
+// with -R every path beneath, recursively, as full paths.
+template <class Store, class Cipher>
+int ls(Store& store, const Cipher& c, const options& opt) {
+  std::string why;
+  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  const std::string path = opt.path.empty() ? "/" : opt.path;
+  auto n = r->lookup(path);
+  if (!n) return report_fs(n.error(), r->last_error(), path);
+  auto rec = r->load_inode(*n);
+  if (!rec) return report_fs(rec.error(), r->last_error(), path);
+  if (rec->node.type != bs::file_type::directory) {
+    print_entry(rec->node, path);
+    return tools::exit_ok;
+  }
+  std::string norm;
+  for (auto comp : bs::path_components(path)) (norm += '/') += comp;
+  return ls_dir(*r, *rec, norm.empty() ? "/" : norm, opt.recursive);
+}
+
+// cat PATH: the file's bytes on stdout; a symlink at PATH is followed (relative
+// targets from its directory), up to 8 times.
+template <class Store, class Cipher>
+int cat(Store& store, const Cipher& c, const options& opt) {
+  std::string why;
+  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  std::string path = opt.path;
+  for (int hops = 0;; ++hops) {
+    auto n = r->lookup(path);
+    if (!n) return report_fs(n.error(), r->last_error(), path);
+    auto rec = r->load_inode(*n);
+    if (!rec) return report_fs(rec.error(), r->last_error(), path);
+    if (rec->node.type == bs::file_type::symlink) {
+      if (hops == 8)
+        return tools::report(make_error_code(errc::invalid_argument), path + ": too many symlinks");
+      const auto& t = rec->node.target;
+      path = t.front() == '/' ? t : path.substr(0, path.find_last_of('/') + 1) + t;
+      continue;
+    }
+    const std::uint64_t chunk = 8u << 20;
+    for (std::uint64_t off = 0; off == 0 || off < rec->node.size; off += chunk) {
+      auto data = r->read_file(*rec, off, chunk);
+      if (!data) return report_fs(data.error(), r->last_error(), path);
+      if (!data->empty() && std::fwrite(data->data(), 1, data->size(), stdout) != data->size())
+        return tools::report(make_error_code(errc::io_error), "cannot write to stdout");
+    }
+    return tools::exit_ok;
+  }
+}
+
+// readlink PATH: the symlink's target.
+template <class Store, class Cipher>
+int readlink(Store& store, const Cipher& c, const options& opt) {
+  std::string why;
+  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  auto n = r->lookup(opt.path);
+  if (!n) return report_fs(n.error(), r->last_error(), opt.path);
+  auto rec = r->load_inode(*n);
+  if (!rec) return report_fs(rec.error(), r->last_error(), opt.path);
+  if (rec->node.type != bs::file_type::symlink)
+    return tools::report(make_error_code(errc::not_a_symlink), opt.path);
+  fmt::print("{}\n", rec->node.target);
+  return tools::exit_ok;
+}
+
+// verify: walks everything reachable and prints a summary.
+template <class Store, class Cipher>
+int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
+  std::string why;
+  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  auto rep = bs::verify_filesystem(*r);
+  if (!rep) return report_fs(rep.error(), r->last_error(), "verify failed");
+  std::string vv;
+  for (const auto& e : rep->version_vector)
+    vv += (vv.empty() ? "" : ", ") + fmt::format("({}, {})", e.directory, e.sequence);
+  const auto tags = keyed ? "every tag verified" : "tags not checked (no key)";
+  if (opt.json) {
+    nlohmann::json j;
+    j["checkpoint"] = {rep->checkpoint.directory, rep->checkpoint.sequence, rep->checkpoint.offset,
+                       rep->checkpoint.size};
+    j["imap_blocks"] = rep->imap_blocks;
+    j["inodes"] = rep->inodes;
+    j["files"] = rep->files;
+    j["directories"] = rep->directories;
+    j["symlinks"] = rep->symlinks;
+    j["other"] = rep->other;
+    j["data_blocks"] = rep->data_blocks;
+    j["holes"] = rep->holes;
+    j["file_bytes"] = rep->file_bytes;
+    j["item_bytes"] = rep->item_bytes;
+    j["unreachable"] = rep->unreachable;
+    j["tags_checked"] = keyed;
+    std::puts(j.dump().c_str());
+  } else {
+    fmt::print("checkpoint {} vv [{}]\n", cloudlog::to_string(rep->checkpoint), vv);
+    fmt::print(
+        "{} imap blocks, {} inodes ({} files, {} directories, {} symlinks, {} other), "
+        "{} unreachable\n",
+        rep->imap_blocks, rep->inodes, rep->files, rep->directories, rep->symlinks, rep->other,
+        rep->unreachable);
+    fmt::print("{} data blocks, {} holes, {} file bytes, {} item bytes checked\n", rep->data_blocks,
+               rep->holes, rep->file_bytes, rep->item_bytes);
+    fmt::print("OK: {}\n", tags);
+  }
+  return tools::exit_ok;
+}
+
+// merge: adopts the cleaner's newest complete output and acknowledges it.
+template <class Store, class Cipher>
+int merge(Store& store, const Cipher& c, const options& opt) {
+  std::string why;
+  auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
+  if (!fs) return report_fs(fs.error(), why, "cannot open the filesystem");
+  auto rep = bs::merge_cleaner_output(*fs);
+  if (!rep) return report_fs(rep.error(), fs->last_error(), "merge failed");
+  if (opt.json) {
+    nlohmann::json j;
+    j["merged"] = rep->merged;
+    j["cleaner_sequence"] =
+        rep->cleaner_sequence ? nlohmann::json(*rep->cleaner_sequence) : nlohmann::json(nullptr);
+    j["blocks_adopted"] = rep->blocks_adopted;
+    j["inodes_rewritten"] = rep->inodes_rewritten;
+    j["inodes_adopted"] = rep->inodes_adopted;
+    j["segments_written"] = rep->flush.segments;
+    j["bytes_written"] = rep->flush.bytes;
+    std::puts(j.dump().c_str());
+  } else if (!rep->merged) {
+    fmt::print("nothing to merge\n");
+  } else {
+    fmt::print(
+        "merged cleaner sequence {}: {} blocks adopted, {} inodes adopted, {} inodes rewritten; "
+        "wrote {} segment(s), {} bytes\n",
+        *rep->cleaner_sequence, rep->blocks_adopted, rep->inodes_adopted, rep->inodes_rewritten,
+        rep->flush.segments, rep->flush.bytes);
+  }
+  return tools::exit_ok;
+}
+
+// workload: creates and overwrites files (formats/bluesky/workload.hpp).
+template <class Store, class Cipher>
+int workload(Store& store, const Cipher& c, const options& opt) {
+  std::string why;
+  auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
+  if (!fs) return report_fs(fs.error(), why, "cannot open the filesystem");
+  auto rep = bs::run_workload(*fs, opt.workload);
+  if (!rep) return report_fs(rep.error(), fs->last_error(), "workload failed");
+  const double mib = static_cast<double>(rep->bytes_written) / (1 << 20);
+  if (opt.json) {
+    nlohmann::json j;
+    j["files"] = rep->files;
+    j["writes"] = rep->writes;
+    j["bytes_written"] = rep->bytes_written;
+    j["flushes"] = rep->flushes;
+    j["segments_uploaded"] = rep->uploaded.segments;
+    j["bytes_uploaded"] = rep->uploaded.bytes;
+    j["seconds"] = rep->seconds;
+    std::puts(j.dump().c_str());
+  } else {
+    fmt::print(
+        "{} files, {} writes, {} bytes written, {} flushes, {} segments / {} bytes uploaded, "
+        "{:.3f} s ({:.1f} MiB/s)\n",
+        rep->files, rep->writes, rep->bytes_written, rep->flushes, rep->uploaded.segments,
+        rep->uploaded.bytes, rep->seconds, rep->seconds > 0 ? mib / rep->seconds : 0.0);
+  }
+  return tools::exit_ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,6 +338,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  bluesky_fs --store file:/srv/bluesky dump\n"
       "  bluesky_fs --store file:/srv/bluesky dump --json | jq .\n"
+      "  bluesky_fs --store file:/srv/bluesky --key-file key ls -R\n"
+      "  bluesky_fs --store file:/srv/bluesky --key-file key cat /hello.txt\n"
+      "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed 1\n"
       "Exit codes: see docs/tools.md.");
   options opt;
   app.add_option("--store", opt.store, "The store, as a URI: file:DIR")->required();
@@ -118,12 +354,58 @@ int main(int argc, char** argv) {
                      "One JSON object per item per line: segment, offset, size, magic, type, inum, "
                      "size1, size2, size3, links ([directory, sequence, offset, size] or null), "
                      "and with a key tag (ok, bad or zero)");
+  auto* ls_cmd = app.add_subcommand(
+      "ls", "List a directory (names ascending): TYPE MODE SIZE NAME [-> TARGET].");
+  ls_cmd->add_flag("-R,--recursive", opt.recursive, "Every path beneath PATH, as full paths");
+  ls_cmd->add_option("path", opt.path, "The directory (default: /)");
+  auto* cat_cmd =
+      app.add_subcommand("cat", "Write a file's contents to stdout (follows a symlink).");
+  cat_cmd->add_option("path", opt.path, "The file")->required();
+  auto* readlink_cmd = app.add_subcommand("readlink", "Print a symlink's target.");
+  readlink_cmd->add_option("path", opt.path, "The symlink")->required();
+  auto* verify_cmd = app.add_subcommand(
+      "verify",
+      "Walk everything reachable from the current checkpoint, check every item (tags too, with a "
+      "key) and print a summary; exit 4 on corruption.");
+  verify_cmd->add_flag("--json", opt.json, "Print the summary as one JSON object");
+  auto* merge_cmd = app.add_subcommand(
+      "merge",
+      "Adopt the cleaner's newest complete output and acknowledge it in a new checkpoint.");
+  merge_cmd->add_flag("--json", opt.json, "Print the result as one JSON object");
+  auto* workload_cmd = app.add_subcommand(
+      "workload",
+      "Create FILES files of FILE-SIZE bytes in DIRS directories, then overwrite a fraction of the "
+      "data at random in WRITE-SIZE writes (ROUNDS times), flushing every K writes. Seeded: the "
+      "same seed gives the same operations and contents.");
+  auto& w = opt.workload;
+  workload_cmd
+      ->add_option("--preset", opt.preset,
+                   "cleanbench (8 files x 8 MiB, 128 random 512 KiB overwrites) or "
+                   "smallfiles (4096 files of 4 KiB); other options then adjust it")
+      ->check(CLI::IsMember({"cleanbench", "smallfiles"}));
+  workload_cmd->add_option("--files", w.files, "Number of files");
+  workload_cmd->add_option("--file-size", w.file_size, "Bytes per file (suffixes K, M, G)")
+      ->transform(CLI::AsSizeValue(false));
+  workload_cmd->add_option("--dirs", w.directories, "Directories to spread the files over");
+  workload_cmd->add_option("--write-size", w.write_size, "Bytes per write (suffixes K, M, G)")
+      ->transform(CLI::AsSizeValue(false));
+  workload_cmd->add_option("--overwrite-fraction", w.overwrite_fraction,
+                           "Fraction of the data overwritten per round");
+  workload_cmd->add_option("--rounds", w.rounds, "Overwrite rounds");
+  workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)");
+  workload_cmd->add_option("--seed", w.seed, "Seed of the generator");
+  workload_cmd->add_option("--scale", w.scale, "Multiply the number of files by X");
+  workload_cmd->add_flag("--json", opt.json, "Print the result as one JSON object");
   try {
+    // Presets first, so explicit options given with --preset adjust them.
+    for (int i = 1; i + 1 < argc; ++i)
+      if (std::string(argv[i]) == "--preset")
+        if (auto p = bs::workload_preset(argv[i + 1])) w = *p;
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
   }
-  auto store = tools::open_store(opt.store);
+  auto store = tools::open_store(opt.store, workload_cmd->parsed());
   if (!store) return tools::report(store.error(), "cannot open store " + opt.store);
   return std::visit(
       [&](auto& s) -> int {
@@ -132,7 +414,19 @@ int main(int argc, char** argv) {
           if (!key) return tools::report(key.error(), "cannot load the key");
           return dump(s, opt, *key);
         }
-        return tools::exit_usage;
+        auto key = load_cipher(opt);
+        if (!key) return tools::report(key.error(), "cannot load the key");
+        auto run = [&](const auto& c) -> int {
+          if (ls_cmd->parsed()) return ls(s, c, opt);
+          if (cat_cmd->parsed()) return cat(s, c, opt);
+          if (readlink_cmd->parsed()) return readlink(s, c, opt);
+          if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
+          if (merge_cmd->parsed()) return merge(s, c, opt);
+          if (workload_cmd->parsed()) return workload(s, c, opt);
+          return tools::exit_usage;
+        };
+        if (*key) return run(**key);
+        return run(bs::no_cipher{});
       },
       *store);
 }

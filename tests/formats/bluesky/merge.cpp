@@ -56,8 +56,13 @@ TEST_CASE("merging stage5 adopts the relocated blocks exactly as the original di
   REQUIRE(rep);
   CHECK(rep->merged);
   CHECK(rep->cleaner_sequence == 5u);
-  CHECK(rep->blocks_adopted == 6);    // hello 1, big 4, nested 1
-  CHECK(rep->inodes_rewritten == 6);  // all six relocated inodes
+  CHECK(rep->blocks_adopted == 6);  // hello 1, big 4, nested 1
+  // All six relocated inodes are the proxy's current versions: adopted where the
+  // cleaner put them (1/3), none re-serialized; the flush writes imap + checkpoint.
+  CHECK(rep->inodes_adopted == 6);
+  CHECK(rep->inodes_rewritten == 0);
+  CHECK(rep->flush.inode_items == 0);
+  CHECK(rep->flush.bytes == 486);
   CHECK(rep->flush.checkpoints == 1);
   CHECK(std::filesystem::exists(dir.path() / "log-00000000-00000003"));
 
@@ -107,10 +112,12 @@ TEST_CASE("the first merge is not vacuous (no unsigned -1 comparison)",
   CHECK(rep->merged);
   CHECK(rep->cleaner_sequence == 2u);
   CHECK(rep->blocks_adopted == 6);  // the original's stage4 adopted nothing
-  CHECK(rep->inodes_rewritten == 6);
+  CHECK(rep->inodes_adopted == 6);
   auto r = file_reader::open(*store, key);
   REQUIRE(r);
   CHECK(r->current_root().payload.version_of(1) == 2u);
+  for (std::uint64_t inum : {1, 2, 3, 4, 5, 6})
+    CHECK(r->inode_map().at(inum).where.segment() == segment_id{1, 0});  // the relocated inodes
   for (std::uint64_t inum : {2, 3, 5})
     for (const auto& b : r->load_inode(inum).value().blocks)
       CHECK(b.where->segment() == segment_id{1, 1});
@@ -188,6 +195,7 @@ TEST_CASE("a merge happens only for a newer, complete cleaner generation",
     CHECK(rep->cleaner_sequence == 6u);
     CHECK(rep->blocks_adopted == 0);
     CHECK(rep->inodes_rewritten == 0);
+    CHECK(rep->inodes_adopted == 0);
     auto r = file_reader::open(*store, key);
     REQUIRE(r);
     CHECK(r->newest_segment().name == "log-00000000-00000004");
@@ -213,14 +221,17 @@ TEST_CASE("the per-block id match leaves blocks the proxy rewrote since",
     REQUIRE(fs->flush());
     auto rep = merge_cleaner_output(*fs);
     REQUIRE(rep);
-    CHECK(rep->blocks_adopted == 4);  // hello 1, big 3 (not block 0), nested none
-    CHECK(rep->inodes_rewritten == 5);
+    CHECK(rep->blocks_adopted == 4);    // hello 1, big 3 (not block 0), nested none
+    CHECK(rep->inodes_rewritten == 2);  // big.bin and /subdir changed since
+    CHECK(rep->inodes_adopted == 3);    // /, hello.txt, link: unchanged
   }
   SECTION("still dirty at the merge") {
     REQUIRE(fs->write("/big.bin", 0, fresh));
     auto rep = merge_cleaner_output(*fs);
     REQUIRE(rep);
-    CHECK(rep->blocks_adopted == 5);  // every block but the dirty one
+    CHECK(rep->blocks_adopted == 5);    // every block but the dirty one
+    CHECK(rep->inodes_rewritten == 1);  // big.bin, dirty
+    CHECK(rep->inodes_adopted == 5);
   }
   auto again = file_fs::open(*store, key);
   REQUIRE(again);
