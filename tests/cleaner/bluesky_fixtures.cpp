@@ -10,7 +10,10 @@
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/formats/bluesky/merge.hpp"
 #include "cloudlog/policy/policies.hpp"
+#include "formats/bluesky/helpers.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -277,4 +280,48 @@ TEST_CASE("With a wrong key nothing sealed is relocated", "[cleaner][bluesky][fi
   CHECK(r->rejected.size() == 12);
   CHECK(ids_of(dir.path(), bs::item_type::data).empty());
   CHECK(ids_of(dir.path(), bs::item_type::inode).empty());
+}
+
+TEST_CASE(
+    "From stage2: our clean, merge, clean, merge leave every file readable and no dead "
+    "proxy segment",
+    "[cleaner][bluesky][fixtures][merge]") {
+  for (auto mode : {relocation_mode::whole_parent, relocation_mode::live_items}) {
+    test::temp_dir dir;
+    test::copy_stage(stage("stage2-overwrite"), dir.path());
+    auto store = file_store::open(dir.path()).value();
+    const auto cipher = test::fixture_cipher();
+    const auto expected = test::expected_for(stage("stage2-overwrite"));
+    clean_options o;
+    o.mode = mode;
+    using fs_type = bs::filesystem<file_store, bs::cipher>;
+    auto check_files = [&] {
+      auto fs = fs_type::open(store, cipher).value();
+      for (const auto& [path, content] : expected.files) CHECK(fs.read(path).value() == content);
+      for (const auto& [path, target] : expected.symlinks)
+        CHECK(fs.readlink(path).value() == target);
+    };
+    for (int pass = 0; pass < 2; ++pass) {
+      INFO("pass " << pass);
+      REQUIRE(clean(bs::format{}, store, original_policy, o));
+      check_files();
+      auto fs = fs_type::open(store, cipher).value();
+      auto m = bs::merge_cleaner_output(fs);
+      REQUIRE(m);
+      CHECK(m->merged == (pass == 0));
+      check_files();
+    }
+    // What stages 7 and 8 show: the proxy keeps only its newest segments, which hold
+    // live items; every file block lives in the cleaner's log.
+    clean_options plan_only;
+    plan_only.dry_run = true;
+    auto r = clean(bs::format{}, store, original_policy, plan_only);
+    REQUIRE(r);
+    for (const auto& row : r->plan.table) {
+      INFO(segment_name(row.id).value());
+      if (row.id.directory == bs::proxy_directory) CHECK(row.live > 0);
+    }
+    CHECK_FALSE(store.read("log-00000000-00000000", 0, 1));  // 97% garbage in stage2: gone
+    check_files();
+  }
 }
