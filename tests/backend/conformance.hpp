@@ -102,6 +102,27 @@ void check_segment_store_laws(Store& store) {
     CHECK(r[1].error() == errc::not_found);
     CHECK(r[2].value().size() == 10);
   }
+  SECTION("a batch larger than any parallelism keeps its order, ranges and failures") {
+    std::vector<read_request> reqs;
+    for (std::uint32_t i = 0; i < 24; ++i) {
+      const auto name = segment_name({0, i}).value();
+      if (i % 5 != 3) REQUIRE(store.write(name, pattern(64 + i, i)));
+      reqs.push_back({name, i % 7, i % 2 ? std::uint64_t{5} : whole_object});
+    }
+    auto r = read_batch(store, reqs);
+    REQUIRE(r.size() == reqs.size());
+    for (std::uint32_t i = 0; i < 24; ++i) {
+      INFO(i);
+      if (i % 5 == 3) {
+        CHECK(r[i].error() == errc::not_found);
+        continue;
+      }
+      const auto p = pattern(64 + i, i);
+      const auto end = i % 2 ? (i % 7) + 5 : p.size();
+      CHECK(r[i].value() ==
+            bytes(p.begin() + (i % 7), p.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+  }
 }
 
 }  // namespace cloudlog::test

@@ -247,6 +247,31 @@ TEST_CASE("simple_store fails fast with errc::unreachable when nothing listens",
   CHECK(simple_store::open(o).error() == errc::invalid_argument);
 }
 
+TEST_CASE("simple_store times out on a server that never answers, retries, and gives up",
+          "[remote][simple][errors]") {
+  // A listening socket nobody serves: connections complete (the backlog), answers never come.
+  const int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(silent, 16) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  simple_options o;
+  o.port = ntohs(addr.sin_port);
+  o.io_timeout = 200ms;
+  o.retries = {3, 5ms, 10ms};
+  auto store = simple_store::open(o).value();
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(store.read("log-00000000-00000001", 0, 10).error() == errc::timeout);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took >= 600ms);  // three attempts of 200 ms each
+  CHECK(took < 3s);
+  CHECK(store.connections_opened() == 3);  // a timed-out connection is never reused
+  ::close(silent);
+}
+
 TEST_CASE("simple_protocol parses tokens, numbers and names strictly", "[remote][simple][unit]") {
   using namespace simple_protocol;
   CHECK(tokens("GET  a 1\t2\r") == std::vector<std::string_view>{"GET", "a", "1", "2"});
