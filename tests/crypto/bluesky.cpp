@@ -264,6 +264,23 @@ TEST_CASE("link locations and the magic are outside the tag, by design",
     INFO("bit " << bit);
     REQUIRE(c.verify(t) == tag_status::ok);
   }
+  // verify() is about the tag only; open() does not trust an uncovered magic that
+  // contradicts the (covered) type: an INODE flipped to "AgI-" would otherwise
+  // come back as ciphertext posing as a clear payload.
+  auto flipped = item;
+  flipped[3] = bs::magic_plain[3];
+  CHECK(c.verify(flipped) == tag_status::ok);
+  const auto before = flipped;
+  CHECK(c.open(flipped).error() == errc::bad_magic);
+  CHECK(flipped == before);
+  // Likewise a checkpoint flipped to "AgI=" is not "decrypted" into garbage.
+  auto cp = item_at(stage1(), "log-00000000-00000000", 102225);
+  REQUIRE(cp[52] == std::byte{'4'});
+  cp[3] = bs::magic_encrypted[3];
+  CHECK(c.verify(cp) == tag_status::ok);
+  const auto cp_before = cp;
+  CHECK(c.open(cp).error() == errc::bad_magic);
+  CHECK(cp == cp_before);
   // What the cleaner does: rewrite every location; the item still verifies and opens.
   auto moved = item;
   const std::vector<location> where(4, location{1, 4, 12345, 32857});

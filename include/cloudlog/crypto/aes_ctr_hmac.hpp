@@ -76,8 +76,9 @@ inline result<void> hmac_sha256(byte_view key, byte_view message, mutable_byte_v
 //     region), the region running from member Traits::covered_from_member to the
 //     end of the link-id section (so the magic, the tag and the link locations
 //     are not covered).
-//   open: recomputes the tag and compares in constant time; only on a match, an
-//     encrypted-magic item has its payload decrypted; then magic = plain, IV = 0.
+//   open: recomputes the tag and compares in constant time; only on a match, and
+//     when the magic agrees with the type (the magic is not covered by the tag),
+//     an encrypted item has its payload decrypted; then magic = plain, IV = 0.
 //   verify: ok / bad, or zero for an all-zero tag.
 // Key material lives only in the EVP contexts (the raw keys are cleansed once the
 // contexts are keyed), held in one heap block owned by the cipher and reused for
@@ -195,8 +196,10 @@ class aes_ctr_hmac_cipher {
   // left as they were).
   // REQUIRES: *this is not moved-from.
   // Fails, leaving ITEM unchanged: errc::short_header, errc::section_overrun,
-  // errc::invalid_argument (not exactly one item), errc::bad_magic, errc::bad_tag
-  // (wrong key, tampered item, or an unauthenticated all-zero tag); and
+  // errc::invalid_argument (not exactly one item), errc::bad_tag (wrong key,
+  // tampered item, or an unauthenticated all-zero tag), errc::bad_magic (neither
+  // magic, or a magic that contradicts the type: encrypted types must carry the
+  // encrypted magic, the others the plain one); and
   // errc::crypto_failure (ITEM's contents are then unspecified).
   result<void> open(mutable_byte_view item) const {
     CLOUDLOG_ASSERT(s_);
@@ -209,7 +212,13 @@ class aes_ctr_hmac_cipher {
     auto ok = matches(item, *f);
     if (!ok) return fail(ok.error());
     if (!*ok) return fail(errc::bad_tag);
-    if (magic == Traits::encrypted_magic)
+    // The magic is outside the tag: trust it only as far as the (covered) type
+    // agrees, or a flipped magic would hand back ciphertext as data, or
+    // "decrypt" clear text into garbage.
+    const bool encrypted = magic == Traits::encrypted_magic;
+    if (encrypted != Traits::encrypts(detail::read_member<Traits, layout::type_member>(item)))
+      return fail(errc::bad_magic);
+    if (encrypted)
       CLOUDLOG_TRY_VOID(ctr(detail::read_member<Traits, Traits::iv_member>(item),
                             item.subspan(f->payload_at, f->payload_size)));
     detail::write_member<Traits, Traits::iv_member>(item, {});

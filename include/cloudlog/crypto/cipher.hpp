@@ -56,7 +56,8 @@ concept cipher = requires(const C& c, mutable_byte_view item, byte_view view) {
   // already sealed, errc::crypto_failure).
   { c.seal(item) } -> std::same_as<result<void>>;
   // Verifies ITEM's tag, then decrypts it in place and resets magic and IV to the
-  // plain form. Fails errc::bad_tag (or errc::bad_key without a key), leaving ITEM
+  // plain form. Fails errc::bad_tag (or errc::bad_key without a key; errc::bad_magic
+  // for a magic that is not the format's or contradicts the type), leaving ITEM
   // unchanged.
   { c.open(item) } -> std::same_as<result<void>>;
   // Says whether VIEW's tag verifies; never fails and never changes VIEW.
