@@ -37,6 +37,7 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
                    {"get", s.requests.get},
                    {"put", s.requests.put},
                    {"delete", s.requests.remove}};
+  j["items_live"] = s.items_live;
   j["items_relocated"] = s.items_relocated;
   j["items_rewritten"] = s.items_rewritten;
   j["items_rejected"] = s.items_rejected;

@@ -56,6 +56,7 @@ struct clean_stats {
   std::uint64_t bytes_read = 0;     // fetched from the store
   std::uint64_t bytes_written = 0;  // written to the store
   request_counts requests;
+  std::uint64_t items_live = 0;       // items reachable from the root
   std::uint64_t items_relocated = 0;  // leaves copied
   std::uint64_t items_rewritten = 0;  // interior items rewritten (root included)
   std::uint64_t items_rejected = 0;   // not relocated: failed verification or corrupt

@@ -273,6 +273,7 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
   auto walked = detail::walk(format, store, ctx->root(), options);
   if (!walked) return fail(walked.error());
   auto& nodes = *walked;
+  stats.items_live = nodes.size();
   std::unordered_map<segment_id, std::uint64_t> live;
   {
     std::vector<std::uint32_t> by_location(nodes.size());

@@ -1,0 +1,194 @@
+// cleaner_bench: one cleaning pass over a generated BlueSky store of at least 1 GiB
+// with about 50% garbage (file backend), key-less and with verification, beside
+// the I/O floor measured in the same run: reading the victims and writing the
+// bytes the pass wrote, with the same durability (docs/performance.md, "cleaner").
+//
+// The store is generated once into $CLOUDLOG_BENCH_DIR (default /tmp/cloudlog-bench)
+// and reused; each iteration cleans a hard-linked copy (segments are immutable,
+// and the cleaner only creates and deletes files, so the copy is exact and free).
+// $CLOUDLOG_BENCH_SCALE scales the store (1.0: 128 files x 8 MiB, every byte
+// overwritten once, so 2 GiB stored and half of it garbage).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/formats/bluesky/workload.hpp"
+#include "cloudlog/policy/policies.hpp"
+
+namespace {
+
+namespace bs = cloudlog::bluesky;
+namespace fs = std::filesystem;
+
+const bs::cipher& bench_cipher() {
+  static const auto c =
+      bs::cipher::from_master(cloudlog::as_bytes("cloudlog-benchmark-passphrase-32b")).value();
+  return c;
+}
+
+double env_double(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atof(v) : fallback;
+}
+
+fs::path bench_root() {
+  const char* v = std::getenv("CLOUDLOG_BENCH_DIR");
+  return v ? fs::path(v) : fs::path("/tmp/cloudlog-bench");
+}
+
+// The pristine store: generated on first use, reused while its parameters match.
+const fs::path& pristine() {
+  static const fs::path dir = [] {
+    const double scale = env_double("CLOUDLOG_BENCH_SCALE", 1.0);
+    const fs::path d = bench_root() / ("store-scale-" + std::to_string(scale));
+    if (fs::exists(d / "COMPLETE")) return d;
+    fs::remove_all(d);
+    auto store = cloudlog::file_store::create(d).value();
+    auto fsys =
+        bs::filesystem<cloudlog::file_store, bs::cipher>::open(store, bench_cipher()).value();
+    bs::workload_options o;
+    o.files = 128;
+    o.file_size = 8u << 20;
+    o.directories = 8;
+    o.write_size = 512u << 10;
+    o.overwrite_fraction = 1.0;
+    o.flush_every = 16;
+    o.seed = 2026;
+    o.scale = scale;
+    auto r = bs::run_workload(fsys, o);
+    if (!r) {
+      std::fprintf(stderr, "workload failed: %s\n", r.error().message().c_str());
+      std::exit(1);
+    }
+    std::ofstream(d / "COMPLETE") << "ok\n";
+    return d;
+  }();
+  return dir;
+}
+
+// A hard-linked copy of the pristine store.
+fs::path fresh_copy() {
+  const fs::path d = bench_root() / "work";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  for (const auto& e : fs::directory_iterator(pristine()))
+    if (e.path().filename().string().rfind("log-", 0) == 0)
+      fs::create_hard_link(e.path(), d / e.path().filename());
+  return d;
+}
+
+std::uint64_t peak_rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+// The I/O floor: read every victim whole, then write BYTES in 4 MiB segments with
+// file_store's durability (temporary file, fsync, rename, directory fsync).
+double io_floor(const fs::path& dir, const cloudlog::clean_report& plan, std::uint64_t bytes) {
+  auto store = cloudlog::file_store::open(dir).value();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t sink = 0;
+  for (const auto& v : plan.plan.victims) {
+    auto b = store.read(cloudlog::segment_name(v.id).value(), 0, cloudlog::whole_object).value();
+    sink += b.size();
+  }
+  cloudlog::bytes chunk(4u << 20, std::byte{0x5a});
+  std::uint32_t seq = 90'000'000;
+  for (std::uint64_t done = 0; done < bytes; done += chunk.size()) {
+    const auto n = std::min<std::uint64_t>(chunk.size(), bytes - done);
+    auto w = store.write(cloudlog::segment_name({7, seq++}).value(),
+                         cloudlog::byte_view(chunk).first(n));
+    if (!w) std::exit(1);
+  }
+  benchmark::DoNotOptimize(sink);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <class Verifier>
+void clean_pass(benchmark::State& state, const Verifier& verify) {
+  const cloudlog::greedy_policy policy{};
+  double floor_total = 0, pass_total = 0;
+  cloudlog::clean_report last;
+  std::uint64_t peak_kib = 0, base_kib = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto dir = fresh_copy();
+    auto store = cloudlog::file_store::open(dir).value();
+    reset_peak_rss();
+    base_kib = peak_rss_kib();
+    state.ResumeTiming();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = cloudlog::clean(bs::format{}, store, policy, {}, verify);
+    const double pass =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.PauseTiming();
+    peak_kib = peak_rss_kib();
+    if (!r || r->status != cloudlog::clean_status::cleaned) {
+      state.SkipWithError("the pass did not clean");
+      return;
+    }
+    last = *r;
+    pass_total += pass;
+    floor_total += io_floor(dir, *r, r->stats.bytes_written);
+    state.SetIterationTime(pass);
+    state.ResumeTiming();
+  }
+  const auto n = static_cast<double>(state.iterations());
+  std::uint64_t victim_bytes = 0, victim_live = 0;
+  for (const auto& v : last.plan.victims) {
+    victim_bytes += v.size;
+    victim_live += v.live;
+  }
+  const double pass = pass_total / n, floor = floor_total / n;
+  state.counters["store_GiB"] = static_cast<double>(last.stats.bytes_total) / (1u << 30);
+  state.counters["garbage_pct"] = 100.0 * static_cast<double>(last.stats.bytes_wasted) /
+                                  static_cast<double>(last.stats.bytes_total);
+  state.counters["victim_MiB"] = static_cast<double>(victim_bytes) / (1u << 20);
+  state.counters["victim_MiB_per_s"] = static_cast<double>(victim_bytes) / (1u << 20) / pass;
+  state.counters["relocated_MiB_per_s"] =
+      static_cast<double>(last.plan.bytes_to_relocate) / (1u << 20) / pass;
+  state.counters["read_MiB"] = static_cast<double>(last.stats.bytes_read) / (1u << 20);
+  state.counters["written_MiB"] = static_cast<double>(last.stats.bytes_written) / (1u << 20);
+  state.counters["relocated_over_live_in_victims"] =
+      static_cast<double>(last.plan.bytes_to_relocate) / static_cast<double>(victim_live);
+  state.counters["written_over_live_in_victims"] =
+      static_cast<double>(last.stats.bytes_written) / static_cast<double>(victim_live);
+  state.counters["floor_s"] = floor;
+  state.counters["pass_over_floor"] = pass / floor;
+  state.counters["live_objects"] = static_cast<double>(last.stats.items_live);
+  state.counters["peak_MiB"] = static_cast<double>(peak_kib) / 1024;
+  state.counters["peak_growth_MiB"] = static_cast<double>(peak_kib - base_kib) / 1024;
+  state.counters["bound_MiB"] =
+      100.0 + 100.0 * static_cast<double>(last.stats.items_live) / (1u << 20);
+}
+
+void BM_clean_keyless(benchmark::State& state) {
+  clean_pass(state, cloudlog::accept_all{});
+}
+void BM_clean_verified(benchmark::State& state) {
+  clean_pass(state, [](cloudlog::byte_view item) {
+    return bench_cipher().verify(item) == cloudlog::tag_status::ok;
+  });
+}
+
+BENCHMARK(BM_clean_keyless)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+BENCHMARK(BM_clean_verified)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();
