@@ -15,13 +15,31 @@
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/simple_store.hpp"
 #include "cloudlog/backend/stats_store.hpp"
+#include "support/archetypes.hpp"
 #include "support/fixtures.hpp"
 #include "support/servers.hpp"
 
 using namespace cloudlog;
 using namespace std::chrono_literals;
 
+// Compile-only: every decorator instantiated, every member, over the least store there is.
+template class cloudlog::retrying_store<cloudlog::test::store_archetype>;
+template class cloudlog::stats_store<cloudlog::test::store_archetype>;
+template class cloudlog::caching_store<cloudlog::test::store_archetype>;
+template class cloudlog::fault_injecting_store<cloudlog::test::store_archetype>;
+
 namespace {
+// batch_removable near misses: one requirement wrong each.
+struct remove_many_returns_bool : test::store_archetype {
+  bool remove_many(std::span<const std::string>) { return false; }
+};
+struct remove_many_takes_views : test::store_archetype {
+  result<void> remove_many(std::span<const std::string_view>) { return {}; }
+};
+struct batch_remove_archetype : test::store_archetype {
+  result<void> remove_many(std::span<const std::string>) { return fail(errc::io_error); }
+};
+
 const retry_policy quick{5, 1ms, 4ms};
 const std::string a = "log-00000000-00000001", b = "log-00000000-00000002",
                   c = "log-00000000-00000003";
@@ -42,6 +60,13 @@ TEST_CASE("decorators satisfy segment_store and keep batch abilities", "[remote]
   STATIC_REQUIRE(batch_readable<caching_store<retrying_store<memory_store>>>);
   STATIC_REQUIRE(segment_store<stats_store<caching_store<fault_injecting_store<memory_store&>>>>);
   STATIC_REQUIRE_FALSE(batch_removable<stats_store<memory_store&>>);
+  STATIC_REQUIRE(batch_removable<batch_remove_archetype>);
+  STATIC_REQUIRE(batch_removable<stats_store<batch_remove_archetype>>);
+  STATIC_REQUIRE(batch_removable<retrying_store<batch_remove_archetype&>>);
+  STATIC_REQUIRE(batch_removable<caching_store<batch_remove_archetype>>);
+  STATIC_REQUIRE_FALSE(batch_removable<remove_many_returns_bool>);
+  STATIC_REQUIRE_FALSE(batch_removable<remove_many_takes_views>);
+  STATIC_REQUIRE_FALSE(batch_removable<test::store_archetype>);
 }
 
 TEST_CASE("retrying_store obeys the segment_store laws", "[remote][decorators][retry]") {

@@ -209,7 +209,11 @@ inline result<http_response> perform(CURL* h, const http_exchange& x, const s3_o
   for (const auto& s : x.headers) headers = curl_slist_append(headers, s.c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(h, CURLOPT_URL, x.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
