@@ -9,7 +9,7 @@ packages=(
   libcurl4-openssl-dev
   catch2 libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  awscli
+  awscli openssl
   clang-format
 )
 

@@ -212,6 +212,25 @@ TEST_CASE("s3_store reports a missing bucket and unknown credentials clearly",
   CHECK(s3_store::open("test-bucket", "", o).error() == errc::bad_credentials);
 }
 
+TEST_CASE("s3_store verifies TLS certificates by default", "[remote][s3][tls]") {
+  static test::s3rver_process tls({"secure"}, true);  // one server for every section
+  REQUIRE(tls.endpoint().rfind("https://127.0.0.1:", 0) == 0);
+  auto o = local_options(tls.endpoint());
+  // A self-signed certificate nobody told us to trust: refused, at once, clearly.
+  auto untrusting = s3_store::open("secure", "", o).value();
+  auto r = untrusting.list(0);
+  REQUIRE(!r);
+  CHECK(r.error() == errc::tls_failure);
+  CHECK(untrusting.requests() == 1);  // not retried
+  CHECK(untrusting.write("log-00000000-00000001", test::pattern(10, 1)).error() ==
+        errc::tls_failure);
+  // Trusting exactly that certificate: everything works over https.
+  o.ca_file = tls.cert_file().string();
+  static std::atomic<int> run{0};
+  auto trusting = s3_store::open("secure", "run-" + std::to_string(++run) + "/", o).value();
+  test::check_segment_store_laws(trusting);
+}
+
 TEST_CASE("s3_store fails fast and clearly on an unreachable endpoint", "[remote][s3][errors]") {
   // A port that was just free: nothing listens there.
   int port;

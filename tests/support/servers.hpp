@@ -118,7 +118,11 @@ inline std::filesystem::path source_dir() {
 // every *.localhost name to loopback itself).
 class s3rver_process {
  public:
-  explicit s3rver_process(const std::vector<std::string>& buckets = {"test-bucket"}) {
+  // With TLS, s3rver serves https with a fresh self-signed certificate for
+  // 127.0.0.1 (made by the openssl command), found at cert_file().
+  explicit s3rver_process(const std::vector<std::string>& buckets = {"test-bucket"},
+                          bool tls = false)
+      : tls_(tls) {
     const auto script = source_dir() / ".tools/node_modules/s3rver/bin/s3rver.js";
     if (!std::filesystem::exists(script))
       throw std::runtime_error("s3rver is not installed: run scripts/install-deps.sh (" +
@@ -129,6 +133,16 @@ class s3rver_process {
     for (const char* a :
          {"-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost", "--silent"})
       args.push_back(a);
+    if (tls) {
+      const auto key = (dir_.path() / "key.pem").string();
+      auto made = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                       "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                       "-keyout", key, "-out", cert_file().string()});
+      if (made.exit_code != 0) throw std::runtime_error("openssl req failed: " + made.err);
+      for (const auto& a : {std::string("--key"), key, std::string("--cert"), cert_file().string()})
+        args.push_back(a);
+    }
     for (const auto& b : buckets) {
       args.push_back("--configure-bucket");
       args.push_back(b);
@@ -139,7 +153,11 @@ class s3rver_process {
   }
 
   int port() const noexcept { return port_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string endpoint() const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+  }
+  // The server's certificate (with TLS).
+  std::filesystem::path cert_file() const { return dir_.path() / "cert.pem"; }
   std::string log_text() const { return process_->log_text(); }
   // The endpoint for virtual-host addressing.
   std::string vhost_endpoint() const { return "http://s3.localhost:" + std::to_string(port_); }
@@ -155,6 +173,7 @@ class s3rver_process {
   }
 
  private:
+  bool tls_ = false;
   temp_dir dir_;
   std::optional<background_process> process_;
   int port_ = 0;
