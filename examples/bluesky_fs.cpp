@@ -395,6 +395,9 @@ int main(int argc, char** argv) {
   workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)");
   workload_cmd->add_option("--seed", w.seed, "Seed of the generator");
   workload_cmd->add_option("--scale", w.scale, "Multiply the number of files by X");
+  bool no_create = false;
+  workload_cmd->add_flag("--no-create", no_create,
+                         "Skip creating the files: only overwrite those an earlier run made");
   workload_cmd->add_flag("--json", opt.json, "Print the result as one JSON object");
   try {
     // Presets first, so explicit options given with --preset adjust them.
@@ -405,6 +408,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
   }
+  w.create_files = !no_create;
   auto store = tools::open_store(opt.store, workload_cmd->parsed());
   if (!store) return tools::report(store.error(), "cannot open store " + opt.store);
   return std::visit(

@@ -121,6 +121,37 @@ TEST_CASE("scale multiplies the files; a rerun rewrites the same names",
   CHECK(fs2->inums().size() == 1 + 2 + 12);
 }
 
+TEST_CASE("without create_files only the overwrites run, on the existing files",
+          "[formats][bluesky][workload]") {
+  const auto key = test::fixture_cipher();
+  memory_store store;
+  auto o = small();
+  auto fs = mem_fs::open(store, key);
+  REQUIRE(fs);
+  REQUIRE(run_workload(*fs, o));
+  const auto before = contents(store, key, o);
+  o.create_files = false;
+  o.seed = 5;
+  auto rep = run_workload(*fs, o);
+  REQUIRE(rep);
+  CHECK(rep->files == 0);
+  CHECK(rep->writes == 2 * 9);
+  const auto after = contents(store, key, o);
+  CHECK(after != before);
+  std::size_t same_blocks = 0;
+  for (std::size_t f = 0; f < after.size(); ++f)
+    for (std::size_t at = 0; at < after[f].size(); at += 32768)
+      same_blocks += std::equal(
+          after[f].begin() + static_cast<std::ptrdiff_t>(at),
+          after[f].begin() +
+              static_cast<std::ptrdiff_t>(std::min<std::size_t>(at + 32768, after[f].size())),
+          before[f].begin() + static_cast<std::ptrdiff_t>(at));
+  CHECK(same_blocks > 0);  // overwrites touch some blocks, not all
+  memory_store empty;
+  auto fresh = mem_fs::open(empty, key);
+  CHECK(run_workload(*fresh, o).error() == make_error_code(errc::no_such_file));
+}
+
 TEST_CASE("the smallfiles preset, scaled down, builds a readable store",
           "[formats][bluesky][workload]") {
   const auto key = test::fixture_cipher();

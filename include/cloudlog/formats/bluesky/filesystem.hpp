@@ -487,7 +487,10 @@ class filesystem {
   // uploading a segment once it exceeds the target.
   class segment_writer {
    public:
-    segment_writer(filesystem& fs, flush_report& rep) : fs_(fs), rep_(rep), seq_(fs.next_seq_) {}
+    segment_writer(filesystem& fs, flush_report& rep)
+        : fs_(fs), rep_(rep), seq_(fs.next_seq_), buf_(fs.segment_buffer_) {
+      buf_.clear();
+    }
 
     result<item_ref> append(item_type type, std::uint64_t inum, byte_view payload,
                             const std::vector<item_link>& links) {
@@ -549,7 +552,7 @@ class filesystem {
     filesystem& fs_;
     flush_report& rep_;
     std::uint32_t seq_;
-    bytes buf_;
+    bytes& buf_;  // the filesystem's, reused: no fresh pages to fault in per flush
   };
 
   filesystem(Store& store, const Cipher& c, filesystem_options opt)
@@ -772,6 +775,7 @@ class filesystem {
   std::uint32_t next_seq_ = 0;
   std::uint64_t next_inum_ = root_inum + 1;
   flush_report totals_;
+  bytes segment_buffer_;  // the segment being filled; kept between flushes for its capacity
 };
 
 }  // namespace cloudlog::bluesky

@@ -40,6 +40,9 @@ struct workload_options {
   std::uint64_t flush_every = 1;
   std::uint64_t seed = 1;
   double scale = 1.0;
+  // False: skip phase 1; the files must already exist (made by an earlier run with
+  // the same files, directories and scale), and only the overwrites run.
+  bool create_files = true;
 };
 
 // The "cleanbench" preset: the original's cleaner/cleanbench.sh, 8 files x 8 MiB
@@ -131,8 +134,9 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
 // are reused and existing files of the same names are rewritten, so a workload can
 // be run again on its own output to age a store.
 // Fails: errc::invalid_argument (write_size or file_size of 0, a negative or
-// non-finite fraction or scale), errc::not_a_directory / errc::is_a_directory (a
-// name taken by something else), and FS's write and flush errors.
+// non-finite fraction or scale; without create_files, a file of another size),
+// errc::no_such_file (without create_files, a missing file), errc::not_a_directory /
+// errc::is_a_directory (a name taken by something else), and FS's write and flush errors.
 template <segment_store Store, cloudlog::cipher Cipher>
 result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
   if (opt.write_size == 0 || opt.file_size == 0 || !std::isfinite(opt.overwrite_fraction) ||
@@ -167,7 +171,7 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
     return {};
   };
 
-  for (std::uint64_t d = 0; d < opt.directories && d < files; ++d) {
+  for (std::uint64_t d = 0; opt.create_files && d < opt.directories && d < files; ++d) {
     const auto path = "/" + detail::numbered("dir", d, 3);
     if (auto n = fs.lookup(path); n) {
       if (fs.stat(*n)->type != file_type::directory) return fail(errc::not_a_directory);
@@ -180,6 +184,14 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
   for (std::uint64_t i = 0; i < files; ++i) {
     const auto path = workload_file_path(opt, i);
     std::uint64_t inum = 0;
+    if (!opt.create_files) {
+      auto n = fs.lookup(path);
+      if (!n) return fail(n.error());
+      if (fs.stat(*n)->type != file_type::regular) return fail(errc::is_a_directory);
+      if (fs.stat(*n)->size != opt.file_size) return fail(errc::invalid_argument);
+      inums.push_back(*n);
+      continue;
+    }
     if (auto n = fs.lookup(path); n) {
       inum = *n;
       if (fs.stat(inum)->type != file_type::regular) return fail(errc::is_a_directory);
