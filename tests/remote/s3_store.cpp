@@ -249,6 +249,14 @@ TEST_CASE("s3_store fails fast and clearly on an unreachable endpoint", "[remote
   CHECK(r.error().message() == "endpoint unreachable");
   CHECK(took < 5s);
   CHECK(store.requests() == 3);  // retried as configured, then given up
+  // With the default policy (5 attempts, backoff from 100 ms) it is still fast.
+  auto defaults = local_options("http://127.0.0.1:" + std::to_string(port));
+  defaults.retries = retry_policy{};
+  auto patient = s3_store::open("test-bucket", "", defaults).value();
+  const auto t1 = std::chrono::steady_clock::now();
+  CHECK(patient.read("log-00000000-00000001", 0, 1).error() == errc::unreachable);
+  CHECK(std::chrono::steady_clock::now() - t1 < 5s);
+  CHECK(patient.requests() == 5);
 }
 
 TEST_CASE("s3_store retries 503 SlowDown, 500, resets and timeouts until it succeeds",
