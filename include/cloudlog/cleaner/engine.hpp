@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "cloudlog/backend/segment_store.hpp"
@@ -23,6 +24,14 @@ enum class relocation_mode {
   whole_parent,
 };
 
+// Where a run is, for progress displays: leaf bytes relocated of the total to relocate.
+struct clean_progress {
+  std::uint64_t bytes_done = 0;
+  std::uint64_t bytes_total = 0;
+  std::uint64_t items_done = 0;
+  std::uint64_t items_total = 0;
+};
+
 // Options of one run.
 struct clean_options {
   bool dry_run = false;  // plan only: nothing is written or deleted
@@ -30,6 +39,13 @@ struct clean_options {
   std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
   std::size_t parallel = 8;                 // reads per batch handed to the store
   std::uint64_t coalesce_gap = 16 * 1024;   // merge reads of one segment across gaps this small
+  // Asked between relocation batches (about one output segment each): true stops
+  // relocating; what moved so far is still committed (root last), and victims not
+  // emptied keep their live items and are not deleted. The report's
+  // `interrupted` is then true.
+  std::function<bool()> stop_requested;
+  // Called after every relocation batch.
+  std::function<void(const clean_progress&)> on_progress;
 };
 
 // A verifier accepts or refuses an item about to be copied with its tag intact.

@@ -69,6 +69,7 @@ struct clean_stats {
 // Everything a run reports.
 struct clean_report {
   clean_status status = clean_status::nothing_to_do;
+  bool interrupted = false;  // options.stop_requested stopped the relocation early
   clean_plan plan;
   clean_stats stats;
   std::vector<segment_info> written;  // segments written, the root's last

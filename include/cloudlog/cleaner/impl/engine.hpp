@@ -418,8 +418,13 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
       return nodes[a].where < nodes[b].where;
     });
   }
-  const std::uint64_t batch_bytes = 8u << 20;
+  const std::uint64_t batch_bytes = Format::segment_target;
+  clean_progress progress{0, plan.bytes_to_relocate, 0, leaves.size()};
   for (std::size_t at = 0; at < leaves.size() && write_failure;) {
+    if (options.stop_requested && options.stop_requested()) {
+      report.interrupted = true;
+      break;
+    }
     std::vector<location> locs;
     std::uint64_t sum = 0;
     const auto from = at;
@@ -444,6 +449,9 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
       moved[idx] = {out.append(format.group_of(n.type), cls, v->bytes(), write_segment), n.id};
       ++stats.items_relocated;
     }
+    for (std::size_t k = 0; k < locs.size(); ++k) progress.bytes_done += locs[k].size;
+    progress.items_done += locs.size();
+    if (options.on_progress) options.on_progress(progress);
   }
   stats.seconds_relocate = clock.lap();
   CLOUDLOG_TRY_VOID(write_failure);
