@@ -26,11 +26,21 @@ TEST_CASE("Random writes, overwrites and deletes survive crashes at any byte of 
   REQUIRE(mkfs(disk, test::small_disk()));
   using crashing = crashing_disk<memory_disk&>;
 
+  const auto geo = test::small_disk();
+  const std::uint64_t bs = geo.block_size, first_segment = 3;  // docs/lfs_disk.md, worked example
   test::model current, durable;
   fs_stats total;
   int crashes = 0, mid_op_crashes = 0;
-  for (int cycle = 0; cycle < 25; ++cycle) {
+  // Where crashes struck: inside a checkpoint slot, a summary, or data blocks.
+  int torn_slot = 0, torn_summary = 0, torn_data = 0;
+  for (int cycle = 0; cycle < 40; ++cycle) {
+    // Half the crashes strike at a random byte of the whole stream, half at a
+    // random byte of a random write (so small writes, the checkpoint slot and the
+    // summaries, are struck as often as big ones).
     crashing cd(disk, std::uniform_int_distribution<std::uint64_t>(0, 250'000)(rng));
+    if (cycle % 2 == 1)
+      cd.crash_at(std::uniform_int_distribution<std::uint64_t>(1, 120)(rng),
+                  std::uniform_int_distribution<std::uint32_t>(0, 999)(rng));
     std::vector<test::model> allowed;
     {
       auto fs = file_system<crashing>::mount(cd).value();
@@ -87,6 +97,15 @@ TEST_CASE("Random writes, overwrites and deletes survive crashes at any byte of 
       total.segments_reclaimed += s.segments_reclaimed;
       if (allowed.empty()) allowed = {durable};  // the process dies between operations
       ++crashes;
+      if (cd.crashed()) {
+        const auto block = cd.torn().first / bs;
+        if (block < first_segment)
+          ++torn_slot;
+        else if ((block - first_segment) % geo.blocks_per_segment < 2)
+          ++torn_summary;
+        else
+          ++torn_data;
+      }
     }
     auto fs = file_system<memory_disk>::mount(disk).value();
     const auto got = test::contents(*fs);
@@ -94,8 +113,12 @@ TEST_CASE("Random writes, overwrites and deletes survive crashes at any byte of 
     REQUIRE(std::find(allowed.begin(), allowed.end(), got) != allowed.end());
     current = durable = got;
   }
-  CHECK(crashes == 25);
+  CHECK(crashes == 40);
   CHECK(mid_op_crashes >= 5);
+  CHECK(torn_slot + torn_summary + torn_data == mid_op_crashes);
+  CHECK(torn_slot >= 1);
+  CHECK(torn_summary >= 1);
+  CHECK(torn_data >= 1);
   CHECK(total.forced_cleanings >= 1);
   CHECK(total.segments_cleaned >= 1);
 }

@@ -88,6 +88,11 @@ TEST_CASE("Mounting something that is not an image fails as corrupt", "[lfs][mou
   memory_disk disk;
   REQUIRE(disk.write(0, bytes(4096, std::byte{7})));
   CHECK(file_system<memory_disk>::mount(disk).error() == errc::corrupt_image);
+  memory_disk short_disk;
+  REQUIRE(short_disk.write(0, bytes(10)));
+  CHECK(file_system<memory_disk>::mount(short_disk).error() == errc::corrupt_image);
+  memory_disk empty;
+  CHECK(file_system<memory_disk>::mount(empty).error() == errc::corrupt_image);
 }
 
 TEST_CASE("Synced files read back after a remount; unsynced changes are gone", "[lfs][mount]") {

@@ -125,8 +125,8 @@ static_assert(block_disk<file_disk>);
 // Wraps INNER (a disk or a reference to one) and models a crash: once BUDGET bytes
 // have been written in total, the write that crosses it writes only its bytes up
 // to the budget and fails with cloudlog::errc::injected_fault, as does every
-// later write and sync. Reads pass through. Not thread-safe: the file system
-// serializes its I/O.
+// later write and sync. crash_at() picks the torn write by number instead. Reads
+// pass through. Not thread-safe: the file system serializes its I/O.
 template <class Inner>
 requires block_disk<std::remove_reference_t<Inner>>
 class crashing_disk {
@@ -138,11 +138,20 @@ class crashing_disk {
   result<void> read(std::uint64_t offset, mutable_byte_view out) {
     return inner_.read(offset, out);
   }
+  // Crashes at write number N (from 1) instead, after PERMILLE / 1000 of its bytes.
+  void crash_at(std::uint64_t n, std::uint32_t permille) noexcept {
+    budget_ = std::numeric_limits<std::uint64_t>::max();
+    crash_write_ = n;
+    permille_ = std::min<std::uint32_t>(permille, 1000);
+  }
+
   result<void> write(std::uint64_t offset, byte_view data) {
     if (crashed_) return fail(cloudlog::errc::injected_fault);
+    if (++writes_ == crash_write_) budget_ = written_ + data.size() * permille_ / 1000;
     if (data.size() > budget_ - written_) {
       const auto keep = budget_ - written_;
       crashed_ = true;
+      torn_ = {offset, keep};
       written_ = budget_;
       if (keep > 0) (void)inner_.write(offset, data.first(keep));
       return fail(cloudlog::errc::injected_fault);
@@ -158,11 +167,18 @@ class crashing_disk {
   bool crashed() const noexcept { return crashed_; }
   // Bytes written so far (the torn prefix included).
   std::uint64_t written() const noexcept { return written_; }
+  // Where the crash struck: the failed write's offset, and how many of its bytes
+  // reached the disk. (0, 0) before the crash.
+  std::pair<std::uint64_t, std::uint64_t> torn() const noexcept { return torn_; }
 
  private:
   Inner inner_;
   std::uint64_t budget_;
   std::uint64_t written_ = 0;
+  std::uint64_t writes_ = 0;
+  std::uint64_t crash_write_ = 0;
+  std::uint32_t permille_ = 0;
+  std::pair<std::uint64_t, std::uint64_t> torn_{0, 0};
   bool crashed_ = false;
 };
 

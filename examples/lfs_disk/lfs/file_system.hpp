@@ -395,7 +395,7 @@ class file_system {
   // --- mount ---
   result<void> load() {
     bytes head(cloudlog::packed_size_v<superblock>);
-    CLOUDLOG_TRY_VOID(disk_.read(0, head));
+    CLOUDLOG_TRY_VOID(read_image(0, head));
     auto g = detail::decode_superblock(head);
     if (!g) return fail(g.error());
     geo_ = *g;
@@ -405,7 +405,7 @@ class file_system {
     bytes best_slot;
     for (int k = 0; k < 2; ++k) {
       bytes slot(std::size_t{geo_.slot_blocks} * geo_.block_size);
-      CLOUDLOG_TRY_VOID(disk_.read(geo_.offset(1 + k * geo_.slot_blocks), slot));
+      CLOUDLOG_TRY_VOID(read_image(geo_.offset(1 + k * geo_.slot_blocks), slot));
       auto h = cloudlog::decode_packed<ifile_header>(slot.data());
       if (h.magic != ifile_magic || h.imap_entries != geo_.max_inodes || h.free_list_entries != n)
         continue;
@@ -443,7 +443,7 @@ class file_system {
 
     for (std::uint32_t s = 0; s < n; ++s) {
       bytes two(2 * std::size_t{geo_.block_size});
-      CLOUDLOG_TRY_VOID(disk_.read(geo_.offset(geo_.segment_start(s)), two));
+      CLOUDLOG_TRY_VOID(read_image(geo_.offset(geo_.segment_start(s)), two));
       std::uint64_t best_seq = 0;
       for (std::uint8_t c = 0; c < 2; ++c) {
         auto entries = decode_summary(
@@ -504,6 +504,13 @@ class file_system {
       dir_.emplace(std::string(cloudlog::as_chars(byte_view(e.name).first(e.name_length))), e.inum);
     }
     return {};
+  }
+
+  // Reads during mount: an image too short for its own layout is not an image.
+  result<void> read_image(std::uint64_t offset, mutable_byte_view out) {
+    auto r = disk_.read(offset, out);
+    if (!r && r.error() == cloudlog::errc::out_of_range) return fail(errc::corrupt_image);
+    return r;
   }
 
   std::size_t slot_used() const {
