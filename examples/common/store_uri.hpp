@@ -3,6 +3,8 @@
 #ifndef CLOUDLOG_EXAMPLES_COMMON_STORE_URI_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_STORE_URI_HPP
 
+#include <CLI/CLI.hpp>
+
 #include <charconv>
 #include <optional>
 #include <string>
@@ -31,6 +33,19 @@ struct store_settings {
   std::optional<unsigned> parallelism;   // parallel reads (S3, simple)
   std::optional<unsigned> max_attempts;  // retries, first attempt included (S3, simple)
 };
+
+// Adds the store flags every tool shares to APP, filling SETTINGS:
+// --endpoint-url URL (S3, as the AWS CLI's), --parallelism N, --max-attempts N.
+inline void add_store_flags(CLI::App& app, store_settings& settings) {
+  app.add_option("--endpoint-url", settings.endpoint_url,
+                 "S3 endpoint (overrides AWS_ENDPOINT_URL); http:// only when written so");
+  app.add_option("--parallelism", settings.parallelism,
+                 "Remote reads run at once (S3, simple; default 8)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--max-attempts", settings.max_attempts,
+                 "Attempts per remote request, the first included (default 5)")
+      ->check(CLI::Range(1, 100));
+}
 
 // Splits "HOST:PORT" ("[v6]:PORT" for IPv6). Fails: errc::invalid_argument.
 inline cloudlog::result<std::pair<std::string, std::uint16_t>> split_host_port(

@@ -46,6 +46,25 @@ TEST_CASE("open_store understands file:, simple:// and s3:// URIs", "[remote][ur
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
+TEST_CASE("add_store_flags parses the shared store flags", "[remote][uri]") {
+  CLI::App app;
+  tools::store_settings settings;
+  tools::add_store_flags(app, settings);
+  const char* argv[] = {
+      "tool", "--endpoint-url", "http://127.0.0.1:9000", "--parallelism", "4", "--max-attempts",
+      "2"};
+  app.parse(7, argv);
+  CHECK(settings.endpoint_url == "http://127.0.0.1:9000");
+  CHECK(settings.parallelism == 4u);
+  CHECK(settings.max_attempts == 2u);
+  CLI::App strict;
+  tools::store_settings other;
+  tools::add_store_flags(strict, other);
+  const char* bad[] = {"tool", "--parallelism", "0"};
+  CHECK_THROWS_AS(strict.parse(3, bad), CLI::ValidationError);
+  CHECK(!other.parallelism);
+}
+
 TEST_CASE("bluesky_fs dump reads a fixture stage the same through file:, simple:// and s3://",
           "[remote][uri][tools]") {
   const auto stage = test::fixtures_dir() / "main/stage3-clean1";
