@@ -9,6 +9,7 @@
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
+#include "cloudlog/formats/bluesky/verify.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "formats/bluesky/helpers.hpp"
 #include "support/fixtures.hpp"
@@ -297,4 +298,46 @@ TEST_CASE("a failed flush changes nothing and the next one reuses the segment na
   auto again = fault_fs::open(store, key);
   REQUIRE(again);
   CHECK(again->read("/f").value() == pattern(300000, 4));
+}
+
+TEST_CASE("a directory entry naming an inode the map lacks is dangling_link, not a crash",
+          "[formats][bluesky][filesystem]") {
+  // nocrypto/stage1-write plus a segment 0/1 whose imap block drops inode 5
+  // (/subdir/nested.txt) and whose checkpoint links it.
+  const no_cipher none;
+  memory_store store;
+  test::load_stage(store, test::fixtures_dir() / "nocrypto" / "stage1-write");
+  auto seg0 = store.read("log-00000000-00000000", 0, whole_object).value();
+  auto imap_view = parse_item<layout>(seg0, 101896).value();
+  item<layout> imap = item<layout>::from_view(imap_view);
+  imap.payload = encode_imap_block({1, 2, 3, 4, 6});
+  imap.links.erase(imap.links.begin() + 4);
+  bytes seg1;
+  REQUIRE(append_item(seg1, imap));
+  REQUIRE(none.seal(seg1));
+  item<layout> cp;
+  cp.header.magic = magic_plain;
+  cp.header.type = type_byte(item_type::checkpoint);
+  cp.header.id = random_object_id().value();
+  cp.payload = encode_checkpoint({{}, {{0, 4095}}});
+  cp.links = {{imap.header.id, location{0, 1, 0, static_cast<std::uint32_t>(seg1.size())}}};
+  const auto at = seg1.size();
+  REQUIRE(append_item(seg1, cp));
+  REQUIRE(none.seal(mutable_byte_view(seg1).subspan(at)));
+  REQUIRE(store.write("log-00000000-00000001", seg1));
+
+  auto fs = filesystem<memory_store, no_cipher>::open(store, none);
+  REQUIRE(fs);
+  CHECK(as_chars(fs->read("/hello.txt").value()) == "Hello, BlueSky!\n");
+  auto n = fs->lookup("/subdir/nested.txt");
+  REQUIRE_FALSE(n);
+  CHECK(n.error() == make_error_code(errc::dangling_link));
+  CHECK_THAT(fs->last_error(), Catch::Contains("inode 5"));
+  auto r = reader<memory_store, no_cipher>::open(store, none);
+  REQUIRE(r);
+  CHECK(r->lookup("/subdir/nested.txt").error() == make_error_code(errc::dangling_link));
+  auto v = verify_filesystem(*r);
+  REQUIRE_FALSE(v);
+  CHECK(v.error() == make_error_code(errc::dangling_link));
+  CHECK_THAT(r->last_error(), Catch::Contains("'nested.txt' names inode 5"));
 }

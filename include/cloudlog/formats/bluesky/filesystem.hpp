@@ -119,7 +119,8 @@ class filesystem {
   // ---- queries ----
 
   // The inode number at PATH ("" and "/" are the root). Symlinks are not followed.
-  // Fails: errc::no_such_file, errc::not_a_directory.
+  // Fails: errc::no_such_file, errc::not_a_directory, errc::dangling_link (a
+  // directory entry naming an inode the inode map lacks: a corrupt store).
   result<std::uint64_t> lookup(std::string_view path) {
     std::uint64_t at = root_inum;
     for (auto name : path_components(path)) {
@@ -131,6 +132,10 @@ class filesystem {
       if (e == n.entries.end())
         return source_.note(make_error_code(errc::no_such_file),
                             std::string(path) + ": no such file or directory");
+      if (!nodes_.count(e->inum))
+        return source_.note(make_error_code(errc::dangling_link),
+                            std::string(path) + ": the entry names inode " +
+                                std::to_string(e->inum) + ", which is not in the inode map");
       at = e->inum;
     }
     return at;

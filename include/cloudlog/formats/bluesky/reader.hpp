@@ -229,7 +229,8 @@ class reader {
 
   // The inode number at PATH ("/" or "" is the root). Symlinks are not followed.
   // Fails: errc::no_such_file, errc::not_a_directory (a component is not a
-  // directory), load_inode's errors.
+  // directory), errc::dangling_link (an entry naming an inode the map lacks),
+  // load_inode's errors.
   result<std::uint64_t> lookup(std::string_view path) {
     std::uint64_t at = root_inum;
     for (auto name : path_components(path)) {
@@ -243,6 +244,10 @@ class reader {
       if (e == dir->node.entries.end())
         return source_.note(make_error_code(errc::no_such_file),
                             std::string(path) + ": no such file or directory");
+      if (!map_.count(e->inum))
+        return source_.note(make_error_code(errc::dangling_link),
+                            std::string(path) + ": the entry names inode " +
+                                std::to_string(e->inum) + ", which is not in the inode map");
       at = e->inum;
     }
     return at;
