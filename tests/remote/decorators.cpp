@@ -163,6 +163,41 @@ TEST_CASE("caching_store without whole-object fetches obeys the segment_store la
   test::check_segment_store_laws(store);
 }
 
+TEST_CASE("caching_store verifying only first hits obeys the segment_store laws",
+          "[remote][decorators][cache]") {
+  test::temp_dir dir;
+  memory_store inner;
+  cache_options o{dir.path(), 64 << 20};
+  o.verify_every_hit = false;
+  auto store = make_caching_store(inner, o).value();
+  test::check_segment_store_laws(store);
+}
+
+TEST_CASE("caching_store verifying first hits still catches damage done between runs",
+          "[remote][decorators][cache]") {
+  test::temp_dir dir;
+  memory_store backing;
+  stats_store inner(backing);
+  REQUIRE(backing.write(a, test::pattern(3000, 1)));
+  cache_options o{dir.path(), 1 << 20};
+  o.verify_every_hit = false;
+  {
+    auto store = make_caching_store(inner, o).value();
+    REQUIRE(store.read(a, 0, 1));
+    const auto p = test::pattern(3000, 1);
+    CHECK(store.read(a, 2000, 10).value() == bytes(p.begin() + 2000, p.begin() + 2010));
+  }
+  {
+    std::fstream f(dir.path() / a, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2500);
+    f.put('\x01');
+  }
+  auto store = make_caching_store(inner, o).value();
+  CHECK(store.read(a, 0, whole_object).value() == test::pattern(3000, 1));
+  CHECK(store.counters().corrupted == 1);
+  CHECK(inner.stats().get.requests == 2);
+}
+
 TEST_CASE("fault_injecting_store with network faults cleared obeys the segment_store laws",
           "[remote][decorators][fault]") {
   memory_store inner;

@@ -42,6 +42,11 @@ struct cache_options {
   // read item by item, so the rest is usually wanted soon). When false, only
   // whole-object reads fill the cache and ranged misses read just their range.
   bool fetch_whole_objects = true;
+  // Re-hash an entry on every hit (true), or only on its first hit in this
+  // process after it was loaded from the directory (false: later hits check the
+  // size and read just the range asked for — much cheaper when a segment is
+  // read item by item, but blind to a file damaged while the process runs).
+  bool verify_every_hit = true;
 };
 
 // Counters of a caching_store.
@@ -55,9 +60,10 @@ struct cache_counters {
 };
 
 // Wraps INNER (a store or a reference to one). Object NAME is cached as the file
-// DIR/NAME with DIR/NAME.meta holding its size and SHA-256 (hex); every hit
-// re-hashes the file and an entry that does not match is dropped and fetched
-// again, so a damaged cache costs a read, never wrong bytes. write and remove
+// DIR/NAME with DIR/NAME.meta holding its size and SHA-256 (hex); a hit checks
+// the size and re-hashes the file (every hit, or the first after loading — see
+// cache_options::verify_every_hit), and an entry that does not match is dropped
+// and fetched again, so a damaged cache costs a read, never wrong bytes. write and remove
 // go to INNER and drop the entry first. Recency is kept in memory and in the
 // files' modification times, so eviction order survives a restart.
 // ASSUMES objects are not rewritten behind the cache's back (segments are
@@ -87,7 +93,7 @@ class caching_store {
   // Serves from the cache when the object is there and verifies; else from INNER.
   result<bytes> read(std::string_view name, std::uint64_t offset, std::uint64_t length) {
     if (auto ok = check_object_name(name); !ok) return fail(ok.error());
-    if (auto hit = lookup(name)) return slice(std::move(*hit), offset, length);
+    if (auto hit = lookup(name, offset, length)) return std::move(*hit);
     ++st_->misses;
     if (!st_->options.fetch_whole_objects && (offset != 0 || length != whole_object))
       return inner_.read(name, offset, length);
@@ -118,8 +124,8 @@ class caching_store {
       const auto& r = requests[i];
       if (auto ok = check_object_name(r.name); !ok) {
         out[i] = fail(ok.error());
-      } else if (auto hit = lookup(r.name)) {
-        out[i] = slice(std::move(*hit), r.offset, r.length);
+      } else if (auto hit = lookup(r.name, r.offset, r.length)) {
+        out[i] = std::move(*hit);
       } else {
         ++st_->misses;
         missed.push_back(i);
@@ -166,6 +172,7 @@ class caching_store {
     std::uint64_t size = 0;
     std::string sha256;      // hex
     std::uint64_t used = 0;  // recency: larger is more recent
+    bool verified = false;   // hashed since this process loaded it, or written by it
   };
   struct state {
     cache_options options;
@@ -283,29 +290,85 @@ class caching_store {
     return {};
   }
 
-  // The cached bytes of NAME if present and verified (size and SHA-256).
-  std::optional<bytes> lookup(std::string_view name) {
+  // The read of [OFFSET, OFFSET + LENGTH) of NAME served from the cache, if NAME is
+  // cached and its file verifies: its size always, its SHA-256 on every hit or on
+  // the first (options().verify_every_hit). The file is streamed through the hash
+  // and only the range asked for is kept. Nothing: a miss (a damaged entry is dropped).
+  std::optional<result<bytes>> lookup(std::string_view name, std::uint64_t offset,
+                                      std::uint64_t length) {
     std::lock_guard lock(st_->mutex);
     auto it = st_->entries.find(name);
     if (it == st_->entries.end()) return std::nullopt;
-    bytes data;
-    if (!read_whole(data_path(*st_, name), data) || data.size() != it->second.size ||
-        detail::sha256_hex(data) != it->second.sha256) {
+    auto& e = it->second;
+    const int fd = ::open(data_path(*st_, name).c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info;
+    const bool sized =
+        fd >= 0 && ::fstat(fd, &info) == 0 && static_cast<std::uint64_t>(info.st_size) == e.size;
+    std::optional<result<bytes>> out;
+    if (sized) {
+      const bool hash = st_->options.verify_every_hit || !e.verified;
+      if (offset > e.size) {
+        out = fail(errc::out_of_range);
+      } else {
+        const auto n = std::min<std::uint64_t>(length, e.size - offset);
+        bytes data(n);
+        if (read_range(fd, e.size, offset, data, hash ? &e.sha256 : nullptr)) out = std::move(data);
+      }
+      if (out && hash) e.verified = true;
+    }
+    if (fd >= 0) ::close(fd);
+    if (!out) {
       ++st_->corrupted;
       erase(*st_, it);
       return std::nullopt;
     }
-    it->second.used = ++st_->clock;
+    e.used = ++st_->clock;
     ::utimensat(AT_FDCWD, data_path(*st_, name).c_str(), nullptr, 0);  // recency for restarts
     ++st_->hits;
-    return data;
+    return out;
+  }
+
+  // Reads OUT.size() bytes at OFFSET of the SIZE-byte file FD into OUT; with
+  // EXPECTED, streams the whole file through SHA-256 and compares. False on any
+  // read failure or mismatch.
+  static bool read_range(int fd, std::uint64_t size, std::uint64_t offset, bytes& out,
+                         const std::string* expected) {
+    if (!expected) {
+      std::uint64_t done = 0;
+      while (done < out.size()) {
+        const auto r =
+            ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        done += static_cast<std::uint64_t>(r);
+      }
+      return true;
+    }
+    detail::sha256_stream hash;
+    std::vector<std::byte> chunk(1 << 20);
+    for (std::uint64_t at = 0; at < size;) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), size - at));
+      const auto r = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      const auto got = static_cast<std::uint64_t>(r);
+      hash.update(byte_view(chunk.data(), got));
+      // Keep the part of this chunk that falls in [offset, offset + out.size()).
+      const auto lo = std::max(at, offset), hi = std::min(at + got, offset + out.size());
+      if (lo < hi)
+        std::copy(chunk.begin() + static_cast<std::ptrdiff_t>(lo - at),
+                  chunk.begin() + static_cast<std::ptrdiff_t>(hi - at),
+                  out.begin() + static_cast<std::ptrdiff_t>(lo - offset));
+      at += got;
+    }
+    return to_hex(hash.finish()) == *expected;
   }
 
   void insert(std::string_view name, byte_view data) {
     std::lock_guard lock(st_->mutex);
     if (data.size() > st_->options.max_bytes) return;
     if (auto it = st_->entries.find(name); it != st_->entries.end()) erase(*st_, it);
-    entry e{data.size(), detail::sha256_hex(data), ++st_->clock};
+    entry e{data.size(), detail::sha256_hex(data), ++st_->clock, true};
     const std::string meta = std::to_string(e.size) + " " + e.sha256 + "\n";
     // Metadata first: a data file without metadata is junk, never trusted.
     if (!write_file(meta_path(*st_, name), as_bytes(meta)) ||
