@@ -1,4 +1,4 @@
-// Payload codecs (docs/format.md, sections 5-8): golden bytes, round trips on every
+// Payload codecs (docs/format.md, sections 4-7): golden bytes, round trips on every
 // real payload of the fixtures, and one case per malformed payload.
 #include <catch2/catch.hpp>
 
@@ -57,7 +57,8 @@ std::string sample_fixed_hex(const char* type_hex) {
 
 }  // namespace
 
-TEST_CASE("a regular inode encodes to the documented bytes", "[formats][bluesky][payload]") {
+TEST_CASE("a regular inode encodes to the bytes of docs/format.md section 6",
+          "[formats][bluesky][payload]") {
   auto n = sample(file_type::regular);
   n.size = 100000;
   const auto want = hex(sample_fixed_hex("01000000") + "a086010000000000");
@@ -68,7 +69,8 @@ TEST_CASE("a regular inode encodes to the documented bytes", "[formats][bluesky]
   CHECK(packed_size_v<inode_fixed> == 76);
 }
 
-TEST_CASE("a directory inode encodes its entries, then a u32 0", "[formats][bluesky][payload]") {
+TEST_CASE("a directory inode encodes its entries, then a u32 0 (docs/format.md section 6.3)",
+          "[formats][bluesky][payload]") {
   auto n = sample(file_type::directory);
   n.entries = {{5, 7, "a"}, {0x40000000, 9, "bc"}};
   const auto want = hex(sample_fixed_hex("02000000") +
@@ -85,7 +87,8 @@ TEST_CASE("a directory inode encodes its entries, then a u32 0", "[formats][blue
   CHECK(*back == n);
 }
 
-TEST_CASE("a symlink inode encodes its target and a NUL", "[formats][bluesky][payload]") {
+TEST_CASE("a symlink inode encodes its target and a NUL (docs/format.md sections 6.2, 13)",
+          "[formats][bluesky][payload]") {
   auto n = sample(file_type::symlink);
   n.target = "hello.txt";
   const auto want = hex(sample_fixed_hex("05000000") + "68656c6c6f2e74787400");
@@ -96,7 +99,8 @@ TEST_CASE("a symlink inode encodes its target and a NUL", "[formats][bluesky][pa
   CHECK(*back == n);
 }
 
-TEST_CASE("other inode types have no tail", "[formats][bluesky][payload]") {
+TEST_CASE("other inode types have no tail (docs/format.md section 6.2)",
+          "[formats][bluesky][payload]") {
   for (auto t :
        {file_type::block_device, file_type::char_device, file_type::socket, file_type::fifo}) {
     auto n = sample(t);
@@ -107,7 +111,7 @@ TEST_CASE("other inode types have no tail", "[formats][bluesky][payload]") {
   }
 }
 
-TEST_CASE("imap blocks and checkpoints encode to the documented bytes",
+TEST_CASE("imap blocks and checkpoints encode to the bytes of docs/format.md sections 4 and 5",
           "[formats][bluesky][payload]") {
   CHECK(encode_imap_block({1, 2, 4097}) == hex("0100000000000000"
                                                "0200000000000000"

@@ -1,5 +1,5 @@
 // BlueSky payload codecs: inodes (76-byte fixed part + tails), directory entries,
-// data blocks, inode-map blocks and checkpoints (docs/format.md, sections 5-8).
+// data blocks, inode-map blocks and checkpoints (docs/format.md, sections 4-7).
 #ifndef CLOUDLOG_FORMATS_BLUESKY_PAYLOAD_HPP
 #define CLOUDLOG_FORMATS_BLUESKY_PAYLOAD_HPP
 
@@ -49,7 +49,7 @@ constexpr std::uint64_t range_of(std::uint64_t inum) noexcept {
 }
 
 // ---------------------------------------------------------------------------
-// Inodes (docs/format.md, section 6)
+// Inodes (docs/format.md, section 6); data blocks: section 7
 
 // The file types of the inode's type field.
 enum class file_type : std::uint32_t {
@@ -225,7 +225,7 @@ inline result<inode> decode_inode(byte_view payload) {
 }
 
 // ---------------------------------------------------------------------------
-// Inode-map blocks (docs/format.md, section 7)
+// Inode-map blocks (docs/format.md, section 5)
 
 // The payload of an inode-map block: INUMS as u64 LE, in the given order.
 // REQUIRES: INUMS strictly ascending (link j of the item points at inode INUMS[j]).
@@ -252,7 +252,7 @@ inline result<std::vector<std::uint64_t>> decode_imap_block(byte_view payload) {
 }
 
 // ---------------------------------------------------------------------------
-// Checkpoints (docs/format.md, section 8)
+// Checkpoints (docs/format.md, section 4)
 
 // One version-vector entry as stored: {u32 directory, u32 sequence}.
 struct version_entry {
