@@ -118,6 +118,41 @@ struct curl_deleter {
 };
 using curl_handle = std::unique_ptr<CURL, curl_deleter>;
 
+// The DNS cache and TLS sessions every handle of one store shares, so a new
+// worker resumes a TLS session instead of a full handshake. Destroy it after
+// every handle that uses it.
+class curl_share {
+ public:
+  curl_share() : share_(curl_share_init()) {
+    if (!share_) return;
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &curl_share::lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &curl_share::unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  curl_share(const curl_share&) = delete;
+  curl_share& operator=(const curl_share&) = delete;
+  ~curl_share() {
+    if (share_) curl_share_cleanup(share_);
+  }
+  CURLSH* get() const noexcept { return share_; }
+
+ private:
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<curl_share*>(self)->mutexes_[index(data)].lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<curl_share*>(self)->mutexes_[index(data)].unlock();
+  }
+  static std::size_t index(curl_lock_data d) noexcept {
+    return static_cast<std::size_t>(d) < CURL_LOCK_DATA_LAST ? static_cast<std::size_t>(d) : 0;
+  }
+
+  CURLSH* share_;
+  std::mutex mutexes_[CURL_LOCK_DATA_LAST];
+};
+
 struct http_response {
   long status = 0;
   bytes body;
@@ -201,8 +236,10 @@ inline std::error_code curl_error(CURLcode c) {
 }
 
 // Runs one exchange on handle H (reset first; its connection is kept for reuse).
-inline result<http_response> perform(CURL* h, const http_exchange& x, const s3_options& opts) {
+inline result<http_response> perform(CURL* h, const http_exchange& x, const s3_options& opts,
+                                     CURLSH* share) {
   curl_easy_reset(h);
+  if (share) curl_easy_setopt(h, CURLOPT_SHARE, share);
   http_response r;
   upload_cursor cursor{x.body, 0};
   curl_slist* headers = nullptr;
@@ -494,6 +531,7 @@ class s3_store {
     s3_options options;
     std::string bucket, prefix, host, base;
     bool virtual_host = false;
+    detail::curl_share share;  // declared before the handles: destroyed after them
     std::mutex pool_mutex;
     std::vector<detail::curl_handle> idle;
     std::atomic<std::uint64_t> requests{0};
@@ -595,7 +633,7 @@ class s3_store {
       for (const auto& [n, v] : req.headers)
         if (n != "host") x.headers.push_back(n + ": " + v);
       x.headers.push_back("Authorization: " + sig.authorization);
-      auto r = detail::perform(handle.get(), x, st_->options);
+      auto r = detail::perform(handle.get(), x, st_->options, st_->share.get());
       if (r && retryable_status(*r)) return fail(status_error(*r));  // retried below
       return r;
     };
