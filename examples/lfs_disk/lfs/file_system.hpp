@@ -148,8 +148,8 @@ result<geometry> mkfs(Disk& disk, const mkfs_options& o) {
 // A log-structured file system in one disk image: a flat root directory of
 // files, all writes through a one-segment write buffer, checkpoints in two
 // alternating IFile slots, and the cleaner of the 1996 note asking POLICY for
-// victims. Every public member takes the file-system lock; read, write, remove
-// and list also reset the idle timer. Thread-safe. DISK and CLOCK must outlive it.
+// victims. Every public member takes the file-system lock; read, write, remove,
+// list and sync also reset the idle timer. Thread-safe. DISK and CLOCK must outlive it.
 template <block_disk Disk, cloudlog::cleaning_policy Policy = cloudlog::greedy_policy,
           lfs_clock Clock = steady_clock_source>
 class file_system {
