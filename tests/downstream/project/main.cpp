@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "cloudlog/backend/fault_injecting_store.hpp"
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/policy/policies.hpp"
@@ -80,6 +81,36 @@ void cycle(tree::writer& w, cloudlog::memory_store& store, const Policy& policy)
   EXPECT(tree::read_tree(store).value() == w.expected());
 }
 
+// Crash safety with a foreign format: a run stopped after its K-th store call, for
+// every K, leaves a store the writer reads intact, and a rerun converges.
+void crashes(tree::writer& w, cloudlog::memory_store& store) {
+  const auto before = store.snapshot();
+  std::uint64_t calls = 0;
+  {
+    cloudlog::fault_injecting_store<cloudlog::memory_store&> counted(store);
+    EXPECT(cloudlog::clean(tree::format{}, counted, cloudlog::greedy_policy{}).has_value());
+    calls = counted.calls();
+  }
+  EXPECT(calls > 3);
+  std::printf("crash points: %llu store calls, each one the last\n",
+              static_cast<unsigned long long>(calls));
+  for (std::uint64_t k = 0; k < calls; ++k) {
+    store.restore(before);
+    cloudlog::fault_injecting_store<cloudlog::memory_store&> dying(store);
+    dying.crash_after(k);
+    EXPECT(!cloudlog::clean(tree::format{}, dying, cloudlog::greedy_policy{}).has_value());
+    EXPECT(tree::read_tree(store).value() == w.expected());
+    auto rerun = cloudlog::clean(tree::format{}, store, cloudlog::greedy_policy{});
+    EXPECT(rerun.has_value());
+    EXPECT(tree::read_tree(store).value() == w.expected());
+  }
+  // The last rerun's output is adopted like any other.
+  auto adopted = w;
+  EXPECT(adopted.adopt(store).value());
+  EXPECT(tree::read_tree(store).value() == adopted.expected());
+  store.restore(before);
+}
+
 }  // namespace
 
 int main() {
@@ -87,6 +118,7 @@ int main() {
   cloudlog::memory_store store;
   tree::writer w(4, 8);
   churn(w, store, rng, 8);
+  crashes(w, store);
   cycle(w, store, cloudlog::greedy_policy{});
   churn(w, store, rng, 6);
   cycle(w, store, cloudlog::cost_benefit_policy{});
