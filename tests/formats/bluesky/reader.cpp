@@ -287,6 +287,11 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
     REQUIRE_FALSE(r2);
     CHECK(r2.error() == make_error_code(errc::no_checkpoint));
     CHECK_THAT(why, Catch::Contains("log-00000000-00000009"));
+    // As the cleaner does, the newest segment that has one.
+    auto r3 = reader<memory_store, bluesky::cipher>::open(mem, key, nullptr,
+                                                          root_discovery::newest_complete);
+    REQUIRE(r3);
+    CHECK(r3->newest_segment().name == "log-00000000-00000003");
   }
   SECTION("a corrupt newest segment") {
     auto seg = mem.read("log-00000000-00000003", 0, whole_object).value();

@@ -100,6 +100,10 @@ template <segment_store Store, cloudlog::cipher Cipher>
 class filesystem {
  public:
   // Opens the filesystem in STORE (or starts a new one if directory 0 is empty).
+  // The root is the newest complete checkpoint (root_discovery::newest_complete):
+  // segments of a flush interrupted before its checkpoint are skipped, and the
+  // sequence continues after them, so the next flush makes the store readable by
+  // the proxy's rule again.
   // On failure, WHY (if given) receives the text saying what failed and where.
   // Fails: reader::open's errors (errc::no_checkpoint when the newest segment holds
   // none), inode load errors.
@@ -579,11 +583,12 @@ class filesystem {
       return {};
     }
     std::string why;
-    auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), &why);
+    auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), &why,
+                                         root_discovery::newest_complete);
     if (!r) return source_.note(r.error(), why);
     const auto& rt = r->current_root();
     merged_ = rt.payload.version_of(1);
-    next_seq_ = r->newest_segment().id.sequence + 1;
+    next_seq_ = (*newest)->id.sequence + 1;  // after every segment, orphans of a crash too
     for (std::size_t i = 0; i < rt.payload.ranges.size(); ++i) {
       const auto& range = rt.payload.ranges[i];
       if (range.start % range_size == 0 && range.end == range.start + range_size - 1)

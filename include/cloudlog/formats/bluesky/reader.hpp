@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <span>
@@ -158,6 +159,17 @@ result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Ciph
   return map;
 }
 
+// How a reader finds the checkpoint it starts from.
+enum class root_discovery {
+  // As the original proxy: the last checkpoint of the newest directory-0 segment,
+  // never an older segment (a newest segment without one is errc::no_checkpoint).
+  proxy,
+  // As the original cleaner: the last checkpoint of the newest directory-0 segment
+  // that holds one. Recovers from a flush interrupted between its segments (the
+  // segments it did upload hold no checkpoint and are garbage).
+  newest_complete,
+};
+
 // A read-only view of a BlueSky filesystem at its current checkpoint. Inodes and
 // blocks are fetched on demand with ranged reads (only the items needed), batched.
 // Holds references to the store and the cipher: they must outlive it. Not
@@ -165,15 +177,16 @@ result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Ciph
 template <segment_store Store, cloudlog::cipher Cipher>
 class reader {
  public:
-  // Opens the filesystem as the proxy does at startup: the newest directory-0
-  // segment, the last checkpoint in it (never an older segment), then every
-  // inode-map block it links to. On failure, WHY (if given) receives the text
-  // saying what failed and where.
-  // Fails: errc::no_checkpoint (no directory-0 segment, or none in the newest);
+  // Opens the filesystem at the checkpoint HOW finds (by default as the proxy does
+  // at startup: the newest directory-0 segment, the last checkpoint in it, never an
+  // older segment), then every inode-map block it links to. On failure, WHY (if
+  // given) receives the text saying what failed and where.
+  // Fails: errc::no_checkpoint (no directory-0 segment, or none where HOW looks);
   // store, framing, tag and payload errors.
-  static result<reader> open(Store& store, const Cipher& c, std::string* why = nullptr) {
+  static result<reader> open(Store& store, const Cipher& c, std::string* why = nullptr,
+                             root_discovery how = root_discovery::proxy) {
     reader r(store, c);
-    auto ok = r.load();
+    auto ok = r.load(how);
     if (!ok) {
       if (why) *why = r.last_error();
       return fail(ok.error());
@@ -183,7 +196,8 @@ class reader {
 
   // The current checkpoint.
   const root& current_root() const noexcept { return root_; }
-  // The newest directory-0 segment (the one holding the checkpoint).
+  // The directory-0 segment holding the checkpoint (with root_discovery::proxy,
+  // the newest one).
   const segment_info& newest_segment() const noexcept { return newest_; }
   // Every live inode: number -> its current INODE item.
   const std::map<std::uint64_t, item_ref>& inode_map() const noexcept { return map_; }
@@ -302,19 +316,26 @@ class reader {
  private:
   reader(Store& store, const Cipher& c) : source_(store, c) {}
 
-  result<void> load() {
-    auto newest = bluesky::newest_segment(source_.store(), 0);
-    if (!newest) return source_.note(newest.error(), "cannot list the store");
-    if (!*newest)
+  result<void> load(root_discovery how) {
+    auto segs = source_.store().list(0);
+    if (!segs) return source_.note(segs.error(), "cannot list the store");
+    if (segs->empty())
       return source_.note(make_error_code(errc::no_checkpoint),
                           "no directory-0 segment: the store holds no filesystem");
-    auto cp = read_last_checkpoint(source_, **newest);
-    if (!cp) return fail(cp.error());
-    if (!*cp)
-      return source_.note(make_error_code(errc::no_checkpoint),
-                          "the newest segment " + (*newest)->name + " holds no checkpoint");
-    root_ = std::move(**cp);
-    newest_ = **newest;
+    for (auto seg = segs->rbegin(); seg != segs->rend(); ++seg) {
+      auto cp = read_last_checkpoint(source_, *seg);
+      if (!cp) return fail(cp.error());
+      if (*cp) {
+        root_ = std::move(**cp);
+        newest_ = *seg;
+        break;
+      }
+      if (how == root_discovery::proxy || std::next(seg) == segs->rend())
+        return source_.note(make_error_code(errc::no_checkpoint),
+                            how == root_discovery::proxy
+                                ? "the newest segment " + seg->name + " holds no checkpoint"
+                                : "no directory-0 segment holds a checkpoint");
+    }
     auto map = load_inode_map(source_, root_);
     if (!map) return fail(map.error());
     map_ = std::move(*map);
