@@ -33,10 +33,10 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   j["bytes_freed"] = s.bytes_freed;
   j["bytes_read"] = s.bytes_read;
   j["bytes_written"] = s.bytes_written;
-  j["requests"] = {{"list", s.requests.list},
-                   {"get", s.requests.get},
-                   {"put", s.requests.put},
-                   {"delete", s.requests.remove}};
+  j["requests"] = {{"list", s.requests.list.requests},
+                   {"get", s.requests.get.requests},
+                   {"put", s.requests.put.requests},
+                   {"delete", s.requests.remove.requests}};
   j["items_live"] = s.items_live;
   j["items_relocated"] = s.items_relocated;
   j["items_rewritten"] = s.items_rewritten;
@@ -101,7 +101,7 @@ inline std::string to_text(const cloudlog::clean_report& r, bool dry_run, bool v
         "segment(s), freed {} B; read {} B in {} request(s)\n",
         r.stats.items_relocated, r.stats.items_rewritten, r.stats.items_rejected,
         r.stats.segments_written, r.stats.bytes_written, r.stats.segments_deleted,
-        r.stats.bytes_freed, r.stats.bytes_read, r.stats.requests.get);
+        r.stats.bytes_freed, r.stats.bytes_read, r.stats.requests.get.requests);
   }
   for (const auto& c : r.rejected) out += fmt::format("rejected: {}\n", c.to_string());
   return out;

@@ -215,8 +215,8 @@ TEST_CASE("A dry run plans and leaves the store byte-identical", "[cleaner][blue
   CHECK(r->plan.victims.size() == 1);
   CHECK(r->plan.deletions.size() == 2);
   CHECK(r->plan.bytes_to_free_now == 101896);
-  CHECK(r->stats.requests.put == 0);
-  CHECK(r->stats.requests.remove == 0);
+  CHECK(r->stats.requests.put.requests == 0);
+  CHECK(r->stats.requests.remove.requests == 0);
   for (const auto& f : test::stage_segments(stage("stage4-merge1-vacuous")))
     CHECK(store.read(f.filename().string(), 0, whole_object).value() == test::read_file(f));
   CHECK(names(store).size() == 6);

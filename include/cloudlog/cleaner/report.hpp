@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/backend/stats_store.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 
@@ -42,20 +43,15 @@ struct clean_plan {
   std::uint64_t bytes_to_free_later = 0;  // victim bytes, freed once the writer adopts the output
 };
 
-// Requests the run made, by kind.
-struct request_counts {
-  std::uint64_t list = 0, get = 0, put = 0, remove = 0;
-};
-
 // Measurements of one run.
 struct clean_stats {
-  std::uint64_t bytes_total = 0;    // all accounted segments
-  std::uint64_t bytes_used = 0;     // live bytes
-  std::uint64_t bytes_wasted = 0;   // total - used
-  std::uint64_t bytes_freed = 0;    // deleted this run
-  std::uint64_t bytes_read = 0;     // fetched from the store
-  std::uint64_t bytes_written = 0;  // written to the store
-  request_counts requests;
+  std::uint64_t bytes_total = 0;      // all accounted segments
+  std::uint64_t bytes_used = 0;       // live bytes
+  std::uint64_t bytes_wasted = 0;     // total - used
+  std::uint64_t bytes_freed = 0;      // deleted this run
+  std::uint64_t bytes_read = 0;       // fetched from the store
+  std::uint64_t bytes_written = 0;    // written to the store
+  store_stats requests;               // every request the run made, by kind
   std::uint64_t items_live = 0;       // items reachable from the root
   std::uint64_t items_relocated = 0;  // leaves copied
   std::uint64_t items_rewritten = 0;  // interior items rewritten (root included)

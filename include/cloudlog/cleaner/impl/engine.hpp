@@ -14,50 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "cloudlog/backend/batch_remove.hpp"
+#include "cloudlog/backend/stats_store.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "cloudlog/log/segment_name.hpp"
 
 namespace cloudlog::detail {
-
-// Forwards to a store, counting requests and bytes into a clean_stats.
-template <segment_store Store>
-class counting_store {
- public:
-  counting_store(Store& inner, clean_stats& stats) : inner_(inner), stats_(stats) {}
-
-  result<std::vector<segment_info>> list(std::uint32_t directory) {
-    ++stats_.requests.list;
-    return inner_.list(directory);
-  }
-  result<bytes> read(std::string_view name, std::uint64_t offset, std::uint64_t length) {
-    ++stats_.requests.get;
-    auto r = inner_.read(name, offset, length);
-    if (r) stats_.bytes_read += r->size();
-    return r;
-  }
-  std::vector<result<bytes>> read_many(std::span<const read_request> requests) {
-    stats_.requests.get += requests.size();
-    auto r = read_batch(inner_, requests);
-    for (const auto& x : r)
-      if (x) stats_.bytes_read += x->size();
-    return r;
-  }
-  result<void> write(std::string_view name, byte_view data) {
-    ++stats_.requests.put;
-    auto r = inner_.write(name, data);
-    if (r) stats_.bytes_written += data.size();
-    return r;
-  }
-  result<void> remove(std::string_view name) {
-    ++stats_.requests.remove;
-    return inner_.remove(name);
-  }
-
- private:
-  Store& inner_;
-  clean_stats& stats_;
-};
 
 // One item reachable from the root. Children of an interior node are stored
 // contiguously (the walk is breadth-first), in the order of its non-null links.
@@ -249,19 +212,15 @@ result<std::vector<live_node>> walk(const Format& format, Store& store, location
 
 }  // namespace cloudlog::detail
 
-namespace cloudlog {
+namespace cloudlog::detail {
 
-template <class Format, segment_store Store, cleaning_policy Policy, item_verifier Verifier>
-requires loadable_format<Format, Store> result<clean_report> clean(const Format& format,
-                                                                   Store& raw_store,
-                                                                   const Policy& policy,
-                                                                   const clean_options& options,
-                                                                   const Verifier& verify) {
+// One run over STORE, which counts every request (clean() reads the counts after).
+template <class Format, class Store, class Policy, class Verifier>
+result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
+                                   const clean_options& options, const Verifier& verify) {
   using layout = typename Format::layout;
-  using detail::live_node;
   clean_report report;
   auto& stats = report.stats;
-  detail::counting_store<Store> store(raw_store, stats);
   detail::stopwatch clock;
 
   // --- load: the root and the writer's acknowledgement ---
@@ -301,12 +260,12 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
   stats.seconds_walk = clock.lap();
 
   auto delete_dead = [&]() -> result<void> {
-    if (options.dry_run) return {};
-    for (const auto& seg : plan.deletions) {
-      CLOUDLOG_TRY_VOID(store.remove(seg.name));
-      stats.bytes_freed += seg.size;
-      ++stats.segments_deleted;
-    }
+    if (options.dry_run || plan.deletions.empty()) return {};
+    std::vector<std::string> names;
+    for (const auto& seg : plan.deletions) names.push_back(seg.name);
+    CLOUDLOG_TRY_VOID(remove_batch(store, names));
+    for (const auto& seg : plan.deletions) stats.bytes_freed += seg.size;
+    stats.segments_deleted = plan.deletions.size();
     stats.seconds_delete = clock.lap();
     return {};
   };
@@ -516,6 +475,26 @@ requires loadable_format<Format, Store> result<clean_report> clean(const Format&
   CLOUDLOG_TRY_VOID(delete_dead());
   report.status = clean_status::cleaned;
   return report;
+}
+
+}  // namespace cloudlog::detail
+
+namespace cloudlog {
+
+template <class Format, segment_store Store, cleaning_policy Policy, item_verifier Verifier>
+requires loadable_format<Format, Store> result<clean_report> clean(const Format& format,
+                                                                   Store& raw_store,
+                                                                   const Policy& policy,
+                                                                   const clean_options& options,
+                                                                   const Verifier& verify) {
+  stats_store<Store&> store(raw_store);
+  auto r = detail::clean_counted(format, store, policy, options, verify);
+  if (r) {
+    r->stats.requests = store.stats();
+    r->stats.bytes_read = r->stats.requests.get.bytes;
+    r->stats.bytes_written = r->stats.requests.put.bytes;
+  }
+  return r;
 }
 
 }  // namespace cloudlog
