@@ -1,13 +1,21 @@
 // bluesky_cleaner: one cleaning pass over a BlueSky store (docs/tools.md).
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <variant>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cloudlog/backend/caching_store.hpp"
+#include "cloudlog/cleaner/daemon.hpp"
 #include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/cleaner/lease.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/policy/any_policy.hpp"
@@ -36,7 +44,72 @@ struct options {
   std::size_t parallel = 8;
   bool verbose = false;
   bool quiet = false;
+  // remote stores
+  tools::store_settings settings;
+  std::string cache_dir, cache_size = "1G";
+  // daemon and lease
+  bool daemon = false;
+  double interval = 60;  // seconds
+  double garbage_threshold = 0.2;
+  double clean_every = 0;   // seconds
+  double lease_ttl = 60;    // seconds
+  double lease_settle = 1;  // seconds
+  std::uint64_t max_checks = 0;
 };
+
+// Set by SIGINT and SIGTERM; the engine reads it between relocation batches.
+std::atomic<bool> stop_flag{false};
+
+extern "C" void on_stop_signal(int) {
+  stop_flag.store(true);
+}
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+// "12.3 MiB" for progress lines.
+std::string human(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u ? fmt::format("{:.1f} {}", b, units[u]) : fmt::format("{:.0f} {}", b, units[u]);
+}
+
+// A progress line on stderr, rewritten in place: bytes and items done of total,
+// rate, time left. Only when stderr is a terminal (and not quiet).
+std::function<void(const cloudlog::clean_progress&)> progress_printer(bool enabled) {
+  if (!enabled) return nullptr;
+  const auto start = std::chrono::steady_clock::now();
+  return [start](const cloudlog::clean_progress& p) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
+    const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
+    std::fprintf(stderr, "\r\033[Krelocating: %s of %s, %llu of %llu items, %s/s, %d:%02d left",
+                 human(static_cast<double>(p.bytes_done)).c_str(),
+                 human(static_cast<double>(p.bytes_total)).c_str(),
+                 static_cast<unsigned long long>(p.items_done),
+                 static_cast<unsigned long long>(p.items_total), human(rate).c_str(),
+                 static_cast<int>(left) / 60, static_cast<int>(left) % 60);
+    if (p.items_done == p.items_total) std::fputs("\n", stderr);
+    std::fflush(stderr);
+  };
+}
+
+// The lease's message: who holds it and for how long yet.
+int report_lease_held(const cloudlog::lease_record& holder, const std::string& store) {
+  const auto now = cloudlog::lease_clock::system().now_ms();
+  std::fprintf(stderr,
+               "error: another cleaner (%s) holds the lease on %s for %lld s more; wait for it "
+               "to finish, or for the lease to expire if it crashed\n",
+               holder.holder.empty() ? "unknown" : holder.holder.c_str(), store.c_str(),
+               static_cast<long long>(std::max<std::int64_t>(0, holder.expires_ms - now) / 1000));
+  return tools::exit_lease_held;
+}
 
 std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& why) {
   cloudlog::cleaning_budget budget;
@@ -63,53 +136,185 @@ std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& w
   return std::nullopt;
 }
 
-template <class Store, class Verifier>
-int run(Store& store, const options& o, const cloudlog::any_policy& policy,
-        const Verifier& verify) {
+cloudlog::clean_options pass_options(const options& o) {
   cloudlog::clean_options co;
   co.dry_run = o.dry_run;
   co.mode = o.whole_file ? cloudlog::relocation_mode::whole_parent
                          : cloudlog::relocation_mode::live_items;
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
   co.parallel = o.parallel;
-  auto r = cloudlog::clean(bs::format{}, store, policy, co, verify);
-  if (!r) return tools::report(r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+  co.stop_requested = [] { return stop_flag.load(); };
+  co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
+  return co;
+}
+
+cloudlog::lease_options lease_opts(const options& o) {
+  cloudlog::lease_options l;
+  l.ttl = to_ms(o.lease_ttl);
+  l.settle = to_ms(o.lease_settle);
+  return l;
+}
+
+// Prints one pass's report; returns its exit code.
+int finish(const cloudlog::clean_report& r, const options& o) {
   if (o.json)
-    std::puts(tools::to_json(*r, o.dry_run).dump().c_str());
+    std::puts(tools::to_json(r, o.dry_run).dump().c_str());
   else if (!o.quiet)
-    std::fputs(tools::to_text(*r, o.dry_run, o.verbose).c_str(), stdout);
-  if (!r->rejected.empty()) {
+    std::fputs(tools::to_text(r, o.dry_run, o.verbose).c_str(), stdout);
+  std::fflush(stdout);
+  if (!r.rejected.empty()) {
     std::fprintf(stderr,
                  "error: %zu item(s) failed verification or are corrupt and were left in place "
-                 "(wrong key or damaged segment)\n",
-                 r->rejected.size());
+                 "(wrong key or damaged segment: run bluesky_fs verify with the right key)\n",
+                 r.rejected.size());
     return tools::exit_corrupt;
   }
-  if (r->status == cloudlog::clean_status::waiting_for_writer) {
+  if (r.interrupted && !o.quiet && !o.json)
+    std::fputs("interrupted: what moved so far is committed; run again to finish\n", stderr);
+  if (r.status == cloudlog::clean_status::waiting_for_writer) {
     if (!o.json && !o.quiet)
-      std::fputs("waiting for the proxy to merge the previous cleaner output\n", stderr);
+      std::fputs(
+          "waiting for the proxy to merge the previous cleaner output (run bluesky_fs merge, "
+          "or let the proxy do it), then clean again\n",
+          stderr);
     return tools::exit_waiting;
   }
   return tools::exit_ok;
 }
 
+// One pass: a dry run needs no lease (it changes nothing); a real one takes it.
+template <class Store, class LeaseStore, class Verifier>
+int run_once(Store& store, LeaseStore& lease_store, const options& o,
+             const cloudlog::any_policy& policy, const Verifier& verify) {
+  const auto co = pass_options(o);
+  if (o.dry_run) {
+    auto r = cloudlog::clean(bs::format{}, store, policy, co, verify);
+    if (!r) return tools::report(r.error(), "planning " + o.store + " failed");
+    return finish(*r, o);
+  }
+  cloudlog::lease_record holder;
+  auto lease = cloudlog::store_lease<LeaseStore>::acquire(lease_store, lease_opts(o),
+                                                          cloudlog::lease_clock::system(), &holder);
+  if (!lease) {
+    if (lease.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
+    return tools::report(lease.error(), "cannot take the cleaner's lease on " + o.store);
+  }
+  auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
+  if (!r) return tools::report(r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+  if (auto rel = lease->release(); !rel)
+    tools::report(rel.error(), "cannot release the lease (it expires on its own)");
+  return finish(*r, o);
+}
+
+// The daemon: checks every --interval, cleans bounded passes, stops on a signal.
+template <class Store, class LeaseStore, class Verifier>
+int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
+               const cloudlog::any_policy& policy, const Verifier& verify) {
+  cloudlog::daemon_options d;
+  d.clean = pass_options(o);
+  d.interval = to_ms(o.interval);
+  d.garbage_threshold = o.garbage_threshold;
+  d.clean_every = to_ms(o.clean_every);
+  d.lease = lease_opts(o);
+  d.max_checks = o.max_checks;
+  d.stop_requested = [] { return stop_flag.load(); };
+  // An outage or a proxy that has not written yet is waited out; damage is not.
+  d.keep_going = [&](std::error_code ec) {
+    const int code = tools::exit_code_for(ec);
+    const bool transient = code == tools::exit_unreachable || ec == cloudlog::errc::no_checkpoint;
+    if (transient && !o.quiet)
+      tools::report(ec, "pass failed; retrying in " + fmt::format("{:g}", o.interval) + " s");
+    return transient;
+  };
+  d.on_check = [&](const cloudlog::clean_report& r) {
+    if (o.verbose && !o.json)
+      std::fprintf(stderr, "check: %llu of %llu B wasted, %zu victim(s), %zu dead segment(s)\n",
+                   static_cast<unsigned long long>(r.stats.bytes_wasted),
+                   static_cast<unsigned long long>(r.stats.bytes_total), r.plan.victims.size(),
+                   r.plan.deletions.size());
+  };
+  d.on_pass = [&](const cloudlog::clean_report& r) {
+    if (o.json)
+      std::puts(tools::to_json(r, false).dump().c_str());
+    else if (!o.quiet)
+      std::fputs(tools::to_text(r, false, o.verbose).c_str(), stdout);
+    std::fflush(stdout);
+  };
+  cloudlog::lease_record holder;
+  auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
+                                cloudlog::lease_clock::system(), &holder);
+  if (!r) {
+    if (r.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
+    return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
+  }
+  if (!o.quiet && !o.json)
+    std::fprintf(stderr,
+                 "daemon %s: %llu check(s), %llu pass(es), %llu item(s) relocated, %llu B "
+                 "freed; lease released\n",
+                 r->stopped ? "stopped" : "done", static_cast<unsigned long long>(r->checks),
+                 static_cast<unsigned long long>(r->passes),
+                 static_cast<unsigned long long>(r->items_relocated),
+                 static_cast<unsigned long long>(r->bytes_freed));
+  return tools::exit_ok;
+}
+
+template <class Store, class LeaseStore, class Verifier>
+int run(Store& store, LeaseStore& lease_store, const options& o, const cloudlog::any_policy& policy,
+        const Verifier& verify) {
+  return o.daemon ? run_daemon(store, lease_store, o, policy, verify)
+                  : run_once(store, lease_store, o, policy, verify);
+}
+
+// Wraps STORE in a cache when --cache-dir is given; the lease bypasses the cache.
+template <class Store, class Verifier>
+int with_cache(Store& store, const options& o, const cloudlog::any_policy& policy,
+               const Verifier& verify) {
+  if (o.cache_dir.empty()) return run(store, store, o, policy, verify);
+  cloudlog::cache_options c;
+  c.directory = o.cache_dir;
+  c.max_bytes = *tools::parse_bytes(o.cache_size);
+  auto cached = cloudlog::caching_store<Store&>::open(store, c);
+  if (!cached) return tools::report(cached.error(), "cannot open the cache in " + o.cache_dir);
+  return run(*cached, store, o, policy, verify);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGINT and SIGTERM end the run between batches (what moved is committed); set
+  // first, so that a signal at any moment is a clean stop.
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   CLI::App app{
-      "bluesky_cleaner: one cleaning pass over a BlueSky store. Finds segments that are mostly\n"
-      "garbage, copies their live items into the cleaner's log directory (1), writes a new\n"
-      "checkpoint last, and deletes segments that hold nothing live and that the proxy has\n"
-      "acknowledged. Works without the key; with one it verifies every item it copies."};
+      "bluesky_cleaner: clean a BlueSky store. Finds segments that are mostly garbage, copies\n"
+      "their live items into the cleaner's log directory (1), writes a new checkpoint last, and\n"
+      "deletes segments that hold nothing live and that the proxy has acknowledged. Works\n"
+      "without the key; with one it verifies every item it copies. One pass by default; with\n"
+      "--daemon it keeps watching the store. A real pass holds the store's lease\n"
+      "(log-99999999-00000000) so that two cleaners never clean one store at once."};
   app.footer(
       "Examples:\n"
       "  bluesky_cleaner --store file:/srv/bluesky --dry-run\n"
       "  bluesky_cleaner --store file:/srv/bluesky --policy cost-benefit --max-read 1G --json\n"
       "  BLUESKY_KEY=... bluesky_cleaner --store file:/srv/bluesky --whole-file\n"
-      "Exit codes: 0 cleaned or nothing to do, 2 bad usage, 3 store unreachable, 4 corruption\n"
-      "found, 5 other failure, 6 waiting for the proxy to merge (docs/tools.md).");
+      "  bluesky_cleaner --store s3://bucket/fs1 --endpoint-url http://127.0.0.1:9000 \\\n"
+      "      --cache-dir /var/cache/bluesky --max-read 256M\n"
+      "  bluesky_cleaner --store file:/srv/bluesky --daemon --interval 30 --garbage-threshold 0.3 "
+      "--max-read 64M\n"
+      "Environment: BLUESKY_KEY (the key, unless --key-file); for s3:// stores AWS_ENDPOINT_URL,\n"
+      "AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,\n"
+      "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE,\n"
+      "AWS_CONFIG_FILE (as the AWS CLI).\n"
+      "Exit codes: 0 cleaned or nothing to do (a daemon: stopped on SIGINT/SIGTERM), 2 bad usage,\n"
+      "3 store unreachable or missing, 4 corruption found, 5 other failure, 6 waiting for the\n"
+      "proxy to merge, 7 another cleaner holds the lease (docs/tools.md).");
   options o;
-  app.add_option("--store", o.store, "The store, as a URI: file:DIR")->required();
+  app.add_option("--store", o.store,
+                 "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")
+      ->required();
   app.add_option("--policy", o.policy,
                  "Victim choice: threshold (BlueSky: 0 < u < 0.6), greedy (least utilized first), "
                  "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold)")
@@ -121,19 +326,59 @@ int main(int argc, char** argv) {
   app.add_option("--age-classes", o.age_classes,
                  "Hot/cold classes for relocated data (1 = no separation)")
       ->capture_default_str();
-  app.add_option("--max-read", o.max_read, "Budget: victim bytes to read per run (e.g. 512M)");
-  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per run (e.g. 256M)");
+  app.add_option("--max-read", o.max_read,
+                 "Budget: victim bytes to read per pass (suffixes K, M, G, T; e.g. 512M)");
+  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per pass (e.g. 256M)");
   app.add_option("--garbage-target", o.garbage_target,
                  "Stop choosing victims once they hold this much garbage (e.g. 1G)");
   app.add_flag("--whole-file", o.whole_file,
                "Relocate every block of a file one of whose blocks moves (the original's mode)");
   app.add_flag("--repack-inodes", o.repack_inodes, "Rewrite every live inode");
-  app.add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
-  app.add_flag("--json", o.json, "Print every statistic as one JSON object");
+  app.add_flag("--dry-run", o.dry_run,
+               "Print the plan (the utilization table with each segment's action) and change "
+               "nothing; takes no lease");
+  app.add_flag("--json", o.json,
+               "Print every statistic as one JSON object (a daemon: one per pass, one per line)");
   app.add_option("--key-file", o.key_file,
-                 "Verify items before copying them, with the key in this file (or BLUESKY_KEY)");
+                 "Verify items before copying them, with the key in this file (its bytes); "
+                 "default: the BLUESKY_KEY environment variable, else no verification");
   app.add_option("--parallel", o.parallel, "Reads in flight at once")->capture_default_str();
-  app.add_flag("-v,--verbose", o.verbose, "Also print the utilization table");
+  tools::add_store_flags(app, o.settings);
+  app.add_option("--cache-dir", o.cache_dir,
+                 "Keep whole segments read from the store in this local directory (for remote "
+                 "stores; verified by SHA-256 on reuse)");
+  app.add_option("--cache-size", o.cache_size, "Bound on the cache's size (suffixes K, M, G, T)")
+      ->capture_default_str();
+  app.add_flag("--daemon", o.daemon,
+               "Keep running: check the store every --interval (a dry run), clean a bounded pass "
+               "when garbage passes --garbage-threshold, stop cleanly on SIGINT/SIGTERM");
+  app.add_option("--interval", o.interval, "Daemon: seconds between checks")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--garbage-threshold", o.garbage_threshold,
+                 "Daemon: clean when wasted/total bytes reaches this fraction (0: whenever there "
+                 "is a victim)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--clean-every", o.clean_every,
+                 "Daemon: also clean below the threshold when this many seconds passed since the "
+                 "last pass (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-checks", o.max_checks, "Daemon: exit 0 after this many checks (0: never)")
+      ->capture_default_str();
+  app.add_option("--lease-ttl", o.lease_ttl,
+                 "Seconds the lease lasts unless renewed (it is renewed between batches and "
+                 "while the daemon sleeps); a crashed cleaner blocks others this long")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--lease-settle", o.lease_settle,
+                 "Seconds between writing the lease and reading it back (stores without "
+                 "conditional writes; see docs/tools.md)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-v,--verbose", o.verbose,
+               "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
   try {
     app.parse(argc, argv);
@@ -147,8 +392,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see --help)\n", why.c_str());
     return tools::exit_usage;
   }
-  auto store = tools::open_store(o.store);
-  if (!store) return tools::report(store.error(), "cannot open store " + o.store);
+  if (!tools::parse_bytes(o.cache_size)) {
+    std::fprintf(stderr, "error: --cache-size: not a byte count: %s (see --help)\n",
+                 o.cache_size.c_str());
+    return tools::exit_usage;
+  }
+  if (o.daemon && o.dry_run) {
+    std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
+    return tools::exit_usage;
+  }
+  auto store = tools::open_store(o.store, false, o.settings);
+  if (!store) return tools::report_open(store.error(), o.store);
 
   std::optional<bs::cipher> cipher;
   if (o.key_file || std::getenv("BLUESKY_KEY")) {
@@ -162,10 +416,10 @@ int main(int argc, char** argv) {
   return std::visit(
       [&](auto& s) {
         if (cipher)
-          return run(s, o, *policy, [&](cloudlog::byte_view item) {
+          return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
             return cipher->verify(item) == cloudlog::tag_status::ok;
           });
-        return run(s, o, *policy, cloudlog::accept_all{});
+        return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
       *store);
 }

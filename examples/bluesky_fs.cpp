@@ -343,9 +343,13 @@ int main(int argc, char** argv) {
       "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed 1\n"
       "Exit codes: see docs/tools.md.");
   options opt;
-  app.add_option("--store", opt.store, "The store, as a URI: file:DIR")->required();
+  app.add_option("--store", opt.store,
+                 "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")
+      ->required();
   app.add_option("--key-file", opt.key_file,
                  "File holding the master key (the passphrase bytes); default: env BLUESKY_KEY");
+  tools::store_settings settings;
+  tools::add_store_flags(app, settings);
   app.require_subcommand(1);
   auto* dump_cmd = app.add_subcommand(
       "dump",
@@ -409,8 +413,8 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
   }
   w.create_files = !no_create;
-  auto store = tools::open_store(opt.store, workload_cmd->parsed());
-  if (!store) return tools::report(store.error(), "cannot open store " + opt.store);
+  auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
+  if (!store) return tools::report_open(store.error(), opt.store);
   return std::visit(
       [&](auto& s) -> int {
         if (dump_cmd->parsed()) {

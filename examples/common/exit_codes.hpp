@@ -49,10 +49,77 @@ inline int exit_code_for(std::error_code ec) {
   }
 }
 
-// Prints "error: WHAT: MESSAGE" on one line to stderr; returns the exit code for EC.
+// What a user can do about EC, or "" when the message says it all.
+inline std::string hint(std::error_code ec) {
+  using cloudlog::errc;
+  if (ec.category() != cloudlog::error_category()) return "";
+  switch (static_cast<errc>(ec.value())) {
+    case errc::unreachable:
+      return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
+    case errc::timeout:
+      return "the endpoint did not answer in time; check the network and try again";
+    case errc::access_denied:
+      return "the credentials lack access to this bucket or prefix";
+    case errc::bad_credentials:
+      return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in "
+             "~/.aws/credentials (AWS_PROFILE)";
+    case errc::no_such_bucket:
+      return "create the bucket, or check the bucket name in the URI";
+    case errc::tls_failure:
+      return "the server's certificate did not verify; check the endpoint's https setup";
+    case errc::bad_key:
+      return "give the key with --key-file FILE or the BLUESKY_KEY environment variable";
+    case errc::bad_tag:
+      return "wrong key, or a damaged segment: run bluesky_fs verify with the right key";
+    case errc::no_checkpoint:
+      return "no BlueSky checkpoint in this store: is the URI right, and has a proxy written "
+             "to it?";
+    case errc::waiting_for_writer:
+      return "run the proxy's merge (bluesky_fs merge), then clean again";
+    case errc::short_header:
+    case errc::bad_magic:
+    case errc::section_overrun:
+    case errc::bad_link_id_size:
+    case errc::bad_link_location_size:
+    case errc::size_overflow:
+    case errc::corrupt_payload:
+    case errc::dangling_link:
+    case errc::unexpected_type:
+      return "the store is damaged; bluesky_fs verify and dump locate the bad item; nothing was "
+             "deleted";
+    case errc::invalid_argument:
+      return "see --help";
+    default:
+      return "";
+  }
+}
+
+// Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr; returns the exit code for EC.
 inline int report(std::error_code ec, const std::string& what) {
-  std::fprintf(stderr, "error: %s: %s\n", what.c_str(), ec.message().c_str());
+  const auto h = hint(ec);
+  std::fprintf(stderr, "error: %s: %s%s\n", what.c_str(), ec.message().c_str(),
+               h.empty() ? "" : (" (" + h + ")").c_str());
   return exit_code_for(ec);
+}
+
+// Reports a failure to open the store named URI: a missing directory is "no such
+// store" (exit 3, like an unreachable one); a malformed URI is bad usage.
+inline int report_open(std::error_code ec, const std::string& uri) {
+  if (ec == cloudlog::errc::not_found) {
+    std::fprintf(stderr,
+                 "error: cannot open store %s: no such directory (check the path; "
+                 "bluesky_fs workload creates a store)\n",
+                 uri.c_str());
+    return exit_unreachable;
+  }
+  if (ec == cloudlog::errc::invalid_argument) {
+    std::fprintf(stderr,
+                 "error: cannot open store %s: not a store URI (use file:DIR, "
+                 "s3://BUCKET/PREFIX or simple://HOST:PORT)\n",
+                 uri.c_str());
+    return exit_usage;
+  }
+  return report(ec, "cannot open store " + uri);
 }
 
 // Prints a corruption report on one line to stderr; returns exit_corrupt.

@@ -126,8 +126,10 @@ TEST_CASE("bluesky_fs dump reports a corrupt segment on one line with its own ex
 
 TEST_CASE("bluesky_fs refuses a missing store and bad usage with their exit codes", "[tools]") {
   auto r = test::run({test::tool("bluesky_fs").string(), "--store", "file:/nonexistent/x", "dump"});
-  CHECK(r.exit_code == 5);
-  CHECK(r.err == "error: cannot open store file:/nonexistent/x: no such object\n");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err ==
+        "error: cannot open store file:/nonexistent/x: no such directory (check the path; "
+        "bluesky_fs workload creates a store)\n");
   r = test::run({test::tool("bluesky_fs").string(), "--store", "ftp://x", "dump"});
   CHECK(r.exit_code == 2);
   r = test::run({test::tool("bluesky_fs").string(), "dump"});

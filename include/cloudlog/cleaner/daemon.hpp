@@ -1,0 +1,104 @@
+// The cleaning daemon: the 1996 LFS note's idle-triggered, yielding cleaner carried
+// to a cloud store — wake on an interval, check the garbage cheaply (a dry run),
+// clean a bounded batch under the store's lease, stop between batches when asked.
+#ifndef CLOUDLOG_CLEANER_DAEMON_HPP
+#define CLOUDLOG_CLEANER_DAEMON_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <system_error>
+#include <utility>
+
+#include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/cleaner/lease.hpp"
+
+namespace cloudlog {
+
+// Runs one cleaning pass (cloudlog::clean) while holding LEASE: renews it first
+// (so load and walk get a whole ttl) and between relocation batches. If the lease
+// is lost or cannot be renewed, the pass stops at the next batch boundary as if
+// OPTIONS.stop_requested had said so (what moved is committed); the caller sees
+// it in lease.held() and the report's `interrupted`.
+// REQUIRES: lease.held(); the lease's ttl exceeds the longest stretch without a
+// batch boundary (load + walk, or one batch + commit + deletions).
+// Fails: errc::lease_held if the lease was lost before the pass began; as clean.
+template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,
+          item_verifier Verifier = accept_all>
+requires loadable_format<Format, Store> result<clean_report> clean_under_lease(
+    const Format& format, Store& store, store_lease<LeaseStore>& lease, const Policy& policy,
+    const clean_options& options = {}, const Verifier& verify = {}) {
+  if (auto r = lease.renew(); !r) return fail(r.error());
+  clean_options o = options;
+  o.stop_requested = [&lease, user = options.stop_requested] {
+    if (user && user()) return true;
+    return !lease.renew_if_due();
+  };
+  return clean(format, store, policy, o, verify);
+}
+
+// When and how the daemon cleans.
+struct daemon_options {
+  // Options of every pass (dry_run is ignored; stop_requested is combined with
+  // the daemon's own and the lease's renewal; on_progress is passed through).
+  clean_options clean;
+  // Time between checks while there is nothing to clean.
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  // A check cleans when wasted / total bytes is at least this (0: whenever the
+  // policy finds a victim or a dead segment can go).
+  double garbage_threshold = 0.0;
+  // A check also cleans, below the threshold, when this long has passed since the
+  // last pass (0: never on time alone).
+  std::chrono::milliseconds clean_every{0};
+  // The lease taken for the daemon's lifetime.
+  lease_options lease;
+  // Asked often (between batches and while sleeping): true ends the daemon once
+  // the current batch is committed.
+  std::function<bool()> stop_requested;
+  // A check or pass failed with an error other than a lost lease: true waits an
+  // interval and tries again (a transient outage); false, or no callback, ends the
+  // daemon with that error.
+  std::function<bool(std::error_code)> keep_going;
+  // After every check (a dry run's report) and every pass (the real report).
+  std::function<void(const clean_report&)> on_check;
+  std::function<void(const clean_report&)> on_pass;
+  // Ends the daemon after this many checks (0: no limit; for tests and cron-like use).
+  std::uint64_t max_checks = 0;
+};
+
+// What a daemon did over its life.
+struct daemon_report {
+  std::uint64_t checks = 0;          // dry runs
+  std::uint64_t passes = 0;          // real passes
+  std::uint64_t passes_cleaned = 0;  // passes that wrote a new generation
+  std::uint64_t items_relocated = 0;
+  std::uint64_t segments_written = 0;
+  std::uint64_t segments_deleted = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t bytes_freed = 0;
+  std::uint64_t errors = 0;  // failures keep_going let pass
+  bool stopped = false;      // ended by stop_requested (else by max_checks)
+};
+
+// Runs the daemon on STORE (format FORMAT) with POLICY (whose budgets bound each
+// pass), its lease in LEASE_STORE (the same store, or the undecorated store
+// beneath a cache: a cached lease would go stale). Takes the lease, then loops:
+// check (a dry run); clean if the garbage passed the threshold or clean_every
+// passed; after a pass that cleaned, check again at once (budgets make each pass a
+// bounded batch); otherwise sleep the interval, renewing the lease. On stop the
+// current batch finishes, its generation is committed and the lease released.
+// Fails: errc::lease_held if another cleaner holds the lease (at start) or took
+// it (ours had lapsed); the errors of checks and passes keep_going refused.
+template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,
+          item_verifier Verifier = accept_all>
+requires loadable_format<Format, Store> result<daemon_report> run_daemon(
+    const Format& format, Store& store, LeaseStore& lease_store, const Policy& policy,
+    const daemon_options& options, const Verifier& verify = {},
+    lease_clock clock = lease_clock::system(), lease_record* holder = nullptr);
+
+}  // namespace cloudlog
+
+#include "cloudlog/cleaner/impl/daemon.hpp"
+
+#endif  // CLOUDLOG_CLEANER_DAEMON_HPP

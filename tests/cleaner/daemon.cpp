@@ -1,0 +1,199 @@
+// The cleaning daemon on a memory store with a test clock: it cleans while a
+// writer keeps writing, holds off below its garbage threshold, stops between
+// batches when asked (committed, lease released), and defers to a live lease.
+#include <catch2/catch.hpp>
+
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/cleaner/daemon.hpp"
+#include "cloudlog/policy/policies.hpp"
+#include "harness.hpp"
+
+using namespace cloudlog;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace bs = cloudlog::bluesky;
+using fs_type = bs::filesystem<memory_store, bs::cipher>;
+
+// A clock that moves only when the daemon sleeps; ON_SLEEP runs in every sleep
+// (the proxy's activity between the daemon's checks).
+struct test_clock {
+  std::int64_t now = 1'700'000'000'000;
+  std::function<void()> on_sleep;
+  lease_clock clock() {
+    return {[this] { return now; },
+            [this](std::chrono::milliseconds d) {
+              now += d.count();
+              if (on_sleep) on_sleep();
+            }};
+  }
+};
+
+// BlueSky with 64 KiB output segments, so that a small store needs several batches.
+struct small_segments : bs::format {
+  static constexpr std::uint64_t segment_target = 64 * 1024;
+};
+
+daemon_options quick_options() {
+  daemon_options o;
+  o.interval = 1s;
+  o.lease.holder = "daemon";
+  o.lease.ttl = 30s;
+  o.lease.settle = 100ms;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("The daemon cleans while the proxy keeps writing and merging", "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(11);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 12, 60'000);
+  REQUIRE(fs.flush());
+  test_clock tc;
+  int sleeps = 0;
+  // Every second of the daemon's sleep the proxy writes a little and merges the
+  // cleaner's output, as a running proxy would.
+  tc.on_sleep = [&] {
+    if (++sleeps % 10 != 0) return;
+    w.churn(fs, model, 6, 3, 30'000);
+    REQUIRE(bs::merge_cleaner_output(fs));
+  };
+  auto o = quick_options();
+  o.max_checks = 12;
+  std::uint64_t seen_passes = 0;
+  o.on_pass = [&](const clean_report& r) {
+    ++seen_passes;
+    CHECK(r.rejected.empty());
+    // The lease is held during the pass.
+    CHECK(
+        decode_lease(store.read("log-99999999-00000000", 0, whole_object).value()).value().holder ==
+        "daemon");
+  };
+  auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(r);
+  CHECK(r->checks == 12);
+  CHECK(r->passes == seen_passes);
+  CHECK(r->passes_cleaned >= 2);
+  CHECK(r->items_relocated > 0);
+  CHECK(r->bytes_freed > 0);
+  CHECK_FALSE(r->stopped);
+  // The lease is gone, and the proxy still reads every file.
+  CHECK(store.read("log-99999999-00000000", 0, whole_object).error() ==
+        make_error_code(errc::not_found));
+  REQUIRE(bs::merge_cleaner_output(fs));
+  test::check_reads(fs, model);
+  test::check_reopen(store, model);
+}
+
+TEST_CASE("Below its garbage threshold the daemon only checks, until clean_every passes",
+          "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(5);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 8, 40'000);
+  w.churn(fs, model, 10, 5, 20'000);
+  test_clock tc;
+  auto o = quick_options();
+  o.garbage_threshold = 0.999;
+  o.max_checks = 5;
+  const auto before = store.snapshot();
+  auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(r);
+  CHECK(r->checks == 5);
+  CHECK(r->passes == 0);
+  CHECK(store.snapshot() == before);
+
+  o.clean_every = 3s;
+  auto t = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(t);
+  CHECK(t->passes >= 1);
+  CHECK(t->passes_cleaned >= 1);
+  REQUIRE(bs::merge_cleaner_output(fs));
+  test::check_reopen(store, model);
+}
+
+TEST_CASE("A stop request ends the daemon between batches: committed, lease released",
+          "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(3);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 30, 100'000);
+  w.churn(fs, model, 60, 2, 60'000);
+  test_clock tc;
+  bool stop = false;
+  auto o = quick_options();
+  o.stop_requested = [&] { return stop; };
+  // Ask to stop after the first relocation batch (as SIGTERM would).
+  o.clean.on_progress = [&](const clean_progress& p) {
+    if (p.items_done > 0) stop = true;  // 64 KiB batches: several to go
+  };
+  clean_report last;
+  o.on_pass = [&](const clean_report& r) { last = r; };
+  auto r = run_daemon(small_segments{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(r);
+  CHECK(r->stopped);
+  CHECK(r->passes == 1);
+  CHECK(last.status == clean_status::cleaned);
+  CHECK(last.interrupted);
+  CHECK_FALSE(last.written.empty());
+  CHECK(store.read("log-99999999-00000000", 0, whole_object).error() ==
+        make_error_code(errc::not_found));
+  REQUIRE(bs::merge_cleaner_output(fs));
+  test::check_reads(fs, model);
+  test::check_reopen(store, model);
+}
+
+TEST_CASE("The daemon defers to another cleaner's live lease and writes nothing",
+          "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(9);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 8, 40'000);
+  w.churn(fs, model, 10, 5, 20'000);
+  test_clock tc;
+  lease_options other;
+  other.holder = "other";
+  other.ttl = 60s;
+  auto held = store_lease<memory_store>::acquire(store, other, tc.clock());
+  REQUIRE(held);
+  const auto before = store.snapshot();
+  lease_record holder;
+  auto o = quick_options();
+  o.max_checks = 3;
+  auto r =
+      run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock(), &holder);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == make_error_code(errc::lease_held));
+  CHECK(holder.holder == "other");
+  CHECK(store.snapshot() == before);
+  // Once that lease lapses (its holder crashed), the daemon runs.
+  tc.now += 61'000;
+  auto later = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(later);
+  CHECK(later->passes >= 1);
+}
+
+TEST_CASE("keep_going lets the daemon ride out a failing check", "[cleaner][daemon]") {
+  memory_store store;  // empty: no checkpoint, every check fails
+  test_clock tc;
+  auto o = quick_options();
+  std::vector<std::error_code> seen;
+  o.keep_going = [&](std::error_code ec) {
+    seen.push_back(ec);
+    return seen.size() < 3;
+  };
+  auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE_FALSE(r);
+  CHECK(seen.size() == 3);
+  CHECK(r.error() == seen.back());
+  CHECK(r.error() == make_error_code(errc::no_checkpoint));
+  // Even a failed daemon gives its lease up on the way out.
+  CHECK(store.snapshot().empty());
+}

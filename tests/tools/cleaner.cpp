@@ -1,0 +1,351 @@
+// bluesky_cleaner run as a user would: --help, dry runs that change nothing, --json
+// that agrees with the store before and after, and one documented line and exit
+// code for every error a user meets.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fixtures.hpp"
+#include "support/process.hpp"
+#include "support/servers.hpp"
+
+using namespace cloudlog;
+
+namespace {
+
+std::string cleaner() {
+  return test::tool("bluesky_cleaner").string();
+}
+std::string fs_tool() {
+  return test::tool("bluesky_fs").string();
+}
+
+// Runs bluesky_cleaner with ARGS (and a short lease settle time, to keep tests fast).
+test::process_result clean_tool(std::vector<std::string> args,
+                                const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(), cleaner());
+  args.insert(args.end(), {"--lease-settle", "0.05"});
+  return test::run(args, env);
+}
+
+// Name -> bytes of every file in DIR.
+std::map<std::string, bytes> snapshot(const std::filesystem::path& dir) {
+  std::map<std::string, bytes> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    out[e.path().filename().string()] = test::read_file(e.path());
+  return out;
+}
+
+// A small encrypted store with garbage, made by `bluesky_fs workload`; the key in DIR/key.
+struct demo_store {
+  test::temp_dir dir;
+  std::filesystem::path store = dir.path() / "store";
+  std::filesystem::path key = dir.path() / "key";
+  demo_store() {
+    std::ofstream(key) << "tools-test-passphrase";
+    auto r = test::run({fs_tool(), "--store", uri(), "--key-file", key.string(), "workload",
+                        "--files", "6", "--file-size", "256K", "--write-size", "32K",
+                        "--overwrite-fraction", "0.6", "--flush-every", "4", "--seed", "3"});
+    REQUIRE(r.exit_code == 0);
+  }
+  std::string uri() const { return "file:" + store.string(); }
+};
+
+// The process failed with CODE and exactly one "error: " line on stderr, nothing on stdout.
+void check_one_line_error(const test::process_result& r, int code, const std::string& needle) {
+  INFO(r.err);
+  CHECK(r.exit_code == code);
+  const auto lines = test::lines(r.err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("error: ", 0) == 0);
+  CHECK(lines[0].find(needle) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+// A TCP port on loopback nobody listens on (bound, then closed).
+int closed_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("bluesky_cleaner --help explains every option and gives examples", "[tools][cleaner]") {
+  auto r = test::run({cleaner(), "--help"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* opt : {"--store",        "--policy",
+                          "--threshold",    "--min-age",
+                          "--age-classes",  "--max-read",
+                          "--max-write",    "--garbage-target",
+                          "--whole-file",   "--repack-inodes",
+                          "--dry-run",      "--json",
+                          "--key-file",     "--parallel",
+                          "--endpoint-url", "--parallelism",
+                          "--max-attempts", "--cache-dir",
+                          "--cache-size",   "--daemon",
+                          "--interval",     "--garbage-threshold",
+                          "--clean-every",  "--max-checks",
+                          "--lease-ttl",    "--lease-settle",
+                          "--verbose",      "--quiet",
+                          "BLUESKY_KEY",    "AWS_ACCESS_KEY_ID",
+                          "Examples:",      "Exit codes:"}) {
+    INFO(opt);
+    CHECK(r.out.find(opt) != std::string::npos);
+  }
+}
+
+TEST_CASE("bluesky_fs --help and every command's --help exit 0 and name their options",
+          "[tools][fs]") {
+  auto r = test::run({fs_tool(), "--help"});
+  REQUIRE(r.exit_code == 0);
+  for (const char* s :
+       {"--store", "--key-file", "--endpoint-url", "--parallelism", "--max-attempts", "dump", "ls",
+        "cat", "readlink", "verify", "merge", "workload", "Examples:"}) {
+    INFO(s);
+    CHECK(r.out.find(s) != std::string::npos);
+  }
+  const std::map<std::string, std::vector<std::string>> commands{
+      {"dump", {"--json"}},
+      {"ls", {"--recursive"}},
+      {"cat", {"path"}},
+      {"readlink", {"path"}},
+      {"verify", {"--json"}},
+      {"merge", {"--json"}},
+      {"workload",
+       {"--preset", "--files", "--file-size", "--dirs", "--write-size", "--overwrite-fraction",
+        "--rounds", "--flush-every", "--seed", "--scale", "--no-create", "--json"}}};
+  for (const auto& [cmd, opts] : commands) {
+    auto c = test::run({fs_tool(), "--store", "file:/nonexistent", cmd, "--help"});
+    INFO(cmd);
+    CHECK(c.exit_code == 0);
+    for (const auto& o : opts) CHECK(c.out.find(o) != std::string::npos);
+  }
+}
+
+TEST_CASE("A dry run prints the plan as a table and leaves the store byte-identical",
+          "[tools][cleaner]") {
+  demo_store d;
+  const auto before = snapshot(d.store);
+  auto r = clean_tool({"--store", d.uri(), "--dry-run", "--policy", "greedy"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = test::lines(r.out);
+  REQUIRE(out.size() > 3);
+  CHECK(out[0].find("segment") == 0);
+  CHECK(out[0].find("util") != std::string::npos);
+  CHECK(r.out.find("clean\n") != std::string::npos);
+  CHECK(r.out.find("would clean") != std::string::npos);
+  CHECK(snapshot(d.store) == before);
+  // --json too.
+  auto j = clean_tool({"--store", d.uri(), "--dry-run", "--json"});
+  REQUIRE(j.exit_code == 0);
+  CHECK(nlohmann::json::parse(j.out)["dry_run"] == true);
+  CHECK(snapshot(d.store) == before);
+}
+
+TEST_CASE("--json's figures agree with the store before and after the pass", "[tools][cleaner]") {
+  demo_store d;
+  const auto before = snapshot(d.store);
+  auto r = clean_tool({"--store", d.uri(), "--policy", "greedy", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["status"] == "cleaned");
+  std::uint64_t total = 0;
+  for (const auto& [name, b] : before) total += b.size();
+  CHECK(j["bytes_total"] == total);
+  CHECK(j["bytes_used"].get<std::uint64_t>() + j["bytes_wasted"].get<std::uint64_t>() == total);
+  CHECK(j["segments"].size() == before.size());
+  for (const auto& s : j["segments"]) {
+    char name[32];
+    std::snprintf(name, sizeof name, "log-%08u-%08u", s["directory"].get<unsigned>(),
+                  s["sequence"].get<unsigned>());
+    REQUIRE(before.count(name));
+    CHECK(s["size"] == before.at(name).size());
+  }
+  const auto after = snapshot(d.store);
+  std::uint64_t written = 0;
+  for (const auto& w : j["written"]) {
+    const auto name = w.get<std::string>();
+    REQUIRE(after.count(name));
+    CHECK_FALSE(before.count(name));
+    written += after.at(name).size();
+  }
+  CHECK(j["segments_written"] == j["written"].size());
+  CHECK(j["bytes_written"] == written);
+  std::uint64_t freed = 0;
+  for (const auto& del : j["plan"]["deletions"]) {
+    CHECK_FALSE(after.count(del.get<std::string>()));
+    freed += before.at(del.get<std::string>()).size();
+  }
+  CHECK(j["bytes_freed"] == freed);
+  CHECK(j["segments_deleted"] == j["plan"]["deletions"].size());
+  CHECK(after.size() == before.size() + j["written"].size() - j["plan"]["deletions"].size());
+  CHECK(j["items_relocated"].get<std::uint64_t>() > 0);
+  CHECK(j["requests"]["put"] == j["written"].size());
+  // No lease is left behind, and the proxy reads everything after merging.
+  CHECK_FALSE(after.count("log-99999999-00000000"));
+  auto m = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"});
+  CHECK(m.exit_code == 0);
+  // The previous output is not merged yet on a second pass... now it is: clean deletes.
+  auto again = clean_tool({"--store", d.uri(), "--json"});
+  CHECK(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(again.out)["segments_deleted"].get<int>() > 0);
+  auto v = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "verify"});
+  CHECK(v.exit_code == 0);
+}
+
+TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][cleaner]") {
+  demo_store d;
+  REQUIRE(clean_tool({"--store", d.uri(), "--policy", "greedy", "-q"}).exit_code == 0);
+  auto r = clean_tool({"--store", d.uri(), "--policy", "greedy", "-q"});
+  CHECK(r.exit_code == 6);
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+  auto v = clean_tool({"--store", d.uri(), "--policy", "greedy", "-v"});
+  CHECK(v.exit_code == 6);
+  CHECK(v.out.find("segment ") == 0);  // -v prints the table
+  CHECK(v.err.find("bluesky_fs merge") != std::string::npos);
+}
+
+TEST_CASE("The cleaner verifies with the right key and refuses on a wrong one",
+          "[tools][cleaner]") {
+  demo_store d;
+  auto ok = clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--dry-run"});
+  CHECK(ok.exit_code == 0);
+  const auto before = snapshot(d.store);
+  auto bad = clean_tool({"--store", d.uri(), "--policy", "greedy"}, {"BLUESKY_KEY=not-the-key"});
+  INFO(bad.err);
+  CHECK(bad.exit_code == 4);
+  CHECK(bad.err.find("wrong key") != std::string::npos);
+  // Nothing of the proxy's was deleted.
+  const auto after = snapshot(d.store);
+  for (const auto& [name, b] : before) CHECK(after.count(name));
+}
+
+TEST_CASE("Every user error is one line with its documented exit code", "[tools][cleaner]") {
+  test::temp_dir empty;
+  const std::string some = "file:" + empty.path().string();
+  SECTION("bad usage") {
+    check_one_line_error(clean_tool({"--store", some, "--policy", "nope"}), 2, "unknown policy");
+    check_one_line_error(clean_tool({"--store", some, "--max-read", "lots"}), 2,
+                         "not a byte count");
+    check_one_line_error(clean_tool({"--store", "ftp://x"}), 2, "not a store URI");
+    CHECK(clean_tool({"--store", some, "--bogus"}).exit_code == 2);
+    CHECK(test::run({cleaner()}).exit_code == 2);
+  }
+  SECTION("no such store") {
+    check_one_line_error(clean_tool({"--store", "file:/nonexistent/store"}), 3,
+                         "no such directory");
+  }
+  SECTION("no checkpoint") {
+    check_one_line_error(clean_tool({"--store", "file:" + empty.path().string()}), 5, "checkpoint");
+  }
+  SECTION("unreadable key file") {
+    check_one_line_error(clean_tool({"--store", some, "--key-file", "/nonexistent/key"}), 2,
+                         "--key-file");
+  }
+  SECTION("corrupt segment") {
+    demo_store d;
+    // Break the magic of every item in the segments the cleaner would clean: the
+    // live ones among them are what it reads.
+    auto plan = nlohmann::json::parse(
+        clean_tool({"--store", d.uri(), "--policy", "greedy", "--dry-run", "--json"}).out);
+    std::set<std::string> victims;
+    for (const auto& v : plan["plan"]["victims"]) {
+      char name[32];
+      std::snprintf(name, sizeof name, "log-%08u-%08u", v["directory"].get<unsigned>(),
+                    v["sequence"].get<unsigned>());
+      victims.insert(name);
+    }
+    REQUIRE_FALSE(victims.empty());
+    auto dump = test::run({fs_tool(), "--store", d.uri(), "dump", "--json"});
+    REQUIRE(dump.exit_code == 0);
+    std::map<std::string, bytes> damaged;
+    for (const auto& line : test::lines(dump.out)) {
+      const auto j = nlohmann::json::parse(line);
+      const auto seg = j["segment"].get<std::string>();
+      if (!victims.count(seg)) continue;
+      if (!damaged.count(seg)) damaged[seg] = test::read_file(d.store / seg);
+      const auto at = j["offset"].get<std::size_t>();
+      for (std::size_t i = 0; i < 4; ++i) damaged[seg][at + i] = std::byte{'X'};
+    }
+    for (const auto& [seg, b] : damaged)
+      std::ofstream(d.store / seg, std::ios::binary | std::ios::trunc)
+          .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    const auto before = snapshot(d.store);
+    auto r = clean_tool({"--store", d.uri(), "--policy", "greedy", "-q"});
+    check_one_line_error(r, 4, "damaged");
+    const auto after = snapshot(d.store);
+    for (const auto& [name, b] : before) CHECK(after.count(name));
+  }
+  SECTION("unreachable simple:// endpoint") {
+    check_one_line_error(
+        clean_tool({"--store", "simple://127.0.0.1:" + std::to_string(closed_port()),
+                    "--max-attempts", "1"}),
+        3, "is the server running");
+  }
+  SECTION("unreachable s3:// endpoint") {
+    check_one_line_error(
+        clean_tool({"--store", "s3://bucket/fs", "--endpoint-url",
+                    "http://127.0.0.1:" + std::to_string(closed_port()), "--max-attempts", "1"},
+                   {"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_CONFIG_FILE=/dev/null",
+                    "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}),
+        3, "--endpoint-url");
+  }
+}
+
+TEST_CASE("S3 errors: a missing bucket and missing credentials", "[tools][cleaner][remote]") {
+  test::s3rver_process s3;
+  auto env = s3.aws_env();
+  auto r = test::run(
+      {cleaner(), "--store", "s3://no-such-bucket/fs", "--endpoint-url", s3.endpoint()}, env);
+  check_one_line_error(r, 3, "create the bucket");
+  const std::vector<std::string> no_creds{
+      "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_CONFIG_FILE=/dev/null",
+      "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "HOME=" + s3.dir().string()};
+  auto c =
+      clean_tool({"--store", "s3://test-bucket/fs", "--endpoint-url", s3.endpoint()}, no_creds);
+  check_one_line_error(c, 3, "AWS_ACCESS_KEY_ID");
+  // An empty bucket: no checkpoint.
+  auto e = clean_tool({"--store", "s3://test-bucket/fs", "--endpoint-url", s3.endpoint()}, env);
+  check_one_line_error(e, 5, "checkpoint");
+}
+
+TEST_CASE("--cache-dir keeps what the cleaner read in a local cache; the lease bypasses it",
+          "[tools][cleaner]") {
+  demo_store d;
+  test::temp_dir cache;
+  auto r = clean_tool(
+      {"--store", d.uri(), "--policy", "greedy", "--cache-dir", cache.path().string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::size_t cached = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache.path())) {
+    const auto name = e.path().filename().string();
+    CHECK(name.rfind("log-99999999", 0) != 0);
+    if (name.rfind("log-00000000-", 0) == 0 && e.path().extension().empty()) ++cached;
+  }
+  CHECK(cached > 0);
+  CHECK(clean_tool({"--store", d.uri(), "--cache-size", "lots"}).exit_code == 2);
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  CHECK(test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "verify"})
+            .exit_code == 0);
+}
