@@ -193,12 +193,24 @@ struct format {
     bytes payload;
   };
 
+  // How much of a segment's end is read first when looking for its checkpoint.
+  static constexpr std::uint64_t tail_probe = 64 * 1024;
+
   // The last checkpoint item of SEG (with MUST_BE_LAST: only if it is the segment's
-  // last item), or nullopt.
+  // last item), or nullopt. Writers put the checkpoint last, so the segment's tail
+  // is read first and a checkpoint that ends exactly at the segment's end is
+  // looked for there (its header, sizes and payload magic must all agree, and the
+  // payload must decode); only when that fails is the whole segment read and parsed.
   template <segment_store Store>
   static result<std::optional<found_checkpoint>> last_checkpoint(Store& store,
                                                                  const segment_info& seg,
                                                                  bool must_be_last = false) {
+    if (seg.size > tail_probe) {
+      const auto from = seg.size - tail_probe;
+      auto tail = store.read(seg.name, from, tail_probe);
+      if (!tail) return fail(tail.error());
+      if (auto found = checkpoint_ending_at_end(*tail, seg, from)) return found;
+    }
     auto data = store.read(seg.name, 0, whole_object);
     if (!data) return fail(data.error());
     auto items = parse_segment<layout>(*data);
@@ -214,6 +226,26 @@ struct format {
         out.reset();
     }
     return out;
+  }
+
+  // A checkpoint item in TAIL (the bytes of SEG from offset FROM to its end) that
+  // ends exactly at the segment's end, or nullopt.
+  static std::optional<found_checkpoint> checkpoint_ending_at_end(byte_view tail,
+                                                                  const segment_info& seg,
+                                                                  std::uint64_t from) {
+    constexpr auto hs = header_size_v<layout>;
+    for (std::size_t p = tail.size() >= hs ? tail.size() - hs + 1 : 0; p-- > 0;) {
+      if (std::to_integer<char>(tail[p + 52]) != static_cast<char>(item_type::checkpoint)) continue;
+      auto v = parse_item<layout>(tail, p);
+      if (!v || v->offset() + v->size() != tail.size() ||
+          v->type() != type_byte(item_type::checkpoint) || !decode_checkpoint(v->payload()))
+        continue;
+      return found_checkpoint{
+          {seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(from + p),
+           static_cast<std::uint32_t>(v->size())},
+          bytes(v->payload().begin(), v->payload().end())};
+    }
+    return std::nullopt;
   }
 
   static result<bytes> fresh_item(item_type type, bytes payload, std::span<const item_link> links) {
