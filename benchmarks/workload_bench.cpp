@@ -139,8 +139,9 @@ int main(int argc, char** argv) {
               mib(read) / rs, cpu_seconds() - cpu0);
 
   std::uint64_t on_disk = 0;
-  for (const auto& s : store->list(0).value()) on_disk += s.size;
-  std::printf("store: %.1f MiB in %zu segments\n", mib(on_disk), store->list(0).value().size());
+  const auto segs = store->list(0).value();
+  for (const auto& s : segs) on_disk += s.size;
+  std::printf("store: %.1f MiB in %zu segments\n", mib(on_disk), segs.size());
   if (made_temp) std::filesystem::remove_all(dir);
   return 0;
 }

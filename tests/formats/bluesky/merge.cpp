@@ -118,9 +118,10 @@ TEST_CASE("the first merge is not vacuous (no unsigned -1 comparison)",
   CHECK(r->current_root().payload.version_of(1) == 2u);
   for (std::uint64_t inum : {1, 2, 3, 4, 5, 6})
     CHECK(r->inode_map().at(inum).where.segment() == segment_id{1, 0});  // the relocated inodes
-  for (std::uint64_t inum : {2, 3, 5})
-    for (const auto& b : r->load_inode(inum).value().blocks)
-      CHECK(b.where->segment() == segment_id{1, 1});
+  for (std::uint64_t inum : {2, 3, 5}) {
+    const auto rec = r->load_inode(inum).value();
+    for (const auto& b : rec.blocks) CHECK(b.where->segment() == segment_id{1, 1});
+  }
   check_reads_back(*store, key, stage("main", "stage3-clean1"));
 }
 

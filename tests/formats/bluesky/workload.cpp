@@ -46,7 +46,8 @@ std::vector<bytes> contents(memory_store& store, const bluesky::cipher& key,
 
 std::vector<std::uint64_t> segment_sizes(memory_store& store) {
   std::vector<std::uint64_t> out;
-  for (const auto& s : store.list(0).value()) out.push_back(s.size);
+  const auto segs = store.list(0).value();
+  for (const auto& s : segs) out.push_back(s.size);
   return out;
 }
 
