@@ -38,7 +38,10 @@ struct clean_options {
   relocation_mode mode = relocation_mode::live_items;
   std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
   std::size_t parallel = 8;                 // reads per batch handed to the store
-  std::uint64_t coalesce_gap = 16 * 1024;   // merge reads of one segment across gaps this small
+  // Reads of one segment are merged across gaps up to this size: fewer requests for a
+  // few more bytes (a merged read never leaves its segment, so a pass never reads
+  // more than the victims and the metadata).
+  std::uint64_t coalesce_gap = 1u << 20;
   // Asked between relocation batches (about one output segment each): true stops
   // relocating; what moved so far is still committed (root last), and victims not
   // emptied keep their live items and are not deleted. The report's

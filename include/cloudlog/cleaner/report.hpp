@@ -52,6 +52,7 @@ struct clean_stats {
   std::uint64_t bytes_read = 0;       // fetched from the store
   std::uint64_t bytes_written = 0;    // written to the store
   store_stats requests;               // every request the run made, by kind
+  std::uint64_t bytes_walked = 0;     // interior (metadata) items read by the walk
   std::uint64_t items_live = 0;       // items reachable from the root
   std::uint64_t items_relocated = 0;  // leaves copied
   std::uint64_t items_rewritten = 0;  // interior items rewritten (root included)

@@ -233,6 +233,8 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!walked) return fail(walked.error());
   auto& nodes = *walked;
   stats.items_live = nodes.size();
+  for (const auto& n : nodes)
+    if (!n.leaf) stats.bytes_walked += n.where.size;
   std::unordered_map<segment_id, std::uint64_t> live;
   {
     std::vector<std::uint32_t> by_location(nodes.size());

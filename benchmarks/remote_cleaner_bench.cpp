@@ -1,0 +1,203 @@
+// remote_cleaner_bench: one cleaning pass over a BlueSky store on S3 (s3rver on
+// loopback), with and without 20 ms added per request by a delaying TCP relay:
+// requests by kind, bytes read against the minimum needed (the metadata walked plus
+// the victims' bytes), and wall time (docs/performance.md, "cleaner on S3").
+// The same store (generated in memory, seeded) is uploaded to two buckets, one per case.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/s3_store.hpp"
+#include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/formats/bluesky/workload.hpp"
+#include "cloudlog/policy/policies.hpp"
+#include "support/servers.hpp"
+
+namespace {
+
+namespace bs = cloudlog::bluesky;
+using namespace std::chrono_literals;
+
+// A TCP relay on 127.0.0.1 that forwards to TARGET_PORT and holds back the first
+// bytes of every request (client bytes after a response, or the first ones) for
+// DELAY: one added round trip per request, as a distant endpoint would.
+class delaying_relay {
+ public:
+  delaying_relay(int target_port, std::chrono::milliseconds delay)
+      : target_(target_port), delay_(delay) {
+    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listen_, 64);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~delaying_relay() {
+    stop_ = true;
+    ::shutdown(listen_, SHUT_RDWR);
+    ::close(listen_);
+    acceptor_.join();
+  }
+  int port() const { return port_; }
+  // Requests held back so far.
+  std::uint64_t delayed() const { return delayed_.load(); }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      const int c = ::accept(listen_, nullptr, nullptr);
+      if (c < 0) return;
+      std::thread([this, c] { relay(c); }).detach();
+    }
+  }
+  void relay(int client) {
+    const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(target_));
+    if (::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(client);
+      ::close(server);
+      return;
+    }
+    for (int fd : {client, server}) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    auto answered = std::make_shared<std::atomic<bool>>(true);
+    std::thread back([=] {
+      char buf[1 << 16];
+      for (ssize_t n; (n = ::read(server, buf, sizeof buf)) > 0;) {
+        answered->store(true);
+        if (::write(client, buf, static_cast<std::size_t>(n)) != n) break;
+      }
+      ::shutdown(client, SHUT_WR);
+    });
+    char buf[1 << 16];
+    for (ssize_t n; (n = ::read(client, buf, sizeof buf)) > 0;) {
+      if (answered->exchange(false)) {
+        ++delayed_;
+        std::this_thread::sleep_for(delay_);
+      }
+      if (::write(server, buf, static_cast<std::size_t>(n)) != n) break;
+    }
+    ::shutdown(server, SHUT_WR);
+    back.join();
+    ::close(client);
+    ::close(server);
+  }
+
+  int target_;
+  std::chrono::milliseconds delay_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> delayed_{0};
+  std::thread acceptor_;
+};
+
+struct fixture {
+  cloudlog::test::s3rver_process server{{"plain", "delayed"}};
+  std::map<std::string, cloudlog::bytes, std::less<>> objects;
+
+  fixture() {
+    cloudlog::memory_store mem;
+    const auto cipher =
+        bs::cipher::from_master(cloudlog::as_bytes("cloudlog-benchmark-passphrase-32b")).value();
+    auto fsys = bs::filesystem<cloudlog::memory_store, bs::cipher>::open(mem, cipher).value();
+    bs::workload_options o;
+    o.files = 32;
+    o.file_size = 2u << 20;
+    o.directories = 4;
+    o.write_size = 128u << 10;
+    o.overwrite_fraction = 1.0;
+    o.flush_every = 8;
+    o.seed = 7;
+    if (!bs::run_workload(fsys, o)) std::abort();
+    objects = mem.snapshot();
+    for (const char* bucket : {"plain", "delayed"}) {
+      auto s = open(bucket, server.port());
+      for (const auto& [name, data] : objects)
+        if (!s.write(name, data)) std::abort();
+    }
+  }
+  static cloudlog::s3_store open(const std::string& bucket, int port) {
+    cloudlog::s3_options o;
+    o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+    o.credentials = {"S3RVER", "S3RVER", ""};
+    o.proxy_from_environment = false;
+    o.request_timeout = 60s;
+    return cloudlog::s3_store::open(bucket, "", o).value();
+  }
+};
+
+fixture& shared() {
+  static fixture f;
+  return f;
+}
+
+void pass(benchmark::State& state, const char* bucket, std::chrono::milliseconds delay) {
+  auto& f = shared();
+  std::optional<delaying_relay> relay;
+  if (delay.count() > 0) relay.emplace(f.server.port(), delay);
+  for (auto _ : state) {
+    auto store = fixture::open(bucket, relay ? relay->port() : f.server.port());
+    auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{});
+    if (!r || r->status != cloudlog::clean_status::cleaned) {
+      state.SkipWithError("the pass did not clean");
+      return;
+    }
+    std::uint64_t victims = 0, live = 0;
+    for (const auto& v : r->plan.victims) {
+      victims += v.size;
+      live += v.live;
+    }
+    const auto& q = r->stats.requests;
+    state.counters["list"] = static_cast<double>(q.list.requests);
+    state.counters["get"] = static_cast<double>(q.get.requests);
+    state.counters["put"] = static_cast<double>(q.put.requests);
+    state.counters["delete"] = static_cast<double>(q.remove.requests);
+    state.counters["read_MiB"] = static_cast<double>(r->stats.bytes_read) / (1 << 20);
+    state.counters["min_MiB"] = static_cast<double>(r->stats.bytes_walked + victims) / (1 << 20);
+    state.counters["read_over_min"] = static_cast<double>(r->stats.bytes_read) /
+                                      static_cast<double>(r->stats.bytes_walked + victims);
+    state.counters["read_over_metadata_plus_live"] =
+        static_cast<double>(r->stats.bytes_read) /
+        static_cast<double>(r->stats.bytes_walked + live);
+    state.counters["victims"] = static_cast<double>(r->plan.victims.size());
+    if (relay) state.counters["delayed_requests"] = static_cast<double>(relay->delayed());
+  }
+}
+
+void BM_s3_pass(benchmark::State& state) {
+  pass(state, "plain", 0ms);
+}
+void BM_s3_pass_20ms(benchmark::State& state) {
+  pass(state, "delayed", 20ms);
+}
+
+// One iteration each: a pass changes its bucket (the second would find little to do).
+BENCHMARK(BM_s3_pass)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_s3_pass_20ms)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
