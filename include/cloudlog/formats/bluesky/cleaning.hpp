@@ -1,7 +1,7 @@
 // The BlueSky format as the cleaner engine sees it (a log_format model): the proxy's
 // checkpoint as root, the version-vector gate and deletion rule, groups 0/1/2, and
 // how inodes, inode-map blocks and checkpoints are rewritten (docs/format.md,
-// sections 7 and 9; docs/design.md, "Cleaning BlueSky").
+// sections 12 and 14; docs/design.md, "Cleaning BlueSky").
 #ifndef CLOUDLOG_FORMATS_BLUESKY_CLEANING_HPP
 #define CLOUDLOG_FORMATS_BLUESKY_CLEANING_HPP
 
@@ -43,7 +43,7 @@ class cleaning_context {
   std::uint32_t output_directory() const { return cleaner_directory; }
   // One past the highest cleaner sequence ever used (listed or acknowledged).
   std::uint32_t next_sequence() const { return next_sequence_; }
-  // Spec section 7: no live bytes, and a sequence strictly below the version
+  // docs/format.md, section 14: no live bytes, and a sequence strictly below the version
   // vector's entry for its directory (the proxy checkpoint's vv plus (0, the
   // checkpoint's own segment)); a directory the vv lacks is kept.
   bool deletable(const segment_info& seg, std::uint64_t live) const {
@@ -81,7 +81,7 @@ class cleaning_context {
 struct format {
   using layout = bluesky::layout;
   using context = cleaning_context;
-  // Spec section 3: the cleaner closes a segment once it reaches 4 MiB.
+  // docs/format.md, section 3: the cleaner closes a segment once it reaches 4 MiB.
   static constexpr std::uint64_t segment_target = 4u << 20;
 
   // An inode's links name data blocks; everything else links to interior items.
@@ -89,7 +89,7 @@ struct format {
     if (type == type_byte(item_type::inode)) return type_byte(item_type::data);
     return std::nullopt;
   }
-  // Spec section 3: group 0 data, 1 inodes, 2 inode maps and the checkpoint.
+  // docs/format.md, section 14: group 0 data, 1 inodes, 2 inode maps and the checkpoint.
   std::uint32_t group_of(std::uint8_t type) const {
     if (type == type_byte(item_type::inode)) return 1;
     if (type == type_byte(item_type::inode_map) || type == type_byte(item_type::checkpoint))
@@ -123,7 +123,7 @@ struct format {
 
   // The new checkpoint: the proxy checkpoint's ranges, the version vector
   // {(0, the proxy checkpoint's segment), (1, the proxy's acknowledged cleaner
-  // sequence) if any} (spec section 4), and LINKS.
+  // sequence) if any} (docs/format.md, section 4), and LINKS.
   // Fails: errc::corrupt_payload, errc::crypto_failure.
   result<bytes> make_root(const item_view<layout>& item, std::span<const item_link> links,
                           const context& ctx) const {
