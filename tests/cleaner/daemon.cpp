@@ -7,9 +7,13 @@
 #include "cloudlog/cleaner/daemon.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
+#include "support/archetypes.hpp"
 
 using namespace cloudlog;
 using namespace std::chrono_literals;
+
+// Compile-only: the lease, every member, over the least store there is.
+template class cloudlog::store_lease<cloudlog::test::store_archetype>;
 
 namespace {
 
@@ -196,4 +200,16 @@ TEST_CASE("keep_going lets the daemon ride out a failing check", "[cleaner][daem
   CHECK(r.error() == make_error_code(errc::no_checkpoint));
   // Even a failed daemon gives its lease up on the way out.
   CHECK(store.snapshot().empty());
+}
+
+TEST_CASE("The daemon and clean_under_lease instantiate with nothing but archetypes",
+          "[cleaner][daemon][archetype]") {
+  using namespace cloudlog::test;
+  // Taking the address instantiates the whole body.
+  auto* daemon =
+      &run_daemon<format_archetype, store_archetype, store_archetype, policy_archetype, accept_all>;
+  auto* pass = &clean_under_lease<format_archetype, store_archetype, store_archetype,
+                                  policy_archetype, accept_all>;
+  CHECK(daemon != nullptr);
+  CHECK(pass != nullptr);
 }
