@@ -54,6 +54,8 @@ struct options {
   double clean_every = 0;   // seconds
   double lease_ttl = 60;    // seconds
   double lease_settle = 1;  // seconds
+  double idle = 0;          // seconds
+  bool yield = false;
   std::uint64_t max_checks = 0;
 };
 
@@ -217,6 +219,16 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   d.clean_every = to_ms(o.clean_every);
   d.lease = lease_opts(o);
   d.max_checks = o.max_checks;
+  // The proxy's activity: the newest segment of its log directory (one LIST).
+  if (o.idle > 0 || o.yield) {
+    d.writer_activity = [&store]() -> cloudlog::result<std::uint64_t> {
+      auto l = store.list(bs::proxy_directory);
+      if (!l) return cloudlog::fail(l.error());
+      return l->empty() ? std::uint64_t{0} : std::uint64_t{l->back().id.sequence} + 1;
+    };
+    d.idle = to_ms(o.idle);
+    d.yield_to_writer = o.yield;
+  }
   d.stop_requested = [] { return stop_flag.load(); };
   // An outage or a proxy that has not written yet is waited out; damage is not.
   d.keep_going = [&](std::error_code ec) {
@@ -249,10 +261,11 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   }
   if (!o.quiet && !o.json)
     std::fprintf(stderr,
-                 "daemon %s: %llu check(s), %llu pass(es), %llu item(s) relocated, %llu B "
-                 "freed; lease released\n",
+                 "daemon %s: %llu check(s), %llu pass(es) (%llu yielded), %llu item(s) "
+                 "relocated, %llu B freed; lease released\n",
                  r->stopped ? "stopped" : "done", static_cast<unsigned long long>(r->checks),
                  static_cast<unsigned long long>(r->passes),
+                 static_cast<unsigned long long>(r->yields),
                  static_cast<unsigned long long>(r->items_relocated),
                  static_cast<unsigned long long>(r->bytes_freed));
   return tools::exit_ok;
@@ -365,6 +378,14 @@ int main(int argc, char** argv) {
                  "last pass (0: never)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--idle", o.idle,
+                 "Daemon: clean only once the proxy has written no new segment for this many "
+                 "seconds (the 1996 LFS note's idle trigger; 0: do not watch)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--yield", o.yield,
+               "Daemon: end a pass at the next batch boundary (committed) when the proxy writes "
+               "a new segment, and wait for it to be idle again");
   app.add_option("--max-checks", o.max_checks, "Daemon: exit 0 after this many checks (0: never)")
       ->capture_default_str();
   app.add_option("--lease-ttl", o.lease_ttl,

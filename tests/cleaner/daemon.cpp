@@ -213,3 +213,55 @@ TEST_CASE("The daemon and clean_under_lease instantiate with nothing but archety
   CHECK(daemon != nullptr);
   CHECK(pass != nullptr);
 }
+
+TEST_CASE("Watching the writer: the daemon cleans once it is idle and yields when it writes",
+          "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(21);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 30, 100'000);
+  w.churn(fs, model, 60, 2, 60'000);
+  test_clock tc;
+  const auto start = tc.now;
+  std::uint64_t writes = 0;
+  // The writer is busy for the first 5 s; after the first pass it merges the
+  // cleaner's output (a write too).
+  std::vector<std::int64_t> pass_times;
+  bool merged = false;
+  tc.on_sleep = [&] {
+    if (tc.now < start + 5'000) ++writes;
+    if (pass_times.size() == 1 && !merged) {
+      REQUIRE(bs::merge_cleaner_output(fs));
+      ++writes;
+      merged = true;
+    }
+  };
+  auto o = quick_options();
+  o.writer_activity = [&]() -> result<std::uint64_t> { return writes; };
+  o.idle = 3s;
+  o.yield_to_writer = true;
+  o.max_checks = 20;
+  // The writer writes once more during the first pass's first batch.
+  bool bumped = false;
+  o.clean.on_progress = [&](const clean_progress&) {
+    if (!bumped) ++writes;
+    bumped = true;
+  };
+  std::vector<bool> interrupted;
+  o.on_pass = [&](const clean_report& r) {
+    pass_times.push_back(tc.now);
+    interrupted.push_back(r.interrupted);
+  };
+  auto r = run_daemon(small_segments{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(r);
+  REQUIRE(pass_times.size() >= 2);
+  CHECK(pass_times[0] >= start + 5'000 + 3'000);  // idle for 3 s after the last write
+  CHECK(interrupted[0]);                          // it yielded to the write
+  CHECK(r->yields == 1);
+  CHECK(pass_times[1] >= pass_times[0] + 3'000);  // and waited for idle again after the merge
+  CHECK_FALSE(interrupted[1]);
+  REQUIRE(bs::merge_cleaner_output(fs));
+  test::check_reads(fs, model);
+  test::check_reopen(store, model);
+}

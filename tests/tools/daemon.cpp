@@ -170,3 +170,24 @@ TEST_CASE("SIGINT stops a one-pass cleaner between batches with what moved commi
   REQUIRE(s.fs({"merge"}).exit_code == 0);
   CHECK(s.fs({"verify"}).exit_code == 0);
 }
+
+TEST_CASE("--idle keeps the daemon from cleaning while the proxy writes", "[tools][daemon]") {
+  store_dir s;
+  spawned daemon(
+      {cleaner(), "--store", s.uri(), "--daemon", "--interval", "0.2", "--garbage-threshold", "0",
+       "--policy", "greedy", "--idle", "30", "--yield", "--lease-settle", "0.05"},
+      s.dir.path() / "daemon.log");
+  s.wait_for_lease();
+  REQUIRE(s.fs({"workload", "--no-create", "--files", "6", "--file-size", "256K", "--write-size",
+                "32K", "--overwrite-fraction", "0.2", "--flush-every", "4", "--seed", "5"})
+              .exit_code == 0);
+  std::this_thread::sleep_for(600ms);
+  const int code = daemon.signal_and_wait(SIGTERM);
+  const auto log = daemon.log();
+  INFO(log);
+  CHECK(code == 0);
+  CHECK(log.find("check(s), 0 pass(es)") != std::string::npos);
+  // The cleaner wrote nothing: no segment in its directory.
+  for (const auto& e : std::filesystem::directory_iterator(s.store))
+    CHECK(e.path().filename().string().rfind("log-00000001-", 0) != 0);
+}

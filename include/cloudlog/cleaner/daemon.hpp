@@ -51,6 +51,16 @@ struct daemon_options {
   // A check also cleans, below the threshold, when this long has passed since the
   // last pass (0: never on time alone).
   std::chrono::milliseconds clean_every{0};
+  // The 1996 LFS note's idle trigger and yield, for a writer the daemon cannot
+  // lock out: a value that changes whenever the writer writes (BlueSky: the
+  // newest proxy segment's sequence, one LIST). Null: the writer is not watched.
+  std::function<result<std::uint64_t>()> writer_activity;
+  // With writer_activity: clean only once the value has stayed unchanged this long
+  // (seen at checks, so to within an interval).
+  std::chrono::milliseconds idle{0};
+  // With writer_activity: asked again between batches; a change ends the pass at
+  // that boundary (committed), and the daemon waits for the writer to be idle again.
+  bool yield_to_writer = false;
   // The lease taken for the daemon's lifetime.
   lease_options lease;
   // Asked often (between batches and while sleeping): true ends the daemon once
@@ -78,6 +88,7 @@ struct daemon_report {
   std::uint64_t bytes_written = 0;
   std::uint64_t bytes_freed = 0;
   std::uint64_t errors = 0;  // failures keep_going let pass
+  std::uint64_t yields = 0;  // passes ended early because the writer wrote
   bool stopped = false;      // ended by stop_requested (else by max_checks)
 };
 
@@ -85,8 +96,9 @@ struct daemon_report {
 // pass), its lease in LEASE_STORE (the same store, or the undecorated store
 // beneath a cache: a cached lease would go stale). Takes the lease, then loops:
 // check (a dry run); clean if the garbage passed the threshold or clean_every
-// passed; after a pass that cleaned, check again at once (budgets make each pass a
-// bounded batch); otherwise sleep the interval, renewing the lease. On stop the
+// passed (and, when watched, the writer has been idle); after a pass that cleaned,
+// check again at once (budgets make each pass a bounded batch); otherwise sleep
+// the interval, renewing the lease. On stop the
 // current batch finishes, its generation is committed and the lease released.
 // Fails: errc::lease_held if another cleaner holds the lease (at start) or took
 // it (ours had lapsed); the errors of checks and passes keep_going refused.

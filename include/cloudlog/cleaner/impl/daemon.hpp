@@ -2,6 +2,8 @@
 #ifndef CLOUDLOG_CLEANER_IMPL_DAEMON_HPP
 #define CLOUDLOG_CLEANER_IMPL_DAEMON_HPP
 
+#include <optional>
+
 #include "cloudlog/cleaner/daemon.hpp"
 
 namespace cloudlog {
@@ -38,6 +40,18 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     return wait(options.interval);
   };
   std::int64_t last_pass = clock.now_ms();
+  // The writer's last seen activity and when it last changed (unknown history
+  // counts as activity now).
+  std::optional<std::uint64_t> activity;
+  std::int64_t last_change = clock.now_ms();
+  auto writer_changed = [&]() -> result<bool> {
+    auto a = options.writer_activity();
+    if (!a) return fail(a.error());
+    if (activity && *activity == *a) return false;
+    activity = *a;
+    last_change = clock.now_ms();
+    return true;
+  };
   while (!stop()) {
     if (options.max_checks && report.checks == options.max_checks) break;
     if (auto r = lease->renew_if_due(); !r) {
@@ -63,10 +77,25 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
                                  options.garbage_threshold * static_cast<double>(s.bytes_total);
     const bool due = options.clean_every.count() > 0 &&
                      clock.now_ms() - last_pass >= options.clean_every.count();
-    if (work && (over || due) && !stop()) {
+    bool idle = true;
+    if (options.writer_activity) {
+      if (auto c = writer_changed(); !c) {
+        if (auto f = failed(c.error()); !f) return fail(f.error());
+        continue;
+      }
+      idle = clock.now_ms() - last_change >= options.idle.count();
+    }
+    if (work && (over || due) && idle && !stop()) {
       clean_options pass = options.clean;
       pass.dry_run = false;
-      pass.stop_requested = stop;
+      bool yielded = false;
+      pass.stop_requested = [&] {
+        if (stop()) return true;
+        if (!options.writer_activity || !options.yield_to_writer) return false;
+        auto c = writer_changed();  // an error here is not the writer writing
+        yielded = c && *c;
+        return yielded;
+      };
       auto r = clean_under_lease(format, store, *lease, policy, pass, verify);
       if (!r) {
         if (auto f = failed(r.error()); !f) return fail(f.error());
@@ -80,6 +109,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
       report.segments_deleted += r->stats.segments_deleted;
       report.bytes_written += r->stats.bytes_written;
       report.bytes_freed += r->stats.bytes_freed;
+      if (yielded) ++report.yields;
       if (options.on_pass) options.on_pass(*r);
       if (!lease->held()) return fail(lease_lost);
       if (r->status == clean_status::cleaned && !r->interrupted) continue;
