@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cloudlog/backend/detail/parallel_reads.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/backend/simple_protocol.hpp"
@@ -191,18 +192,9 @@ class simple_store {
 
   // Runs REQUESTS on up to options().parallelism connections at once; results in order.
   std::vector<result<bytes>> read_many(std::span<const read_request> requests) {
-    std::vector<result<bytes>> out(requests.size(), fail(errc::io_error));
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t i; (i = next++) < requests.size();)
-        out[i] = read(requests[i].name, requests[i].offset, requests[i].length);
-    };
-    const auto n = std::min<std::size_t>(st_->options.parallelism, requests.size());
-    std::vector<std::thread> threads;
-    for (std::size_t t = 1; t < n; ++t) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-    return out;
+    return detail::parallel_reads(
+        requests, st_->options.parallelism,
+        [this](const read_request& r) { return read(r.name, r.offset, r.length); });
   }
 
  private:
