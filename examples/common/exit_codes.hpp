@@ -68,7 +68,7 @@ inline std::string hint(std::error_code ec) {
     case errc::tls_failure:
       return "the server's certificate did not verify; check the endpoint's https setup";
     case errc::bad_key:
-      return "give the key with --key-file FILE or the BLUESKY_KEY environment variable";
+      return "--key-file must name a readable, non-empty file; or set BLUESKY_KEY";
     case errc::bad_tag:
       return "wrong key, or a damaged segment: run bluesky_fs verify with the right key";
     case errc::no_checkpoint:
@@ -85,8 +85,7 @@ inline std::string hint(std::error_code ec) {
     case errc::corrupt_payload:
     case errc::dangling_link:
     case errc::unexpected_type:
-      return "the store is damaged; bluesky_fs verify and dump locate the bad item; nothing was "
-             "deleted";
+      return "the store is damaged; bluesky_fs verify and dump locate the bad item";
     case errc::invalid_argument:
       return "see --help";
     default:

@@ -96,12 +96,16 @@ TEST_CASE("bluesky_fs refuses an unusable key without echoing it", "[crypto][too
   auto r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "--key-file",
                       "/nonexistent/key", "dump"});
   CHECK(r.exit_code == 2);  // docs/tools.md: an unusable key is bad usage
-  CHECK(r.err == "error: cannot load the key: unusable key\n");
+  CHECK(r.err ==
+        "error: cannot load the key: unusable key (--key-file must name a readable, non-empty "
+        "file; or set BLUESKY_KEY)\n");
   CHECK(r.out.empty());
   r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "dump"},
                 {"BLUESKY_KEY="});
   CHECK(r.exit_code == 2);  // docs/tools.md: an unusable key is bad usage
-  CHECK(r.err == "error: cannot load the key: unusable key\n");
+  CHECK(r.err ==
+        "error: cannot load the key: unusable key (--key-file must name a readable, non-empty "
+        "file; or set BLUESKY_KEY)\n");
   // A wrong key is not an error: every tag is simply bad.
   r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "dump", "--json"},
                 {"BLUESKY_KEY=not-the-fixture-passphrase"});
