@@ -27,6 +27,7 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   nlohmann::json j;
   j["status"] = std::string(cloudlog::to_string(r.status));
   j["dry_run"] = dry_run;
+  j["interrupted"] = r.interrupted;
   j["bytes_total"] = s.bytes_total;
   j["bytes_used"] = s.bytes_used;
   j["bytes_wasted"] = s.bytes_wasted;
@@ -37,6 +38,7 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
                    {"get", s.requests.get.requests},
                    {"put", s.requests.put.requests},
                    {"delete", s.requests.remove.requests}};
+  j["bytes_walked"] = s.bytes_walked;
   j["items_live"] = s.items_live;
   j["items_relocated"] = s.items_relocated;
   j["items_rewritten"] = s.items_rewritten;

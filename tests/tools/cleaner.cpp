@@ -167,6 +167,8 @@ TEST_CASE("--json's figures agree with the store before and after the pass", "[t
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["status"] == "cleaned");
+  CHECK(j["interrupted"] == false);
+  CHECK(j["bytes_walked"].get<std::uint64_t>() > 0);
   std::uint64_t total = 0;
   for (const auto& [name, b] : before) total += b.size();
   CHECK(j["bytes_total"] == total);
