@@ -56,36 +56,32 @@ class segment_items : public ranges::view_facade<segment_items<Layout>, ranges::
  private:
   friend ranges::range_access;
 
+  // Holds only the position: read() parses the item there on demand (cheap: a
+  // header and the link ids), so no parsed element is stored in the iterator.
   class cursor {
    public:
     cursor() = default;
-    explicit cursor(byte_view segment) : segment_(segment) { load(); }
-    const item_or_error<Layout>& read() const { return current_; }
+    explicit cursor(byte_view segment) : segment_(segment) { done_ = segment_.empty(); }
+    item_or_error<Layout> read() const {
+      auto r = parse_item<Layout>(segment_, offset_);
+      if (!r) return tl::unexpected(item_error{offset_, r.error()});
+      return *r;
+    }
     void next() {
-      if (!current_) {
-        done_ = true;
+      auto r = parse_item<Layout>(segment_, offset_);
+      if (!r) {
+        done_ = true;  // the error element was the last
         return;
       }
-      offset_ += current_->size();
-      load();
+      offset_ += r->size();
+      done_ = offset_ == segment_.size();
     }
     bool equal(ranges::default_sentinel_t) const { return done_; }
 
    private:
-    void load() {
-      if (offset_ == segment_.size()) {
-        done_ = true;
-        return;
-      }
-      if (auto r = parse_item<Layout>(segment_, offset_))
-        current_ = *r;
-      else
-        current_ = tl::unexpected(item_error{offset_, r.error()});
-    }
     byte_view segment_;
     std::uint64_t offset_ = 0;
-    item_or_error<Layout> current_ = tl::unexpected(item_error{});
-    bool done_ = false;
+    bool done_ = true;
   };
 
   cursor begin_cursor() const { return cursor(segment_); }
