@@ -248,8 +248,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
     }
   }
   auto& plan = report.plan;
+  std::unordered_map<segment_id, std::size_t> row_of;  // segment -> its row in plan.table
   for (const auto& seg : ctx->segments()) {
-    const auto l = live.count(seg.id) ? live.at(seg.id) : 0;
+    const auto it = live.find(seg.id);
+    const auto l = it == live.end() ? 0 : it->second;
+    row_of[seg.id] = plan.table.size();
     plan.table.push_back({seg.id, seg.size, l, ctx->age(seg.id)});
     stats.bytes_total += seg.size;
     stats.bytes_used += l;
@@ -281,12 +284,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   // --- victims, and what moves ---
   const auto victim_ids = policy.select(plan.table);
   std::unordered_set<segment_id> victims(victim_ids.begin(), victim_ids.end());
-  for (const auto& id : victim_ids)
-    for (const auto& row : plan.table)
-      if (row.id == id) {
-        plan.victims.push_back(row);
-        plan.bytes_to_free_later += row.size;
-      }
+  for (const auto& id : victim_ids) {
+    const auto& row = plan.table.at(row_of.at(id));
+    plan.victims.push_back(row);
+    plan.bytes_to_free_later += row.size;
+  }
   if (victims.empty()) {
     report.status = clean_status::nothing_to_do;
     CLOUDLOG_TRY_VOID(delete_dead());
@@ -371,10 +373,17 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
     return v;
   };
 
+  // The age class of relocated leaves, per victim segment (whole_parent keeps one class).
+  std::unordered_map<segment_id, std::uint32_t> class_of;
+  if (options.mode == relocation_mode::live_items)
+    for (const auto& v : plan.victims) class_of[v.id] = policy.placement(v.age);
+  const auto leaf_class = [&](const live_node& n) {
+    const auto it = class_of.find(n.where.segment());
+    return it == class_of.end() ? std::uint32_t{0} : it->second;
+  };
   if (options.mode == relocation_mode::live_items) {
     std::stable_sort(leaves.begin(), leaves.end(), [&](auto a, auto b) {
-      const auto ca = policy.placement(ctx->age(nodes[a].where.segment()));
-      const auto cb = policy.placement(ctx->age(nodes[b].where.segment()));
+      const auto ca = leaf_class(nodes[a]), cb = leaf_class(nodes[b]);
       if (ca != cb) return ca > cb;
       return nodes[a].where < nodes[b].where;
     });
@@ -404,10 +413,8 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
         reject(n, v.error());
         continue;
       }
-      const auto cls = options.mode == relocation_mode::live_items
-                           ? policy.placement(ctx->age(n.where.segment()))
-                           : 0;
-      moved[idx] = {out.append(format.group_of(n.type), cls, v->bytes(), write_segment), n.id};
+      moved[idx] = {out.append(format.group_of(n.type), leaf_class(n), v->bytes(), write_segment),
+                    n.id};
       ++stats.items_relocated;
     }
     for (std::size_t k = 0; k < locs.size(); ++k) progress.bytes_done += locs[k].size;
