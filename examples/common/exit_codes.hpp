@@ -43,6 +43,7 @@ inline int exit_code_for(std::error_code ec) {
     case errc::corrupt_payload:
     case errc::dangling_link:
     case errc::unexpected_type:
+    case errc::damaged_log:
       return exit_corrupt;
     default:
       return exit_failed;
@@ -74,6 +75,9 @@ inline std::string hint(std::error_code ec) {
     case errc::no_checkpoint:
       return "no BlueSky checkpoint in this store: is the URI right, and has a proxy written "
              "to it?";
+    case errc::damaged_log:
+      return "nothing was written; bluesky_fs recover can go back to an older checkpoint, losing "
+             "what was written after it";
     case errc::waiting_for_writer:
       return "run the proxy's merge (bluesky_fs merge), then clean again";
     case errc::short_header:

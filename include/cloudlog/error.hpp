@@ -57,6 +57,8 @@ enum class errc {
   not_a_symlink,    // readlink of something that is not a symlink
   // --- remote backends (appended) ---
   tls_failure,  // the TLS handshake failed or the peer's certificate did not verify
+  // --- formats (appended) ---
+  damaged_log,  // the log's newest segments are damaged: an older root would lose data
 };
 
 namespace detail {
@@ -141,6 +143,8 @@ class error_category_impl final : public std::error_category {
         return "not a symbolic link";
       case errc::tls_failure:
         return "TLS failure (handshake or certificate verification)";
+      case errc::damaged_log:
+        return "the log is damaged after its last checkpoint";
     }
     return "unknown cloudlog error";
   }

@@ -11,6 +11,8 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
+#include "cloudlog/formats/bluesky/header.hpp"
+#include "cloudlog/log/segment.hpp"
 #include "support/fixtures.hpp"
 
 namespace cloudlog::test {
@@ -79,6 +81,20 @@ inline bool is_nocrypto(const std::filesystem::path& stage) {
 inline void load_stage(memory_store& store, const std::filesystem::path& stage) {
   for (const auto& f : stage_segments(stage))
     if (!store.write(f.filename().string(), read_file(f))) throw std::runtime_error("write failed");
+}
+
+// The offsets of every item of SEGMENT (a whole BlueSky segment that parses).
+inline std::vector<std::uint64_t> item_offsets(byte_view segment) {
+  auto items = parse_segment<bluesky::layout>(segment);
+  if (!items) throw std::runtime_error("the segment does not parse");
+  std::vector<std::uint64_t> out;
+  for (const auto& v : *items) out.push_back(v.offset());
+  return out;
+}
+
+// The offset of SEGMENT's last item.
+inline std::uint64_t last_item_offset(byte_view segment) {
+  return item_offsets(segment).back();
 }
 
 // A store wrapper that records every read (name, offset, length) it passes on.

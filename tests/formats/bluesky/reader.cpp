@@ -7,6 +7,7 @@
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
+#include "cloudlog/formats/bluesky/verify.hpp"
 #include "formats/bluesky/helpers.hpp"
 #include "support/fixtures.hpp"
 
@@ -215,11 +216,13 @@ TEST_CASE("with a key, tags are enforced", "[formats][bluesky][reader]") {
     REQUIRE(store);
     item_source<file_store, bluesky::cipher> src(*store, key);
     auto seg = newest_segment(*store, 1).value().value();
-    auto cp = read_last_checkpoint(src, seg);
-    INFO(src.last_error());
+    auto cp = checkpoint_at_end(*store, seg);
     REQUIRE(cp);
     REQUIRE(*cp);
-    auto imap = load_inode_map(src, **cp);
+    auto rt = open_checkpoint(src, **cp);
+    INFO(src.last_error());
+    REQUIRE(rt);
+    auto imap = load_inode_map(src, *rt);
     REQUIRE(imap);
     CHECK(imap->size() == 6);
   }
@@ -279,28 +282,39 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
     auto r = reader<memory_store, bluesky::cipher>::open(empty, key);
     REQUIRE_FALSE(r);
     CHECK(r.error() == make_error_code(errc::no_checkpoint));
-    // The newest segment without a checkpoint: the proxy never looks further back.
+    // A newest segment without a checkpoint that no writer could have sealed (one
+    // small item): damage, never a reason to go back to the older checkpoint.
     auto first_item = mem.read("log-00000001-00000004", 0, 105).value();
     REQUIRE(mem.write("log-00000000-00000009", first_item));
     std::string why;
     auto r2 = reader<memory_store, bluesky::cipher>::open(mem, key, &why);
     REQUIRE_FALSE(r2);
-    CHECK(r2.error() == make_error_code(errc::no_checkpoint));
-    CHECK_THAT(why, Catch::Contains("log-00000000-00000009"));
-    // As the cleaner does, the newest segment that has one.
-    auto r3 = reader<memory_store, bluesky::cipher>::open(mem, key, nullptr,
-                                                          root_discovery::newest_complete);
-    REQUIRE(r3);
-    CHECK(r3->newest_segment().name == "log-00000000-00000003");
+    CHECK(r2.error() == make_error_code(errc::damaged_log));
+    CHECK_THAT(why, Catch::Contains("log-00000000-00000009 ends @105 without a checkpoint") &&
+                        Catch::Contains("the newest older checkpoint ends log-00000000-00000003"));
   }
   SECTION("a corrupt newest segment") {
     auto seg = mem.read("log-00000000-00000003", 0, whole_object).value();
-    seg[0] = std::byte{'X'};
-    REQUIRE(mem.write("log-00000000-00000003", seg));
-    std::string why;
-    auto r = reader<memory_store, bluesky::cipher>::open(mem, key, &why);
-    REQUIRE_FALSE(r);
-    CHECK(r.error() == make_error_code(errc::bad_magic));
-    CHECK_THAT(why, Catch::Contains("log-00000000-00000003 @ 0"));
+    const auto cp_at = test::last_item_offset(seg);
+    SECTION("its checkpoint: damage, and no older root is used") {
+      seg[cp_at] = std::byte{'X'};
+      REQUIRE(mem.write("log-00000000-00000003", seg));
+      std::string why;
+      auto r = reader<memory_store, bluesky::cipher>::open(mem, key, &why);
+      REQUIRE_FALSE(r);
+      CHECK(r.error() == make_error_code(errc::damaged_log));
+      CHECK_THAT(why, Catch::Contains("log-00000000-00000003 @ " + std::to_string(cp_at)) &&
+                          Catch::Contains("log-00000000-00000002"));
+    }
+    SECTION("an item before it: found when that item is read") {
+      seg[0] = std::byte{'X'};
+      REQUIRE(mem.write("log-00000000-00000003", seg));
+      auto r = reader<memory_store, bluesky::cipher>::open(mem, key);
+      REQUIRE(r);
+      auto v = verify_filesystem(*r);
+      REQUIRE_FALSE(v);
+      CHECK(v.error() == make_error_code(errc::dangling_link));
+      CHECK_THAT(r->last_error(), Catch::Contains("log-00000000-00000003 @0"));
+    }
   }
 }

@@ -10,20 +10,19 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/crypto/random.hpp"
+#include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/formats/bluesky/root.hpp"
 #include "cloudlog/log/segment.hpp"
 
 namespace cloudlog::bluesky {
-
-// Log directory 0 is the proxy's, 1 the cleaner's.
-inline constexpr std::uint32_t proxy_directory = 0;
-inline constexpr std::uint32_t cleaner_directory = 1;
 
 // What one cleaning run knows of a BlueSky store.
 class cleaning_context {
@@ -83,6 +82,9 @@ struct format {
   using context = cleaning_context;
   // docs/format.md, section 3: the cleaner closes a segment once it reaches 4 MiB.
   static constexpr std::uint64_t segment_target = 4u << 20;
+  // The proxy's segment target, for telling its interrupted flushes from damage
+  // (root_rule::segment_target).
+  std::uint64_t writer_segment_target = proxy_segment_target;
 
   // An inode's links name data blocks; everything else links to interior items.
   std::optional<std::uint8_t> leaf_type(std::uint8_t type) const {
@@ -137,34 +139,26 @@ struct format {
     return fresh_item(item_type::checkpoint, encode_checkpoint(next), links);
   }
 
-  // Lists directories 0 and 1, finds the proxy's checkpoint (the last checkpoint of
-  // the newest directory-0 segment that has one, as the original cleaner does) and
-  // the newest complete cleaner generation.
-  // Fails: errc::no_checkpoint; the store's errors; framing errors of a segment read.
+  // Lists directories 0 and 1, finds the proxy's checkpoint by the one rule
+  // (root.hpp: past an interrupted flush, never past damage) and the newest
+  // complete cleaner generation. On failure WHY (if given) says what and where.
+  // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
+  // errors of a cleaner segment read whole.
   template <segment_store Store>
-  result<context> load(Store& store) const {
+  result<context> load(Store& store, std::string* why = nullptr) const {
     context ctx;
-    auto proxy = store.list(proxy_directory);
-    if (!proxy) return fail(proxy.error());
+    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt}, why);
+    if (!found) return fail(found.error());
     auto cleaner = store.list(cleaner_directory);
     if (!cleaner) return fail(cleaner.error());
+    auto proxy = store.list(proxy_directory);
+    if (!proxy) return fail(proxy.error());
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
     if (!cleaner->empty()) ctx.cleaner_head_ = cleaner->back().id.sequence;
-
-    bool found = false;
-    for (auto it = proxy->rbegin(); it != proxy->rend() && !found; ++it) {
-      auto last = last_checkpoint(store, *it);
-      if (!last) return fail(last.error());
-      if (!*last) continue;
-      auto cp = decode_checkpoint((*last)->payload);
-      if (!cp) return fail(cp.error());
-      ctx.root_ = (*last)->where;
-      ctx.proxy_checkpoint_ = *cp;
-      found = true;
-    }
-    if (!found) return fail(errc::no_checkpoint);
+    ctx.root_ = found->checkpoint.where;
+    ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
 
     for (const auto& e : ctx.proxy_checkpoint_.version_vector)
       ctx.version_vector_[e.directory] = e.sequence;
@@ -173,7 +167,7 @@ struct format {
     // A cleaner segment whose last item is not a checkpoint belongs to a run that
     // stopped before its commit: skip it, as the proxy's merge does.
     for (auto it = cleaner->rbegin(); it != cleaner->rend(); ++it) {
-      auto last = last_checkpoint(store, *it, /*must_be_last=*/true);
+      auto last = checkpoint_at_end(store, *it);
       if (!last) return fail(last.error());
       if (*last) {
         ctx.newest_generation_ = it->id.sequence;
@@ -188,66 +182,6 @@ struct format {
   }
 
  private:
-  struct found_checkpoint {
-    location where;
-    bytes payload;
-  };
-
-  // How much of a segment's end is read first when looking for its checkpoint.
-  static constexpr std::uint64_t tail_probe = 64 * 1024;
-
-  // The last checkpoint item of SEG (with MUST_BE_LAST: only if it is the segment's
-  // last item), or nullopt. Writers put the checkpoint last, so the segment's tail
-  // is read first and a checkpoint that ends exactly at the segment's end is
-  // looked for there (its header, sizes and payload magic must all agree, and the
-  // payload must decode); only when that fails is the whole segment read and parsed.
-  template <segment_store Store>
-  static result<std::optional<found_checkpoint>> last_checkpoint(Store& store,
-                                                                 const segment_info& seg,
-                                                                 bool must_be_last = false) {
-    if (seg.size > tail_probe) {
-      const auto from = seg.size - tail_probe;
-      auto tail = store.read(seg.name, from, tail_probe);
-      if (!tail) return fail(tail.error());
-      if (auto found = checkpoint_ending_at_end(*tail, seg, from)) return found;
-    }
-    auto data = store.read(seg.name, 0, whole_object);
-    if (!data) return fail(data.error());
-    auto items = parse_segment<layout>(*data);
-    if (!items) return fail(items.error());
-    std::optional<found_checkpoint> out;
-    for (const auto& v : *items) {
-      if (v.type() == type_byte(item_type::checkpoint))
-        out = found_checkpoint{
-            {seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(v.offset()),
-             static_cast<std::uint32_t>(v.size())},
-            bytes(v.payload().begin(), v.payload().end())};
-      else if (must_be_last)
-        out.reset();
-    }
-    return out;
-  }
-
-  // A checkpoint item in TAIL (the bytes of SEG from offset FROM to its end) that
-  // ends exactly at the segment's end, or nullopt.
-  static std::optional<found_checkpoint> checkpoint_ending_at_end(byte_view tail,
-                                                                  const segment_info& seg,
-                                                                  std::uint64_t from) {
-    constexpr auto hs = header_size_v<layout>;
-    for (std::size_t p = tail.size() >= hs ? tail.size() - hs + 1 : 0; p-- > 0;) {
-      if (std::to_integer<char>(tail[p + 52]) != static_cast<char>(item_type::checkpoint)) continue;
-      auto v = parse_item<layout>(tail, p);
-      if (!v || v->offset() + v->size() != tail.size() ||
-          v->type() != type_byte(item_type::checkpoint) || !decode_checkpoint(v->payload()))
-        continue;
-      return found_checkpoint{
-          {seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(from + p),
-           static_cast<std::uint32_t>(v->size())},
-          bytes(v->payload().begin(), v->payload().end())};
-    }
-    return std::nullopt;
-  }
-
   static result<bytes> fresh_item(item_type type, bytes payload, std::span<const item_link> links) {
     item<layout> it;
     it.header.magic = magic_plain;

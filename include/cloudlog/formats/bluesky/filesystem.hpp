@@ -33,9 +33,6 @@
 
 namespace cloudlog::bluesky {
 
-// The proxy's segment size: a segment is sealed once it exceeds this after an append.
-inline constexpr std::uint64_t proxy_segment_target = 4u << 20;
-
 // How a filesystem writes.
 struct filesystem_options {
   // A segment is sealed and uploaded once its size exceeds this after an append
@@ -68,8 +65,29 @@ struct merge_report {
   std::uint64_t inodes_rewritten = 0;
   // Inodes whose cleaner copy was adopted as it is (the same version, moved).
   std::uint64_t inodes_adopted = 0;
+  // Items of the cleaner's output set aside because they do not verify or are not
+  // where their links say (their tag, framing, id, type or size), each as "what at
+  // where: why". They stay where the proxy had them; the generation is still
+  // acknowledged, so the cleaner never waits on it forever (docs/format.md, section 12).
+  std::vector<std::string> refused;
+  // True when nothing was merged but the store's newest segments were a flush
+  // interrupted before its checkpoint: a fresh checkpoint was written after them.
+  bool sealed_interrupted_flush = false;
   // What the acknowledging flush wrote.
   flush_report flush;
+};
+
+// What a merge changes in a filesystem (merge.hpp): block locations to adopt,
+// inodes whose cleaner copy to adopt as they are, inodes to re-serialize.
+struct merge_plan {
+  struct adoption {
+    std::uint64_t inum;
+    std::uint64_t index;
+    item_ref ref;
+  };
+  std::vector<adoption> blocks;
+  std::vector<std::pair<std::uint64_t, item_ref>> inodes;
+  std::vector<std::uint64_t> touched;
 };
 
 template <segment_store Store, cloudlog::cipher Cipher>
@@ -77,6 +95,12 @@ class filesystem;
 
 template <segment_store Store, cloudlog::cipher Cipher>
 result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs);
+
+namespace detail {
+template <segment_store Store, cloudlog::cipher Cipher>
+result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
+                              std::vector<std::string>& refused);
+}  // namespace detail
 
 // A BlueSky filesystem as the proxy holds it: every inode in memory, file blocks
 // as links (read on demand) or dirty contents (until flushed).
@@ -100,23 +124,40 @@ template <segment_store Store, cloudlog::cipher Cipher>
 class filesystem {
  public:
   // Opens the filesystem in STORE (or starts a new one if directory 0 is empty).
-  // The root is the newest complete checkpoint (root_discovery::newest_complete):
-  // segments of a flush interrupted before its checkpoint are skipped, and the
-  // sequence continues after them, so the next flush makes the store readable by
-  // the proxy's rule again.
+  // The root is found by the one rule (root.hpp, with OPT.segment_target): the
+  // segments of a flush interrupted before its checkpoint are skipped (see
+  // skipped_segments), the sequence continues after them, and the next flush
+  // writes a checkpoint even if nothing else changed, so the store is readable by
+  // the proxy's rule again. Damage is never skipped.
   // On failure, WHY (if given) receives the text saying what failed and where.
-  // Fails: reader::open's errors (errc::no_checkpoint when the newest segment holds
-  // none), inode load errors.
+  // Fails: reader::open's errors (errc::damaged_log, errc::no_checkpoint, ...),
+  // inode load errors.
   static result<filesystem> open(Store& store, const Cipher& c, filesystem_options opt = {},
                                  std::string* why = nullptr) {
-    filesystem fs(store, c, opt);
-    auto ok = fs.load();
-    if (!ok) {
-      if (why) *why = fs.last_error();
-      return fail(ok.error());
+    return open_with(store, c, opt, root_rule{opt.segment_target, std::nullopt}, why);
+  }
+
+  // The operator's explicit way past damage (bluesky_fs recover): opens at the
+  // checkpoint that ends directory-0 segment SEQUENCE, abandoning every newer
+  // segment and all it holds, then flushes a fresh checkpoint after the newest
+  // segment, so every reader, writer and cleaner starts there. Never taken by open.
+  // Fails: errc::no_checkpoint (no such segment, or it ends in no checkpoint);
+  // open's and flush's errors.
+  static result<filesystem> recover_to(Store& store, const Cipher& c, std::uint32_t sequence,
+                                       filesystem_options opt = {}, std::string* why = nullptr) {
+    auto fs = open_with(store, c, opt, root_rule{opt.segment_target, sequence}, why);
+    if (!fs) return fail(fs.error());
+    fs->checkpoint_dirty_ = true;
+    if (auto f = fs->flush(); !f) {
+      if (why) *why = fs->last_error();
+      return fail(f.error());
     }
     return fs;
   }
+
+  // Directory-0 segments newer than the root this filesystem was opened at: an
+  // interrupted flush's (garbage), or those recover_to abandoned. Oldest first.
+  const std::vector<segment_info>& skipped_segments() const noexcept { return skipped_; }
 
   // ---- queries ----
 
@@ -477,6 +518,45 @@ class filesystem {
 
  private:
   friend result<merge_report> merge_cleaner_output<Store, Cipher>(filesystem&);
+  friend result<merge_plan> detail::plan_merge<Store, Cipher>(filesystem&, const root&,
+                                                              std::vector<std::string>&);
+
+  // Applies PLAN (merge_cleaner_output) and records cleaner sequence SEQ as merged;
+  // the next flush writes them. undo_merge() puts back every field it changed.
+  result<void> apply_merge(const merge_plan& plan, std::uint32_t seq) {
+    undo_ = undo_log{merged_, checkpoint_dirty_, dirty_ranges_, {}, {}, {}};
+    for (const auto& a : plan.blocks) {
+      auto& b = nodes_.at(a.inum).blocks[a.index];
+      undo_->blocks.push_back({a.inum, a.index, b.where});
+      b.where = a.ref.where;
+    }
+    for (const auto& [inum, ref] : plan.inodes) {
+      auto& s = nodes_.at(inum);
+      undo_->selves.push_back({inum, s.self});
+      s.self = ref;
+      dirty_ranges_.insert(range_of(inum));
+    }
+    for (auto inum : plan.touched) {
+      auto& s = nodes_.at(inum);
+      undo_->dirty.push_back({inum, s.dirty});
+      s.dirty = true;
+    }
+    merged_ = seq;
+    checkpoint_dirty_ = true;
+    return {};
+  }
+
+  // Undoes the last apply_merge (after its flush failed).
+  void undo_merge() {
+    if (!undo_) return;
+    for (const auto& b : undo_->blocks) nodes_.at(b.inum).blocks[b.index].where = b.where;
+    for (const auto& [inum, d] : undo_->dirty) nodes_.at(inum).dirty = d;
+    for (const auto& [inum, self] : undo_->selves) nodes_.at(inum).self = self;
+    dirty_ranges_ = std::move(undo_->dirty_ranges);
+    merged_ = undo_->merged;
+    checkpoint_dirty_ = undo_->checkpoint_dirty;
+    undo_.reset();
+  }
 
   struct block_slot {
     object_id id;                   // the stored item's id; null for a hole or unflushed data
@@ -567,8 +647,19 @@ class filesystem {
   filesystem(Store& store, const Cipher& c, filesystem_options opt)
       : source_(store, c), opt_(opt) {}
 
-  result<void> load() {
-    auto newest = newest_segment(source_.store(), 0);
+  static result<filesystem> open_with(Store& store, const Cipher& c, filesystem_options opt,
+                                      const root_rule& rule, std::string* why) {
+    filesystem fs(store, c, opt);
+    auto ok = fs.load(rule);
+    if (!ok) {
+      if (why) *why = fs.last_error();
+      return fail(ok.error());
+    }
+    return fs;
+  }
+
+  result<void> load(const root_rule& rule) {
+    auto newest = newest_segment(source_.store(), proxy_directory);
     if (!newest) return source_.note(newest.error(), "cannot list the store");
     if (!*newest) {
       const auto now = now_us();
@@ -583,9 +674,10 @@ class filesystem {
       return {};
     }
     std::string why;
-    auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), &why,
-                                         root_discovery::newest_complete);
+    auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), &why, rule);
     if (!r) return source_.note(r.error(), why);
+    skipped_ = r->found().skipped;
+    checkpoint_dirty_ = !skipped_.empty();
     const auto& rt = r->current_root();
     merged_ = rt.payload.version_of(1);
     next_seq_ = (*newest)->id.sequence + 1;  // after every segment, orphans of a crash too
@@ -780,6 +872,21 @@ class filesystem {
   std::map<std::uint64_t, item_ref> ranges_;  // range m -> its current inode-map block
   std::set<std::uint64_t> dirty_ranges_;
   bool checkpoint_dirty_ = false;
+  std::vector<segment_info> skipped_;
+  struct undo_log {
+    struct block {
+      std::uint64_t inum;
+      std::uint64_t index;
+      std::optional<location> where;
+    };
+    std::optional<std::uint32_t> merged;
+    bool checkpoint_dirty;
+    std::set<std::uint64_t> dirty_ranges;
+    std::vector<block> blocks;
+    std::vector<std::pair<std::uint64_t, std::optional<item_ref>>> selves;
+    std::vector<std::pair<std::uint64_t, bool>> dirty;
+  };
+  std::optional<undo_log> undo_;
   bool foreign_ranges_ = false;
   std::optional<std::uint32_t> merged_;
   std::uint32_t next_seq_ = 0;

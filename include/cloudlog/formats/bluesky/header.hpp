@@ -29,6 +29,14 @@ inline constexpr magic_bytes magic_plain{std::byte{'A'}, std::byte{'g'}, std::by
 inline constexpr magic_bytes magic_encrypted{std::byte{'A'}, std::byte{'g'}, std::byte{'I'},
                                              std::byte{'='}};
 
+// Log directory 0 is the proxy's, 1 the cleaner's (docs/format.md, section 3).
+inline constexpr std::uint32_t proxy_directory = 0;
+inline constexpr std::uint32_t cleaner_directory = 1;
+
+// The proxy's segment size: a segment is sealed once it exceeds this after an
+// append (docs/format.md, section 3).
+inline constexpr std::uint64_t proxy_segment_target = 4u << 20;
+
 // Item types, stored as the ASCII digit of the original enum value.
 enum class item_type : std::uint8_t {
   data = '1',        // one file block; header inum = owning inode

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -92,6 +93,13 @@ class item_source {
   Store& store() const noexcept { return *store_; }
   const Cipher& cipher_ref() const noexcept { return *cipher_; }
 
+  // What fetch_each found for one request: the item, or why not (its code and text).
+  struct outcome {
+    std::optional<opened_item> item;
+    std::error_code error;
+    std::string why;
+  };
+
   // Fetches REQUESTS, in order. Requests for adjacent items of one segment are
   // coalesced into one ranged read; all reads go out as one read_batch. Each item
   // must be exactly where its link says (errc::dangling_link otherwise, also for a
@@ -100,6 +108,19 @@ class item_source {
   // policy above (errc::bad_tag, errc::bad_key). Other store errors pass through.
   // On failure last_error() names the item and its place.
   result<std::vector<opened_item>> fetch(std::span<const fetch_request> requests) {
+    auto each = fetch_each(requests);
+    std::vector<opened_item> out;
+    out.reserve(each.size());
+    for (auto& o : each) {
+      if (!o.item) return note(o.error, std::move(o.why));
+      out.push_back(std::move(*o.item));
+    }
+    return out;
+  }
+
+  // Fetches REQUESTS as fetch does, but reports each one's outcome on its own, so
+  // a caller can set aside the items that fail (see fetch for the checks).
+  std::vector<outcome> fetch_each(std::span<const fetch_request> requests) {
     std::vector<std::size_t> order(requests.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -127,25 +148,36 @@ class item_source {
       reads.push_back({segment_name_of(s.first), s.first.offset, s.end - s.first.offset});
     auto got = read_batch(*store_, std::span<const read_request>(reads));
 
-    std::vector<opened_item> out(requests.size());
+    std::vector<outcome> out(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {
       const auto& rq = requests[i];
       const auto& w = rq.ref.where;
       const auto& s = spans[span_of[i]];
       auto& r = got[span_of[i]];
+      auto failed = [&](std::error_code code, const std::string& why) {
+        out[i].error = code;
+        out[i].why = where_of(rq) + why;
+      };
       if (!r) {
         const bool missing = r.error() == make_error_code(errc::not_found) ||
                              r.error() == make_error_code(errc::out_of_range);
-        return failure(rq, missing ? make_error_code(errc::dangling_link) : r.error(),
-                       missing ? "segment or range does not exist" : r.error().message());
+        failed(missing ? make_error_code(errc::dangling_link) : r.error(),
+               missing ? "segment or range does not exist" : r.error().message());
+        continue;
       }
       const std::uint64_t at = w.offset - s.first.offset;
-      if (r->size() < at + w.size)
-        return failure(rq, errc::dangling_link, "the segment ends inside the item");
-      out[i].where = w;
-      out[i].data.assign(r->begin() + static_cast<std::ptrdiff_t>(at),
-                         r->begin() + static_cast<std::ptrdiff_t>(at + w.size));
-      CLOUDLOG_TRY_VOID(check_and_open(rq, out[i].data));
+      if (r->size() < at + w.size) {
+        failed(make_error_code(errc::dangling_link), "the segment ends inside the item");
+        continue;
+      }
+      opened_item item{w, bytes(r->begin() + static_cast<std::ptrdiff_t>(at),
+                                r->begin() + static_cast<std::ptrdiff_t>(at + w.size))};
+      if (auto ok = check_and_open(rq, item.data); !ok) {
+        out[i].error = ok.error();
+        out[i].why = last_error_;
+        continue;
+      }
+      out[i].item = std::move(item);
     }
     return out;
   }
@@ -196,11 +228,15 @@ class item_source {
   }
 
  private:
+  // "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): "
+  static std::string where_of(const fetch_request& rq) {
+    const auto& w = rq.ref.where;
+    return describe(rq) + " at " + segment_name_of(w) + " @" + std::to_string(w.offset) + " (" +
+           std::to_string(w.size) + " bytes): ";
+  }
   tl::unexpected<std::error_code> failure(const fetch_request& rq, std::error_code code,
                                           const std::string& why) {
-    const auto& w = rq.ref.where;
-    return note(code, describe(rq) + " at " + segment_name_of(w) + " @" + std::to_string(w.offset) +
-                          " (" + std::to_string(w.size) + " bytes): " + why);
+    return note(code, where_of(rq) + why);
   }
   tl::unexpected<std::error_code> failure(const fetch_request& rq, errc code,
                                           const std::string& why) {

@@ -1,4 +1,4 @@
-// The BlueSky reader: finds the current checkpoint as the proxy does, walks
+// The BlueSky reader: finds the current checkpoint by the one rule (root.hpp), walks
 // checkpoint -> inode map -> inodes -> data blocks, and reads files, directories
 // and symlinks with ranged, batched reads (docs/format.md, section 10).
 #ifndef CLOUDLOG_FORMATS_BLUESKY_READER_HPP
@@ -21,6 +21,7 @@
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/formats/bluesky/root.hpp"
 #include "cloudlog/log/item.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "cloudlog/result.hpp"
@@ -89,7 +90,7 @@ inline result<void> decode_imap_item(const opened_item& item, const inode_range&
   return {};
 }
 
-// The sequence of the newest segment of DIRECTORY in STORE, if it has any.
+// The newest segment of DIRECTORY in STORE, if it has any.
 // Fails: the store's list errors.
 template <segment_store Store>
 result<std::optional<segment_info>> newest_segment(Store& store, std::uint32_t directory) {
@@ -99,45 +100,31 @@ result<std::optional<segment_info>> newest_segment(Store& store, std::uint32_t d
   return std::optional<segment_info>(l->back());
 }
 
-// Finds the last CHECKPOINT item of segment SEG (read whole), opens it and decodes
-// it. nullopt when the segment holds no checkpoint. Fails: store errors; framing
-// errors of the segment (errc::bad_magic, ...); errc::corrupt_payload, errc::bad_tag,
-// errc::bad_key for the checkpoint; last_error() of SOURCE says where.
+// Opens the stored checkpoint CP with SOURCE's cipher (its tag must verify, or be
+// zero in directory 1) and decodes it with its links.
+// Fails: errc::bad_tag, errc::bad_key, errc::corrupt_payload; last_error() of
+// SOURCE says where.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::optional<root>> read_last_checkpoint(item_source<Store, Cipher>& source,
-                                                 const segment_info& seg) {
-  auto data = source.store().read(seg.name, 0, whole_object);
-  if (!data)
-    return source.note(data.error(), "cannot read " + seg.name + ": " + data.error().message());
-  std::string corrupt;
-  auto items =
-      parse_segment<layout>(seg.name, *data, [&](const corruption& c) { corrupt = c.to_string(); });
-  if (!items) return source.note(items.error(), "corrupt segment " + corrupt);
-  const item_view<layout>* last = nullptr;
-  for (const auto& it : *items)
-    if (it.type() == type_byte(item_type::checkpoint)) last = &it;
-  if (!last) return std::optional<root>();
-  const location where{seg.id.directory, seg.id.sequence,
-                       static_cast<std::uint32_t>(last->offset()),
-                       static_cast<std::uint32_t>(last->size())};
-  fetch_request rq{item_ref{last->id(), where}, item_type::checkpoint, 0, 0};
-  opened_item item{where, bytes(last->bytes().begin(), last->bytes().end())};
+result<root> open_checkpoint(item_source<Store, Cipher>& source, const stored_checkpoint& cp) {
+  fetch_request rq{item_ref{object_id{}, cp.where}, item_type::checkpoint, 0, 0};
+  opened_item item{cp.where, cp.item};
+  if (auto v = parse_item<layout>(item.data, 0)) rq.ref.id = v->id();
   CLOUDLOG_TRY_VOID(source.check_and_open(rq, item.data));
   const auto v = item.view();
-  auto cp = decode_checkpoint(v.payload());
+  auto decoded = decode_checkpoint(v.payload());
   const auto links = v.links();
   auto bad = [&]() {
-    return source.note(
-        make_error_code(errc::corrupt_payload),
-        "checkpoint at " + seg.name + " @" + std::to_string(where.offset) + ": corrupt payload");
+    return source.note(make_error_code(errc::corrupt_payload),
+                       "checkpoint at " + cp.segment.name + " @" + std::to_string(cp.where.offset) +
+                           ": corrupt payload");
   };
-  if (!cp || links.size() != cp->ranges.size()) return bad();
-  root r{item_ref{v.id(), where}, std::move(*cp), {}};
+  if (!decoded || links.size() != decoded->ranges.size()) return bad();
+  root r{item_ref{v.id(), cp.where}, std::move(*decoded), {}};
   for (const auto& l : links) {
     if (l.is_null()) return bad();
     r.imap_refs.push_back({l.id, *l.where});
   }
-  return std::optional<root>(std::move(r));
+  return r;
 }
 
 // Loads the inode map of ROOT: every imap block, fetched in one batch.
@@ -159,17 +146,6 @@ result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Ciph
   return map;
 }
 
-// How a reader finds the checkpoint it starts from.
-enum class root_discovery {
-  // As the original proxy: the last checkpoint of the newest directory-0 segment,
-  // never an older segment (a newest segment without one is errc::no_checkpoint).
-  proxy,
-  // As the original cleaner: the last checkpoint of the newest directory-0 segment
-  // that holds one. Recovers from a flush interrupted between its segments (the
-  // segments it did upload hold no checkpoint and are garbage).
-  newest_complete,
-};
-
 // A read-only view of a BlueSky filesystem at its current checkpoint. Inodes and
 // blocks are fetched on demand with ranged reads (only the items needed), batched.
 // Holds references to the store and the cipher: they must outlive it. Not
@@ -177,16 +153,17 @@ enum class root_discovery {
 template <segment_store Store, cloudlog::cipher Cipher>
 class reader {
  public:
-  // Opens the filesystem at the checkpoint HOW finds (by default as the proxy does
-  // at startup: the newest directory-0 segment, the last checkpoint in it, never an
-  // older segment), then every inode-map block it links to. On failure, WHY (if
-  // given) receives the text saying what failed and where.
-  // Fails: errc::no_checkpoint (no directory-0 segment, or none where HOW looks);
-  // store, framing, tag and payload errors.
+  // Opens the filesystem at the checkpoint RULE finds (root.hpp: the newest
+  // directory-0 segment ending with a checkpoint, past the segments of a flush
+  // interrupted before its checkpoint, never past damage), then every inode-map
+  // block it links to. On failure, WHY (if given) receives the text saying what
+  // failed and where.
+  // Fails: errc::no_checkpoint, errc::damaged_log (find_root); store, framing, tag
+  // and payload errors.
   static result<reader> open(Store& store, const Cipher& c, std::string* why = nullptr,
-                             root_discovery how = root_discovery::proxy) {
+                             const root_rule& rule = {}) {
     reader r(store, c);
-    auto ok = r.load(how);
+    auto ok = r.load(rule);
     if (!ok) {
       if (why) *why = r.last_error();
       return fail(ok.error());
@@ -196,9 +173,11 @@ class reader {
 
   // The current checkpoint.
   const root& current_root() const noexcept { return root_; }
-  // The directory-0 segment holding the checkpoint (with root_discovery::proxy,
-  // the newest one).
-  const segment_info& newest_segment() const noexcept { return newest_; }
+  // The directory-0 segment holding the checkpoint.
+  const segment_info& newest_segment() const noexcept { return found_.checkpoint.segment; }
+  // Where the root was found: the checkpoint, the newer segments skipped (an
+  // interrupted flush's, or those a recovery abandons), the newest segment.
+  const found_root& found() const noexcept { return found_; }
   // Every live inode: number -> its current INODE item.
   const std::map<std::uint64_t, item_ref>& inode_map() const noexcept { return map_; }
   // The item source (for callers fetching items themselves).
@@ -316,26 +295,14 @@ class reader {
  private:
   reader(Store& store, const Cipher& c) : source_(store, c) {}
 
-  result<void> load(root_discovery how) {
-    auto segs = source_.store().list(0);
-    if (!segs) return source_.note(segs.error(), "cannot list the store");
-    if (segs->empty())
-      return source_.note(make_error_code(errc::no_checkpoint),
-                          "no directory-0 segment: the store holds no filesystem");
-    for (auto seg = segs->rbegin(); seg != segs->rend(); ++seg) {
-      auto cp = read_last_checkpoint(source_, *seg);
-      if (!cp) return fail(cp.error());
-      if (*cp) {
-        root_ = std::move(**cp);
-        newest_ = *seg;
-        break;
-      }
-      if (how == root_discovery::proxy || std::next(seg) == segs->rend())
-        return source_.note(make_error_code(errc::no_checkpoint),
-                            how == root_discovery::proxy
-                                ? "the newest segment " + seg->name + " holds no checkpoint"
-                                : "no directory-0 segment holds a checkpoint");
-    }
+  result<void> load(const root_rule& rule) {
+    std::string why;
+    auto found = find_root(source_.store(), source_.cipher_ref(), rule, &why);
+    if (!found) return source_.note(found.error(), why);
+    found_ = std::move(*found);
+    auto rt = open_checkpoint(source_, found_.checkpoint);
+    if (!rt) return fail(rt.error());
+    root_ = std::move(*rt);
     auto map = load_inode_map(source_, root_);
     if (!map) return fail(map.error());
     map_ = std::move(*map);
@@ -343,8 +310,8 @@ class reader {
   }
 
   item_source<Store, Cipher> source_;
+  found_root found_;
   root root_;
-  segment_info newest_;
   std::map<std::uint64_t, item_ref> map_;
 };
 
