@@ -184,6 +184,18 @@ int finish(const cloudlog::clean_report& r, const options& o) {
   return tools::exit_ok;
 }
 
+// Reports a failed pass. A root that cannot be found is explained by the one
+// rule's own text (which segment, where, why), asked again only on this path.
+template <class Store>
+int report_pass(Store& store, std::error_code ec, const std::string& what) {
+  if (ec == cloudlog::errc::damaged_log || ec == cloudlog::errc::no_checkpoint) {
+    std::string why;
+    if (!bs::find_root(store, bs::no_cipher{}, {}, &why) && !why.empty())
+      return tools::report(ec, what + ": " + why);
+  }
+  return tools::report(ec, what);
+}
+
 // One pass: a dry run needs no lease (it changes nothing); a real one takes it.
 template <class Store, class LeaseStore, class Verifier>
 int run_once(Store& store, LeaseStore& lease_store, const options& o,
@@ -191,7 +203,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   const auto co = pass_options(o);
   if (o.dry_run) {
     auto r = cloudlog::clean(bs::format{}, store, policy, co, verify);
-    if (!r) return tools::report(r.error(), "planning " + o.store + " failed");
+    if (!r) return report_pass(store, r.error(), "planning " + o.store + " failed");
     return finish(*r, o);
   }
   cloudlog::lease_record holder;
@@ -202,7 +214,8 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
     return tools::report(lease.error(), "cannot take the cleaner's lease on " + o.store);
   }
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
-  if (!r) return tools::report(r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+  if (!r)
+    return report_pass(store, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
   if (auto rel = lease->release(); !rel)
     tools::report(rel.error(), "cannot release the lease (it expires on its own)");
   return finish(*r, o);

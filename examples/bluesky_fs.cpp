@@ -33,6 +33,9 @@ struct options {
   // ls, cat, readlink
   bool recursive = false;
   std::string path;
+  // recover
+  std::string recover_to;
+  bool understood = false;
   // workload
   std::string preset;
   bs::workload_options workload;
@@ -115,6 +118,32 @@ int report_fs(std::error_code ec, const std::string& detail, const std::string& 
   return tools::report(ec, detail.empty() ? fallback : detail);
 }
 
+// Says on stderr which directory-0 segments a root search skipped: a flush
+// interrupted before its checkpoint (or, after recover, the segments abandoned).
+void note_skipped(const std::vector<cloudlog::segment_info>& skipped,
+                  const cloudlog::segment_info& root) {
+  if (skipped.empty()) return;
+  std::fprintf(stderr,
+               "note: %s%s%s hold%s a flush interrupted before its checkpoint; using the "
+               "checkpoint in %s (bluesky_fs merge writes a fresh one after them)\n",
+               skipped.front().name.c_str(), skipped.size() > 1 ? " .. " : "",
+               skipped.size() > 1 ? skipped.back().name.c_str() : "", skipped.size() > 1 ? "" : "s",
+               root.name.c_str());
+}
+
+// Opens the reader, saying what a root search skipped; nullopt after reporting.
+template <class Store, class Cipher>
+std::optional<bs::reader<Store, Cipher>> open_reader(Store& store, const Cipher& c, int& status) {
+  std::string why;
+  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  if (!r) {
+    status = report_fs(r.error(), why, "cannot open the filesystem");
+    return std::nullopt;
+  }
+  note_skipped(r->found().skipped, r->newest_segment());
+  return std::move(*r);
+}
+
 char type_char(bs::file_type t) {
   switch (t) {
     case bs::file_type::regular:
@@ -163,9 +192,9 @@ int ls_dir(Reader& r, const bs::inode_record& dir, const std::string& path, bool
 // with -R every path beneath, recursively, as full paths.
 template <class Store, class Cipher>
 int ls(Store& store, const Cipher& c, const options& opt) {
-  std::string why;
-  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
-  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  int status = tools::exit_ok;
+  auto r = open_reader(store, c, status);
+  if (!r) return status;
   const std::string path = opt.path.empty() ? "/" : opt.path;
   auto n = r->lookup(path);
   if (!n) return report_fs(n.error(), r->last_error(), path);
@@ -184,9 +213,9 @@ int ls(Store& store, const Cipher& c, const options& opt) {
 // targets from its directory), up to 8 times.
 template <class Store, class Cipher>
 int cat(Store& store, const Cipher& c, const options& opt) {
-  std::string why;
-  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
-  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  int status = tools::exit_ok;
+  auto r = open_reader(store, c, status);
+  if (!r) return status;
   std::string path = opt.path;
   for (int hops = 0;; ++hops) {
     auto n = r->lookup(path);
@@ -214,9 +243,9 @@ int cat(Store& store, const Cipher& c, const options& opt) {
 // readlink PATH: the symlink's target.
 template <class Store, class Cipher>
 int readlink(Store& store, const Cipher& c, const options& opt) {
-  std::string why;
-  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
-  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  int status = tools::exit_ok;
+  auto r = open_reader(store, c, status);
+  if (!r) return status;
   auto n = r->lookup(opt.path);
   if (!n) return report_fs(n.error(), r->last_error(), opt.path);
   auto rec = r->load_inode(*n);
@@ -230,9 +259,9 @@ int readlink(Store& store, const Cipher& c, const options& opt) {
 // verify: walks everything reachable and prints a summary.
 template <class Store, class Cipher>
 int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
-  std::string why;
-  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
-  if (!r) return report_fs(r.error(), why, "cannot open the filesystem");
+  int status = tools::exit_ok;
+  auto r = open_reader(store, c, status);
+  if (!r) return status;
   auto rep = bs::verify_filesystem(*r);
   if (!rep) return report_fs(rep.error(), r->last_error(), "verify failed");
   std::string vv;
@@ -278,9 +307,16 @@ int merge(Store& store, const Cipher& c, const options& opt) {
   if (!fs) return report_fs(fs.error(), why, "cannot open the filesystem");
   auto rep = bs::merge_cleaner_output(*fs);
   if (!rep) return report_fs(rep.error(), fs->last_error(), "merge failed");
+  if (!rep->refused.empty())
+    std::fprintf(stderr,
+                 "warning: %zu item(s) of the cleaner's output set aside, the proxy keeps its own "
+                 "copies (first: %s); bluesky_fs verify with the key locates damage\n",
+                 rep->refused.size(), rep->refused.front().c_str());
   if (opt.json) {
     nlohmann::json j;
     j["merged"] = rep->merged;
+    j["refused"] = rep->refused;
+    j["sealed_interrupted_flush"] = rep->sealed_interrupted_flush;
     j["cleaner_sequence"] =
         rep->cleaner_sequence ? nlohmann::json(*rep->cleaner_sequence) : nlohmann::json(nullptr);
     j["blocks_adopted"] = rep->blocks_adopted;
@@ -289,6 +325,10 @@ int merge(Store& store, const Cipher& c, const options& opt) {
     j["segments_written"] = rep->flush.segments;
     j["bytes_written"] = rep->flush.bytes;
     std::puts(j.dump().c_str());
+  } else if (rep->sealed_interrupted_flush) {
+    fmt::print(
+        "nothing to merge; wrote a fresh checkpoint after the interrupted flush ({} bytes)\n",
+        rep->flush.bytes);
   } else if (!rep->merged) {
     fmt::print("nothing to merge\n");
   } else {
@@ -326,6 +366,38 @@ int workload(Store& store, const Cipher& c, const options& opt) {
         "{:.3f} s ({:.1f} MiB/s)\n",
         rep->files, rep->writes, rep->bytes_written, rep->flushes, rep->uploaded.segments,
         rep->uploaded.bytes, rep->seconds, rep->seconds > 0 ? mib / rep->seconds : 0.0);
+  }
+  return tools::exit_ok;
+}
+
+// recover --to-checkpoint SEG --i-understand-data-after-it-is-lost: the explicit
+// way past damage after the last checkpoint (docs/tools.md).
+template <class Store, class Cipher>
+int recover(Store& store, const Cipher& c, const options& opt) {
+  if (!opt.understood)
+    return tools::report(make_error_code(errc::invalid_argument),
+                         "recover abandons every segment newer than " + opt.recover_to +
+                             " and all it holds; add --i-understand-data-after-it-is-lost");
+  auto id = cloudlog::parse_segment_name(opt.recover_to);
+  if (!id || id->directory != bs::proxy_directory)
+    return tools::report(
+        make_error_code(errc::invalid_argument),
+        "--to-checkpoint takes a directory-0 segment name (log-00000000-SSSSSSSS)");
+  std::string why;
+  auto fs = bs::filesystem<Store, Cipher>::recover_to(store, c, id->sequence, {}, &why);
+  if (!fs) return report_fs(fs.error(), why, "cannot recover to " + opt.recover_to);
+  const auto& lost = fs->skipped_segments();
+  if (opt.json) {
+    nlohmann::json j;
+    j["recovered_to"] = opt.recover_to;
+    auto& a = j["abandoned"] = nlohmann::json::array();
+    for (const auto& seg : lost) a.push_back(seg.name);
+    std::puts(j.dump().c_str());
+  } else {
+    fmt::print(
+        "recovered to the checkpoint in {}; abandoned {} newer segment(s){}{}\n", opt.recover_to,
+        lost.size(), lost.empty() ? "" : ": ",
+        lost.empty() ? "" : lost.front().name + (lost.size() > 1 ? " .. " + lost.back().name : ""));
   }
   return tools::exit_ok;
 }
@@ -376,6 +448,18 @@ int main(int argc, char** argv) {
       "merge",
       "Adopt the cleaner's newest complete output and acknowledge it in a new checkpoint.");
   merge_cmd->add_flag("--json", opt.json, "Print the result as one JSON object");
+  auto* recover_cmd = app.add_subcommand(
+      "recover",
+      "The explicit way past damage after the last checkpoint (exit 4 elsewhere): start again from "
+      "the checkpoint that ends SEG, abandoning every newer segment and all it holds, and write a "
+      "fresh checkpoint after them.");
+  recover_cmd
+      ->add_option("--to-checkpoint", opt.recover_to,
+                   "The directory-0 segment whose last item is the checkpoint to go back to")
+      ->required();
+  recover_cmd->add_flag("--i-understand-data-after-it-is-lost", opt.understood,
+                        "Required: what was written after that checkpoint is lost");
+  recover_cmd->add_flag("--json", opt.json, "Print the result as one JSON object");
   auto* workload_cmd = app.add_subcommand(
       "workload",
       "Create FILES files of FILE-SIZE bytes in DIRS directories, then overwrite a fraction of the "
@@ -430,6 +514,7 @@ int main(int argc, char** argv) {
           if (readlink_cmd->parsed()) return readlink(s, c, opt);
           if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
           if (merge_cmd->parsed()) return merge(s, c, opt);
+          if (recover_cmd->parsed()) return recover(s, c, opt);
           if (workload_cmd->parsed()) return workload(s, c, opt);
           return tools::exit_usage;
         };

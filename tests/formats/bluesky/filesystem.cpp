@@ -8,6 +8,7 @@
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/formats/bluesky/merge.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "cloudlog/log/segment.hpp"
@@ -342,8 +343,10 @@ TEST_CASE("a directory entry naming an inode the map lacks is dangling_link, not
   CHECK_THAT(r->last_error(), Catch::Contains("'nested.txt' names inode 5"));
 }
 
-TEST_CASE("a flush interrupted between its segments loses nothing durable",
-          "[formats][bluesky][filesystem][crash]") {
+TEST_CASE(
+    "a flush interrupted between any two of its segments loses nothing durable, and "
+    "merge seals it with a fresh checkpoint",
+    "[formats][bluesky][filesystem][crash]") {
   const auto key = test::fixture_cipher();
   memory_store mem;
   fault_injecting_store<memory_store&> store(mem);
@@ -371,19 +374,34 @@ TEST_CASE("a flush interrupted between its segments loses nothing durable",
     store.crash_after(store.calls() + k);
     const bool done = fs->flush().has_value();
     store.heal();
-    // The proxy's rule cannot open a store whose newest segment is an orphan...
+    const auto orphans = done ? 0 : k;
+    // Every reader knowing the writer's segment target opens at the last complete
+    // checkpoint and says which segments it skipped...
+    const root_rule rule{opt.segment_target, std::nullopt};
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key, nullptr, rule);
+    REQUIRE(r);
+    CHECK(r->found().skipped.size() == orphans);
+    // ...one assuming the proxy's 4 MiB segments cannot tell them from damage, and
+    // refuses rather than going back.
     auto proxy = reader<memory_store, bluesky::cipher>::open(mem, key);
-    CHECK(proxy.has_value() == (done || k == 0));
-    // ...the writer can, at the last complete checkpoint, and continues after the orphans.
+    CHECK(proxy.has_value() == (orphans == 0));
+    if (!proxy) CHECK(proxy.error() == make_error_code(errc::damaged_log));
+    // The writer continues after the orphans; with nothing to merge, merge writes
+    // the fresh checkpoint that makes the proxy's rule hold again.
     auto again = filesystem<memory_store, bluesky::cipher>::open(mem, key, opt);
     REQUIRE(again);
     CHECK(again->read("/f").value() == (done ? after : before));
     CHECK(again->next_sequence() == mem.list(0).value().back().id.sequence + 1);
-    REQUIRE(again->create("/g"));
-    REQUIRE(again->flush());
+    auto m = merge_cleaner_output(*again);
+    REQUIRE(m);
+    CHECK_FALSE(m->merged);
+    CHECK(m->sealed_interrupted_flush == (orphans > 0));
+    CHECK(m->flush.checkpoints == (orphans > 0 ? 1u : 0u));
     auto healed = reader<memory_store, bluesky::cipher>::open(mem, key);
     REQUIRE(healed);
-    CHECK(healed->lookup("/g"));
+    CHECK(healed->found().skipped.empty());
+    CHECK(healed->read_file(healed->load_inode(healed->lookup("/f").value()).value()).value() ==
+          (done ? after : before));
     if (done) {
       CHECK(k >= 3);  // the flush needed several segments
       break;

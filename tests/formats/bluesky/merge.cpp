@@ -240,9 +240,10 @@ TEST_CASE("the per-block id match leaves blocks the proxy rewrote since",
   CHECK(again->read("/hello.txt").value() == to_bytes("Hello, BlueSky!\n"));
 }
 
-TEST_CASE("with a key, the merge sets aside DATA and INODE items whose tags fail, and still "
-          "acknowledges the generation (a tampered item never wedges cleaning)",
-          "[formats][bluesky][merge][fixtures]") {
+TEST_CASE(
+    "with a key, the merge sets aside DATA and INODE items whose tags fail, and still "
+    "acknowledges the generation (a tampered item never wedges cleaning)",
+    "[formats][bluesky][merge][fixtures]") {
   const auto key = test::fixture_cipher();
   test::temp_dir dir;
   test::copy_stage(stage("main", "stage5-clean2"), dir.path());

@@ -143,8 +143,10 @@ namespace detail {
 
 // Why SEG (read whole as DATA, ending in no checkpoint) cannot be a segment of a
 // flush interrupted before its checkpoint, or "" when it can be one: every item
-// frames, has a known type and (with a key) a tag that verifies, no checkpoint
-// stands before other items, and RULE's writer sealed it for size.
+// frames, has a known type, an inode number that fits it (0 for inode-map blocks
+// only) and (with a key) a tag that verifies; no data or inode follows an
+// inode-map block, and every inode-map block decodes; no checkpoint stands before
+// other items; and RULE's writer sealed it for size.
 template <cloudlog::cipher Cipher>
 std::string not_an_interrupted_flush(byte_view data, const segment_info& seg, const Cipher& c,
                                      const root_rule& rule) {
@@ -153,13 +155,22 @@ std::string not_an_interrupted_flush(byte_view data, const segment_info& seg, co
       parse_segment<layout>(seg.name, data, [&](const corruption& x) { framing = x.to_string(); });
   if (!items) return framing;
   if (items->empty()) return seg.name + " holds no item";
+  bool in_maps = false;  // a flush writes data and inodes, then inode-map blocks
   for (const auto& v : *items) {
     const auto at = seg.name + " @" + std::to_string(v.offset());
-    if (type_name(v.type()) == "UNKNOWN")
-      return at + ": an item of unknown type " + std::to_string(v.type());
-    if (v.type() == type_byte(item_type::checkpoint))
+    const auto t = v.type();
+    if (type_name(t) == "UNKNOWN") return at + ": an item of unknown type " + std::to_string(t);
+    if (t == type_byte(item_type::checkpoint))
       return at + ": a checkpoint that " +
              (v.offset() + v.size() == data.size() ? "does not decode" : "is not the last item");
+    const bool map = t == type_byte(item_type::inode_map);
+    if (in_maps && !map) return at + ": a " + std::string(type_name(t)) + " after inode-map blocks";
+    in_maps = map;
+    if ((v.owner() == 0) != map) return at + ": an item whose inode number contradicts its type";
+    if (map) {
+      auto inums = decode_imap_block(v.payload());
+      if (!inums || inums->size() != v.links().size()) return at + ": a corrupt inode-map block";
+    }
     if constexpr (!is_keyless<Cipher>::value)
       if (c.verify(v.bytes()) != tag_status::ok) return at + ": an item whose tag does not verify";
   }
@@ -177,10 +188,11 @@ std::string not_an_interrupted_flush(byte_view data, const segment_info& seg, co
 // from the newest directory-0 segment back:
 //  - a segment whose last item is a checkpoint (its payload decoding) holds the root;
 //  - a segment without one is skipped only when it can be a segment of a flush
-//    interrupted before its checkpoint: every item frames, has a known type and,
-//    with a keyed C, a tag that verifies; no checkpoint stands before other items;
-//    and the writer sealed it for size (larger than RULE.segment_target, and not
-//    before its last item);
+//    interrupted before its checkpoint: its items are in a flush's order (data and
+//    inodes, then inode-map blocks that decode), each frames, has a known type, an
+//    inode number that fits it and, with a keyed C, a tag that verifies; and the
+//    writer sealed it for size (larger than RULE.segment_target, and not before
+//    its last item);
 //  - anything else is damage: errc::damaged_log, and no older root is used.
 // With RULE.recover_to the search starts at that sequence instead, and every
 // newer segment is skipped whatever it holds (the operator's explicit choice).
