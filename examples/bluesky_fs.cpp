@@ -19,6 +19,7 @@
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "common/exit_codes.hpp"
+#include "common/printable.hpp"
 #include "common/store_uri.hpp"
 
 namespace {
@@ -68,7 +69,8 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         break;
       }
       const auto& h = it->header();
-      const std::string magic(cloudlog::as_chars(h.magic));
+      // Magic and type come from the store's bytes: printed escaped, never raw.
+      const std::string magic = tools::printable(cloudlog::as_chars(h.magic));
       const auto links = it->links();
       const auto tag = key ? std::string(cloudlog::to_string(key->verify(it->bytes()))) : "";
       if (opt.json) {
@@ -77,7 +79,8 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         j["offset"] = it->offset();
         j["size"] = it->size();
         j["magic"] = magic;
-        j["type"] = std::string(1, static_cast<char>(h.type));
+        j["type"] = tools::printable(h.type);
+        j["type_byte"] = h.type;
         j["inum"] = h.inum;
         j["id"] = h.id.hex();
         j["size1"] = h.size1;
@@ -355,9 +358,10 @@ int main(int argc, char** argv) {
       "dump",
       "Print every item of every segment: offset, size, magic, type, inum, section sizes, links.");
   dump_cmd->add_flag("--json", opt.json,
-                     "One JSON object per item per line: segment, offset, size, magic, type, inum, "
-                     "size1, size2, size3, links ([directory, sequence, offset, size] or null), "
-                     "and with a key tag (ok, bad or zero)");
+                     "One JSON object per item per line: segment, offset, size, magic and type "
+                     "(printable: other bytes as \\xNN), type_byte, inum, size1, size2, size3, "
+                     "links ([directory, sequence, offset, size] or null), and with a key tag "
+                     "(ok, bad or zero)");
   auto* ls_cmd = app.add_subcommand(
       "ls", "List a directory (names ascending): TYPE MODE SIZE NAME [-> TARGET].");
   ls_cmd->add_flag("-R,--recursive", opt.recursive, "Every path beneath PATH, as full paths");
