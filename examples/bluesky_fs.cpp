@@ -100,9 +100,9 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         for (const auto& l : links)
           ls += (ls.empty() ? "" : ", ") + (l.where ? cloudlog::to_string(*l.where) : "null");
         fmt::print(
-            "  @{:>6} size={:>6} {} type={:c} {:<10} inum={} id={}.. sizes=({}, {}, {}){} "
+            "  @{:>6} size={:>6} {} type={} {:<10} inum={} id={}.. sizes=({}, {}, {}){} "
             "links=[{}]\n",
-            it->offset(), it->size(), magic, static_cast<char>(h.type), bs::type_name(h.type),
+            it->offset(), it->size(), magic, tools::printable(h.type), bs::type_name(h.type),
             h.inum, h.id.hex().substr(0, 8), h.size1, h.size2, h.size3, key ? " tag=" + tag : "",
             ls);
       }

@@ -144,9 +144,11 @@ TEST_CASE("bluesky_fs dump --json escapes a type byte that is not UTF-8 (issue 1
   CHECK(nlohmann::json::parse(got[1])["type"] == "2");
 }
 
-TEST_CASE("bluesky_fs dump --json escapes every one of the 256 type-byte values", "[tools][dump]") {
+TEST_CASE("bluesky_fs dump escapes every one of the 256 type-byte values, in JSON and as text",
+          "[tools][dump]") {
   stage1_copy store;
   const auto json_before = test::lines(store.dump(true).out);
+  const auto text_before = test::lines(store.dump(false).out);
   REQUIRE(json_before.size() == 14);
   for (unsigned v = 0; v < 256; ++v) {
     INFO("type byte " << v);
@@ -162,6 +164,14 @@ TEST_CASE("bluesky_fs dump --json escapes every one of the 256 type-byte values"
     CHECK(first["type_byte"] == v);
     CHECK(first["type"] == printable_byte(v));
     for (std::size_t i = 1; i < got.size(); ++i) CHECK(got[i] == json_before[i]);
+
+    const auto t = store.dump(false);
+    REQUIRE(t.exit_code == 0);
+    CHECK(printable_text(t.out));
+    const auto text = test::lines(t.out);
+    REQUIRE(text.size() == text_before.size());
+    CHECK(text[1].find(" type=" + printable_byte(v) + " ") != std::string::npos);
+    for (std::size_t i = 2; i < text.size(); ++i) CHECK(text[i] == text_before[i]);
   }
 }
 
