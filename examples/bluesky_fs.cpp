@@ -18,6 +18,7 @@
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/log/segment.hpp"
+#include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "common/printable.hpp"
 #include "common/store_uri.hpp"
@@ -414,7 +415,7 @@ int main(int argc, char** argv) {
         if (auto p = bs::workload_preset(argv[i + 1])) w = *p;
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
+    return tools::report_parse_error(app, e);
   }
   w.create_files = !no_create;
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);

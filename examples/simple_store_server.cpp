@@ -27,6 +27,7 @@
 
 #include "cloudlog/backend/simple_protocol.hpp"
 #include "cloudlog/bytes.hpp"
+#include "common/cli.hpp"
 
 namespace {
 
@@ -216,9 +217,18 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Directory to serve (must exist)")->required();
   app.add_option("--host", host, "Address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)");
   app.add_option("--port", port, "Port (0: any free port)")->check(CLI::Range(0, 65535));
-  app.add_option("--max-connections", cfg.max_connections, "Connections served at once");
-  app.add_option("--idle-timeout", cfg.idle_timeout_s, "Seconds before an idle connection closes");
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--max-connections", cfg.max_connections,
+                 "Connections served at once (1 to 65536)")
+      ->check(tools::non_negative)
+      ->check(CLI::Range(1u, 65536u));
+  app.add_option("--idle-timeout", cfg.idle_timeout_s,
+                 "Seconds before an idle connection closes (0: never)")
+      ->check(tools::non_negative);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return tools::report_parse_error(app, e);
+  }
   cfg.dir = dir;
   cfg.dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cfg.dir_fd < 0) {
