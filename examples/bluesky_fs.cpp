@@ -1,4 +1,6 @@
 // bluesky_fs: the BlueSky proxy side and inspection tool (docs/tools.md).
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -334,6 +336,36 @@ int workload(Store& store, const Cipher& c, const options& opt) {
   return tools::exit_ok;
 }
 
+// What is wrong with the workload options W, as the flags name it, or "" when
+// run_workload accepts them (formats/bluesky/workload.hpp states the same bounds).
+std::string workload_problem(const bs::workload_options& w) {
+  if (w.file_size == 0 || w.file_size > bs::max_file_size)
+    return fmt::format("--file-size {}: must be from 1 byte to {} (512G)", w.file_size,
+                       bs::max_file_size);
+  const auto min_write = std::min(bs::min_workload_write_size, w.file_size);
+  if (w.write_size < min_write || w.write_size > w.file_size)
+    return fmt::format(
+        "--write-size {}: must be from {} bytes (4K, or the file size when smaller) to the "
+        "file size, {}",
+        w.write_size, min_write, w.file_size);
+  if (!(w.overwrite_fraction >= 0 && w.overwrite_fraction <= 1))
+    return fmt::format(
+        "--overwrite-fraction {}: must be from 0 to 1; --rounds repeats the overwrites",
+        w.overwrite_fraction);
+  if (w.files == 0 || w.files > bs::max_workload_files)
+    return fmt::format("--files {}: must be from 1 to {}", w.files, bs::max_workload_files);
+  if (!std::isfinite(w.scale) || w.scale <= 0)
+    return fmt::format("--scale {}: must be a number above 0", w.scale);
+  if (std::floor(static_cast<double>(w.files) * w.scale + 0.5) >
+      static_cast<double>(bs::max_workload_files))
+    return fmt::format("--files {} x --scale {}: more than {} files", w.files, w.scale,
+                       bs::max_workload_files);
+  if (w.directories > bs::max_workload_directories)
+    return fmt::format("--dirs {}: must be from 0 to {}", w.directories,
+                       bs::max_workload_directories);
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -392,17 +424,25 @@ int main(int argc, char** argv) {
                    "cleanbench (8 files x 8 MiB, 128 random 512 KiB overwrites) or "
                    "smallfiles (4096 files of 4 KiB); other options then adjust it")
       ->check(CLI::IsMember({"cleanbench", "smallfiles"}));
-  workload_cmd->add_option("--files", w.files, "Number of files");
+  workload_cmd->add_option("--files", w.files, "Number of files (1 to 1000000)")
+      ->check(tools::non_negative);
   workload_cmd->add_option("--file-size", w.file_size, "Bytes per file (suffixes K, M, G)")
-      ->transform(CLI::AsSizeValue(false));
-  workload_cmd->add_option("--dirs", w.directories, "Directories to spread the files over");
-  workload_cmd->add_option("--write-size", w.write_size, "Bytes per write (suffixes K, M, G)")
-      ->transform(CLI::AsSizeValue(false));
+      ->transform(tools::byte_size());
+  workload_cmd
+      ->add_option("--dirs", w.directories, "Directories to spread the files over (0 to 1000)")
+      ->check(tools::non_negative);
+  auto* write_size_opt =
+      workload_cmd
+          ->add_option("--write-size", w.write_size,
+                       "Bytes per write (suffixes K, M, G): from 4K (or the file size, when "
+                       "smaller) to the file size; default 512K, or the file size when smaller")
+          ->transform(tools::byte_size());
   workload_cmd->add_option("--overwrite-fraction", w.overwrite_fraction,
-                           "Fraction of the data overwritten per round");
-  workload_cmd->add_option("--rounds", w.rounds, "Overwrite rounds");
-  workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)");
-  workload_cmd->add_option("--seed", w.seed, "Seed of the generator");
+                           "Fraction of the data overwritten per round (0 to 1)");
+  workload_cmd->add_option("--rounds", w.rounds, "Overwrite rounds")->check(tools::non_negative);
+  workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)")
+      ->check(tools::non_negative);
+  workload_cmd->add_option("--seed", w.seed, "Seed of the generator")->check(tools::non_negative);
   workload_cmd->add_option("--scale", w.scale, "Multiply the number of files by X");
   bool no_create = false;
   workload_cmd->add_flag("--no-create", no_create,
@@ -418,6 +458,12 @@ int main(int argc, char** argv) {
     return tools::report_parse_error(app, e);
   }
   w.create_files = !no_create;
+  if (write_size_opt->count() == 0) w.write_size = std::min(w.write_size, w.file_size);
+  if (workload_cmd->parsed())
+    if (const auto problem = workload_problem(w); !problem.empty()) {
+      std::fprintf(stderr, "error: %s (see bluesky_fs workload --help)\n", problem.c_str());
+      return tools::exit_usage;
+    }
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
   return std::visit(
