@@ -1,10 +1,12 @@
 // bluesky_fs: the BlueSky proxy side and inspection tool (docs/tools.md).
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <variant>
 
 #include <fmt/format.h>
@@ -116,6 +118,15 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
 
 // ---- file-system commands (ls, cat, readlink, verify, merge, workload) ----
 
+// Reports a failure to write to stdout with errno ERR (the disk full, the reader gone).
+int report_stdout(int err) {
+  std::fprintf(stderr,
+               "error: cannot write to stdout: %s (check where the output goes: a full disk, "
+               "or a pipe whose reader exited)\n",
+               std::generic_category().message(err).c_str());
+  return tools::exit_failed;
+}
+
 // Reports a file-system error: the library's text of what and where when there is one.
 int report_fs(std::error_code ec, const std::string& detail, const std::string& fallback) {
   return tools::report(ec, detail.empty() ? fallback : detail);
@@ -211,7 +222,7 @@ int cat(Store& store, const Cipher& c, const options& opt) {
       auto data = r->read_file(*rec, off, chunk);
       if (!data) return report_fs(data.error(), r->last_error(), path);
       if (!data->empty() && std::fwrite(data->data(), 1, data->size(), stdout) != data->size())
-        return tools::report(make_error_code(errc::io_error), "cannot write to stdout");
+        return report_stdout(errno);
     }
     return tools::exit_ok;
   }
@@ -466,26 +477,35 @@ int main(int argc, char** argv) {
     }
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
-  return std::visit(
-      [&](auto& s) -> int {
-        if (dump_cmd->parsed()) {
+  int status = tools::exit_ok;
+  try {
+    status = std::visit(
+        [&](auto& s) -> int {
+          if (dump_cmd->parsed()) {
+            auto key = load_cipher(opt);
+            if (!key) return tools::report(key.error(), "cannot load the key");
+            return dump(s, opt, *key);
+          }
           auto key = load_cipher(opt);
           if (!key) return tools::report(key.error(), "cannot load the key");
-          return dump(s, opt, *key);
-        }
-        auto key = load_cipher(opt);
-        if (!key) return tools::report(key.error(), "cannot load the key");
-        auto run = [&](const auto& c) -> int {
-          if (ls_cmd->parsed()) return ls(s, c, opt);
-          if (cat_cmd->parsed()) return cat(s, c, opt);
-          if (readlink_cmd->parsed()) return readlink(s, c, opt);
-          if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
-          if (merge_cmd->parsed()) return merge(s, c, opt);
-          if (workload_cmd->parsed()) return workload(s, c, opt);
-          return tools::exit_usage;
-        };
-        if (*key) return run(**key);
-        return run(bs::no_cipher{});
-      },
-      *store);
+          auto run = [&](const auto& c) -> int {
+            if (ls_cmd->parsed()) return ls(s, c, opt);
+            if (cat_cmd->parsed()) return cat(s, c, opt);
+            if (readlink_cmd->parsed()) return readlink(s, c, opt);
+            if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
+            if (merge_cmd->parsed()) return merge(s, c, opt);
+            if (workload_cmd->parsed()) return workload(s, c, opt);
+            return tools::exit_usage;
+          };
+          if (*key) return run(**key);
+          return run(bs::no_cipher{});
+        },
+        *store);
+  } catch (const std::system_error& e) {  // fmt::print could not write to stdout
+    return report_stdout(e.code().value());
+  }
+  // Output still in stdout's buffer is written now, where a failure can be reported.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return status == tools::exit_ok ? report_stdout(errno) : status;
+  return status;
 }

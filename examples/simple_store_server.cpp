@@ -232,8 +232,9 @@ int main(int argc, char** argv) {
   cfg.dir = dir;
   cfg.dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cfg.dir_fd < 0) {
-    std::fprintf(stderr, "error: --dir %s: not a directory\n", dir.c_str());
-    return 3;
+    std::fprintf(stderr, "error: --dir %s: %s (give an existing directory this user can read)\n",
+                 dir.c_str(), std::strerror(errno));
+    return tools::exit_unreachable;
   }
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -243,16 +244,21 @@ int main(int argc, char** argv) {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) {
-    std::fprintf(stderr, "error: --host %s: cannot resolve\n", host.c_str());
-    return 3;
+    std::fprintf(stderr, "error: --host %s: cannot resolve (give an address, e.g. 127.0.0.1)\n",
+                 host.c_str());
+    return tools::exit_unreachable;
   }
   const int lfd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (lfd < 0 || ::bind(lfd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(lfd, 128) != 0) {
-    std::fprintf(stderr, "error: cannot listen on %s:%d: %s\n", host.c_str(), port,
-                 std::strerror(errno));
-    return 3;
+    const int err = errno;
+    std::fprintf(stderr, "error: cannot listen on %s:%d: %s%s\n", host.c_str(), port,
+                 std::strerror(err),
+                 err == EADDRINUSE ? " (another program uses the port: choose another --port, or "
+                                     "--port 0 for any free one)"
+                                   : "");
+    return tools::exit_unreachable;
   }
   ::freeaddrinfo(res);
   sockaddr_storage bound{};
@@ -273,7 +279,7 @@ int main(int argc, char** argv) {
         continue;
       }
       std::fprintf(stderr, "error: accept: %s\n", std::strerror(errno));
-      return 5;
+      return tools::exit_failed;
     }
     if (active.load() >= cfg.max_connections) {  // over the limit: refuse by closing
       ::close(fd);

@@ -11,6 +11,7 @@
 
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "support/servers.hpp"
 
 using namespace cloudlog;
 
@@ -27,6 +28,25 @@ constexpr const char* cli11_tail = "Run with --help";
 bool one_error_line(const std::string& text) {
   return text.rfind("error: ", 0) == 0 && text.find('\n') == text.size() - 1;
 }
+
+// Runs ARGS with stdout sent to /dev/full (every write fails: ENOSPC).
+test::process_result run_to_dev_full(const std::vector<std::string>& args) {
+  std::vector<std::string> sh{"/bin/sh", "-c", "exec \"$0\" \"$@\" > /dev/full"};
+  sh.insert(sh.end(), args.begin(), args.end());
+  return test::run(sh);
+}
+
+// main/stage1-write (read in place) with the fixture key in a file.
+struct keyed_stage1 {
+  test::temp_dir dir;
+  std::filesystem::path key = dir.path() / "key";
+  std::string store = "file:" + (test::fixtures_dir() / "main/stage1-write").string();
+  keyed_stage1() { std::ofstream(key) << "bluesky-fixture-passphrase"; }
+  test::process_result fs(std::vector<std::string> args) const {
+    args.insert(args.begin(), {fs_tool(), "--store", store, "--key-file", key.string()});
+    return test::run(args);
+  }
+};
 
 }  // namespace
 
@@ -141,4 +161,68 @@ TEST_CASE("flag errors are one error line with exit 2 in every tool, and --help 
     CHECK(h.out.find("--help") != std::string::npos);
     CHECK(h.err.empty());
   }
+}
+
+TEST_CASE("bluesky_fs says an error's cause once", "[tools][errors][regress]") {
+  const keyed_stage1 s;
+  // It was "error: /nope: no such file or directory: no such file or directory".
+  auto r = s.fs({"cat", "/nope"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "error: /nope: no such file or directory\n");
+  r = s.fs({"ls", "/hello.txt/x"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "error: /hello.txt/x: a component is not a directory\n");
+  r = s.fs({"cat", "/"});
+  CHECK(r.exit_code == 5);
+  CHECK(one_error_line(r.err));
+  CHECK(r.err.find("is a directory") == r.err.rfind("is a directory"));
+  // The wrong key: the tag's failure was said twice, then the hint.
+  std::ofstream(s.key) << "not-the-key";
+  r = s.fs({"ls"});
+  CHECK(r.exit_code == 4);
+  CHECK(one_error_line(r.err));
+  const std::string tag = "authentication tag does not verify";
+  REQUIRE(r.err.find(tag) != std::string::npos);
+  CHECK(r.err.find(tag, r.err.find(tag) + 1) == std::string::npos);
+  CHECK(r.err.find("(wrong key, or a damaged segment: run bluesky_fs verify with the right key)") !=
+        std::string::npos);
+}
+
+TEST_CASE("I/O errors are one error line with a hint saying what to check",
+          "[tools][errors][regress]") {
+  const keyed_stage1 s;
+  // A full disk under stdout: cat, ls and dump reported nothing and exited 0.
+  for (const auto& cmd : std::vector<std::vector<std::string>>{
+           {"cat", "/big.bin"}, {"cat", "/hello.txt"}, {"ls", "-R"}, {"dump", "--json"}}) {
+    std::vector<std::string> args{fs_tool(), "--store", s.store, "--key-file", s.key.string()};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    const auto r = run_to_dev_full(args);
+    INFO(cmd[0] << " " << cmd[1]);
+    CHECK(r.exit_code == 5);
+    CHECK(r.err ==
+          "error: cannot write to stdout: No space left on device (check where the output goes: "
+          "a full disk, or a pipe whose reader exited)\n");
+  }
+  // A store directory that cannot be made: it said "I/O error" and nothing else.
+  auto r = test::run({fs_tool(), "--store", "file:/dev/null/store", "workload", "--files", "1",
+                      "--file-size", "4K"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err ==
+        "error: cannot open store file:/dev/null/store: I/O error (check that this user can read "
+        "and write the store, and that its disk is not full)\n");
+
+  // simple_store_server: a missing directory, a port in use.
+  const auto server = test::tool("simple_store_server").string();
+  r = test::run({server, "--dir", "/nonexistent/dir"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err ==
+        "error: --dir /nonexistent/dir: No such file or directory (give an existing directory "
+        "this user can read)\n");
+  test::simple_server_process running;
+  r = test::run(
+      {server, "--dir", running.data().string(), "--port", std::to_string(running.port())});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "error: cannot listen on 127.0.0.1:" + std::to_string(running.port()) +
+                     ": Address already in use (another program uses the port: choose another "
+                     "--port, or --port 0 for any free one)\n");
 }
