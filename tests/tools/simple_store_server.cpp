@@ -46,7 +46,7 @@ TEST_CASE("simple_store_server never serves, lists, overwrites or deletes throug
 
   // List: only the regular file (the symlink was listed with the outside file's size).
   c.send("LIST\n");
-  CHECK(c.receive(28) == "1\nlog-00000000-00000001 3\n");
+  CHECK(c.receive(26) == "1\nlog-00000000-00000001 3\n");
 
   // Write: refused, the symlink stays and the outside file is untouched; the
   // connection stays in step after the refused body.
