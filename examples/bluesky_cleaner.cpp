@@ -20,6 +20,7 @@
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/policy/any_policy.hpp"
 #include "cloudlog/policy/policies.hpp"
+#include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "common/report_json.hpp"
 #include "common/store_uri.hpp"
@@ -417,8 +418,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : tools::exit_usage;
+    return tools::report_parse_error(app, e);
   }
   std::string why;
   auto policy = make_policy(o, why);

@@ -1,8 +1,12 @@
 // bluesky_fs: the BlueSky proxy side and inspection tool (docs/tools.md).
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <variant>
 
 #include <fmt/format.h>
@@ -18,7 +22,9 @@
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/log/segment.hpp"
+#include "common/cli.hpp"
 #include "common/exit_codes.hpp"
+#include "common/printable.hpp"
 #include "common/store_uri.hpp"
 
 namespace {
@@ -71,7 +77,8 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         break;
       }
       const auto& h = it->header();
-      const std::string magic(cloudlog::as_chars(h.magic));
+      // Magic and type come from the store's bytes: printed escaped, never raw.
+      const std::string magic = tools::printable(cloudlog::as_chars(h.magic));
       const auto links = it->links();
       const auto tag = key ? std::string(cloudlog::to_string(key->verify(it->bytes()))) : "";
       if (opt.json) {
@@ -80,7 +87,8 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         j["offset"] = it->offset();
         j["size"] = it->size();
         j["magic"] = magic;
-        j["type"] = std::string(1, static_cast<char>(h.type));
+        j["type"] = tools::printable(h.type);
+        j["type_byte"] = h.type;
         j["inum"] = h.inum;
         j["id"] = h.id.hex();
         j["size1"] = h.size1;
@@ -100,9 +108,9 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
         for (const auto& l : links)
           ls += (ls.empty() ? "" : ", ") + (l.where ? cloudlog::to_string(*l.where) : "null");
         fmt::print(
-            "  @{:>6} size={:>6} {} type={:c} {:<10} inum={} id={}.. sizes=({}, {}, {}){} "
+            "  @{:>6} size={:>6} {} type={} {:<10} inum={} id={}.. sizes=({}, {}, {}){} "
             "links=[{}]\n",
-            it->offset(), it->size(), magic, static_cast<char>(h.type), bs::type_name(h.type),
+            it->offset(), it->size(), magic, tools::printable(h.type), bs::type_name(h.type),
             h.inum, h.id.hex().substr(0, 8), h.size1, h.size2, h.size3, key ? " tag=" + tag : "",
             ls);
       }
@@ -112,6 +120,15 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
 }
 
 // ---- file-system commands (ls, cat, readlink, verify, merge, workload) ----
+
+// Reports a failure to write to stdout with errno ERR (the disk full, the reader gone).
+int report_stdout(int err) {
+  std::fprintf(stderr,
+               "error: cannot write to stdout: %s (check where the output goes: a full disk, "
+               "or a pipe whose reader exited)\n",
+               std::generic_category().message(err).c_str());
+  return tools::exit_failed;
+}
 
 // Reports a file-system error: the library's text of what and where when there is one.
 int report_fs(std::error_code ec, const std::string& detail, const std::string& fallback) {
@@ -234,7 +251,7 @@ int cat(Store& store, const Cipher& c, const options& opt) {
       auto data = r->read_file(*rec, off, chunk);
       if (!data) return report_fs(data.error(), r->last_error(), path);
       if (!data->empty() && std::fwrite(data->data(), 1, data->size(), stdout) != data->size())
-        return tools::report(make_error_code(errc::io_error), "cannot write to stdout");
+        return report_stdout(errno);
     }
     return tools::exit_ok;
   }
@@ -402,6 +419,36 @@ int recover(Store& store, const Cipher& c, const options& opt) {
   return tools::exit_ok;
 }
 
+// What is wrong with the workload options W, as the flags name it, or "" when
+// run_workload accepts them (formats/bluesky/workload.hpp states the same bounds).
+std::string workload_problem(const bs::workload_options& w) {
+  if (w.file_size == 0 || w.file_size > bs::max_file_size)
+    return fmt::format("--file-size {}: must be from 1 byte to {} (512G)", w.file_size,
+                       bs::max_file_size);
+  const auto min_write = std::min(bs::min_workload_write_size, w.file_size);
+  if (w.write_size < min_write || w.write_size > w.file_size)
+    return fmt::format(
+        "--write-size {}: must be from {} bytes (4K, or the file size when smaller) to the "
+        "file size, {}",
+        w.write_size, min_write, w.file_size);
+  if (!(w.overwrite_fraction >= 0 && w.overwrite_fraction <= 1))
+    return fmt::format(
+        "--overwrite-fraction {}: must be from 0 to 1; --rounds repeats the overwrites",
+        w.overwrite_fraction);
+  if (w.files == 0 || w.files > bs::max_workload_files)
+    return fmt::format("--files {}: must be from 1 to {}", w.files, bs::max_workload_files);
+  if (!std::isfinite(w.scale) || w.scale <= 0)
+    return fmt::format("--scale {}: must be a number above 0", w.scale);
+  if (std::floor(static_cast<double>(w.files) * w.scale + 0.5) >
+      static_cast<double>(bs::max_workload_files))
+    return fmt::format("--files {} x --scale {}: more than {} files", w.files, w.scale,
+                       bs::max_workload_files);
+  if (w.directories > bs::max_workload_directories)
+    return fmt::format("--dirs {}: must be from 0 to {}", w.directories,
+                       bs::max_workload_directories);
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -427,9 +474,10 @@ int main(int argc, char** argv) {
       "dump",
       "Print every item of every segment: offset, size, magic, type, inum, section sizes, links.");
   dump_cmd->add_flag("--json", opt.json,
-                     "One JSON object per item per line: segment, offset, size, magic, type, inum, "
-                     "size1, size2, size3, links ([directory, sequence, offset, size] or null), "
-                     "and with a key tag (ok, bad or zero)");
+                     "One JSON object per item per line: segment, offset, size, magic and type "
+                     "(printable: other bytes as \\xNN), type_byte, inum, size1, size2, size3, "
+                     "links ([directory, sequence, offset, size] or null), and with a key tag "
+                     "(ok, bad or zero)");
   auto* ls_cmd = app.add_subcommand(
       "ls", "List a directory (names ascending): TYPE MODE SIZE NAME [-> TARGET].");
   ls_cmd->add_flag("-R,--recursive", opt.recursive, "Every path beneath PATH, as full paths");
@@ -471,17 +519,25 @@ int main(int argc, char** argv) {
                    "cleanbench (8 files x 8 MiB, 128 random 512 KiB overwrites) or "
                    "smallfiles (4096 files of 4 KiB); other options then adjust it")
       ->check(CLI::IsMember({"cleanbench", "smallfiles"}));
-  workload_cmd->add_option("--files", w.files, "Number of files");
+  workload_cmd->add_option("--files", w.files, "Number of files (1 to 1000000)")
+      ->check(tools::non_negative);
   workload_cmd->add_option("--file-size", w.file_size, "Bytes per file (suffixes K, M, G)")
-      ->transform(CLI::AsSizeValue(false));
-  workload_cmd->add_option("--dirs", w.directories, "Directories to spread the files over");
-  workload_cmd->add_option("--write-size", w.write_size, "Bytes per write (suffixes K, M, G)")
-      ->transform(CLI::AsSizeValue(false));
+      ->transform(tools::byte_size());
+  workload_cmd
+      ->add_option("--dirs", w.directories, "Directories to spread the files over (0 to 1000)")
+      ->check(tools::non_negative);
+  auto* write_size_opt =
+      workload_cmd
+          ->add_option("--write-size", w.write_size,
+                       "Bytes per write (suffixes K, M, G): from 4K (or the file size, when "
+                       "smaller) to the file size; default 512K, or the file size when smaller")
+          ->transform(tools::byte_size());
   workload_cmd->add_option("--overwrite-fraction", w.overwrite_fraction,
-                           "Fraction of the data overwritten per round");
-  workload_cmd->add_option("--rounds", w.rounds, "Overwrite rounds");
-  workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)");
-  workload_cmd->add_option("--seed", w.seed, "Seed of the generator");
+                           "Fraction of the data overwritten per round (0 to 1)");
+  workload_cmd->add_option("--rounds", w.rounds, "Overwrite rounds")->check(tools::non_negative);
+  workload_cmd->add_option("--flush-every", w.flush_every, "Flush every K writes (0: at the end)")
+      ->check(tools::non_negative);
+  workload_cmd->add_option("--seed", w.seed, "Seed of the generator")->check(tools::non_negative);
   workload_cmd->add_option("--scale", w.scale, "Multiply the number of files by X");
   bool no_create = false;
   workload_cmd->add_flag("--no-create", no_create,
@@ -494,32 +550,47 @@ int main(int argc, char** argv) {
         if (auto p = bs::workload_preset(argv[i + 1])) w = *p;
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
+    return tools::report_parse_error(app, e);
   }
   w.create_files = !no_create;
+  if (write_size_opt->count() == 0) w.write_size = std::min(w.write_size, w.file_size);
+  if (workload_cmd->parsed())
+    if (const auto problem = workload_problem(w); !problem.empty()) {
+      std::fprintf(stderr, "error: %s (see bluesky_fs workload --help)\n", problem.c_str());
+      return tools::exit_usage;
+    }
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
-  return std::visit(
-      [&](auto& s) -> int {
-        if (dump_cmd->parsed()) {
+  int status = tools::exit_ok;
+  try {
+    status = std::visit(
+        [&](auto& s) -> int {
+          if (dump_cmd->parsed()) {
+            auto key = load_cipher(opt);
+            if (!key) return tools::report(key.error(), "cannot load the key");
+            return dump(s, opt, *key);
+          }
           auto key = load_cipher(opt);
           if (!key) return tools::report(key.error(), "cannot load the key");
-          return dump(s, opt, *key);
-        }
-        auto key = load_cipher(opt);
-        if (!key) return tools::report(key.error(), "cannot load the key");
-        auto run = [&](const auto& c) -> int {
-          if (ls_cmd->parsed()) return ls(s, c, opt);
-          if (cat_cmd->parsed()) return cat(s, c, opt);
-          if (readlink_cmd->parsed()) return readlink(s, c, opt);
-          if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
-          if (merge_cmd->parsed()) return merge(s, c, opt);
-          if (recover_cmd->parsed()) return recover(s, c, opt);
-          if (workload_cmd->parsed()) return workload(s, c, opt);
-          return tools::exit_usage;
-        };
-        if (*key) return run(**key);
-        return run(bs::no_cipher{});
-      },
-      *store);
+          auto run = [&](const auto& c) -> int {
+            if (ls_cmd->parsed()) return ls(s, c, opt);
+            if (cat_cmd->parsed()) return cat(s, c, opt);
+            if (readlink_cmd->parsed()) return readlink(s, c, opt);
+            if (verify_cmd->parsed()) return verify(s, c, opt, key->has_value());
+            if (merge_cmd->parsed()) return merge(s, c, opt);
+            if (recover_cmd->parsed()) return recover(s, c, opt);
+            if (workload_cmd->parsed()) return workload(s, c, opt);
+            return tools::exit_usage;
+          };
+          if (*key) return run(**key);
+          return run(bs::no_cipher{});
+        },
+        *store);
+  } catch (const std::system_error& e) {  // fmt::print could not write to stdout
+    return report_stdout(e.code().value());
+  }
+  // Output still in stdout's buffer is written now, where a failure can be reported.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return status == tools::exit_ok ? report_stdout(errno) : status;
+  return status;
 }

@@ -1,6 +1,7 @@
 // simple_store_server: serves one directory over the BlueSky "simple" protocol
 // (GET, PUT as the original; DELETE, LIST, STAT extensions — docs/backends.md).
-// Loopback by default; one thread per connection; atomic writes.
+// Loopback by default; one thread per connection; atomic writes. Serves only the
+// regular files of its directory: never a symlink, so never a file outside it.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -26,6 +27,7 @@
 
 #include "cloudlog/backend/simple_protocol.hpp"
 #include "cloudlog/bytes.hpp"
+#include "common/cli.hpp"
 
 namespace {
 
@@ -45,6 +47,7 @@ struct fd_closer {
 
 struct server_config {
   std::filesystem::path dir;
+  int dir_fd = -1;  // DIR, opened once; names are resolved in it, never following a symlink
   unsigned max_connections = 64;
   unsigned idle_timeout_s = 300;
 };
@@ -55,9 +58,17 @@ bool reply(int fd, const std::string& s) {
   return proto::send_all(fd, s.data(), s.size());
 }
 
-bool sync_dir(const std::filesystem::path& dir) {
-  fd_closer d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return d.get() >= 0 && ::fsync(d.get()) == 0;
+bool sync_dir(const server_config& cfg) {
+  return ::fsync(cfg.dir_fd) == 0;
+}
+
+// What NAME is in the served directory, not following a symlink: 1 a regular file
+// (an object; its stat in ST), 0 nothing, -1 something else (a symlink, a
+// directory, a device...) or an error. Only regular files are objects.
+int entry(const server_config& cfg, std::string_view name, struct stat& st) {
+  if (::fstatat(cfg.dir_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno == ENOENT ? 0 : -1;
+  return S_ISREG(st.st_mode) ? 1 : -1;
 }
 
 // GET NAME OFFSET LENGTH -> "<n>\n" + n bytes, or "-1\n".
@@ -65,7 +76,9 @@ bool do_get(int fd, const server_config& cfg, const std::vector<std::string_view
   auto off = t.size() == 4 ? proto::number(t[2]) : std::nullopt;
   auto len = t.size() == 4 ? proto::number(t[3]) : std::nullopt;
   if (!off || !len || !proto::name_ok(t[1])) return reply(fd, "-1\n");
-  fd_closer f(::open((cfg.dir / std::string(t[1])).c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NOFOLLOW: a symlink is not an object; O_NONBLOCK: opening a FIFO must not hang.
+  fd_closer f(::openat(cfg.dir_fd, std::string(t[1]).c_str(),
+                       O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st;
   if (f.get() < 0 || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return reply(fd, "-1\n");
   const auto size = static_cast<std::uint64_t>(st.st_size);
@@ -86,7 +99,8 @@ bool do_get(int fd, const server_config& cfg, const std::vector<std::string_view
 }
 
 // PUT NAME LENGTH + bytes -> "0\n" or "-1\n". Written to a hidden temporary file,
-// fsynced, renamed over NAME, and the directory fsynced.
+// fsynced, renamed over NAME, and the directory fsynced. Refused when NAME is taken
+// by something that is not a regular file (a symlink, a directory).
 bool do_put(int fd, proto::socket_reader& in, const server_config& cfg,
             const std::vector<std::string_view>& t) {
   auto len = t.size() == 3 ? proto::number(t[2]) : std::nullopt;
@@ -113,18 +127,23 @@ bool do_put(int fd, proto::socket_reader& in, const server_config& cfg,
     if (out >= 0) ::unlink(tmp.c_str());
     return false;
   }
-  ok = ok && ::fchmod(out, 0644) == 0 && ::fsync(out) == 0 &&
-       ::rename(tmp.c_str(), (cfg.dir / std::string(t[1])).c_str()) == 0 && sync_dir(cfg.dir);
+  struct stat st;
+  ok = ok && entry(cfg, t[1], st) >= 0 && ::fchmod(out, 0644) == 0 && ::fsync(out) == 0 &&
+       ::rename(tmp.c_str(), (cfg.dir / std::string(t[1])).c_str()) == 0 && sync_dir(cfg);
   if (!ok && out >= 0) ::unlink(tmp.c_str());
   return reply(fd, ok ? "0\n" : "-1\n");
 }
 
-// DELETE NAME -> "0\n" (deleted or absent) or "-1\n".
+// DELETE NAME -> "0\n" (deleted or absent) or "-1\n" (also when NAME is not a
+// regular file: what the server does not serve, it does not delete).
 bool do_delete(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
   if (t.size() != 2 || !proto::name_ok(t[1])) return reply(fd, "-1\n");
-  if (::unlink((cfg.dir / std::string(t[1])).c_str()) != 0)
+  struct stat st;
+  const int e = entry(cfg, t[1], st);
+  if (e <= 0) return reply(fd, e == 0 ? "0\n" : "-1\n");
+  if (::unlinkat(cfg.dir_fd, std::string(t[1]).c_str(), 0) != 0)
     return reply(fd, errno == ENOENT ? "0\n" : "-1\n");
-  return reply(fd, sync_dir(cfg.dir) ? "0\n" : "-1\n");
+  return reply(fd, sync_dir(cfg) ? "0\n" : "-1\n");
 }
 
 // LIST [PREFIX] -> "<count>\n" then "<name> <size>\n" per object, sorted by name.
@@ -132,13 +151,18 @@ bool do_list(int fd, const server_config& cfg, const std::vector<std::string_vie
   if (t.size() > 2) return reply(fd, "-1\n");
   const std::string_view prefix = t.size() == 2 ? t[1] : std::string_view{};
   std::vector<std::pair<std::string, std::uint64_t>> found;
-  DIR* d = ::opendir(cfg.dir.c_str());
-  if (!d) return reply(fd, "-1\n");
+  // A fresh open of ".": its own read position (a dup would share dir_fd's across threads).
+  const int dfd = ::openat(cfg.dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = dfd >= 0 ? ::fdopendir(dfd) : nullptr;
+  if (!d) {
+    if (dfd >= 0) ::close(dfd);
+    return reply(fd, "-1\n");
+  }
   while (auto* e = ::readdir(d)) {
     std::string_view n = e->d_name;
     if (!proto::name_ok(n) || n.substr(0, prefix.size()) != prefix) continue;
     struct stat st;
-    if (::stat((cfg.dir / std::string(n)).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (entry(cfg, n, st) != 1) continue;
     found.emplace_back(std::string(n), static_cast<std::uint64_t>(st.st_size));
   }
   ::closedir(d);
@@ -151,9 +175,7 @@ bool do_list(int fd, const server_config& cfg, const std::vector<std::string_vie
 // STAT NAME -> "<size>\n" or "-1\n".
 bool do_stat(int fd, const server_config& cfg, const std::vector<std::string_view>& t) {
   struct stat st;
-  if (t.size() != 2 || !proto::name_ok(t[1]) ||
-      ::stat((cfg.dir / std::string(t[1])).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    return reply(fd, "-1\n");
+  if (t.size() != 2 || !proto::name_ok(t[1]) || entry(cfg, t[1], st) != 1) return reply(fd, "-1\n");
   return reply(fd, std::to_string(st.st_size) + "\n");
 }
 
@@ -195,14 +217,24 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "Directory to serve (must exist)")->required();
   app.add_option("--host", host, "Address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)");
   app.add_option("--port", port, "Port (0: any free port)")->check(CLI::Range(0, 65535));
-  app.add_option("--max-connections", cfg.max_connections, "Connections served at once");
-  app.add_option("--idle-timeout", cfg.idle_timeout_s, "Seconds before an idle connection closes");
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--max-connections", cfg.max_connections,
+                 "Connections served at once (1 to 65536)")
+      ->check(tools::non_negative)
+      ->check(CLI::Range(1u, 65536u));
+  app.add_option("--idle-timeout", cfg.idle_timeout_s,
+                 "Seconds before an idle connection closes (0: never)")
+      ->check(tools::non_negative);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return tools::report_parse_error(app, e);
+  }
   cfg.dir = dir;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(cfg.dir, ec)) {
-    std::fprintf(stderr, "error: --dir %s: not a directory\n", dir.c_str());
-    return 3;
+  cfg.dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cfg.dir_fd < 0) {
+    std::fprintf(stderr, "error: --dir %s: %s (give an existing directory this user can read)\n",
+                 dir.c_str(), std::strerror(errno));
+    return tools::exit_unreachable;
   }
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -212,16 +244,21 @@ int main(int argc, char** argv) {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) {
-    std::fprintf(stderr, "error: --host %s: cannot resolve\n", host.c_str());
-    return 3;
+    std::fprintf(stderr, "error: --host %s: cannot resolve (give an address, e.g. 127.0.0.1)\n",
+                 host.c_str());
+    return tools::exit_unreachable;
   }
   const int lfd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (lfd < 0 || ::bind(lfd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(lfd, 128) != 0) {
-    std::fprintf(stderr, "error: cannot listen on %s:%d: %s\n", host.c_str(), port,
-                 std::strerror(errno));
-    return 3;
+    const int err = errno;
+    std::fprintf(stderr, "error: cannot listen on %s:%d: %s%s\n", host.c_str(), port,
+                 std::strerror(err),
+                 err == EADDRINUSE ? " (another program uses the port: choose another --port, or "
+                                     "--port 0 for any free one)"
+                                   : "");
+    return tools::exit_unreachable;
   }
   ::freeaddrinfo(res);
   sockaddr_storage bound{};
@@ -242,7 +279,7 @@ int main(int argc, char** argv) {
         continue;
       }
       std::fprintf(stderr, "error: accept: %s\n", std::strerror(errno));
-      return 5;
+      return tools::exit_failed;
     }
     if (active.load() >= cfg.max_connections) {  // over the limit: refuse by closing
       ::close(fd);

@@ -80,6 +80,11 @@ inline std::string hint(std::error_code ec) {
              "what was written after it";
     case errc::waiting_for_writer:
       return "run the proxy's merge (bluesky_fs merge), then clean again";
+    case errc::io_error:
+      return "check that this user can read and write the store, and that its disk is not full";
+    case errc::not_found:
+      return "a segment is missing: if a cleaner ran meanwhile, run again; else bluesky_fs "
+             "verify finds what links to it";
     case errc::short_header:
     case errc::bad_magic:
     case errc::section_overrun:
@@ -98,9 +103,14 @@ inline std::string hint(std::error_code ec) {
 }
 
 // Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr; returns the exit code for EC.
+// A WHAT that already ends with EC's message (the library's texts say why) is not
+// followed by it a second time.
 inline int report(std::error_code ec, const std::string& what) {
   const auto h = hint(ec);
-  std::fprintf(stderr, "error: %s: %s%s\n", what.c_str(), ec.message().c_str(),
+  const auto message = ec.message();
+  const bool said = what.size() >= message.size() &&
+                    what.compare(what.size() - message.size(), message.size(), message) == 0;
+  std::fprintf(stderr, "error: %s%s%s\n", what.c_str(), said ? "" : (": " + message).c_str(),
                h.empty() ? "" : (" (" + h + ")").c_str());
   return exit_code_for(ec);
 }

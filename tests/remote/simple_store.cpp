@@ -31,36 +31,7 @@ simple_store client_of(const test::simple_server_process& s, unsigned parallelis
   return simple_store::open(o).value();
 }
 
-// A raw protocol connection, to check the bytes on the wire.
-class raw_connection {
- public:
-  explicit raw_connection(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~raw_connection() { ::close(fd_); }
-  void send(std::string_view s) { REQUIRE(simple_protocol::send_all(fd_, s.data(), s.size())); }
-  // Everything the server sends until N bytes arrived or it stops sending.
-  std::string receive(std::size_t n) {
-    std::string out;
-    char buf[4096];
-    while (out.size() < n) {
-      const auto r = ::recv(fd_, buf, sizeof buf, 0);
-      if (r <= 0) break;
-      out.append(buf, static_cast<std::size_t>(r));
-    }
-    return out;
-  }
-  void close_write() { ::shutdown(fd_, SHUT_WR); }
-
- private:
-  int fd_;
-};
+using test::raw_connection;
 
 std::size_t temp_files(const std::filesystem::path& dir) {
   std::size_t n = 0;

@@ -16,12 +16,16 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cloudlog/backend/simple_protocol.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 
@@ -202,6 +206,46 @@ class simple_server_process {
   temp_dir dir_;
   std::optional<background_process> process_;
   int port_ = 0;
+};
+
+// A raw simple-protocol connection to 127.0.0.1:PORT, to check the bytes on the
+// wire. Throws when it cannot connect or send.
+class raw_connection {
+ public:
+  explicit raw_connection(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+    }
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  ~raw_connection() { ::close(fd_); }
+  void send(std::string_view s) {
+    if (!simple_protocol::send_all(fd_, s.data(), s.size()))
+      throw std::runtime_error("send failed");
+  }
+  // Everything the server sends until N bytes arrived or it stops sending (5 s).
+  std::string receive(std::size_t n) {
+    std::string out;
+    char buf[4096];
+    while (out.size() < n) {
+      const auto r = ::recv(fd_, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      out.append(buf, static_cast<std::size_t>(r));
+    }
+    return out;
+  }
+  void close_write() { ::shutdown(fd_, SHUT_WR); }
+
+ private:
+  int fd_;
 };
 
 }  // namespace cloudlog::test

@@ -180,4 +180,33 @@ TEST_CASE("invalid workload options are refused", "[formats][bluesky][workload]"
   o = small();
   o.overwrite_fraction = std::nan("");
   CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  // The bounds of docs/tools.md (issue 17: 7, and a 3-byte write, were accepted).
+  o = small();
+  o.overwrite_fraction = 7;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.write_size = 3;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.write_size = min_workload_write_size - 1;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.write_size = o.file_size + 1;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.files = 0;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.files = max_workload_files;
+  o.scale = 2;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.directories = max_workload_directories + 1;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  CHECK(store.list(0).value().empty());  // nothing was written
+  // A file smaller than the smallest write is written whole.
+  o = small();
+  o.file_size = 100;
+  o.write_size = 100;
+  CHECK(run_workload(*fs, o));
 }

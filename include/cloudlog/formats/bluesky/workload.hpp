@@ -45,6 +45,15 @@ struct workload_options {
   bool create_files = true;
 };
 
+// The bounds run_workload enforces (docs/tools.md, "workload"). Names keep one
+// width: file000000..file999999 in dir000..dir999.
+inline constexpr std::uint64_t max_workload_files = 1'000'000;  // after scaling
+inline constexpr std::uint64_t max_workload_directories = 1000;
+// The smallest write, unless the file is smaller (then it is written whole): one
+// pass over the data makes at most one write (and, flushing after every write, one
+// segment) per 4 KiB.
+inline constexpr std::uint64_t min_workload_write_size = 4096;
+
 // The "cleanbench" preset: the original's cleaner/cleanbench.sh, 8 files x 8 MiB
 // (64 MiB), then 128 random 512 KiB overwrites, flushing after every write.
 inline workload_options cleanbench_preset() {
@@ -133,15 +142,23 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
 // Runs the workload OPT against FS (see workload_options). Existing directories
 // are reused and existing files of the same names are rewritten, so a workload can
 // be run again on its own output to age a store.
-// Fails: errc::invalid_argument (write_size or file_size of 0, a negative or
-// non-finite fraction or scale; without create_files, a file of another size),
+// Fails: errc::invalid_argument (options out of bounds: file_size not in
+// [1, max_file_size]; write_size not in [min(min_workload_write_size, file_size),
+// file_size]; overwrite_fraction not in [0, 1]; scale not finite and > 0; files not
+// in [1, max_workload_files] before or after scaling; directories above
+// max_workload_directories; without create_files, a file of another size),
 // errc::no_such_file (without create_files, a missing file), errc::not_a_directory /
 // errc::is_a_directory (a name taken by something else), and FS's write and flush errors.
 template <segment_store Store, cloudlog::cipher Cipher>
 result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
-  if (opt.write_size == 0 || opt.file_size == 0 || !std::isfinite(opt.overwrite_fraction) ||
-      opt.overwrite_fraction < 0 || !std::isfinite(opt.scale) || opt.scale <= 0 ||
-      opt.file_size > max_file_size)
+  if (opt.file_size == 0 || opt.file_size > max_file_size ||
+      opt.write_size < std::min(min_workload_write_size, opt.file_size) ||
+      opt.write_size > opt.file_size || !(opt.overwrite_fraction >= 0) ||
+      !(opt.overwrite_fraction <= 1) || !std::isfinite(opt.scale) || opt.scale <= 0 ||
+      opt.files == 0 || opt.files > max_workload_files ||
+      std::floor(static_cast<double>(opt.files) * opt.scale + 0.5) >
+          static_cast<double>(max_workload_files) ||
+      opt.directories > max_workload_directories)
     return fail(errc::invalid_argument);
   const auto start = std::chrono::steady_clock::now();
   workload_report rep;
