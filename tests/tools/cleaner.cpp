@@ -16,17 +16,15 @@
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/servers.hpp"
+#include "tools/tools.hpp"
 
 using namespace cloudlog;
+using test::check_one_line_error;
+using test::cleaner;
+using test::fs_tool;
+using test::snapshot;
 
 namespace {
-
-std::string cleaner() {
-  return test::tool("bluesky_cleaner").string();
-}
-std::string fs_tool() {
-  return test::tool("bluesky_fs").string();
-}
 
 // Runs bluesky_cleaner with ARGS (and a short lease settle time, to keep tests fast).
 test::process_result clean_tool(std::vector<std::string> args,
@@ -34,14 +32,6 @@ test::process_result clean_tool(std::vector<std::string> args,
   args.insert(args.begin(), cleaner());
   args.insert(args.end(), {"--lease-settle", "0.05"});
   return test::run(args, env);
-}
-
-// Name -> bytes of every file in DIR.
-std::map<std::string, bytes> snapshot(const std::filesystem::path& dir) {
-  std::map<std::string, bytes> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    out[e.path().filename().string()] = test::read_file(e.path());
-  return out;
 }
 
 // A small encrypted store with garbage, made by `bluesky_fs workload`; the key in DIR/key.
@@ -58,17 +48,6 @@ struct demo_store {
   }
   std::string uri() const { return "file:" + store.string(); }
 };
-
-// The process failed with CODE and exactly one "error: " line on stderr, nothing on stdout.
-void check_one_line_error(const test::process_result& r, int code, const std::string& needle) {
-  INFO(r.err);
-  CHECK(r.exit_code == code);
-  const auto lines = test::lines(r.err);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].rfind("error: ", 0) == 0);
-  CHECK(lines[0].find(needle) != std::string::npos);
-  CHECK(r.out.empty());
-}
 
 // A TCP port on loopback nobody listens on (bound, then closed).
 int closed_port() {

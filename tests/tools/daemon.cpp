@@ -9,18 +9,14 @@
 
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "tools/tools.hpp"
 
 using namespace cloudlog;
+using test::cleaner;
+using test::fs_tool;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string cleaner() {
-  return test::tool("bluesky_cleaner").string();
-}
-std::string fs_tool() {
-  return test::tool("bluesky_fs").string();
-}
 
 // A tool running in the background, its output in a file; signal it and collect
 // its exit status.

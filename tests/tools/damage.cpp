@@ -11,25 +11,11 @@
 
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "tools/tools.hpp"
 
 using namespace cloudlog;
 
 namespace {
-
-std::string cleaner() {
-  return test::tool("bluesky_cleaner").string();
-}
-std::string fs_tool() {
-  return test::tool("bluesky_fs").string();
-}
-
-// Name -> bytes of every file in DIR.
-std::map<std::string, bytes> snapshot(const std::filesystem::path& dir) {
-  std::map<std::string, bytes> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    out[e.path().filename().string()] = test::read_file(e.path());
-  return out;
-}
 
 // A copy of a fixture stage, with the fixtures' key in a file.
 struct fixture_copy {
@@ -43,11 +29,11 @@ struct fixture_copy {
   }
   std::string uri() const { return "file:" + store.string(); }
   test::process_result fs(std::vector<std::string> args) const {
-    args.insert(args.begin(), {fs_tool(), "--store", uri(), "--key-file", key.string()});
+    args.insert(args.begin(), {test::fs_tool(), "--store", uri(), "--key-file", key.string()});
     return test::run(args);
   }
   test::process_result clean(std::vector<std::string> args = {}) const {
-    args.insert(args.begin(), {cleaner(), "--store", uri(), "--lease-settle", "0.05"});
+    args.insert(args.begin(), {test::cleaner(), "--store", uri(), "--lease-settle", "0.05"});
     return test::run(args);
   }
   void flip(const std::string& segment, std::size_t at, std::byte mask) const {
@@ -60,15 +46,6 @@ struct fixture_copy {
   }
 };
 
-void check_error(const test::process_result& r, int code, const std::string& needle) {
-  INFO(r.err);
-  CHECK(r.exit_code == code);
-  const auto lines = test::lines(r.err);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].rfind("error: ", 0) == 0);
-  CHECK(lines[0].find(needle) != std::string::npos);
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -78,23 +55,23 @@ TEST_CASE(
   fixture_copy d("stage3-clean1");
   // The type byte of the newest proxy checkpoint (byte 99253), as the report found.
   d.flip("log-00000000-00000001", 99253, std::byte{1});
-  const auto before = snapshot(d.store);
+  const auto before = test::snapshot(d.store);
   const std::string where = "log-00000000-00000001 @99201";
-  check_error(d.fs({"verify"}), 4, where);
-  check_error(d.fs({"cat", "/big.bin"}), 4, where);
-  check_error(d.fs({"merge"}), 4, where);
-  check_error(d.fs({"workload", "--files", "1", "--file-size", "64K"}), 4, where);
-  check_error(d.clean({"--dry-run"}), 4, where);
-  check_error(d.clean(), 4, where);
-  CHECK(snapshot(d.store) == before);
+  test::check_one_line_error(d.fs({"verify"}), 4, where);
+  test::check_one_line_error(d.fs({"cat", "/big.bin"}), 4, where);
+  test::check_one_line_error(d.fs({"merge"}), 4, where);
+  test::check_one_line_error(d.fs({"workload", "--files", "1", "--file-size", "64K"}), 4, where);
+  test::check_one_line_error(d.clean({"--dry-run"}), 4, where);
+  test::check_one_line_error(d.clean(), 4, where);
+  CHECK(test::snapshot(d.store) == before);
 
   // recover: explicit, and only with the flag.
-  check_error(d.fs({"recover", "--to-checkpoint", "log-00000000-00000000"}), 2,
-              "--i-understand-data-after-it-is-lost");
-  check_error(d.fs({"recover", "--to-checkpoint", "log-00000000-00000007",
-                    "--i-understand-data-after-it-is-lost"}),
-              5, "sequence 7");
-  CHECK(snapshot(d.store) == before);
+  test::check_one_line_error(d.fs({"recover", "--to-checkpoint", "log-00000000-00000000"}), 2,
+                             "--i-understand-data-after-it-is-lost");
+  test::check_one_line_error(d.fs({"recover", "--to-checkpoint", "log-00000000-00000007",
+                                   "--i-understand-data-after-it-is-lost"}),
+                             5, "sequence 7");
+  CHECK(test::snapshot(d.store) == before);
   auto r = d.fs({"recover", "--to-checkpoint", "log-00000000-00000000",
                  "--i-understand-data-after-it-is-lost", "--json"});
   INFO(r.err);
@@ -117,7 +94,7 @@ TEST_CASE(
   std::ofstream(key) << "tools-test-passphrase";
   const std::string uri = "file:" + store.string();
   auto fs = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {fs_tool(), "--store", uri, "--key-file", key.string()});
+    args.insert(args.begin(), {test::fs_tool(), "--store", uri, "--key-file", key.string()});
     return test::run(args);
   };
   const std::string file = "/dir000/file000000";
@@ -147,7 +124,7 @@ TEST_CASE(
                           Catch::Contains("interrupted before its checkpoint"));
   CHECK(fs({"verify"}).exit_code == 0);
   CHECK(fs({"ls", "-R"}).exit_code == 0);
-  CHECK(test::run({cleaner(), "--store", uri, "--dry-run"}).exit_code == 0);
+  CHECK(test::run({test::cleaner(), "--store", uri, "--dry-run"}).exit_code == 0);
 
   auto m = fs({"merge"});
   INFO(m.err);

@@ -12,14 +12,12 @@
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/servers.hpp"
+#include "tools/tools.hpp"
 
 using namespace cloudlog;
+using test::fs_tool;
 
 namespace {
-
-std::string fs_tool() {
-  return test::tool("bluesky_fs").string();
-}
 
 // The line CLI11 adds to its own error messages (two lines, its own exit codes).
 constexpr const char* cli11_tail = "Run with --help";
