@@ -28,7 +28,7 @@
 #include "cloudlog/formats/bluesky/payload.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/log/item.hpp"
-#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "cloudlog/result.hpp"
 
 namespace cloudlog::bluesky {
