@@ -1,5 +1,7 @@
-// The cleaner engine: utilization -> victims -> relocate -> commit -> delete, generic
-// over the format, the store, the policy and an optional verifier.
+// The cleaner engine, generic over the format, the store, the policy and an optional
+// verifier: one pass is load -> walk -> tabulate -> choose -> mark -> schedule ->
+// relocate -> rewrite -> commit -> delete (the phases: cleaner/detail/phases.hpp,
+// docs/design.md "The engine").
 #ifndef CLOUDLOG_CLEANER_ENGINE_HPP
 #define CLOUDLOG_CLEANER_ENGINE_HPP
 
