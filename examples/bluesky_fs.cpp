@@ -268,7 +268,8 @@ int readlink(Store& store, const Cipher& c, const options& opt) {
   auto rec = r->load_inode(*n);
   if (!rec) return report_fs(rec.error(), r->last_error(), opt.path);
   if (rec->node.type != bs::file_type::symlink)
-    return tools::report(make_error_code(errc::not_a_symlink), opt.path);
+    return tools::report(make_error_code(std::errc::invalid_argument),
+                         opt.path + ": not a symbolic link");
   fmt::print("{}\n", rec->node.target);
   return tools::exit_ok;
 }

@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   awscli openssl
   clang-format
+  python3
 )
 
 sudo_cmd=()

@@ -19,87 +19,74 @@ inline constexpr int exit_failed = 5;       // any other failure (I/O, missing o
 inline constexpr int exit_waiting = 6;      // the proxy has not merged earlier cleaner output
 inline constexpr int exit_lease_held = 7;   // another cleaner holds the store's lease
 
-// The exit code for an error.
-inline int exit_code_for(std::error_code ec) {
-  using cloudlog::errc;
-  if (ec.category() != cloudlog::error_category()) return exit_failed;
-  switch (static_cast<errc>(ec.value())) {
-    case errc::invalid_argument:
-    case errc::bad_key:  // no key, an unreadable key file, an empty key (docs/tools.md)
-      return exit_usage;
-    case errc::unreachable:
-    case errc::timeout:
-    case errc::access_denied:
-    case errc::bad_credentials:
-    case errc::no_such_bucket:
-      return exit_unreachable;
-    case errc::short_header:
-    case errc::bad_magic:
-    case errc::section_overrun:
-    case errc::bad_link_id_size:
-    case errc::bad_link_location_size:
-    case errc::size_overflow:
-    case errc::bad_tag:
-    case errc::corrupt_payload:
-    case errc::dangling_link:
-    case errc::unexpected_type:
-    case errc::damaged_log:
-      return exit_corrupt;
-    default:
-      return exit_failed;
-  }
+// The groups of errors a tool tells apart: each library condition (the codes in a
+// group are listed once, in cloudlog::condition_of) with its exit code and the hint
+// for codes that have none of their own. Anything else exits exit_failed.
+struct error_group {
+  cloudlog::condition condition;
+  int exit_code;
+  const char* hint;
+};
+inline constexpr error_group error_groups[] = {
+    {cloudlog::condition::usage, exit_usage, "see --help"},
+    {cloudlog::condition::unreachable, exit_unreachable, ""},
+    {cloudlog::condition::corruption, exit_corrupt,
+     "the store is damaged; bluesky_fs verify and dump locate the bad item"},
+};
+
+// The group EC belongs to, or nullptr.
+inline const error_group* group_of(std::error_code ec) {
+  for (const auto& g : error_groups)
+    if (ec == g.condition) return &g;
+  return nullptr;
 }
 
-// What a user can do about EC, or "" when the message says it all.
+// The exit code for an error.
+inline int exit_code_for(std::error_code ec) {
+  const auto* g = group_of(ec);
+  return g ? g->exit_code : exit_failed;
+}
+
+// What a user can do about EC, or "" when the message says it all: the code's own
+// hint, else its group's.
 inline std::string hint(std::error_code ec) {
   using cloudlog::errc;
-  if (ec.category() != cloudlog::error_category()) return "";
-  switch (static_cast<errc>(ec.value())) {
-    case errc::unreachable:
-      return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
-    case errc::timeout:
-      return "the endpoint did not answer in time; check the network and try again";
-    case errc::access_denied:
-      return "the credentials lack access to this bucket or prefix";
-    case errc::bad_credentials:
-      return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in "
-             "~/.aws/credentials (AWS_PROFILE)";
-    case errc::no_such_bucket:
-      return "create the bucket, or check the bucket name in the URI";
-    case errc::tls_failure:
-      return "the server's certificate did not verify; check the endpoint's https setup";
-    case errc::bad_key:
-      return "--key-file must name a readable, non-empty file; or set BLUESKY_KEY";
-    case errc::bad_tag:
-      return "wrong key, or a damaged segment: run bluesky_fs verify with the right key";
-    case errc::no_checkpoint:
-      return "no BlueSky checkpoint in this store: is the URI right, and has a proxy written "
-             "to it?";
-    case errc::damaged_log:
-      return "nothing was written; bluesky_fs recover can go back to an older checkpoint, losing "
-             "what was written after it";
-    case errc::waiting_for_writer:
-      return "run the proxy's merge (bluesky_fs merge), then clean again";
-    case errc::io_error:
-      return "check that this user can read and write the store, and that its disk is not full";
-    case errc::not_found:
-      return "a segment is missing: if a cleaner ran meanwhile, run again; else bluesky_fs "
-             "verify finds what links to it";
-    case errc::short_header:
-    case errc::bad_magic:
-    case errc::section_overrun:
-    case errc::bad_link_id_size:
-    case errc::bad_link_location_size:
-    case errc::size_overflow:
-    case errc::corrupt_payload:
-    case errc::dangling_link:
-    case errc::unexpected_type:
-      return "the store is damaged; bluesky_fs verify and dump locate the bad item";
-    case errc::invalid_argument:
-      return "see --help";
-    default:
-      return "";
+  if (ec.category() == cloudlog::error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::unreachable:
+        return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
+      case errc::timeout:
+        return "the endpoint did not answer in time; check the network and try again";
+      case errc::access_denied:
+        return "the credentials lack access to this bucket or prefix";
+      case errc::bad_credentials:
+        return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in "
+               "~/.aws/credentials (AWS_PROFILE)";
+      case errc::no_such_bucket:
+        return "create the bucket, or check the bucket name in the URI";
+      case errc::tls_failure:
+        return "the server's certificate did not verify; check the endpoint's https setup";
+      case errc::bad_key:
+        return "--key-file must name a readable, non-empty file; or set BLUESKY_KEY";
+      case errc::bad_tag:
+        return "wrong key, or a damaged segment: run bluesky_fs verify with the right key";
+      case errc::no_checkpoint:
+        return "no BlueSky checkpoint in this store: is the URI right, and has a proxy written "
+               "to it?";
+      case errc::damaged_log:
+        return "nothing was written; bluesky_fs recover can go back to an older checkpoint, "
+               "losing what was written after it";
+      case errc::io_error:
+        return "check that this user can read and write the store, and that its disk is not full";
+      case errc::not_found:
+        return "a segment is missing: if a cleaner ran meanwhile, run again; else bluesky_fs "
+               "verify finds what links to it";
+      default:
+        break;
+    }
   }
+  const auto* g = group_of(ec);
+  return g ? g->hint : "";
 }
 
 // Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr; returns the exit code for EC.

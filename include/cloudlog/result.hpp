@@ -25,6 +25,11 @@ inline tl::unexpected<std::error_code> fail(errc e) {
   return tl::unexpected(make_error_code(e));
 }
 
+// Same, from a std::errc (the file-system models' failures).
+inline tl::unexpected<std::error_code> fail(std::errc e) {
+  return tl::unexpected(std::make_error_code(e));
+}
+
 }  // namespace cloudlog
 
 // Evaluates EXPR (a result<T>); returns its error from the enclosing function

@@ -14,12 +14,18 @@
 #include "cloudlog/formats/bluesky/merge.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/benchlog.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
 namespace bs = cloudlog::bluesky;
 
 namespace {
+
+const std::vector<test::benchlog_run>& benchlog() {
+  static const auto runs = test::parse_benchlog(test::fixtures_dir() / "main/cleaner-benchlog.txt");
+  return runs;
+}
 
 std::filesystem::path stage(const char* name) {
   return test::fixtures_dir() / "main" / name;
@@ -72,10 +78,11 @@ TEST_CASE("Original mode on stage2 relocates exactly the items the original did 
   CHECK(r->status == clean_status::cleaned);
   REQUIRE(r->plan.victims.size() == 1);
   CHECK(r->plan.victims[0].id == segment_id{0, 0});
-  // Benchlog pass 1: bytes_used 102374, bytes_wasted 99350, bytes_freed 0.
-  CHECK(r->stats.bytes_used == 102374);
-  CHECK(r->stats.bytes_wasted == 99350);
-  CHECK(r->stats.bytes_freed == 0);
+  // The original cleaner's run 1 on the same stage (cleaner-benchlog.txt).
+  const auto& run = benchlog().at(0);
+  CHECK(r->stats.bytes_used == run.bytes_used);
+  CHECK(r->stats.bytes_wasted == run.bytes_wasted);
+  CHECK(r->stats.bytes_freed == run.bytes_freed);
   const auto original = stage("stage3-clean1");
   CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
   CHECK(ids_of(dir.path(), bs::item_type::inode) == ids_of(original, bs::item_type::inode));
@@ -154,10 +161,11 @@ TEST_CASE("Pass 2 on stage4 deletes the unreferenced generation and recleans as 
   auto r = clean(bs::format{}, store, original_policy, original_mode());
   REQUIRE(r);
   CHECK(r->status == clean_status::cleaned);
-  // Benchlog pass 2: bytes_used 102382, bytes_wasted 202210, bytes_freed 101896.
-  CHECK(r->stats.bytes_used == 102382);
-  CHECK(r->stats.bytes_wasted == 202210);
-  CHECK(r->stats.bytes_freed == 101896);
+  // The original cleaner's run 2 on the same stage (cleaner-benchlog.txt).
+  const auto& run = benchlog().at(1);
+  CHECK(r->stats.bytes_used == run.bytes_used);
+  CHECK(r->stats.bytes_wasted == run.bytes_wasted);
+  CHECK(r->stats.bytes_freed == run.bytes_freed);
   CHECK(r->stats.segments_deleted == 2);
   const auto original = stage("stage5-clean2");
   CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
@@ -179,10 +187,11 @@ TEST_CASE("Pass 3 on stage6 deletes every dead segment older than the version ve
   // Nothing is below the threshold: we write no checkpoint-only generation (the
   // original did, 1/6), but delete exactly what it deleted.
   CHECK(r->status == clean_status::nothing_to_do);
-  // Benchlog pass 3: bytes_used 102382, bytes_wasted 204515, bytes_freed 204021.
-  CHECK(r->stats.bytes_used == 102382);
-  CHECK(r->stats.bytes_wasted == 204515);
-  CHECK(r->stats.bytes_freed == 204021);
+  // The original cleaner's run 3 on the same stage (cleaner-benchlog.txt).
+  const auto& run = benchlog().at(2);
+  CHECK(r->stats.bytes_used == run.bytes_used);
+  CHECK(r->stats.bytes_wasted == run.bytes_wasted);
+  CHECK(r->stats.bytes_freed == run.bytes_freed);
   auto expected = names(*file_store::open(stage("stage7-clean3")));
   expected.erase("log-00000001-00000006");
   CHECK(names(store) == expected);
@@ -197,10 +206,11 @@ TEST_CASE("Pass 4 after merge 3 deletes the old cleaner checkpoint segment",
   auto store = file_store::open(dir.path()).value();
   auto r = clean(bs::format{}, store, original_policy, original_mode());
   REQUIRE(r);
-  // Benchlog pass 4: bytes_used 102382, bytes_wasted 1145, bytes_freed 494.
-  CHECK(r->stats.bytes_used == 102382);
-  CHECK(r->stats.bytes_wasted == 1145);
-  CHECK(r->stats.bytes_freed == 494);
+  // The original cleaner's run 4 on the same stage (cleaner-benchlog.txt).
+  const auto& run = benchlog().at(3);
+  CHECK(r->stats.bytes_used == run.bytes_used);
+  CHECK(r->stats.bytes_wasted == run.bytes_wasted);
+  CHECK(r->stats.bytes_freed == run.bytes_freed);
   CHECK_FALSE(store.read("log-00000001-00000005", 0, 1));
 }
 

@@ -3,7 +3,7 @@
 #include <unordered_set>
 
 #include "cloudlog/crypto/random.hpp"
-#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "cloudlog/object_id.hpp"
 
 using namespace cloudlog;

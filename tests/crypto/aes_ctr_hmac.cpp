@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "cloudlog/crypto/aes_ctr_hmac.hpp"
+#include "cloudlog/crypto/no_cipher.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/log/item.hpp"
 #include "crypto/cipher_archetypes.hpp"

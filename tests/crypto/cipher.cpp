@@ -6,6 +6,7 @@
 
 #include "cloudlog/crypto/aes_ctr_hmac.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/crypto/no_cipher.hpp"
 #include "cloudlog/crypto/segment.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "crypto/cipher_archetypes.hpp"

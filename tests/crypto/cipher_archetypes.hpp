@@ -11,6 +11,8 @@
 #include <boost/hana/define_struct.hpp>
 
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/crypto/crypto_traits.hpp"
+#include "cloudlog/log/header_layout.hpp"
 #include "cloudlog/object_id.hpp"
 
 namespace cloudlog::test {

@@ -115,7 +115,7 @@ TEST_CASE("Synced files read back after a remount; unsynced changes are gone", "
   CHECK(fs->list() == std::vector<std::string>{"big", "small"});
   CHECK(fs->read("big").value() == big);
   CHECK(fs->read("small").value() == small);
-  CHECK(fs->read("lost").error() == cloudlog::errc::no_such_file);
+  CHECK(fs->read("lost").error() == std::errc::no_such_file_or_directory);
 }
 
 TEST_CASE("A write past the end leaves a hole of zeros", "[lfs][files]") {

@@ -95,7 +95,7 @@ TEST_CASE("An idle session yields within one segment when a writer waits", "[lfs
 
   const auto data = test::random_bytes(rng, 700);
   std::thread writer;
-  cloudlog::result<void> written = cloudlog::fail(cloudlog::errc::interrupted);
+  cloudlog::result<void> written = cloudlog::fail(std::errc::operation_in_progress);  // not yet
   std::vector<std::uint32_t> cleaned;
   bool armed = true;
   fs->on_segment_cleaned([&](std::uint32_t seg) {

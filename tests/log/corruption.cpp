@@ -3,8 +3,15 @@
 // segment, the offset and the reason.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/log/segment.hpp"
+#include "support/dump_txt.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -34,33 +41,58 @@ void put_u32(bytes& b, std::size_t at, std::uint32_t v) {
   store_le(b.data() + at, v);
 }
 
-// main/stage1-write.dump.txt: hello.txt's inode is at 105 (84 + 16 + 16), big.bin's data at 310.
-constexpr std::size_t hello_inode = 105;
-constexpr std::size_t size1_at = 77, size2_at = 81, size3_at = 85;
+// The listing of stage1-write (written by an independent reader): where the items
+// the cases below damage are, derived rather than pasted.
+const std::vector<test::dumped_item>& listing() {
+  static const auto items = test::parse_dump(test::fixtures_dir() / "main/stage1-write.dump.txt");
+  return items;
+}
+// The first item of TYPE (the listing's type letter) in segment 0, of inode INUM if given.
+const test::dumped_item& first(char type, std::optional<std::uint64_t> inum = {}) {
+  for (const auto& e : listing())
+    if (e.segment == name && e.type == type && (!inum || e.inum == *inum)) return e;
+  throw std::runtime_error(std::string("no item of type ") + type +
+                           " in main/stage1-write.dump.txt");
+}
+// hello.txt's inode (inum 2, one link), big.bin's first data block (inum 3), the
+// inode-map block and the checkpoint.
+const auto& hello = first('2', 2);
+const auto& big_block = first('1', 3);
+const auto& imap_block = first('3');
+const auto& checkpoint = first('4');
+const std::size_t hello_inode = hello.offset;
+constexpr std::size_t header = header_size_v<bs::layout>;
+constexpr std::size_t size1_at = header_offset_v<bs::layout, bs::layout::payload_size_member>;
+constexpr std::size_t size2_at = header_offset_v<bs::layout, bs::layout::link_ids_size_member>;
+constexpr std::size_t size3_at =
+    header_offset_v<bs::layout, bs::layout::link_locations_size_member>;
 }  // namespace
 
 TEST_CASE("A header cut short is reported as short_header", "[log][corruption]") {
   auto seg = stage1();
-  seg.resize(102225 + 50);  // the checkpoint at 102225 keeps only 50 of its 89 header bytes
+  REQUIRE(header > 50);
+  seg.resize(checkpoint.offset + 50);  // the checkpoint keeps only 50 of its header bytes
   auto c = only_report(seg);
-  CHECK(c.offset == 102225);
+  CHECK(c.offset == checkpoint.offset);
   CHECK(c.code == errc::short_header);
-  CHECK(c.to_string() == "log-00000000-00000000 @ 102225: item header truncated");
+  CHECK(c.to_string() ==
+        "log-00000000-00000000 @ " + std::to_string(checkpoint.offset) + ": item header truncated");
 }
 
 TEST_CASE("A bad magic is reported as bad_magic", "[log][corruption]") {
   auto seg = stage1();
-  seg[310 + 3] = std::byte{'X'};
+  seg[big_block.offset + 3] = std::byte{'X'};
   auto c = only_report(seg);
-  CHECK(c.offset == 310);
+  CHECK(c.offset == big_block.offset);
   CHECK(c.code == errc::bad_magic);
 }
 
 TEST_CASE("A section running past the end is reported as section_overrun", "[log][corruption]") {
   auto seg = stage1();
-  seg.resize(310 + 89 + 1000);  // big.bin's first block loses most of its payload
+  REQUIRE(big_block.size1 > 1000);
+  seg.resize(big_block.offset + header + 1000);  // big.bin's first block loses most of its payload
   auto c = only_report(seg);
-  CHECK(c.offset == 310);
+  CHECK(c.offset == big_block.offset);
   CHECK(c.code == errc::section_overrun);
 }
 
@@ -84,7 +116,8 @@ TEST_CASE("A size3 that is not 16 x the non-null links is reported as bad_link_l
   }
   SECTION("the only link id zeroed, so the location it keeps is one too many") {
     auto seg = stage1();
-    for (std::size_t i = 0; i < 16; ++i) seg[hello_inode + 89 + 84 + i] = std::byte{0};
+    REQUIRE(hello.links.size() == 1);
+    for (std::size_t i = 0; i < 16; ++i) seg[hello_inode + header + hello.size1 + i] = std::byte{0};
     auto c = only_report(seg);
     CHECK(c.offset == hello_inode);
     CHECK(c.code == errc::bad_link_location_size);
@@ -101,7 +134,7 @@ TEST_CASE("Section sizes whose sum overflows are reported as size_overflow", "[l
 
 TEST_CASE("Corruption in the lazy view is an element, not a silent end", "[log][corruption]") {
   auto seg = stage1();
-  seg[101896] = std::byte{0};  // the imap block's magic
+  seg[imap_block.offset] = std::byte{0};  // the imap block's magic
   std::size_t good = 0;
   bool saw_error = false;
   for (const auto& it : segment_items<bs::layout>(seg)) {
@@ -110,10 +143,14 @@ TEST_CASE("Corruption in the lazy view is an element, not a silent end", "[log][
       continue;
     }
     saw_error = true;
-    CHECK(it.error().offset == 101896);
+    CHECK(it.error().offset == imap_block.offset);
     CHECK(it.error().code == errc::bad_magic);
   }
-  CHECK(good == 12);
+  // Every item before the imap block, and none after: the error ends the view.
+  const auto before = std::count_if(listing().begin(), listing().end(), [](const auto& e) {
+    return e.segment == name && e.offset < imap_block.offset;
+  });
+  CHECK(good == static_cast<std::size_t>(before));
   CHECK(saw_error);
 }
 

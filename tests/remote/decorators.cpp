@@ -1,6 +1,7 @@
 // The store decorators — retrying_store, stats_store, caching_store and the
 // network-style faults of fault_injecting_store — each against the segment_store
-// laws (over memory and over a real simple_store_server) and its own promises.
+// laws (over memory; over a real simple_store_server in simple_store.cpp) and its own
+// promises. Needs no server: built and run whatever the examples option says.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -18,7 +19,6 @@
 #include "cloudlog/backend/stats_store.hpp"
 #include "support/archetypes.hpp"
 #include "support/fixtures.hpp"
-#include "support/servers.hpp"
 
 using namespace cloudlog;
 using namespace std::chrono_literals;
@@ -41,62 +41,9 @@ struct batch_remove_archetype : test::store_archetype {
   result<void> remove_many(std::span<const std::string>) { return fail(errc::io_error); }
 };
 
-// The exemplar of docs/concepts/segment_store.md, verbatim: it must stay a model.
-class tiny_store {
- public:
-  result<std::vector<segment_info>> list(std::uint32_t d) {
-    std::vector<segment_info> out;
-    for (auto& [name, data] : objects_)
-      if (auto id = parse_segment_name(name); id && id->directory == d)
-        out.push_back({*id, name, data.size()});
-    return out;  // std::map keeps names, hence sequences, in order
-  }
-  result<bytes> read(std::string_view n, std::uint64_t o, std::uint64_t k) {
-    if (auto ok = check_object_name(n); !ok) return fail(ok.error());
-    auto it = objects_.find(std::string(n));
-    if (it == objects_.end()) return fail(errc::not_found);
-    if (o > it->second.size()) return fail(errc::out_of_range);
-    const auto m = std::min<std::uint64_t>(k, it->second.size() - o);
-    return bytes(it->second.begin() + o, it->second.begin() + o + m);
-  }
-  result<void> write(std::string_view n, byte_view b) {
-    if (auto ok = check_object_name(n); !ok) return fail(ok.error());
-    objects_[std::string(n)] = bytes(b.begin(), b.end());  // replace whole
-    return {};
-  }
-  result<void> remove(std::string_view n) {
-    if (auto ok = check_object_name(n); !ok) return fail(ok.error());
-    objects_.erase(std::string(n));  // missing: still success
-    return {};
-  }
-
- private:
-  std::map<std::string, bytes> objects_;
-};
-static_assert(segment_store<tiny_store>);
-
-// The generic component of the same page.
-template <segment_store Store>
-result<std::uint64_t> bytes_in(Store& store, std::uint32_t directory) {
-  auto segments = store.list(directory);
-  if (!segments) return fail(segments.error());
-  std::vector<read_request> heads;
-  for (auto& s : *segments) heads.push_back({s.name, 0, 89});  // every first header
-  std::uint64_t total = 0;
-  for (auto& r : read_batch(store, heads))
-    if (r) total += r->size();
-  return total;
-}
-
 const retry_policy quick{5, 1ms, 4ms};
 const std::string a = "log-00000000-00000001", b = "log-00000000-00000002",
                   c = "log-00000000-00000003";
-
-simple_store client_of(const test::simple_server_process& s) {
-  simple_options o;
-  o.port = static_cast<std::uint16_t>(s.port());
-  return simple_store::open(o).value();
-}
 }  // namespace
 
 TEST_CASE("decorators satisfy segment_store and keep batch abilities", "[remote][decorators]") {
@@ -115,25 +62,6 @@ TEST_CASE("decorators satisfy segment_store and keep batch abilities", "[remote]
   STATIC_REQUIRE_FALSE(batch_removable<remove_many_returns_bool>);
   STATIC_REQUIRE_FALSE(batch_removable<remove_many_takes_views>);
   STATIC_REQUIRE_FALSE(batch_removable<test::store_archetype>);
-}
-
-TEST_CASE("the segment_store exemplar of the docs obeys the laws", "[remote][decorators][docs]") {
-  tiny_store store;
-  test::check_segment_store_laws(store);
-}
-
-TEST_CASE("the generic component of the docs runs on any store", "[remote][decorators][docs]") {
-  tiny_store tiny;
-  memory_store memory;
-  for (std::uint32_t i = 0; i < 3; ++i) {
-    REQUIRE(tiny.write(segment_name({0, i}).value(), test::pattern(100, i)));
-    REQUIRE(memory.write(segment_name({0, i}).value(), test::pattern(50, i)));
-  }
-  CHECK(bytes_in(tiny, 0).value() == 3 * 89);
-  CHECK(bytes_in(memory, 0).value() == 3 * 50);
-  stats_store counted(memory);
-  CHECK(bytes_in(counted, 0).value() == 150);
-  CHECK(counted.stats().get.requests == 3);
 }
 
 TEST_CASE("retrying_store obeys the segment_store laws", "[remote][decorators][retry]") {
@@ -206,17 +134,6 @@ TEST_CASE("fault_injecting_store with network faults cleared obeys the segment_s
   store.drop_after(5);
   store.delay(1ms);
   store.heal();
-  test::check_segment_store_laws(store);
-}
-
-TEST_CASE("the decorators stacked over a real simple_store obey the segment_store laws",
-          "[remote][decorators][simple]") {
-  test::simple_server_process server;
-  test::temp_dir dir;
-  auto client = client_of(server);
-  retrying_store retrying(client, quick);
-  stats_store counted(retrying);
-  auto store = make_caching_store(counted, {dir.path(), 8 << 20}).value();
   test::check_segment_store_laws(store);
 }
 

@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "backend/conformance.hpp"
+#include "cloudlog/backend/caching_store.hpp"
+#include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/simple_store.hpp"
+#include "cloudlog/backend/stats_store.hpp"
 #include "support/fixtures.hpp"
 #include "support/servers.hpp"
 
@@ -260,27 +263,14 @@ TEST_CASE("simple_protocol parses tokens, numbers and names strictly", "[remote]
   CHECK(!name_ok(""));
 }
 
-// Figures for docs/backends.md: run with `test_remote_simple "[.bench]"`.
-TEST_CASE("simple_store throughput, one at a time and in parallel", "[.bench][simple]") {
+TEST_CASE("the decorators stacked over a real simple_store obey the segment_store laws",
+          "[remote][decorators][simple]") {
   test::simple_server_process server;
-  const auto data = test::pattern(1 << 20, 3);
-  std::vector<read_request> reqs;
-  {
-    auto store = client_of(server);
-    for (std::uint32_t i = 0; i < 32; ++i) {
-      REQUIRE(store.write(segment_name({0, i}).value(), data));
-      reqs.push_back({segment_name({0, i}).value()});
-    }
-  }
-  for (unsigned parallelism : {1u, 8u}) {
-    auto store = client_of(server, parallelism);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto r = store.read_many(reqs);
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
-    for (auto& x : r) REQUIRE(x.value().size() == data.size());
-    std::printf(
-        "simple read_many 32 x 1 MiB, parallelism %u: %.3f s, %.1f MiB/s, %llu connections\n",
-        parallelism, took.count(), 32 / took.count(),
-        static_cast<unsigned long long>(store.connections_opened()));
-  }
+  test::temp_dir dir;
+  auto client = client_of(server);
+  const retry_policy quick{5, 1ms, 4ms};
+  retrying_store retrying(client, quick);
+  stats_store counted(retrying);
+  auto store = make_caching_store(counted, {dir.path(), 8 << 20}).value();
+  test::check_segment_store_laws(store);
 }

@@ -11,6 +11,7 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/crypto/cipher.hpp"
@@ -77,6 +78,21 @@ inline std::vector<dumped_item> parse_dump(const std::filesystem::path& p) {
         out.back().links.push_back({std::stoull((*it)[1]), std::stoull((*it)[2]),
                                     std::stoull((*it)[3]), std::stoull((*it)[4])});
     }
+  }
+  return out;
+}
+
+// The segments a fixture .dump.txt lists, in its order: name and size in bytes.
+inline std::vector<std::pair<std::string, std::uint64_t>> dumped_segments(
+    const std::filesystem::path& p) {
+  std::ifstream in(p);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  static const std::regex segment_re(R"(^(log-\d{8}-\d{8}) (\d+)$)");
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, segment_re)) out.emplace_back(m[1], std::stoull(m[2]));
   }
   return out;
 }

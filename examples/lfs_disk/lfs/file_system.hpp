@@ -213,23 +213,23 @@ class file_system {
   }
 
   // The whole content of file NAME.
-  // Fails: cloudlog::errc::no_such_file; the disk's errors.
+  // Fails: std::errc::no_such_file_or_directory; the disk's errors.
   result<bytes> read(std::string_view name) {
     access guard(*this);
     CLOUDLOG_TRY_VOID(usable());
     auto it = dir_.find(name);
-    if (it == dir_.end()) return fail(cloudlog::errc::no_such_file);
+    if (it == dir_.end()) return fail(std::errc::no_such_file_or_directory);
     return read_data(it->second);
   }
 
   // Removes file NAME; its blocks die (freed by cleaning after the next sync).
-  // Fails: cloudlog::errc::no_such_file; errc::disk_full (the directory cannot be
+  // Fails: std::errc::no_such_file_or_directory; errc::disk_full (the directory cannot be
   // rewritten even with the cleaner's reserve); the disk's errors.
   result<void> remove(std::string_view name) {
     access guard(*this);
     CLOUDLOG_TRY_VOID(usable());
     auto it = dir_.find(name);
-    if (it == dir_.end()) return fail(cloudlog::errc::no_such_file);
+    if (it == dir_.end()) return fail(std::errc::no_such_file_or_directory);
     CLOUDLOG_TRY_VOID(ensure_space(dir_cost(dir_.size()), true));
     const auto inum = it->second;
     dir_.erase(it);

@@ -13,7 +13,7 @@
 
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/location.hpp"
-#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "cloudlog/result.hpp"
 
 namespace cloudlog {

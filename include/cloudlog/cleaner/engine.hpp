@@ -1,65 +1,17 @@
-// The cleaner engine: utilization -> victims -> relocate -> commit -> delete, generic
-// over the format, the store, the policy and an optional verifier.
+// The cleaner engine, generic over the format, the store, the policy and an optional
+// verifier: one pass is load -> walk -> tabulate -> choose -> mark -> schedule ->
+// relocate -> rewrite -> commit -> delete (the phases: cleaner/detail/phases.hpp,
+// docs/design.md "The engine").
 #ifndef CLOUDLOG_CLEANER_ENGINE_HPP
 #define CLOUDLOG_CLEANER_ENGINE_HPP
 
-#include <concepts>
-#include <cstdint>
-#include <functional>
-#include <optional>
-
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
+#include "cloudlog/cleaner/options.hpp"
 #include "cloudlog/cleaner/report.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 
 namespace cloudlog {
-
-// Which items move when a segment is cleaned.
-enum class relocation_mode {
-  // Only the live items inside victims (and, rewritten, their ancestors up to the root).
-  live_items,
-  // Also every other leaf of a parent one of whose leaves moves: keeps a file's
-  // blocks together, as the original BlueSky cleaner did (for locality).
-  whole_parent,
-};
-
-// Where a run is, for progress displays: leaf bytes relocated of the total to relocate.
-struct clean_progress {
-  std::uint64_t bytes_done = 0;
-  std::uint64_t bytes_total = 0;
-  std::uint64_t items_done = 0;
-  std::uint64_t items_total = 0;
-};
-
-// Options of one run.
-struct clean_options {
-  bool dry_run = false;  // plan only: nothing is written or deleted
-  relocation_mode mode = relocation_mode::live_items;
-  std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
-  std::size_t parallel = 8;                 // reads per batch handed to the store
-  // Reads of one segment are merged across gaps up to this size: fewer requests for a
-  // few more bytes (a merged read never leaves its segment, so a pass never reads
-  // more than the victims and the metadata).
-  std::uint64_t coalesce_gap = 1u << 20;
-  // Asked between relocation batches (about one output segment each): true stops
-  // relocating; what moved so far is still committed (root last), and victims not
-  // emptied keep their live items and are not deleted. The report's
-  // `interrupted` is then true.
-  std::function<bool()> stop_requested;
-  // Called after every relocation batch.
-  std::function<void(const clean_progress&)> on_progress;
-};
-
-// A verifier accepts or refuses an item about to be copied with its tag intact.
-// `[](byte_view) { return true; }` is the key-less verifier.
-template <class V>
-concept item_verifier = std::predicate<const V&, byte_view>;
-
-// The key-less verifier: accepts every item (the cleaner copies sealed bytes verbatim).
-struct accept_all {
-  bool operator()(byte_view) const noexcept { return true; }
-};
 
 // Runs one cleaning pass of STORE, whose format is FORMAT, choosing victims with
 // POLICY. Crash safety (docs/design.md): relocated items and rewritten parents are

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cloudlog/backend/segment_store.hpp"
-#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "cloudlog/result.hpp"
 
 namespace cloudlog {

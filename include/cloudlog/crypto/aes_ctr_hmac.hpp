@@ -23,6 +23,7 @@
 #include "cloudlog/assert.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/crypto/crypto_traits.hpp"
 #include "cloudlog/crypto/random.hpp"
 #include "cloudlog/crypto/secret.hpp"
 #include "cloudlog/result.hpp"

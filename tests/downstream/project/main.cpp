@@ -1,4 +1,4 @@
-// A downstream user's format ("tree", in tree/) cleaned by the installed cloudlog's
+// A downstream user's format ("tree", in tests/support/tree/) cleaned by the installed cloudlog's
 // generic engine with library policies: everything reachable stays intact, and
 // garbage segments are deleted once the writer has adopted the cleaner's output.
 #include <cstdio>

@@ -139,7 +139,7 @@ TEST_CASE("random file operations, flushes and reopens agree with an in-memory m
             REQUIRE(r);
             m.dirs.erase(p);
           } else {
-            CHECK(r.error() == make_error_code(errc::not_empty));
+            CHECK(r.error() == make_error_code(std::errc::directory_not_empty));
           }
         }
       } else if (op < 90) {  // flush

@@ -150,7 +150,7 @@ TEST_CASE("without create_files only the overwrites run, on the existing files",
   CHECK(same_blocks > 0);  // overwrites touch some blocks, not all
   memory_store empty;
   auto fresh = mem_fs::open(empty, key);
-  CHECK(run_workload(*fresh, o).error() == make_error_code(errc::no_such_file));
+  CHECK(run_workload(*fresh, o).error() == make_error_code(std::errc::no_such_file_or_directory));
 }
 
 TEST_CASE("the smallfiles preset, scaled down, builds a readable store",

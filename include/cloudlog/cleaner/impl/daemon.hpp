@@ -2,9 +2,60 @@
 #ifndef CLOUDLOG_CLEANER_IMPL_DAEMON_HPP
 #define CLOUDLOG_CLEANER_IMPL_DAEMON_HPP
 
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <system_error>
 
 #include "cloudlog/cleaner/daemon.hpp"
+
+namespace cloudlog::detail {
+
+// The writer's last seen activity and when it last changed (unknown history counts
+// as activity at the start).
+struct writer_watch {
+  std::optional<std::uint64_t> activity;
+  std::int64_t last_change = 0;
+
+  // Asks ACTIVITY; true (and the change recorded at NOW) if it differs from the last answer.
+  result<bool> poll(const std::function<result<std::uint64_t>()>& activity_now, std::int64_t now) {
+    auto a = activity_now();
+    if (!a) return fail(a.error());
+    if (activity && *activity == *a) return false;
+    activity = *a;
+    last_change = now;
+    return true;
+  }
+};
+
+// Whether a check's PLAN calls for a pass: there is work, and the garbage passed the
+// threshold or clean_every passed SINCE_LAST_PASS ms ago.
+inline bool pass_called_for(const clean_report& plan, const daemon_options& options,
+                            std::int64_t since_last_pass) {
+  const auto& p = plan.plan;
+  const bool work = !p.victims.empty() || !p.deletions.empty();
+  const auto& s = plan.stats;
+  const bool over =
+      s.bytes_total > 0 && static_cast<double>(s.bytes_wasted) >=
+                               options.garbage_threshold * static_cast<double>(s.bytes_total);
+  const bool due =
+      options.clean_every.count() > 0 && since_last_pass >= options.clean_every.count();
+  return work && (over || due);
+}
+
+// Adds pass R (ended early for the writer if YIELDED) to REPORT.
+inline void count_pass(daemon_report& report, const clean_report& r, bool yielded) {
+  ++report.passes;
+  if (r.status == clean_status::cleaned) ++report.passes_cleaned;
+  report.items_relocated += r.stats.items_relocated;
+  report.segments_written += r.stats.segments_written;
+  report.segments_deleted += r.stats.segments_deleted;
+  report.bytes_written += r.stats.bytes_written;
+  report.bytes_freed += r.stats.bytes_freed;
+  if (yielded) ++report.yields;
+}
+
+}  // namespace cloudlog::detail
 
 namespace cloudlog {
 
@@ -40,18 +91,8 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     return wait(options.interval);
   };
   std::int64_t last_pass = clock.now_ms();
-  // The writer's last seen activity and when it last changed (unknown history
-  // counts as activity now).
-  std::optional<std::uint64_t> activity;
-  std::int64_t last_change = clock.now_ms();
-  auto writer_changed = [&]() -> result<bool> {
-    auto a = options.writer_activity();
-    if (!a) return fail(a.error());
-    if (activity && *activity == *a) return false;
-    activity = *a;
-    last_change = clock.now_ms();
-    return true;
-  };
+  detail::writer_watch watch{std::nullopt, clock.now_ms()};
+  auto writer_changed = [&] { return watch.poll(options.writer_activity, clock.now_ms()); };
   while (!stop()) {
     if (options.max_checks && report.checks == options.max_checks) break;
     if (auto r = lease->renew_if_due(); !r) {
@@ -69,23 +110,15 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     }
     ++report.checks;
     if (options.on_check) options.on_check(*plan);
-    const auto& p = plan->plan;
-    const bool work = !p.victims.empty() || !p.deletions.empty();
-    const auto& s = plan->stats;
-    const bool over =
-        s.bytes_total > 0 && static_cast<double>(s.bytes_wasted) >=
-                                 options.garbage_threshold * static_cast<double>(s.bytes_total);
-    const bool due = options.clean_every.count() > 0 &&
-                     clock.now_ms() - last_pass >= options.clean_every.count();
     bool idle = true;
     if (options.writer_activity) {
       if (auto c = writer_changed(); !c) {
         if (auto f = failed(c.error()); !f) return fail(f.error());
         continue;
       }
-      idle = clock.now_ms() - last_change >= options.idle.count();
+      idle = clock.now_ms() - watch.last_change >= options.idle.count();
     }
-    if (work && (over || due) && idle && !stop()) {
+    if (detail::pass_called_for(*plan, options, clock.now_ms() - last_pass) && idle && !stop()) {
       clean_options pass = options.clean;
       pass.dry_run = false;
       bool yielded = false;
@@ -102,14 +135,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
         continue;
       }
       last_pass = clock.now_ms();
-      ++report.passes;
-      if (r->status == clean_status::cleaned) ++report.passes_cleaned;
-      report.items_relocated += r->stats.items_relocated;
-      report.segments_written += r->stats.segments_written;
-      report.segments_deleted += r->stats.segments_deleted;
-      report.bytes_written += r->stats.bytes_written;
-      report.bytes_freed += r->stats.bytes_freed;
-      if (yielded) ++report.yields;
+      detail::count_pass(report, *r, yielded);
       if (options.on_pass) options.on_pass(*r);
       if (!lease->held()) return fail(lease_lost);
       if (r->status == clean_status::cleaned && !r->interrupted) continue;

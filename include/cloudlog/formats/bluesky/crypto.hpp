@@ -17,6 +17,7 @@
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/aes_ctr_hmac.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/crypto/no_cipher.hpp"
 #include "cloudlog/crypto/secret.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/result.hpp"

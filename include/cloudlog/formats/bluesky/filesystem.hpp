@@ -28,8 +28,8 @@
 #include "cloudlog/formats/bluesky/payload.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/log/item.hpp"
-#include "cloudlog/log/segment_name.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
 
 namespace cloudlog::bluesky {
 
@@ -164,18 +164,18 @@ class filesystem {
   // ---- queries ----
 
   // The inode number at PATH ("" and "/" are the root). Symlinks are not followed.
-  // Fails: errc::no_such_file, errc::not_a_directory, errc::dangling_link (a
+  // Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory, errc::dangling_link (a
   // directory entry naming an inode the inode map lacks: a corrupt store).
   result<std::uint64_t> lookup(std::string_view path) {
     std::uint64_t at = root_inum;
     for (auto name : path_components(path)) {
       const auto& n = nodes_.at(at).node;
       if (n.type != file_type::directory)
-        return source_.note(make_error_code(errc::not_a_directory),
+        return source_.note(make_error_code(std::errc::not_a_directory),
                             std::string(path) + ": a component is not a directory");
       auto e = find_entry(n, name);
       if (e == n.entries.end())
-        return source_.note(make_error_code(errc::no_such_file),
+        return source_.note(make_error_code(std::errc::no_such_file_or_directory),
                             std::string(path) + ": no such file or directory");
       if (!nodes_.count(e->inum))
         return source_.note(make_error_code(errc::dangling_link),
@@ -187,10 +187,10 @@ class filesystem {
   }
 
   // The inode INUM (its current, possibly unflushed, state).
-  // Fails: errc::no_such_file.
+  // Fails: std::errc::no_such_file_or_directory.
   result<inode> stat(std::uint64_t inum) const {
     auto it = nodes_.find(inum);
-    if (it == nodes_.end()) return fail(errc::no_such_file);
+    if (it == nodes_.end()) return fail(std::errc::no_such_file_or_directory);
     return it->second.node;
   }
 
@@ -203,25 +203,25 @@ class filesystem {
   }
 
   // The entries of the directory at PATH, ascending by cookie.
-  // Fails: lookup's errors, errc::not_a_directory.
+  // Fails: lookup's errors, std::errc::not_a_directory.
   result<std::vector<dir_entry>> list(std::string_view path) {
     auto n = lookup(path);
     if (!n) return fail(n.error());
     const auto& node = nodes_.at(*n).node;
     if (node.type != file_type::directory)
-      return source_.note(make_error_code(errc::not_a_directory),
+      return source_.note(make_error_code(std::errc::not_a_directory),
                           std::string(path) + ": not a directory");
     return node.entries;
   }
 
   // The target of the symlink at PATH.
-  // Fails: lookup's errors, errc::not_a_symlink.
+  // Fails: lookup's errors, std::errc::invalid_argument.
   result<std::string> readlink(std::string_view path) {
     auto n = lookup(path);
     if (!n) return fail(n.error());
     const auto& node = nodes_.at(*n).node;
     if (node.type != file_type::symlink)
-      return source_.note(make_error_code(errc::not_a_symlink),
+      return source_.note(make_error_code(std::errc::invalid_argument),
                           std::string(path) + ": not a symbolic link");
     return node.target;
   }
@@ -229,8 +229,8 @@ class filesystem {
   // Reads LENGTH bytes at OFFSET of regular file INUM (clamped to its size),
   // unflushed changes included; holes read as zeros; stored blocks are fetched in
   // one batch.
-  // Fails: errc::no_such_file, errc::is_a_directory, errc::invalid_argument (not a
-  // regular file), fetch errors.
+  // Fails: std::errc::no_such_file_or_directory, std::errc::is_a_directory, errc::invalid_argument
+  // (not a regular file), fetch errors.
   result<bytes> read(std::uint64_t inum, std::uint64_t offset = 0,
                      std::uint64_t length = whole_object) {
     auto s = regular(inum);
@@ -280,8 +280,8 @@ class filesystem {
   // ---- changes (in memory until flush) ----
 
   // Creates an empty regular file at PATH with permission bits MODE.
-  // Fails: errc::no_such_file / errc::not_a_directory (parent), errc::already_exists,
-  // errc::invalid_argument (an empty or invalid name).
+  // Fails: std::errc::no_such_file_or_directory / std::errc::not_a_directory (parent),
+  // std::errc::file_exists, errc::invalid_argument (an empty or invalid name).
   result<std::uint64_t> create(std::string_view path, std::uint32_t mode = 0644) {
     return make_node(path, file_type::regular, mode, {});
   }
@@ -301,8 +301,8 @@ class filesystem {
 
   // Writes DATA at OFFSET of regular file INUM, extending it if needed (a gap
   // becomes holes). Blocks written only in part are read first.
-  // Fails: errc::no_such_file, errc::is_a_directory, errc::invalid_argument (not
-  // regular, or past max_file_size), fetch errors (nothing is changed then).
+  // Fails: std::errc::no_such_file_or_directory, std::errc::is_a_directory, errc::invalid_argument
+  // (not regular, or past max_file_size), fetch errors (nothing is changed then).
   result<void> write(std::uint64_t inum, std::uint64_t offset, byte_view data) {
     auto s = regular(inum);
     if (!s) return fail(s.error());
@@ -374,7 +374,7 @@ class filesystem {
 
   // Removes the file, symlink or empty directory at PATH: its name from its
   // directory and its inode from the inode map.
-  // Fails: lookup's errors, errc::not_empty, errc::invalid_argument (the root).
+  // Fails: lookup's errors, std::errc::directory_not_empty, errc::invalid_argument (the root).
   result<void> remove(std::string_view path) {
     auto comps = path_components(path);
     if (comps.empty())
@@ -384,13 +384,14 @@ class filesystem {
     auto& dir = nodes_.at(*parent);
     auto e = find_entry(dir.node, comps.back());
     if (e == dir.node.entries.end())
-      return source_.note(make_error_code(errc::no_such_file),
+      return source_.note(make_error_code(std::errc::no_such_file_or_directory),
                           std::string(path) + ": no such file or directory");
     const auto child = e->inum;
     auto it = nodes_.find(child);
     if (it != nodes_.end() && it->second.node.type == file_type::directory &&
         !it->second.node.entries.empty())
-      return source_.note(make_error_code(errc::not_empty), std::string(path) + ": not empty");
+      return source_.note(make_error_code(std::errc::directory_not_empty),
+                          std::string(path) + ": not empty");
     dir.node.entries.erase(e);
     touch(dir);
     if (it != nodes_.end()) nodes_.erase(it);
@@ -733,10 +734,10 @@ class filesystem {
   result<node_state*> regular(std::uint64_t inum) {
     auto it = nodes_.find(inum);
     if (it == nodes_.end())
-      return source_.note(make_error_code(errc::no_such_file),
+      return source_.note(make_error_code(std::errc::no_such_file_or_directory),
                           "inode " + std::to_string(inum) + " does not exist");
     if (it->second.node.type == file_type::directory)
-      return source_.note(make_error_code(errc::is_a_directory),
+      return source_.note(make_error_code(std::errc::is_a_directory),
                           "inode " + std::to_string(inum) + " is a directory");
     if (it->second.node.type != file_type::regular)
       return source_.note(make_error_code(errc::invalid_argument),
@@ -810,7 +811,7 @@ class filesystem {
     auto p = lookup(parent);
     if (!p) return fail(p.error());
     if (nodes_.at(*p).node.type != file_type::directory)
-      return source_.note(make_error_code(errc::not_a_directory),
+      return source_.note(make_error_code(std::errc::not_a_directory),
                           std::string(path) + ": the parent is not a directory");
     return *p;
   }
@@ -824,7 +825,7 @@ class filesystem {
     if (!parent) return fail(parent.error());
     auto& dir = nodes_.at(*parent);
     if (find_entry(dir.node, comps.back()) != dir.node.entries.end())
-      return source_.note(make_error_code(errc::already_exists),
+      return source_.note(make_error_code(std::errc::file_exists),
                           std::string(path) + ": already exists");
     auto cookie = new_cookie(dir.node);
     if (!cookie) return fail(cookie.error());

@@ -19,7 +19,7 @@
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/log/item.hpp"
-#include "cloudlog/log/segment_name.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "cloudlog/object_id.hpp"
 #include "cloudlog/result.hpp"
 

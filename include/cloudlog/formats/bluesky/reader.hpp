@@ -186,7 +186,7 @@ class reader {
   const std::string& last_error() const noexcept { return source_.last_error(); }
 
   // Loads inode INUM.
-  // Fails: errc::no_such_file if INUM is not in the inode map; fetch errors;
+  // Fails: std::errc::no_such_file_or_directory if INUM is not in the inode map; fetch errors;
   // errc::corrupt_payload.
   result<inode_record> load_inode(std::uint64_t inum) {
     auto r = load_inodes(std::span<const std::uint64_t>(&inum, 1));
@@ -201,7 +201,7 @@ class reader {
     for (auto n : inums) {
       auto it = map_.find(n);
       if (it == map_.end())
-        return source_.note(make_error_code(errc::no_such_file),
+        return source_.note(make_error_code(std::errc::no_such_file_or_directory),
                             "inode " + std::to_string(n) + " is not in the inode map");
       rqs.push_back({it->second, item_type::inode, n, 0});
     }
@@ -221,7 +221,7 @@ class reader {
   }
 
   // The inode number at PATH ("/" or "" is the root). Symlinks are not followed.
-  // Fails: errc::no_such_file, errc::not_a_directory (a component is not a
+  // Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory (a component is not a
   // directory), errc::dangling_link (an entry naming an inode the map lacks),
   // load_inode's errors.
   result<std::uint64_t> lookup(std::string_view path) {
@@ -230,12 +230,12 @@ class reader {
       auto dir = load_inode(at);
       if (!dir) return fail(dir.error());
       if (dir->node.type != file_type::directory)
-        return source_.note(make_error_code(errc::not_a_directory),
+        return source_.note(make_error_code(std::errc::not_a_directory),
                             std::string(path) + ": a component is not a directory");
       auto e = std::find_if(dir->node.entries.begin(), dir->node.entries.end(),
                             [&](const dir_entry& d) { return d.name == name; });
       if (e == dir->node.entries.end())
-        return source_.note(make_error_code(errc::no_such_file),
+        return source_.note(make_error_code(std::errc::no_such_file_or_directory),
                             std::string(path) + ": no such file or directory");
       if (!map_.count(e->inum))
         return source_.note(make_error_code(errc::dangling_link),
@@ -249,12 +249,12 @@ class reader {
   // Reads LENGTH bytes at OFFSET of the regular file REC (clamped to its size).
   // Null links read as zeros. Every stored block must hold exactly its expected
   // length (errc::corrupt_payload).
-  // Fails: errc::is_a_directory / errc::invalid_argument (not a regular file);
+  // Fails: std::errc::is_a_directory / errc::invalid_argument (not a regular file);
   // fetch errors.
   result<bytes> read_file(const inode_record& rec, std::uint64_t offset = 0,
                           std::uint64_t length = whole_object) {
     if (rec.node.type == file_type::directory)
-      return source_.note(make_error_code(errc::is_a_directory),
+      return source_.note(make_error_code(std::errc::is_a_directory),
                           "inode " + std::to_string(rec.node.inum) + " is a directory");
     if (rec.node.type != file_type::regular)
       return source_.note(make_error_code(errc::invalid_argument),

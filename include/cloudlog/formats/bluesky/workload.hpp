@@ -147,8 +147,8 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
 // file_size]; overwrite_fraction not in [0, 1]; scale not finite and > 0; files not
 // in [1, max_workload_files] before or after scaling; directories above
 // max_workload_directories; without create_files, a file of another size),
-// errc::no_such_file (without create_files, a missing file), errc::not_a_directory /
-// errc::is_a_directory (a name taken by something else), and FS's write and flush errors.
+// std::errc::no_such_file_or_directory (without create_files, a missing file), std::errc::not_a_directory /
+// std::errc::is_a_directory (a name taken by something else), and FS's write and flush errors.
 template <segment_store Store, cloudlog::cipher Cipher>
 result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
   if (opt.file_size == 0 || opt.file_size > max_file_size ||
@@ -191,7 +191,7 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
   for (std::uint64_t d = 0; opt.create_files && d < opt.directories && d < files; ++d) {
     const auto path = "/" + detail::numbered("dir", d, 3);
     if (auto n = fs.lookup(path); n) {
-      if (fs.stat(*n)->type != file_type::directory) return fail(errc::not_a_directory);
+      if (fs.stat(*n)->type != file_type::directory) return fail(std::errc::not_a_directory);
     } else if (auto made = fs.mkdir(path); !made) {
       return fail(made.error());
     }
@@ -204,14 +204,14 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
     if (!opt.create_files) {
       auto n = fs.lookup(path);
       if (!n) return fail(n.error());
-      if (fs.stat(*n)->type != file_type::regular) return fail(errc::is_a_directory);
+      if (fs.stat(*n)->type != file_type::regular) return fail(std::errc::is_a_directory);
       if (fs.stat(*n)->size != opt.file_size) return fail(errc::invalid_argument);
       inums.push_back(*n);
       continue;
     }
     if (auto n = fs.lookup(path); n) {
       inum = *n;
-      if (fs.stat(inum)->type != file_type::regular) return fail(errc::is_a_directory);
+      if (fs.stat(inum)->type != file_type::regular) return fail(std::errc::is_a_directory);
       CLOUDLOG_TRY_VOID(fs.truncate(inum, 0));
     } else {
       auto made = fs.create(path);

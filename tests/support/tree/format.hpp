@@ -11,7 +11,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/log/segment.hpp"
-#include "tree/layout.hpp"
+#include "layout.hpp"
 
 namespace tree {
 

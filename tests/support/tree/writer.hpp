@@ -11,9 +11,9 @@
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/log/item.hpp"
-#include "cloudlog/log/segment_name.hpp"
-#include "tree/format.hpp"
-#include "tree/layout.hpp"
+#include "cloudlog/segment_name.hpp"
+#include "format.hpp"
+#include "layout.hpp"
 
 namespace tree {
 

@@ -1,6 +1,6 @@
 // Segment names: log-DDDDDDDD-SSSSSSSS (log directory, sequence; 8 decimal digits each).
-#ifndef CLOUDLOG_LOG_SEGMENT_NAME_HPP
-#define CLOUDLOG_LOG_SEGMENT_NAME_HPP
+#ifndef CLOUDLOG_SEGMENT_NAME_HPP
+#define CLOUDLOG_SEGMENT_NAME_HPP
 
 #include <cstdint>
 #include <cstdio>
@@ -58,4 +58,4 @@ inline result<segment_id> parse_segment_name(std::string_view name) {
 
 }  // namespace cloudlog
 
-#endif  // CLOUDLOG_LOG_SEGMENT_NAME_HPP
+#endif  // CLOUDLOG_SEGMENT_NAME_HPP

@@ -1,0 +1,98 @@
+// Coalesced reads of items: which ranged reads cover a list of locations (the plan),
+// and the items cut out of those reads.
+#ifndef CLOUDLOG_CLEANER_DETAIL_FETCH_ITEMS_HPP
+#define CLOUDLOG_CLEANER_DETAIL_FETCH_ITEMS_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/location.hpp"
+#include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
+
+namespace cloudlog::detail {
+
+// Ranged reads covering a list of item locations: one run per merged read, and for
+// each location (in the list's order) the run that holds it.
+struct read_plan {
+  struct run {
+    segment_id seg;
+    std::uint64_t begin = 0, end = 0;
+  };
+  std::vector<run> runs;
+  std::vector<std::size_t> run_of;
+};
+
+// A merged read is never longer than this (unless one item is).
+inline constexpr std::uint64_t max_read_run = 16u << 20;
+
+// Merges the reads of LOCS within one segment across gaps <= GAP, up to MAX_RUN
+// bytes per read. A run never leaves its segment.
+inline read_plan plan_reads(std::span<const location> locs, std::uint64_t gap,
+                            std::uint64_t max_run = max_read_run) {
+  std::vector<std::size_t> order(locs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::pair(locs[a].segment(), locs[a].offset) <
+           std::pair(locs[b].segment(), locs[b].offset);
+  });
+  read_plan plan;
+  plan.run_of.resize(locs.size());
+  auto& runs = plan.runs;
+  for (auto i : order) {
+    const auto& l = locs[i];
+    if (runs.empty() || runs.back().seg != l.segment() || l.offset > runs.back().end + gap ||
+        l.end() - runs.back().begin > max_run)
+      runs.push_back({l.segment(), l.offset, l.end()});
+    else
+      runs.back().end = std::max(runs.back().end, l.end());
+    plan.run_of[i] = runs.size() - 1;
+  }
+  return plan;
+}
+
+// Runs PLAN (made for LOCS) as one read_batch. One entry per location, in LOCS'
+// order: the item's bytes (short if the object is), or the read's error.
+template <segment_store Store>
+std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
+                                        std::span<const location> locs) {
+  std::vector<read_request> requests;
+  requests.reserve(plan.runs.size());
+  for (const auto& r : plan.runs)
+    requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
+  auto data = read_batch(store, requests);
+  std::vector<result<bytes>> out;
+  out.reserve(locs.size());
+  for (std::size_t i = 0; i < locs.size(); ++i) {
+    const auto run = plan.run_of[i];
+    const auto& d = data[run];
+    if (!d) {
+      out.push_back(fail(d.error()));
+      continue;
+    }
+    const auto from = locs[i].offset - plan.runs[run].begin;
+    const auto avail = d->size() > from ? d->size() - from : 0;
+    const auto n = std::min<std::uint64_t>(avail, locs[i].size);
+    out.push_back(bytes(d->begin() + static_cast<std::ptrdiff_t>(from),
+                        d->begin() + static_cast<std::ptrdiff_t>(from + n)));
+  }
+  return out;
+}
+
+// Reads the items at LOCS, merging reads of one segment across gaps <= GAP.
+template <segment_store Store>
+std::vector<result<bytes>> fetch_items(Store& store, std::span<const location> locs,
+                                       std::uint64_t gap) {
+  return read_planned(store, plan_reads(locs, gap), locs);
+}
+
+}  // namespace cloudlog::detail
+
+#endif  // CLOUDLOG_CLEANER_DETAIL_FETCH_ITEMS_HPP

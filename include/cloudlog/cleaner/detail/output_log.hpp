@@ -1,0 +1,92 @@
+// The segments a cleaning pass fills in its output directory, one open per (group, class).
+#ifndef CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP
+#define CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/location.hpp"
+
+namespace cloudlog::detail {
+
+class output_log {
+ public:
+  struct segment {
+    std::uint32_t sequence = 0;
+    bytes data;
+  };
+
+  // Where an appended item went, and the segment it filled (to be written now).
+  struct appended {
+    location where;
+    std::optional<segment> full;
+  };
+
+  output_log(std::uint32_t directory, std::uint32_t next_sequence, std::uint64_t target)
+      : directory_(directory), next_sequence_(next_sequence), target_(target) {}
+
+  // Appends ITEM to the open segment of (GROUP, CLS), opening one if needed; a
+  // segment that reaches the target is closed and handed back.
+  appended append(std::uint32_t group, std::uint32_t cls, byte_view item) {
+    auto key = std::pair(group, cls);
+    auto it = open_.find(key);
+    if (it == open_.end()) it = open_.emplace(key, segment{next_sequence_++, {}}).first;
+    auto& seg = it->second;
+    appended out{location{directory_, seg.sequence, static_cast<std::uint32_t>(seg.data.size()),
+                          static_cast<std::uint32_t>(item.size())},
+                 std::nullopt};
+    append_to(seg.data, item);
+    if (seg.data.size() >= target_) {
+      out.full = std::move(seg);
+      open_.erase(it);
+    }
+    return out;
+  }
+
+  // Places the root so that its segment has the highest sequence of the run: in the
+  // open segment of GROUP if that was the last one opened, else in a new one.
+  // Returns the root's location; the root segment is then root_segment().
+  location place_root(std::uint32_t group, byte_view item) {
+    auto it = open_.find(std::pair(group, std::uint32_t{0}));
+    if (it != open_.end() && it->second.sequence + 1 == next_sequence_) {
+      root_ = std::move(it->second);
+      open_.erase(it);
+    } else {
+      root_ = segment{next_sequence_++, {}};
+    }
+    const location where{directory_, root_.sequence, static_cast<std::uint32_t>(root_.data.size()),
+                         static_cast<std::uint32_t>(item.size())};
+    append_to(root_.data, item);
+    return where;
+  }
+
+  // The segments still open (not holding the root), lowest sequence first.
+  std::vector<segment> take_open() {
+    std::vector<segment> out;
+    for (auto& [k, s] : open_) out.push_back(std::move(s));
+    open_.clear();
+    std::sort(out.begin(), out.end(),
+              [](const segment& a, const segment& b) { return a.sequence < b.sequence; });
+    return out;
+  }
+  segment& root_segment() { return root_; }
+  std::uint32_t directory() const { return directory_; }
+
+ private:
+  static void append_to(bytes& b, byte_view item) { b.insert(b.end(), item.begin(), item.end()); }
+
+  std::uint32_t directory_;
+  std::uint32_t next_sequence_;
+  std::uint64_t target_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, segment> open_;
+  segment root_;
+};
+
+}  // namespace cloudlog::detail
+
+#endif  // CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP

@@ -1,0 +1,392 @@
+// The phases of a cleaning pass, each a function from plain structs to plain structs:
+// tabulate, choose, mark, schedule, relocate, rewrite, commit, delete (load is the
+// format's, walk is detail/walk.hpp). impl/engine.hpp runs them in order.
+#ifndef CLOUDLOG_CLEANER_DETAIL_PHASES_HPP
+#define CLOUDLOG_CLEANER_DETAIL_PHASES_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "cloudlog/backend/batch_remove.hpp"
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/cleaner/detail/fetch_items.hpp"
+#include "cloudlog/cleaner/detail/output_log.hpp"
+#include "cloudlog/cleaner/detail/walk.hpp"
+#include "cloudlog/cleaner/options.hpp"
+#include "cloudlog/log/item.hpp"
+#include "cloudlog/log/segment.hpp"
+#include "cloudlog/policy/cleaning_policy.hpp"
+#include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
+
+namespace cloudlog::detail {
+
+// --- tabulate: live bytes per segment ---
+
+// The utilization table and the segments already dead.
+struct usage_tally {
+  std::vector<segment_usage> table;                    // every accounted segment
+  std::unordered_map<segment_id, std::size_t> row_of;  // segment -> its row
+  std::vector<segment_info> dead;                      // no live byte, deletable now
+  std::uint64_t bytes_total = 0, bytes_used = 0, bytes_dead = 0;
+};
+
+// Live bytes of every segment of CTX: each distinct location of LIVE counted once.
+template <class Context>
+usage_tally tabulate(const Context& ctx, const live_graph& live) {
+  const auto& nodes = live.nodes;
+  std::unordered_map<segment_id, std::uint64_t> bytes_in;
+  std::vector<std::uint32_t> by_location(nodes.size());
+  std::iota(by_location.begin(), by_location.end(), 0u);
+  std::sort(by_location.begin(), by_location.end(),
+            [&](auto a, auto b) { return nodes[a].where < nodes[b].where; });
+  for (std::size_t i = 0; i < by_location.size(); ++i) {
+    const auto& w = nodes[by_location[i]].where;
+    if (i > 0 && nodes[by_location[i - 1]].where == w) continue;
+    bytes_in[w.segment()] += w.size;
+  }
+  usage_tally t;
+  for (const auto& seg : ctx.segments()) {
+    const auto it = bytes_in.find(seg.id);
+    const auto l = it == bytes_in.end() ? 0 : it->second;
+    t.row_of[seg.id] = t.table.size();
+    t.table.push_back({seg.id, seg.size, l, ctx.age(seg.id)});
+    t.bytes_total += seg.size;
+    t.bytes_used += l;
+    if (l == 0 && ctx.deletable(seg, l)) {
+      t.dead.push_back(seg);
+      t.bytes_dead += seg.size;
+    }
+  }
+  return t;
+}
+
+// --- choose: the policy's victims ---
+
+struct victim_set {
+  std::vector<segment_usage> rows;  // in the policy's order
+  std::unordered_set<segment_id> ids;
+  std::uint64_t bytes = 0;  // their total size
+};
+
+template <class Policy>
+victim_set choose(const Policy& policy, const usage_tally& usage) {
+  victim_set v;
+  for (const auto& id : policy.select(usage.table)) {
+    const auto& row = usage.table.at(usage.row_of.at(id));
+    v.rows.push_back(row);
+    v.ids.insert(id);
+    v.bytes += row.size;
+  }
+  return v;
+}
+
+// --- mark: which leaves move and which interior items are rewritten ---
+
+struct move_set {
+  std::vector<std::uint32_t> leaves;    // leaves that move, in node order
+  std::vector<std::uint32_t> interior;  // dirty interior items but the root, deepest first
+  std::uint64_t bytes_to_relocate = 0;  // of the leaves
+  std::uint64_t bytes_to_read = 0;      // of the leaves and the interior items
+};
+
+// Leaves inside victims move (whole_parent: with every leaf of their parent);
+// interior items are dirty if inside a victim, of the repack type, or with a child
+// that moves or is dirty; the root always is.
+inline move_set mark(const live_graph& live, const victim_set& victims, relocation_mode mode,
+                     std::optional<std::uint8_t> repack_type) {
+  const auto& nodes = live.nodes;
+  enum : std::uint8_t { stays = 0, moves = 1, dirty = 2 };
+  std::vector<std::uint8_t> state(nodes.size(), stays);
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].leaf && victims.ids.count(nodes[i].where.segment())) state[i] = moves;
+  if (mode == relocation_mode::whole_parent) {
+    for (const auto& n : nodes) {
+      if (n.leaf || n.child_count == 0) continue;
+      bool any = false;
+      for (auto c = n.first_child; c < n.first_child + n.child_count; ++c)
+        any = any || (nodes[c].leaf && state[c] == moves);
+      if (any)
+        for (auto c = n.first_child; c < n.first_child + n.child_count; ++c)
+          if (nodes[c].leaf) state[c] = moves;
+    }
+  }
+  for (std::size_t i = nodes.size(); i-- > 0;) {
+    const auto& n = nodes[i];
+    if (n.leaf) continue;
+    bool d = victims.ids.count(n.where.segment()) > 0 || (repack_type && *repack_type == n.type);
+    for (auto c = n.first_child; c < n.first_child + n.child_count && !d; ++c)
+      d = state[c] != stays;
+    if (d) state[i] = dirty;
+  }
+  state[0] = dirty;
+  move_set m;
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+    if (state[i] == moves) {
+      m.leaves.push_back(i);
+      m.bytes_to_relocate += nodes[i].where.size;
+      m.bytes_to_read += nodes[i].where.size;
+    } else if (state[i] == dirty && i != 0) {
+      m.interior.push_back(i);
+      m.bytes_to_read += nodes[i].where.size;
+    }
+  }
+  std::reverse(m.interior.begin(), m.interior.end());
+  return m;
+}
+
+// --- schedule: the order leaves are copied in, their classes, the read batches ---
+
+struct relocation_schedule {
+  std::vector<std::uint32_t> leaves;    // in copy order
+  std::vector<std::uint32_t> classes;   // the age class of each, same order
+  std::vector<std::size_t> batch_ends;  // batch k copies leaves [end[k-1], end[k])
+};
+
+// live_items: leaves sorted by (age class descending, source location); each class
+// fills its own segments. whole_parent: link order, one class. A batch holds at
+// least BATCH_BYTES (about one output segment) unless it is the last.
+template <class Policy>
+relocation_schedule schedule(const live_graph& live, const move_set& moves,
+                             const victim_set& victims, const Policy& policy, relocation_mode mode,
+                             std::uint64_t batch_bytes) {
+  const auto& nodes = live.nodes;
+  std::unordered_map<segment_id, std::uint32_t> class_of;
+  if (mode == relocation_mode::live_items)
+    for (const auto& v : victims.rows) class_of[v.id] = policy.placement(v.age);
+  const auto leaf_class = [&](std::uint32_t i) {
+    const auto it = class_of.find(nodes[i].where.segment());
+    return it == class_of.end() ? std::uint32_t{0} : it->second;
+  };
+  relocation_schedule s;
+  s.leaves = moves.leaves;
+  if (mode == relocation_mode::live_items) {
+    std::stable_sort(s.leaves.begin(), s.leaves.end(), [&](auto a, auto b) {
+      const auto ca = leaf_class(a), cb = leaf_class(b);
+      if (ca != cb) return ca > cb;
+      return nodes[a].where < nodes[b].where;
+    });
+  }
+  std::uint64_t sum = 0;
+  for (std::size_t at = 0; at < s.leaves.size(); ++at) {
+    s.classes.push_back(leaf_class(s.leaves[at]));
+    sum += nodes[s.leaves[at]].where.size;
+    if (sum >= batch_bytes || at + 1 == s.leaves.size()) {
+      s.batch_ends.push_back(at + 1);
+      sum = 0;
+    }
+  }
+  return s;
+}
+
+// --- shared by relocate, rewrite and commit ---
+
+// The new place (and, for items the format rewrote under a fresh id, the new id)
+// of an item that moved.
+struct new_place {
+  location where;
+  object_id id;
+};
+
+// The pass's output: the segments being filled, the ones written, the moves.
+struct pass_output {
+  output_log log;
+  std::vector<segment_info> written{};                   // in write order
+  std::unordered_map<std::uint32_t, new_place> moved{};  // node -> new place
+  std::vector<corruption> rejected{};                    // items left in place, and why
+};
+
+// Writes SEG to STORE and records it in OUT.written. Fails: the store's errors.
+template <segment_store Store>
+result<void> write_segment(Store& store, pass_output& out, output_log::segment&& seg) {
+  const segment_id id{out.log.directory(), seg.sequence};
+  segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
+  CLOUDLOG_TRY_VOID(store.write(info.name, seg.data));
+  out.written.push_back(std::move(info));
+  return {};
+}
+
+// Appends ITEM to OUT's (GROUP, CLS) segment, writing the segment if that fills it.
+template <segment_store Store>
+result<location> append_item(Store& store, pass_output& out, std::uint32_t group, std::uint32_t cls,
+                             byte_view item) {
+  auto a = out.log.append(group, cls, item);
+  if (a.full) CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(*a.full)));
+  return a.where;
+}
+
+inline corruption rejection(const live_node& n, std::error_code why) {
+  return corruption{segment_name(n.where.segment()).value_or("?"), n.where.offset, n.where.size,
+                    why};
+}
+
+// Checks that DATA are the bytes of the item N names and pass VERIFY where the
+// format copies with the tag; returns the parsed view (valid while DATA is).
+template <class Format, class Verifier>
+result<item_view<typename Format::layout>> check_item(const Format& format, const Verifier& verify,
+                                                      const live_node& n,
+                                                      const result<bytes>& data) {
+  if (!data) return fail(data.error());
+  auto v = parse_item<typename Format::layout>(*data, 0);
+  if (!v) return fail(v.error());
+  if (v->size() != n.where.size || v->id() != n.id) return fail(errc::dangling_link);
+  if (format.verified_on_copy(v->type()) && !verify(v->bytes())) return fail(errc::bad_tag);
+  return v;
+}
+
+// --- relocate: copy the scheduled leaves ---
+
+struct relocation {
+  std::uint64_t items_relocated = 0;
+  bool interrupted = false;  // options.stop_requested said stop
+};
+
+// Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
+// at once). Corrupt or refused leaves are recorded in OUT.rejected and stay.
+// Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
+template <class Format, segment_store Store, class Verifier>
+result<relocation> relocate(const Format& format, Store& store, const live_graph& live,
+                            const relocation_schedule& schedule, std::uint64_t bytes_total,
+                            const clean_options& options, const Verifier& verify,
+                            pass_output& out) {
+  const auto& nodes = live.nodes;
+  relocation r;
+  clean_progress progress{0, bytes_total, 0, schedule.leaves.size()};
+  std::size_t from = 0;
+  for (const auto end : schedule.batch_ends) {
+    if (options.stop_requested && options.stop_requested()) {
+      r.interrupted = true;
+      break;
+    }
+    std::vector<location> locs;
+    for (auto at = from; at < end; ++at) locs.push_back(nodes[schedule.leaves[at]].where);
+    auto data = fetch_items(store, locs, options.coalesce_gap);
+    for (std::size_t k = 0; k < locs.size(); ++k) {
+      const auto idx = schedule.leaves[from + k];
+      const auto& n = nodes[idx];
+      if (!data[k] && data[k].error() != errc::out_of_range) return fail(data[k].error());
+      auto v = check_item(format, verify, n, data[k]);
+      if (!v) {
+        out.rejected.push_back(rejection(n, v.error()));
+        continue;
+      }
+      auto where =
+          append_item(store, out, format.group_of(n.type), schedule.classes[from + k], v->bytes());
+      if (!where) return fail(where.error());
+      out.moved[idx] = {*where, n.id};
+      ++r.items_relocated;
+    }
+    for (const auto& l : locs) progress.bytes_done += l.size;
+    progress.items_done += locs.size();
+    if (options.on_progress) options.on_progress(progress);
+    from = end;
+  }
+  return r;
+}
+
+// --- rewrite: dirty interior items deepest first, then the root ---
+
+// The links of N (read as V) with every child that moved pointed at its new place.
+template <class Layout>
+std::vector<item_link> new_links(const pass_output& out, const live_node& n,
+                                 const item_view<Layout>& v) {
+  auto links = v.links();
+  auto child = n.first_child;
+  for (auto& l : links) {
+    if (l.is_null()) continue;
+    if (auto m = out.moved.find(child); m != out.moved.end()) {
+      l.where = m->second.where;
+      l.id = m->second.id;
+    }
+    ++child;
+  }
+  return links;
+}
+
+// Re-reads the INTERIOR items (deepest first, in batches of 256) and appends each,
+// rewritten by the format with its children's new places, to OUT. Returns how many.
+// Items failing verification stay (OUT.rejected).
+// Fails: the store's and the format's errors; any other check failure (the item read
+// fine in the walk).
+template <class Format, segment_store Store, class Verifier>
+result<std::uint64_t> rewrite_interior(const Format& format, Store& store, const live_graph& live,
+                                       std::span<const std::uint32_t> interior,
+                                       const typename Format::context& ctx, std::uint64_t gap,
+                                       const Verifier& verify, pass_output& out) {
+  using layout = typename Format::layout;
+  std::uint64_t rewritten = 0;
+  for (std::size_t at = 0; at < interior.size(); at += 256) {
+    const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
+    std::vector<location> locs;
+    for (auto i : part) locs.push_back(live.nodes[i].where);
+    auto data = fetch_items(store, locs, gap);
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      const auto& n = live.nodes[part[k]];
+      auto v = check_item(format, verify, n, data[k]);
+      if (!v) {
+        if (v.error() != errc::bad_tag) return fail(v.error());
+        out.rejected.push_back(rejection(n, v.error()));
+        continue;
+      }
+      auto item = format.rewrite(*v, new_links(out, n, *v), ctx);
+      if (!item) return fail(item.error());
+      auto parsed = parse_item<layout>(*item, 0);
+      if (!parsed || parsed->size() != item->size()) return fail(errc::invalid_argument);
+      const auto id = parsed->id();
+      auto where = append_item(store, out, format.group_of(n.type), 0, *item);
+      if (!where) return fail(where.error());
+      out.moved[part[k]] = {*where, id};
+      ++rewritten;
+    }
+  }
+  return rewritten;
+}
+
+// Re-reads the root and places the format's new root, linking the moved children,
+// last in OUT. Fails: the store's and the format's errors; any check failure.
+template <class Format, segment_store Store, class Verifier>
+result<void> replace_root(const Format& format, Store& store, const live_graph& live,
+                          const typename Format::context& ctx, std::uint64_t gap,
+                          const Verifier& verify, pass_output& out) {
+  const auto& root = live.nodes[0];
+  auto data = fetch_items(store, std::span(&root.where, 1), gap);
+  auto v = check_item(format, verify, root, data[0]);
+  if (!v) return fail(v.error());
+  auto item = format.make_root(*v, new_links(out, root, *v), ctx);
+  if (!item) return fail(item.error());
+  out.log.place_root(format.group_of(root.type), *item);
+  return {};
+}
+
+// --- commit: every other segment first, the root's last ---
+
+template <segment_store Store>
+result<void> commit(Store& store, pass_output& out) {
+  for (auto& seg : out.log.take_open())
+    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
+  return write_segment(store, out, std::move(out.log.root_segment()));
+}
+
+// --- delete: the segments that were dead before the pass ---
+
+// Deletes DEAD (batched: one DeleteObjects per 1000 on S3). Fails: the store's errors.
+template <segment_store Store>
+result<void> delete_dead(Store& store, std::span<const segment_info> dead) {
+  std::vector<std::string> names;
+  for (const auto& seg : dead) names.push_back(seg.name);
+  return remove_batch(store, names);
+}
+
+}  // namespace cloudlog::detail
+
+#endif  // CLOUDLOG_CLEANER_DETAIL_PHASES_HPP

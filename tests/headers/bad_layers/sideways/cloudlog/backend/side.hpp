@@ -1,0 +1,2 @@
+// A backend header that includes a crypto header (siblings): check_layers.py must refuse it.
+#include "cloudlog/crypto/cipher.hpp"

@@ -1,0 +1,1 @@
+// The header the sideways include names.
