@@ -282,7 +282,8 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   }
 
   // --- victims, and what moves ---
-  const auto victim_ids = policy.select(plan.table);
+  const auto victim_ids =
+      cut_to_target(plan.table, policy.select(plan.table), options.target_utilization);
   std::unordered_set<segment_id> victims(victim_ids.begin(), victim_ids.end());
   for (const auto& id : victim_ids) {
     const auto& row = plan.table.at(row_of.at(id));
@@ -375,8 +376,10 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
 
   // The age class of relocated leaves, per victim segment (whole_parent keeps one class).
   std::unordered_map<segment_id, std::uint32_t> class_of;
-  if (options.mode == relocation_mode::live_items)
-    for (const auto& v : plan.victims) class_of[v.id] = policy.placement(v.age);
+  if (options.mode == relocation_mode::live_items) {
+    const auto scale = table_scale(plan.table);
+    for (const auto& v : plan.victims) class_of[v.id] = placement_for(policy, v.age, scale);
+  }
   const auto leaf_class = [&](const live_node& n) {
     const auto it = class_of.find(n.where.segment());
     return it == class_of.end() ? std::uint32_t{0} : it->second;
