@@ -31,7 +31,7 @@ namespace bs = cloudlog::bluesky;
 
 struct options {
   std::string store;
-  std::string policy = "threshold";
+  std::string policy = "lifetime";
   double threshold = -1;  // < 0: the policy's default
   std::uint64_t min_age = 4;
   std::uint32_t age_classes = 4;
@@ -316,6 +316,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  bluesky_cleaner --store file:/srv/bluesky --dry-run\n"
       "  bluesky_cleaner --store file:/srv/bluesky --policy cost-benefit --max-read 1G --json\n"
+      "  bluesky_cleaner --store file:/srv/bluesky --target-utilization 0.85\n"
       "  BLUESKY_KEY=... bluesky_cleaner --store file:/srv/bluesky --whole-file\n"
       "  bluesky_cleaner --store s3://bucket/fs1 --endpoint-url http://127.0.0.1:9000 \\\n"
       "      --cache-dir /var/cache/bluesky --max-read 256M\n"

@@ -246,9 +246,20 @@ TEST_CASE("skewed overwrites: the hot files get their share, Zipf favours the fi
     }
     REQUIRE(run_workload(*fs, o));
     const auto changed = changed_blocks(before, contents(store, key, o));
+    INFO("changed blocks per file: " << [&] {
+      std::string s;
+      for (auto n : changed) s += " " + std::to_string(n);
+      return s;
+    }());
     const std::size_t first_two = changed[0] + changed[1];
     const std::size_t rest = std::accumulate(changed.begin() + 2, changed.end(), std::size_t{0});
-    CHECK(first_two > 3 * rest);
+    // Uniform writes would give the first two files 10% of the changes; 90/10 gives
+    // them about 90% (a little less: they see repeated writes to one block), and
+    // Zipf 1.2 about 50% of the writes.
+    if (zipf)
+      CHECK(first_two * 10 > 3 * (first_two + rest));
+    else
+      CHECK(first_two > 3 * rest);
     CHECK(first_two + rest > 10);
   }
 }
