@@ -222,19 +222,22 @@ struct format {
   static result<std::vector<std::pair<std::uint32_t, std::uint32_t>>> generation_bases(
       Store& store, const std::vector<segment_info>& segments) {
     std::vector<read_request> probes;
+    std::vector<const segment_info*> probed;
     for (const auto& seg : segments) {
+      if (seg.size == 0) continue;
       const auto n = std::min(seg.size, generation_probe);
       probes.push_back({seg.name, seg.size - n, n});
+      probed.push_back(&seg);
     }
     auto tails = read_batch(store, probes);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
+    for (std::size_t i = 0; i < probed.size(); ++i) {
       if (!tails[i]) return fail(tails[i].error());
-      auto found = checkpoint_ending_at_end(*tails[i], segments[i], probes[i].offset);
+      auto found = checkpoint_ending_at_end(*tails[i], *probed[i], probes[i].offset);
       if (!found) continue;
       auto cp = decode_checkpoint(found->payload);
       if (!cp) continue;
-      if (auto p = cp->version_of(proxy_directory)) out.emplace_back(segments[i].id.sequence, *p);
+      if (auto p = cp->version_of(proxy_directory)) out.emplace_back(probed[i]->id.sequence, *p);
     }
     return out;
   }
