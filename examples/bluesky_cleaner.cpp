@@ -32,11 +32,12 @@ namespace bs = cloudlog::bluesky;
 
 struct options {
   std::string store;
-  std::string policy = "threshold";
+  std::string policy = "lifetime";
   double threshold = -1;  // < 0: the policy's default
   std::uint64_t min_age = 4;
   std::uint32_t age_classes = 4;
   std::string max_read, max_write, garbage_target;
+  double target_utilization = cloudlog::default_target_utilization;
   bool whole_file = false;
   bool repack_inodes = false;
   bool dry_run = false;
@@ -132,10 +133,12 @@ std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& w
     return cloudlog::threshold_policy{o.threshold < 0 ? 0.6 : o.threshold, budget, placement};
   if (o.policy == "greedy") return cloudlog::greedy_policy{budget, placement};
   if (o.policy == "cost-benefit") return cloudlog::cost_benefit_policy{budget, placement};
+  if (o.policy == "lifetime") return cloudlog::lifetime_policy{budget};
   if (o.policy == "age-threshold")
     return cloudlog::age_threshold_policy{o.min_age, o.threshold < 0 ? 0.8 : o.threshold, budget,
                                           placement};
-  why = "unknown policy " + o.policy;
+  why = "unknown policy " + o.policy +
+        " (threshold, greedy, cost-benefit, age-threshold or lifetime)";
   return std::nullopt;
 }
 
@@ -146,6 +149,7 @@ cloudlog::clean_options pass_options(const options& o) {
                          : cloudlog::relocation_mode::live_items;
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
   co.parallel = o.parallel;
+  co.target_utilization = o.target_utilization;
   co.stop_requested = [] { return stop_flag.load(); };
   co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
   return co;
@@ -326,6 +330,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  bluesky_cleaner --store file:/srv/bluesky --dry-run\n"
       "  bluesky_cleaner --store file:/srv/bluesky --policy cost-benefit --max-read 1G --json\n"
+      "  bluesky_cleaner --store file:/srv/bluesky --target-utilization 0.85\n"
       "  BLUESKY_KEY=... bluesky_cleaner --store file:/srv/bluesky --whole-file\n"
       "  bluesky_cleaner --store s3://bucket/fs1 --endpoint-url http://127.0.0.1:9000 \\\n"
       "      --cache-dir /var/cache/bluesky --max-read 256M\n"
@@ -344,7 +349,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--policy", o.policy,
                  "Victim choice: threshold (BlueSky: 0 < u < 0.6), greedy (least utilized first), "
-                 "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold)")
+                 "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold), "
+                 "lifetime (greedy, old segments first when old data is colder; "
+                 "docs/policies.md)")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold,
                  "Utilization threshold for threshold (default 0.6) and age-threshold (0.8)");
@@ -352,6 +359,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--age-classes", o.age_classes,
                  "Hot/cold classes for relocated data (1 = no separation)")
+      ->capture_default_str();
+  app.add_option("--target-utilization", o.target_utilization,
+                 "Stop choosing victims once the store, after the pass, would be at least this "
+                 "full (live / stored bytes; 0 < U < 1): lower reclaims more space at a higher "
+                 "copying cost")
       ->capture_default_str();
   app.add_option("--max-read", o.max_read,
                  "Budget: victim bytes to read per pass (suffixes K, M, G, T; e.g. 512M)");
@@ -419,6 +431,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return tools::report_parse_error(app, e);
+  }
+  if (!(o.target_utilization > 0 && o.target_utilization < 1)) {
+    std::fprintf(stderr,
+                 "error: --target-utilization must be between 0 and 1 (exclusive), not %g (see "
+                 "--help)\n",
+                 o.target_utilization);
+    return tools::exit_usage;
   }
   std::string why;
   auto policy = make_policy(o, why);

@@ -540,6 +540,15 @@ int main(int argc, char** argv) {
       ->check(tools::non_negative);
   workload_cmd->add_option("--seed", w.seed, "Seed of the generator")->check(tools::non_negative);
   workload_cmd->add_option("--scale", w.scale, "Multiply the number of files by X");
+  workload_cmd->add_option("--hot-fraction", w.hot_fraction,
+                           "Skew: the first F of the files (0 <= F <= 1) get --hot-share of the "
+                           "overwrites (default: no hot set, uniform)");
+  workload_cmd->add_option("--hot-share", w.hot_share,
+                           "Skew: the hot files' share R of the overwrites (0 <= R <= 1; e.g. "
+                           "--hot-fraction 0.1 --hot-share 0.9)");
+  workload_cmd->add_option("--zipf", w.zipf,
+                           "Skew: pick file i with probability ~ 1/(i+1)^THETA (THETA >= 0; "
+                           "not with --hot-fraction)");
   bool no_create = false;
   workload_cmd->add_flag("--no-create", no_create,
                          "Skip creating the files: only overwrite those an earlier run made");
@@ -560,6 +569,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s (see bluesky_fs workload --help)\n", problem.c_str());
       return tools::exit_usage;
     }
+  if (workload_cmd->parsed()) {
+    const char* bad = nullptr;
+    if (!(w.hot_fraction >= 0 && w.hot_fraction <= 1))
+      bad = "--hot-fraction must be between 0 and 1";
+    else if (!(w.hot_share >= 0 && w.hot_share <= 1))
+      bad = "--hot-share must be between 0 and 1";
+    else if (!(w.zipf >= 0 && std::isfinite(w.zipf)))
+      bad = "--zipf must be a number >= 0";
+    else if (w.zipf > 0 && w.hot_fraction > 0)
+      bad = "--zipf and --hot-fraction do not go together";
+    if (bad) {
+      std::fprintf(stderr, "error: %s (see workload --help)\n", bad);
+      return tools::exit_usage;
+    }
+  }
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
   int status = tools::exit_ok;

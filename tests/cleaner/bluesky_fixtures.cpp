@@ -58,11 +58,13 @@ std::set<std::string> names(file_store&& store) {
   return names(store);
 }
 
-// The original cleaner's mode: threshold 0.6, one age class, whole-file relocation.
+// The original cleaner's mode: threshold 0.6, one age class, whole-file relocation,
+// no utilization target.
 const threshold_policy original_policy{0.6, {}, age_placement{1}};
 clean_options original_mode() {
   clean_options o;
   o.mode = relocation_mode::whole_parent;
+  o.target_utilization = 1.0;
   return o;
 }
 

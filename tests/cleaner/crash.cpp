@@ -130,6 +130,7 @@ TEST_CASE("A run asked to stop commits what it moved, and a rerun finishes the w
     int asked = 0;
     std::vector<clean_progress> seen;
     clean_options o;
+    o.target_utilization = 1.0;  // every victim greedy picks: three batches of work
     o.stop_requested = [&] { return asked++ >= stop_after; };
     o.on_progress = [&](const clean_progress& p) { seen.push_back(p); };
     auto r = clean(small_segments{}, s, greedy_policy{}, o);

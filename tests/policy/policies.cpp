@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 
+#include "cloudlog/policy/any_policy.hpp"
 #include "cloudlog/policy/policies.hpp"
 
 using namespace cloudlog;
@@ -79,6 +80,9 @@ TEST_CASE("Every policy obeys the cleaning_policy laws, with and without budgets
   check_policy_laws(cost_benefit_policy{tight}, tight);
   check_policy_laws(age_threshold_policy{}, {});
   check_policy_laws(age_threshold_policy{4, 0.8, tight}, tight);
+  STATIC_REQUIRE(cleaning_policy<lifetime_policy>);
+  check_policy_laws(lifetime_policy{}, {});
+  check_policy_laws(lifetime_policy{tight}, tight);
 }
 
 TEST_CASE("Threshold takes every segment with 0 < u < threshold, in segment order", "[policy]") {
@@ -129,4 +133,57 @@ TEST_CASE("Age placement separates hot and cold by powers of two", "[policy][pla
   CHECK(p(4) == 2);
   CHECK(p(1000) == 3);
   CHECK(age_placement{1}(1000) == 0);
+}
+
+TEST_CASE("Lifetime ranks like greedy until old segments are clearly fuller than young ones",
+          "[policy][lifetime]") {
+  // Scale: 4 segments of data -> boundary max(2, 0.4 * 4) = 2.
+  std::vector<segment_usage> uniform{{{0, 0}, 100, 50, 1},  {{0, 1}, 100, 55, 3},
+                                     {{0, 2}, 100, 60, 1},  {{0, 3}, 100, 65, 3},
+                                     {{0, 4}, 100, 100, 1}, {{0, 5}, 100, 100, 3}};
+  CHECK(lifetime_policy{}.select(uniform) == greedy_policy{}.select(uniform));
+  // Old segments 90% live, young ones 20%: old data is inferred cold, and an old
+  // segment (gain 0.1/0.9 x 8 = 0.89) outranks a young one at 55% (0.82).
+  std::vector<segment_usage> skewed{{{0, 0}, 100, 20, 1}, {{0, 1}, 100, 90, 5},
+                                    {{0, 2}, 100, 90, 5}, {{0, 3}, 100, 90, 5},
+                                    {{0, 4}, 100, 55, 1}, {{0, 5}, 100, 20, 1}};
+  const auto v = lifetime_policy{}.select(skewed);
+  REQUIRE(v.size() == 6);
+  CHECK(v[0] == segment_id{0, 0});
+  CHECK(v[2] == segment_id{0, 1});
+  CHECK(v.back() == segment_id{0, 4});
+  // Two classes, split at the same boundary.
+  CHECK(lifetime_policy{}.placement(1, 4) == 0);
+  CHECK(lifetime_policy{}.placement(2, 4) == 1);
+  CHECK(lifetime_policy{}.placement(101, 256) == 0);
+  CHECK(lifetime_policy{}.placement(102, 256) == 1);
+  CHECK(placement_for(lifetime_policy{}, 102, 1000) == 0);
+  CHECK(placement_for(greedy_policy{}, 1000, 1) == 3);
+  CHECK(any_policy(lifetime_policy{}).placement(102, 1000) == 0);
+}
+
+TEST_CASE("A utilization target keeps the policy's victims until the table would reach it",
+          "[policy][target]") {
+  // 400 bytes stored in segments with live data (the empty one does not count),
+  // 200 live: 0.5 now.
+  std::vector<segment_usage> t{{{0, 0}, 100, 10, 1},
+                               {{0, 1}, 100, 40, 1},
+                               {{0, 2}, 100, 70, 1},
+                               {{0, 3}, 100, 80, 1},
+                               {{0, 4}, 100, 0, 1}};
+  const auto all = greedy_policy{}.select(t);
+  REQUIRE(all.size() == 4);
+  // Target 0.6: 200 / (400 - g) >= 0.6 needs g >= 66.7: the first victim (90) suffices.
+  CHECK(cut_to_target(t, all, 0.6) == std::vector<segment_id>{{0, 0}});
+  // Target 0.8: g >= 150: 90 + 60.
+  CHECK(cut_to_target(t, all, 0.8) == std::vector<segment_id>{{0, 0}, {0, 1}});
+  // Target 0.95: g >= 189.5: every victim (90 + 60 + 30 + 20 = 200).
+  CHECK(cut_to_target(t, all, 0.95) == all);
+  CHECK(cut_to_target(t, all, 1.0) == all);
+  // Already there: nothing.
+  CHECK(cut_to_target(t, all, 0.5).empty());
+  CHECK(cut_to_target(t, all, 0.4).empty());
+  // The policy's order is kept, not re-ranked.
+  const std::vector<segment_id> reversed(all.rbegin(), all.rend());
+  CHECK(cut_to_target(t, reversed, 0.6) == std::vector<segment_id>{{0, 3}, {0, 2}, {0, 1}});
 }

@@ -67,23 +67,18 @@ int closed_port() {
 TEST_CASE("bluesky_cleaner --help explains every option and gives examples", "[tools][cleaner]") {
   auto r = test::run({cleaner(), "--help"});
   REQUIRE(r.exit_code == 0);
-  for (const char* opt : {"--store",        "--policy",
-                          "--threshold",    "--min-age",
-                          "--age-classes",  "--max-read",
-                          "--max-write",    "--garbage-target",
-                          "--whole-file",   "--repack-inodes",
-                          "--dry-run",      "--json",
-                          "--key-file",     "--parallel",
-                          "--endpoint-url", "--parallelism",
-                          "--max-attempts", "--cache-dir",
-                          "--cache-size",   "--daemon",
-                          "--interval",     "--garbage-threshold",
-                          "--clean-every",  "--idle",
-                          "--yield",        "--max-checks",
-                          "--lease-ttl",    "--lease-settle",
-                          "--verbose",      "--quiet",
-                          "BLUESKY_KEY",    "AWS_ACCESS_KEY_ID",
-                          "Examples:",      "Exit codes:"}) {
+  for (const char* opt : {"--store",           "--policy",       "--target-utilization",
+                          "lifetime",          "--threshold",    "--min-age",
+                          "--age-classes",     "--max-read",     "--max-write",
+                          "--garbage-target",  "--whole-file",   "--repack-inodes",
+                          "--dry-run",         "--json",         "--key-file",
+                          "--parallel",        "--endpoint-url", "--parallelism",
+                          "--max-attempts",    "--cache-dir",    "--cache-size",
+                          "--daemon",          "--interval",     "--garbage-threshold",
+                          "--clean-every",     "--idle",         "--yield",
+                          "--max-checks",      "--lease-ttl",    "--lease-settle",
+                          "--verbose",         "--quiet",        "BLUESKY_KEY",
+                          "AWS_ACCESS_KEY_ID", "Examples:",      "Exit codes:"}) {
     INFO(opt);
     CHECK(r.out.find(opt) != std::string::npos);
   }
@@ -225,6 +220,9 @@ TEST_CASE("Every user error is one line with its documented exit code", "[tools]
   const std::string some = "file:" + empty.path().string();
   SECTION("bad usage") {
     check_one_line_error(clean_tool({"--store", some, "--policy", "nope"}), 2, "unknown policy");
+    for (const char* bad : {"0", "1", "1.5", "-0.2", "nan"})
+      check_one_line_error(clean_tool({"--store", some, "--target-utilization", bad}), 2,
+                           "--target-utilization must be between 0 and 1");
     check_one_line_error(clean_tool({"--store", some, "--max-read", "lots"}), 2,
                          "not a byte count");
     check_one_line_error(clean_tool({"--store", "ftp://x"}), 2, "not a store URI");

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "cloudlog/backend/segment_store.hpp"
-#include "cloudlog/segment_name.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
 
 namespace cloudlog {
 

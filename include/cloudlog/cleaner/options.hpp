@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/policy/cleaning_policy.hpp"
 
 namespace cloudlog {
 
@@ -47,6 +48,11 @@ struct clean_options {
   std::function<bool()> stop_requested;
   // Called after every relocation batch.
   std::function<void(const clean_progress&)> on_progress;
+  // The utilization (live / stored bytes) the pass aims for: the policy's victims
+  // are taken in its order only until the store, once they are cleaned, would be at
+  // least this full (cut_to_target, policy/cleaning_policy.hpp), so that no policy
+  // compacts everything. 1 (or more): every victim the policy chose.
+  double target_utilization = default_target_utilization;
 };
 
 // A verifier accepts or refuses an item about to be copied with its tag intact.

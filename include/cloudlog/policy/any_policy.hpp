@@ -25,6 +25,10 @@ class any_policy {
     return self_->select(table);
   }
   std::uint32_t placement(std::uint64_t age) const { return self_->placement(age); }
+  // The held policy's placement(age, scale) if it has one, else placement(age).
+  std::uint32_t placement(std::uint64_t age, std::uint64_t scale) const {
+    return self_->placement(age, scale);
+  }
   std::string_view name() const { return self_->name(); }
 
  private:
@@ -32,6 +36,7 @@ class any_policy {
     virtual ~concept_base() = default;
     virtual std::vector<segment_id> select(std::span<const segment_usage>) const = 0;
     virtual std::uint32_t placement(std::uint64_t) const = 0;
+    virtual std::uint32_t placement(std::uint64_t, std::uint64_t) const = 0;
     virtual std::string_view name() const = 0;
   };
   template <class P>
@@ -41,6 +46,9 @@ class any_policy {
       return policy.select(t);
     }
     std::uint32_t placement(std::uint64_t age) const override { return policy.placement(age); }
+    std::uint32_t placement(std::uint64_t age, std::uint64_t scale) const override {
+      return placement_for(policy, age, scale);
+    }
     std::string_view name() const override { return policy.name(); }
     P policy;
   };

@@ -29,6 +29,10 @@ struct segment_usage {
   }
 };
 
+// The utilization (live / stored bytes, after the pass) a cleaning pass aims for
+// unless told otherwise: the engine's and the tools' default (docs/policies.md).
+inline constexpr double default_target_utilization = 0.8;
+
 // Limits on one cleaning run. A victim is taken only while every limit still holds
 // with it included; "unlimited" is the largest value.
 struct cleaning_budget {
@@ -64,6 +68,69 @@ concept cleaning_policy = requires(const P& p, std::span<const segment_usage> ta
   // The policy's name, for reports ("threshold", "greedy", ...).
   { p.name() } -> std::same_as<std::string_view>;
 };
+
+// The table's live bytes measured in segments (total live / mean segment size, at
+// least 1): the store's size in the unit ages are counted in when a format counts
+// age in segments written, so that a policy can place class boundaries relative to
+// it ("older than half the data's rewrite time").
+inline std::uint64_t table_scale(std::span<const segment_usage> table) noexcept {
+  std::uint64_t live = 0, size = 0;
+  for (const auto& s : table) {
+    live += s.live;
+    size += s.size;
+  }
+  if (table.empty() || size == 0) return 1;
+  const double mean = static_cast<double>(size) / static_cast<double>(table.size());
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(live) / mean));
+}
+
+// The age class of items relocated from a segment of age AGE, in a table whose
+// table_scale() is SCALE: POLICY.placement(AGE, SCALE) when the policy has that
+// optional member (its classes scale with the store), else POLICY.placement(AGE).
+// The engine and the policy lab place every relocation through this.
+template <cleaning_policy Policy>
+std::uint32_t placement_for(const Policy& policy, std::uint64_t age, std::uint64_t scale) {
+  if constexpr (requires {
+                  { policy.placement(age, scale) } -> std::same_as<std::uint32_t>;
+                })
+    return policy.placement(age, scale);
+  else
+    return policy.placement(age);
+}
+
+// The prefix of VICTIMS (ids of TABLE's rows, in the policy's order) that brings the
+// table's utilization, counted after the pass, to TARGET: live bytes / stored bytes,
+// where stored bytes are those of the segments holding anything live, less the
+// garbage in the victims (their live bytes are rewritten, their garbage is freed).
+// Victims are taken until that ratio reaches TARGET, the one that reaches it
+// included; none if it already does. A TARGET >= 1 keeps every victim.
+// REQUIRES: every id of VICTIMS names a row of TABLE.
+inline std::vector<segment_id> cut_to_target(std::span<const segment_usage> table,
+                                             std::vector<segment_id> victims, double target) {
+  if (!(target < 1.0)) return victims;
+  std::uint64_t live = 0, stored = 0;
+  for (const auto& s : table)
+    if (s.live > 0) {
+      live += s.live;
+      stored += s.size;
+    }
+  if (stored == 0) return {};
+  // Garbage to free: stored - live / target (may be none).
+  const double goal = static_cast<double>(stored) - static_cast<double>(live) / target;
+  std::vector<segment_usage> rows(table.begin(), table.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  double freed = 0;
+  std::size_t keep = 0;
+  for (; keep < victims.size() && freed < goal; ++keep) {
+    const auto it =
+        std::lower_bound(rows.begin(), rows.end(), victims[keep],
+                         [](const segment_usage& r, segment_id id) { return r.id < id; });
+    if (it != rows.end() && it->id == victims[keep])
+      freed += static_cast<double>(it->size - it->live);
+  }
+  victims.resize(keep);
+  return victims;
+}
 
 // Takes candidates in RANKED order while BUDGET allows: the shared tail of every policy.
 inline std::vector<segment_id> take_within_budget(std::span<const segment_usage> ranked,

@@ -1,7 +1,9 @@
-// The cleaning policies: threshold (BlueSky), greedy, cost-benefit (LFS), age-threshold (F2FS).
+// The cleaning policies: threshold (BlueSky), greedy, cost-benefit (LFS), age-threshold
+// (F2FS), lifetime (after SepBIT).
 #ifndef CLOUDLOG_POLICY_POLICIES_HPP
 #define CLOUDLOG_POLICY_POLICIES_HPP
 
+#include <algorithm>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -87,6 +89,58 @@ struct age_threshold_policy {
   std::string_view name() const { return "age-threshold"; }
 };
 static_assert(cleaning_policy<age_threshold_policy>);
+
+// Lifetime (after SepBIT, FAST '22: infer how long data will live from how long it
+// has lived): a segment whose youngest data is older than old_age x the table's
+// scale (table_scale: the live data, in segments) holds data that has outlived
+// about half a rewrite of the store, and is inferred cold. Victims are ranked by
+// greedy's gain per byte copied, (1 - u) / u, multiplied by old_boost for cold
+// segments, so cold segments are cleaned at a higher utilization (they will not
+// empty by themselves) and young ones are left to die. Relocated data goes to one
+// of two classes by the same boundary (placement(age, scale)), so what is copied
+// from cold segments stays apart from survivors of young ones. On uniform writes
+// the boundary lies beyond the ages of nearly every segment and the choice is
+// greedy's. Without a table (placement(age)) the boundary is old_age x 256.
+struct lifetime_policy {
+  cleaning_budget budget{};
+  double old_age = 0.4;
+  double old_boost = 8.0;
+  double skew_margin = 0.1;
+
+  std::vector<segment_id> select(std::span<const segment_usage> table) const {
+    const auto boundary = boundary_for(table_scale(table));
+    // Is old data cold here? Only if old segments hold clearly more of their bytes
+    // live than young ones (uniform writes age every segment alike).
+    double live_old = 0, size_old = 0, live_young = 0, size_young = 0;
+    for (const auto& s : table) {
+      if (s.live == 0) continue;
+      (s.age >= boundary ? live_old : live_young) += static_cast<double>(s.live);
+      (s.age >= boundary ? size_old : size_young) += static_cast<double>(s.size);
+    }
+    const bool skewed = size_old > 0 && size_young > 0 &&
+                        live_old / size_old > live_young / size_young + skew_margin;
+    const double boost = skewed ? old_boost : 1.0;
+    return take_within_budget(rank_candidates(
+                                  table, [](const segment_usage&) { return true; },
+                                  [&](const segment_usage& s) {
+                                    const double u = s.utilization();
+                                    return (1.0 - u) / u * (s.age >= boundary ? boost : 1.0);
+                                  }),
+                              budget);
+  }
+  std::uint32_t placement(std::uint64_t age, std::uint64_t scale) const {
+    return age >= boundary_for(scale) ? 1 : 0;
+  }
+  std::uint32_t placement(std::uint64_t age) const { return placement(age, 256); }
+  std::string_view name() const { return "lifetime"; }
+
+ private:
+  std::uint64_t boundary_for(std::uint64_t scale) const {
+    return std::max<std::uint64_t>(
+        2, static_cast<std::uint64_t>(old_age * static_cast<double>(scale)));
+  }
+};
+static_assert(cleaning_policy<lifetime_policy>);
 
 }  // namespace cloudlog
 

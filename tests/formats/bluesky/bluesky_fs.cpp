@@ -234,3 +234,35 @@ TEST_CASE("bluesky_fs workload is seeded, scalable and builds a verifiable store
   auto bad = fs_tool(a.path() / "store", key, true, {"workload", "--preset", "nope"});
   CHECK(bad.exit_code == 2);
 }
+
+TEST_CASE("bluesky_fs workload takes a hot set or Zipf skew and refuses values out of range",
+          "[formats][bluesky][tools]") {
+  const key_file key;
+  test::temp_dir dir;
+  const std::vector<std::string> base = {"workload", "--files",      "10",  "--file-size",
+                                         "256K",     "--write-size", "32K", "--json"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return fs_tool(dir.path() / "store", key, true, args);
+  };
+  auto hot = with({"--hot-fraction", "0.1", "--hot-share", "0.9"});
+  INFO(hot.err);
+  CHECK(hot.exit_code == 0);
+  CHECK(with({"--zipf", "0.99"}).exit_code == 0);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused{
+      {{"--hot-fraction", "1.5", "--hot-share", "0.9"}, "--hot-fraction must be between 0 and 1"},
+      {{"--hot-fraction", "0.1", "--hot-share", "2"}, "--hot-share must be between 0 and 1"},
+      {{"--hot-fraction", "nan"}, "--hot-fraction must be between 0 and 1"},
+      {{"--zipf", "-1"}, "--zipf must be a number >= 0"},
+      {{"--zipf", "1", "--hot-fraction", "0.1"}, "do not go together"}};
+  for (const auto& [extra, needle] : refused) {
+    auto r = with(extra);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK(r.err.find(needle) != std::string::npos);
+  }
+}

@@ -2,6 +2,8 @@
 // read back afterwards.
 #include <catch2/catch.hpp>
 
+#include <numeric>
+
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
@@ -209,4 +211,84 @@ TEST_CASE("invalid workload options are refused", "[formats][bluesky][workload]"
   o.file_size = 100;
   o.write_size = 100;
   CHECK(run_workload(*fs, o));
+  for (double bad : {-0.1, 1.5, std::nan("")}) {
+    o = small();
+    o.hot_fraction = bad;
+    o.hot_share = 0.9;
+    CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+    o = small();
+    o.hot_fraction = 0.1;
+    o.hot_share = bad;
+    CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  }
+  o = small();
+  o.zipf = -1;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+  o = small();
+  o.zipf = 1;
+  o.hot_fraction = 0.1;
+  CHECK(run_workload(*fs, o).error() == make_error_code(errc::invalid_argument));
+}
+
+namespace {
+
+// Blocks of 32 KiB that differ between BEFORE and AFTER, per file.
+std::vector<std::size_t> changed_blocks(const std::vector<bytes>& before,
+                                        const std::vector<bytes>& after) {
+  std::vector<std::size_t> out;
+  for (std::size_t f = 0; f < after.size(); ++f) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; at < after[f].size(); at += 32768)
+      n += !std::equal(after[f].begin() + static_cast<std::ptrdiff_t>(at),
+                       after[f].begin() + static_cast<std::ptrdiff_t>(
+                                              std::min<std::size_t>(at + 32768, after[f].size())),
+                       before[f].begin() + static_cast<std::ptrdiff_t>(at));
+    out.push_back(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("skewed overwrites: the hot files get their share, Zipf favours the first files",
+          "[formats][bluesky][workload]") {
+  const auto key = test::fixture_cipher();
+  for (const bool zipf : {false, true}) {
+    INFO((zipf ? "zipf 1.2" : "hot 0.1 / 0.9"));
+    memory_store store;
+    workload_options o;
+    o.files = 20;
+    o.file_size = 32 * 32768;  // 32 blocks
+    o.write_size = 32768;
+    o.flush_every = 16;
+    auto fs = mem_fs::open(store, key);
+    REQUIRE(fs);
+    REQUIRE(run_workload(*fs, o));
+    const auto before = contents(store, key, o);
+    o.create_files = false;
+    o.overwrite_fraction = 0.05;  // 32 writes: 29 on average to the 2 hot files
+    if (zipf)
+      o.zipf = 1.2;
+    else {
+      o.hot_fraction = 0.1;
+      o.hot_share = 0.9;
+    }
+    REQUIRE(run_workload(*fs, o));
+    const auto changed = changed_blocks(before, contents(store, key, o));
+    INFO("changed blocks per file: " << [&] {
+      std::string s;
+      for (auto n : changed) s += " " + std::to_string(n);
+      return s;
+    }());
+    const std::size_t first_two = changed[0] + changed[1];
+    const std::size_t rest = std::accumulate(changed.begin() + 2, changed.end(), std::size_t{0});
+    // Uniform writes would give the first two files 10% of the changes; 90/10 gives
+    // them about 90% (a little less: they see repeated writes to one block), and
+    // Zipf 1.2 about 50% of the writes.
+    if (zipf)
+      CHECK(first_two * 10 > 3 * (first_two + rest));
+    else
+      CHECK(first_two > 3 * rest);
+    CHECK(first_two + rest > 10);
+  }
 }

@@ -77,12 +77,16 @@ struct victim_set {
   std::vector<segment_usage> rows;  // in the policy's order
   std::unordered_set<segment_id> ids;
   std::uint64_t bytes = 0;  // their total size
+  std::uint64_t scale = 1;  // table_scale of the table they came from (placement)
 };
 
+// The policy's victims, in its order, cut where the store would reach TARGET
+// utilization once they are cleaned (cut_to_target; 1: all of them).
 template <class Policy>
-victim_set choose(const Policy& policy, const usage_tally& usage) {
+victim_set choose(const Policy& policy, const usage_tally& usage, double target = 1.0) {
   victim_set v;
-  for (const auto& id : policy.select(usage.table)) {
+  v.scale = table_scale(usage.table);
+  for (const auto& id : cut_to_target(usage.table, policy.select(usage.table), target)) {
     const auto& row = usage.table.at(usage.row_of.at(id));
     v.rows.push_back(row);
     v.ids.insert(id);
@@ -163,7 +167,7 @@ relocation_schedule schedule(const live_graph& live, const move_set& moves,
   const auto& nodes = live.nodes;
   std::unordered_map<segment_id, std::uint32_t> class_of;
   if (mode == relocation_mode::live_items)
-    for (const auto& v : victims.rows) class_of[v.id] = policy.placement(v.age);
+    for (const auto& v : victims.rows) class_of[v.id] = placement_for(policy, v.age, victims.scale);
   const auto leaf_class = [&](std::uint32_t i) {
     const auto it = class_of.find(nodes[i].where.segment());
     return it == class_of.end() ? std::uint32_t{0} : it->second;

@@ -50,13 +50,23 @@ class cleaning_context {
     auto it = version_vector_.find(seg.id.directory);
     return it != version_vector_.end() && seg.id.sequence < it->second;
   }
-  // Proxy segments age with every newer proxy segment; cleaner output (data that
-  // has already survived a cleaning) counts as older than any proxy segment.
+  // Age in proxy segments written since (the proxy's clock; docs/format.md, section
+  // 14, "Ages"): a proxy segment is 1 when newest and ages with every newer one; a
+  // cleaner segment is as old as the proxy checkpoint its generation was cleaned
+  // from (the (0, P) entry of the checkpoint that ends the generation: proxy head -
+  // P, at least 1), so proxy and cleaner segments are counted on one clock. BlueSky
+  // items carry no time, so this is when the cleaner last wrote the data, a lower
+  // bound on when the user did; the relocated data's own age is not kept (that
+  // needs state of the cleaner's own). A cleaner segment after the newest complete
+  // generation (a run that never committed) is 1.
   std::uint64_t age(segment_id s) const {
     if (s.directory == proxy_directory)
       return proxy_head_ >= s.sequence ? proxy_head_ - s.sequence + 1 : 1;
-    const std::uint64_t behind = cleaner_head_ >= s.sequence ? cleaner_head_ - s.sequence : 0;
-    return std::uint64_t{proxy_head_} + 2 + behind;
+    const auto it = std::lower_bound(generations_.begin(), generations_.end(), s.sequence,
+                                     [](const std::pair<std::uint32_t, std::uint32_t>& g,
+                                        std::uint32_t q) { return g.first < q; });
+    if (it == generations_.end()) return 1;
+    return proxy_head_ > it->second ? std::uint64_t{proxy_head_} - it->second : 1;
   }
 
   // The decoded proxy checkpoint the run started from.
@@ -73,7 +83,9 @@ class cleaning_context {
   std::optional<std::uint32_t> newest_generation_;
   std::uint32_t next_sequence_ = 0;
   std::uint32_t proxy_head_ = 0;
-  std::uint32_t cleaner_head_ = 0;
+  // (sequence of a cleaner segment ending a generation, the proxy sequence of the
+  // checkpoint it was cleaned from), ascending.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> generations_;
 };
 
 // The BlueSky log_format.
@@ -156,7 +168,9 @@ struct format {
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
-    if (!cleaner->empty()) ctx.cleaner_head_ = cleaner->back().id.sequence;
+    auto generations = generation_bases(store, *cleaner);
+    if (!generations) return fail(generations.error());
+    ctx.generations_ = std::move(*generations);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
 
@@ -165,8 +179,13 @@ struct format {
     ctx.version_vector_[proxy_directory] = ctx.root_.sequence;
 
     // A cleaner segment whose last item is not a checkpoint belongs to a run that
-    // stopped before its commit: skip it, as the proxy's merge does.
+    // stopped before its commit: skip it, as the proxy's merge does. (The probe for
+    // ages has usually found it; a checkpoint too large for that probe is read here.)
     for (auto it = cleaner->rbegin(); it != cleaner->rend(); ++it) {
+      if (!ctx.generations_.empty() && ctx.generations_.back().first == it->id.sequence) {
+        ctx.newest_generation_ = it->id.sequence;
+        break;
+      }
       auto last = checkpoint_at_end(store, *it);
       if (!last) return fail(last.error());
       if (*last) {
@@ -182,6 +201,38 @@ struct format {
   }
 
  private:
+  // How much of each cleaner segment's end is read to find the generation it ends.
+  static constexpr std::uint64_t generation_probe = 4096;
+
+  // For ages: the cleaner segments of SEGMENTS that end with a checkpoint (found in
+  // their last generation_probe bytes, read in one batch), each with the proxy
+  // sequence in that checkpoint's version vector. A generation whose checkpoint is
+  // larger than the probe is missed: its segments then count from the next one,
+  // which is younger (ages stay lower bounds).
+  // Fails: the store's errors.
+  template <segment_store Store>
+  static result<std::vector<std::pair<std::uint32_t, std::uint32_t>>> generation_bases(
+      Store& store, const std::vector<segment_info>& segments) {
+    std::vector<read_request> probes;
+    std::vector<const segment_info*> probed;
+    for (const auto& seg : segments) {
+      if (seg.size == 0) continue;
+      const auto n = std::min(seg.size, generation_probe);
+      probes.push_back({seg.name, seg.size - n, n});
+      probed.push_back(&seg);
+    }
+    auto tails = read_batch(store, probes);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+    for (std::size_t i = 0; i < probed.size(); ++i) {
+      if (!tails[i]) return fail(tails[i].error());
+      auto found = detail::checkpoint_in_tail(*tails[i], *probed[i], probes[i].offset);
+      if (!found) continue;
+      if (auto p = found->payload.version_of(proxy_directory))
+        out.emplace_back(probed[i]->id.sequence, *p);
+    }
+    return out;
+  }
+
   static result<bytes> fresh_item(item_type type, bytes payload, std::span<const item_link> links) {
     item<layout> it;
     it.header.magic = magic_plain;

@@ -19,9 +19,9 @@
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/log/item.hpp"
-#include "cloudlog/segment_name.hpp"
 #include "cloudlog/object_id.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
 
 namespace cloudlog::bluesky {
 

@@ -28,6 +28,10 @@ namespace cloudlog::bluesky {
 // WRITE_SIZE-aligned writes of WRITE_SIZE bytes into random files. Every
 // FLUSH_EVERY writes (both phases) the filesystem is flushed, and once at the end.
 // SCALE multiplies the number of files (at least 1), hence the data and overwrites.
+// Overwrites pick their file uniformly unless skewed: with HOT_FRACTION F > 0 the
+// first round(F x files) files (at least one) get HOT_SHARE R of the writes and the
+// others the rest ("90/10": F = 0.1, R = 0.9); with ZIPF THETA > 0 file i is picked
+// with probability proportional to 1 / (i + 1)^THETA.
 // Contents come from a generator seeded with SEED, so a seed always produces the
 // same operations and the same file contents (ids, IVs and times stay random).
 struct workload_options {
@@ -40,6 +44,9 @@ struct workload_options {
   std::uint64_t flush_every = 1;
   std::uint64_t seed = 1;
   double scale = 1.0;
+  double hot_fraction = 0.0;  // in [0, 1]; 0: no hot set
+  double hot_share = 0.0;     // in [0, 1]: the hot files' share of the overwrites
+  double zipf = 0.0;          // >= 0; 0: no Zipf skew (not with hot_fraction)
   // False: skip phase 1; the files must already exist (made by an earlier run with
   // the same files, directories and scale), and only the overwrites run.
   bool create_files = true;
@@ -146,9 +153,11 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
 // [1, max_file_size]; write_size not in [min(min_workload_write_size, file_size),
 // file_size]; overwrite_fraction not in [0, 1]; scale not finite and > 0; files not
 // in [1, max_workload_files] before or after scaling; directories above
-// max_workload_directories; without create_files, a file of another size),
-// std::errc::no_such_file_or_directory (without create_files, a missing file), std::errc::not_a_directory /
-// std::errc::is_a_directory (a name taken by something else), and FS's write and flush errors.
+// max_workload_directories; hot_fraction or hot_share outside [0, 1]; a negative or
+// non-finite zipf, or zipf with hot_fraction; without create_files, a file of
+// another size), std::errc::no_such_file_or_directory (without create_files, a
+// missing file), std::errc::not_a_directory / std::errc::is_a_directory (a name
+// taken by something else), and FS's write and flush errors.
 template <segment_store Store, cloudlog::cipher Cipher>
 result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
   if (opt.file_size == 0 || opt.file_size > max_file_size ||
@@ -158,7 +167,10 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
       opt.files == 0 || opt.files > max_workload_files ||
       std::floor(static_cast<double>(opt.files) * opt.scale + 0.5) >
           static_cast<double>(max_workload_files) ||
-      opt.directories > max_workload_directories)
+      opt.directories > max_workload_directories ||
+      !(opt.hot_fraction >= 0 && opt.hot_fraction <= 1) ||
+      !(opt.hot_share >= 0 && opt.hot_share <= 1) || !(opt.zipf >= 0 && std::isfinite(opt.zipf)) ||
+      (opt.zipf > 0 && opt.hot_fraction > 0))
     return fail(errc::invalid_argument);
   const auto start = std::chrono::steady_clock::now();
   workload_report rep;
@@ -227,9 +239,32 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
   const double total = static_cast<double>(files) * static_cast<double>(opt.file_size);
   const auto per_round = static_cast<std::uint64_t>(
       std::floor(total * opt.overwrite_fraction / static_cast<double>(opt.write_size) + 0.5));
+  // Which file an overwrite goes to (uniform unless skewed; see workload_options).
+  const std::uint64_t hot =
+      opt.hot_fraction > 0
+          ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::llround(
+                                          opt.hot_fraction * static_cast<double>(files))),
+                                      1, files)
+          : 0;
+  std::vector<double> zipf_cdf;
+  if (opt.zipf > 0) {
+    double sum = 0;
+    for (std::uint64_t i = 0; i < files; ++i)
+      zipf_cdf.push_back(sum += std::pow(static_cast<double>(i + 1), -opt.zipf));
+    for (auto& c : zipf_cdf) c /= sum;
+  }
+  auto unit = [&] { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+  auto pick = [&]() -> std::uint64_t {
+    if (!zipf_cdf.empty()) {
+      const auto it = std::lower_bound(zipf_cdf.begin(), zipf_cdf.end(), unit());
+      return std::min<std::uint64_t>(static_cast<std::uint64_t>(it - zipf_cdf.begin()), files - 1);
+    }
+    if (hot == 0 || hot == files) return rng.below(files);
+    return unit() < opt.hot_share ? rng.below(hot) : hot + rng.below(files - hot);
+  };
   for (std::uint64_t r = 0; r < opt.rounds; ++r) {
     for (std::uint64_t k = 0; k < per_round; ++k) {
-      const auto inum = inums[rng.below(files)];
+      const auto inum = inums[pick()];
       const std::uint64_t off = rng.below(slots) * opt.write_size;
       CLOUDLOG_TRY_VOID(write(inum, off, std::min(opt.write_size, opt.file_size - off)));
     }

@@ -1,0 +1,326 @@
+// The policy lab: a simulated log of fixed capacity driven by a block workload, cleaned
+// by any cleaning_policy unchanged, measuring write amplification (docs/policies.md).
+#ifndef CLOUDLOG_POLICY_SIMULATOR_HPP
+#define CLOUDLOG_POLICY_SIMULATOR_HPP
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cloudlog/assert.hpp"
+#include "cloudlog/error.hpp"
+#include "cloudlog/policy/cleaning_policy.hpp"
+#include "cloudlog/result.hpp"
+
+namespace cloudlog {
+
+// Which logical block the next user write goes to.
+enum class workload_kind {
+  uniform,   // every block equally likely
+  hot_cold,  // the first hot_fraction of the blocks get hot_share of the writes
+  zipf,      // block i (0-based) with probability proportional to 1 / (i + 1)^theta
+  trace,     // the blocks of `trace`, in order (modulo the block count), repeated
+};
+
+// A workload over N logical blocks.
+struct sim_workload {
+  workload_kind kind = workload_kind::uniform;
+  double hot_fraction = 0.1;         // hot_cold: the fraction of blocks that is hot, in [0, 1]
+  double hot_share = 0.9;            // hot_cold: the fraction of writes that go to them, in [0, 1]
+  double theta = 0.99;               // zipf: the exponent, >= 0
+  std::vector<std::uint64_t> trace;  // trace: one block number per write
+};
+
+// The log's geometry and the run's length.
+struct sim_options {
+  std::uint64_t segments = 1024;     // S: capacity, in segments
+  std::uint64_t blocks = 256;        // B: blocks per segment
+  std::uint64_t block_bytes = 4096;  // bytes per block (only scales the table's sizes)
+  double utilization = 0.8;          // user data / capacity, in (0, 1)
+  double warmup_rounds = 4;          // user writes (x the block count) before measuring
+  double measure_rounds = 8;         // user writes (x the block count) measured
+  // Cleaning starts when fewer than this many segments are free (at least the
+  // open heads + 1), and each pass asks the policy for about `batch` segments of
+  // garbage (its garbage_target; the policy's own budget is not consulted).
+  std::uint64_t reserve = 0;  // 0: 2 + the number of GC heads used
+  std::uint64_t batch = 0;    // 0: max(1, S / 256)
+  // GC output goes to heads of its own, one per placement class (true), or into the
+  // user's head (false: the unseparated log).
+  bool separate_gc_head = true;
+  // Relocated blocks of one pass are written oldest first within a class (Sprite
+  // LFS's age sort); false keeps victim order (what the real engine does).
+  bool age_sort = false;
+  std::uint64_t seed = 1;
+};
+
+// What a run measured (after the warm-up).
+struct sim_result {
+  std::uint64_t user_blocks = 0;                     // blocks written by the workload
+  std::uint64_t gc_blocks = 0;                       // live blocks relocated by the cleaner
+  std::uint64_t victim_blocks = 0;                   // blocks of the victims (what a cleaner reads)
+  std::uint64_t victims = 0;                         // segments cleaned
+  std::uint64_t passes = 0;                          // select() calls
+  std::array<std::uint64_t, 20> victim_histogram{};  // victims by utilization, 0.05 bins
+  std::array<std::uint64_t, 20> segment_histogram{};  // sealed segments at each pass, same bins
+  // (user + relocated) / user.
+  double write_amplification() const {
+    return user_blocks
+               ? static_cast<double>(user_blocks + gc_blocks) / static_cast<double>(user_blocks)
+               : 0.0;
+  }
+  // Victim blocks read per user block written.
+  double reads_per_user_byte() const {
+    return user_blocks ? static_cast<double>(victim_blocks) / static_cast<double>(user_blocks)
+                       : 0.0;
+  }
+  // Mean utilization of the victims.
+  double mean_victim_utilization() const {
+    return victim_blocks ? static_cast<double>(gc_blocks) / static_cast<double>(victim_blocks)
+                         : 0.0;
+  }
+};
+
+// Desnoyers' model of greedy cleaning under uniform writes (SYSTOR '12): with
+// alpha = 1 / utilization, A_FIFO(alpha) = 1 / (1 - X) where X = exp(-alpha (1 - X)),
+// and A_greedy(alpha, n_p) = A_FIFO(k alpha) / k with k = 1 + 1 / (2 n_p).
+// REQUIRES: 0 < utilization < 1; blocks_per_segment >= 1.
+inline double desnoyers_greedy(double utilization, std::uint64_t blocks_per_segment) {
+  const double k = 1.0 + 1.0 / (2.0 * static_cast<double>(blocks_per_segment));
+  const double alpha = k / utilization;
+  double x = 0.0;  // the fixed point below 1 (x = 1 is the other one)
+  for (int i = 0; i < 10000; ++i) x = std::exp(-alpha * (1.0 - x));
+  return 1.0 / (1.0 - x) / k;
+}
+
+namespace detail {
+
+// splitmix64: seedable, the same sequence on every platform.
+class sim_rng {
+ public:
+  explicit sim_rng(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
+
+ private:
+  std::uint64_t state_;
+};
+
+class block_source {
+ public:
+  block_source(const sim_workload& w, std::uint64_t n, std::uint64_t seed)
+      : w_(w), n_(n), rng_(seed) {
+    hot_ = std::clamp<std::uint64_t>(
+        static_cast<std::uint64_t>(std::llround(w.hot_fraction * static_cast<double>(n))), 0, n);
+    if (w.kind == workload_kind::zipf) {
+      cdf_.resize(n);
+      double sum = 0;
+      for (std::uint64_t i = 0; i < n; ++i)
+        cdf_[i] = sum += std::pow(static_cast<double>(i + 1), -w.theta);
+      for (auto& c : cdf_) c /= sum;
+    }
+  }
+  std::uint64_t next() {
+    switch (w_.kind) {
+      case workload_kind::uniform:
+        return rng_.below(n_);
+      case workload_kind::hot_cold: {
+        const bool hot = rng_.unit() < w_.hot_share;
+        if (hot && hot_ > 0) return rng_.below(hot_);
+        if (!hot && hot_ < n_) return hot_ + rng_.below(n_ - hot_);
+        return rng_.below(n_);
+      }
+      case workload_kind::zipf: {
+        const auto it = std::lower_bound(cdf_.begin(), cdf_.end(), rng_.unit());
+        return std::min<std::uint64_t>(static_cast<std::uint64_t>(it - cdf_.begin()), n_ - 1);
+      }
+      case workload_kind::trace: {
+        const auto b = w_.trace[at_++ % w_.trace.size()];
+        return b % n_;
+      }
+    }
+    return 0;
+  }
+
+ private:
+  const sim_workload& w_;
+  std::uint64_t n_;
+  sim_rng rng_;
+  std::uint64_t hot_ = 0;
+  std::vector<double> cdf_;
+  std::size_t at_ = 0;
+};
+
+inline std::size_t histogram_bin(double u) {
+  return std::min<std::size_t>(19, static_cast<std::size_t>(u * 20.0));
+}
+
+}  // namespace detail
+
+// Simulates OPTIONS' log under WORKLOAD, cleaned by POLICY: every block is written
+// once, then warmup_rounds x N user writes, then measure_rounds x N measured ones
+// (N = utilization x S x B blocks). Whenever fewer than `reserve` segments are
+// free, the table of sealed segments (size and live in bytes; age = user writes,
+// in segments, since the youngest block in the segment was written by the user,
+// + 1: Sprite LFS's age, carried with a block when it is relocated) is handed to
+// POLICY.select with the policy's budget; a pass stops once its victims hold
+// `batch` segments of garbage. Live blocks of a victim go to the GC head of class
+// placement_for(POLICY, victim age, table_scale(table)).
+// Fails: errc::invalid_argument (a utilization outside (0, 1), S < 8, B < 2, no
+// room for the heads, a trace workload without blocks, a fraction outside [0, 1]);
+// errc::budget_exhausted if the policy chooses nothing while the log is out of free
+// segments (its rule or budget leaves the log full).
+template <cleaning_policy Policy>
+result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
+                            const sim_options& opt) {
+  if (!(opt.utilization > 0 && opt.utilization < 1) || opt.segments < 8 || opt.blocks < 2 ||
+      !(workload.hot_fraction >= 0 && workload.hot_fraction <= 1) ||
+      !(workload.hot_share >= 0 && workload.hot_share <= 1) || !(workload.theta >= 0) ||
+      (workload.kind == workload_kind::trace && workload.trace.empty()))
+    return fail(errc::invalid_argument);
+  constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t S = opt.segments, B = opt.blocks;
+  const auto N = static_cast<std::uint64_t>(opt.utilization * static_cast<double>(S * B));
+  std::uint32_t classes = 1;
+  for (std::uint64_t a = 1; a < (std::uint64_t{1} << 40); a *= 2)
+    classes = std::max(classes, placement_for(policy, a, std::max<std::uint64_t>(1, N / B)) + 1);
+  const std::uint64_t heads = opt.separate_gc_head ? classes : 0;
+  const std::uint64_t reserve = opt.reserve ? opt.reserve : heads + 2;
+  const std::uint64_t batch = opt.batch ? opt.batch : std::max<std::uint64_t>(1, S / 256);
+  if (N < 1 || N + (reserve + heads + 1 + batch) * B > S * B) return fail(errc::invalid_argument);
+
+  struct segment {
+    std::vector<std::uint64_t> slots;  // block per slot (none: dead)
+    std::uint64_t valid = 0;
+    std::uint64_t youngest = 0;  // newest user-write time of any block written here
+    bool sealed = false;
+  };
+  std::vector<segment> segs(S);
+  std::vector<std::uint64_t> free_list;
+  for (std::uint64_t s = S; s-- > 0;) free_list.push_back(s);
+  std::vector<std::uint64_t> where(N, none);  // block -> segment * B + slot
+  std::vector<std::uint64_t> written(N, 0);   // block -> user-write time
+  std::uint64_t now = 0;                      // user writes so far
+  sim_result res;
+  bool measuring = false;
+
+  std::vector<std::uint64_t> open(1 + heads, none);  // head 0: user; 1..: GC class c - 1
+  auto append = [&](std::size_t head, std::uint64_t block) {
+    if (open[head] == none) {
+      CLOUDLOG_ASSERT(!free_list.empty());
+      open[head] = free_list.back();
+      free_list.pop_back();
+      segs[open[head]].slots.clear();
+      segs[open[head]].valid = 0;
+      segs[open[head]].youngest = 0;
+      segs[open[head]].sealed = false;
+    }
+    auto& seg = segs[open[head]];
+    if (const auto old = where[block]; old != none) {
+      auto& o = segs[old / B];
+      o.slots[old % B] = none;
+      --o.valid;
+    }
+    where[block] = open[head] * B + seg.slots.size();
+    seg.slots.push_back(block);
+    ++seg.valid;
+    seg.youngest = std::max(seg.youngest, written[block]);
+    if (seg.slots.size() == B) {
+      seg.sealed = true;
+      open[head] = none;
+    }
+  };
+
+  std::vector<segment_usage> table;
+  std::vector<std::uint64_t> moving;
+  auto clean = [&]() -> result<void> {
+    table.clear();
+    for (std::uint64_t s = 0; s < S; ++s) {
+      const auto& seg = segs[s];
+      if (!seg.sealed) continue;
+      const std::uint64_t age = (now - std::min(now, seg.youngest)) / B + 1;
+      table.push_back({{0, static_cast<std::uint32_t>(s)},
+                       B * opt.block_bytes,
+                       seg.valid * opt.block_bytes,
+                       age});
+      if (measuring) ++res.segment_histogram[detail::histogram_bin(table.back().utilization())];
+    }
+    ++res.passes;
+    const auto scale = table_scale(table);
+    auto ranked = policy.select(table);
+    std::uint64_t garbage = 0, taken = 0;
+    for (const auto& id : ranked) {
+      if (garbage >= batch * B) break;
+      auto& seg = segs[id.sequence];
+      if (!seg.sealed || seg.valid == 0 || seg.valid == B) continue;
+      const std::uint64_t age = (now - std::min(now, seg.youngest)) / B + 1;
+      const std::uint32_t cls =
+          std::min<std::uint32_t>(placement_for(policy, age, scale), classes - 1);
+      garbage += B - seg.valid;
+      ++taken;
+      if (measuring) {
+        ++res.victims;
+        res.victim_blocks += B;
+        res.gc_blocks += seg.valid;
+        ++res.victim_histogram[detail::histogram_bin(static_cast<double>(seg.valid) /
+                                                     static_cast<double>(B))];
+      }
+      moving.clear();
+      for (auto b : seg.slots)
+        if (b != none) moving.push_back(b);
+      if (opt.age_sort)
+        std::stable_sort(moving.begin(), moving.end(),
+                         [&](auto a, auto b) { return written[a] < written[b]; });
+      const std::size_t head = opt.separate_gc_head ? 1 + cls : 0;
+      seg.sealed = false;  // being emptied: never a victim twice, never a target
+      for (auto b : moving) append(head, b);
+      seg.slots.clear();
+      seg.valid = 0;
+      free_list.push_back(id.sequence);
+    }
+    if (taken == 0) return fail(errc::budget_exhausted);
+    return {};
+  };
+  auto reclaim_dead = [&]() {
+    for (std::uint64_t s = 0; s < S; ++s)
+      if (segs[s].sealed && segs[s].valid == 0) {
+        segs[s].sealed = false;
+        segs[s].slots.clear();
+        free_list.push_back(s);
+      }
+  };
+
+  detail::block_source source(workload, N, opt.seed);
+  auto user_write = [&](std::uint64_t block) -> result<void> {
+    ++now;
+    written[block] = now;
+    append(0, block);
+    if (free_list.size() < reserve) {
+      reclaim_dead();
+      while (free_list.size() < reserve) CLOUDLOG_TRY_VOID(clean());
+    }
+    if (measuring) ++res.user_blocks;
+    return {};
+  };
+  for (std::uint64_t b = 0; b < N; ++b) CLOUDLOG_TRY_VOID(user_write(b));
+  const auto warm = static_cast<std::uint64_t>(opt.warmup_rounds * static_cast<double>(N));
+  const auto measured = static_cast<std::uint64_t>(opt.measure_rounds * static_cast<double>(N));
+  for (std::uint64_t i = 0; i < warm; ++i) CLOUDLOG_TRY_VOID(user_write(source.next()));
+  measuring = true;
+  for (std::uint64_t i = 0; i < measured; ++i) CLOUDLOG_TRY_VOID(user_write(source.next()));
+  return res;
+}
+
+}  // namespace cloudlog
+
+#endif  // CLOUDLOG_POLICY_SIMULATOR_HPP
