@@ -48,8 +48,9 @@ enum class errc {
   throttled = 26,        // the endpoint asked us to slow down (503 SlowDown)
   // --- cleaner ---
   lease_held = 28,        // another cleaner holds the store's lease
+  budget_exhausted = 30,  // out of room: a simulated log is full and the policy chose nothing
   invalid_argument = 31,  // a caller passed a value outside the documented domain
-  // Retired, never to be reused: 27, 29, 30 (never returned), 32-37 (file-system
+  // Retired, never to be reused: 27, 29 (never returned), 32-37 (file-system
   // codes, now std::errc).
   // --- remote backends (appended) ---
   tls_failure = 38,  // the TLS handshake failed or the peer's certificate did not verify
@@ -189,6 +190,8 @@ class error_category_impl final : public std::error_category {
         return "protocol error";
       case errc::throttled:
         return "throttled by the endpoint";
+      case errc::budget_exhausted:
+        return "budget exhausted";
       case errc::lease_held:
         return "another cleaner holds the store's lease";
       case errc::invalid_argument:
