@@ -426,7 +426,8 @@ class s3_store {
   // The probe behind conditional_writes(), on a scratch object of its own.
   result<bool> probe_conditional() {
     std::random_device rd;
-    const auto name = segment_name({max_segment_number, 1 + rd() % 0x7fffffffu}).value();
+    const auto name =
+        segment_name({max_segment_number, 1 + rd() % (max_segment_number - 1)}).value();
     const auto body = as_bytes(std::string_view("cloudlog conditional-write probe\n"));
     auto first = create_if_absent(name, body);
     if (!first) return fail(first.error());
