@@ -57,7 +57,15 @@ struct options {
   double idle = 0;          // seconds
   bool yield = false;
   std::uint64_t max_checks = 0;
+  double deadline = 0;  // seconds; 0: none
 };
+
+// When the run must end (--deadline), set once in main.
+std::optional<std::chrono::steady_clock::time_point> run_deadline;
+
+bool past_deadline() {
+  return run_deadline && std::chrono::steady_clock::now() >= *run_deadline;
+}
 
 // Set by SIGINT and SIGTERM; the engine reads it between relocation batches.
 std::atomic<bool> stop_flag{false};
@@ -102,8 +110,31 @@ std::function<void(const cloudlog::clean_progress&)> progress_printer(bool enabl
   };
 }
 
+int report_lease_held(const cloudlog::lease_record& holder, const std::string& store);
+
+// Why the lease could not be taken, on one line.
+int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holder,
+                         const std::string& store) {
+  if (ec == cloudlog::errc::lease_held) return report_lease_held(holder, store);
+  if (ec == cloudlog::errc::invalid_argument) {
+    std::fprintf(stderr,
+                 "error: --lease-settle 0 needs a store with atomic create (file:, or S3 with "
+                 "conditional writes); %s has none: give a positive settle time\n",
+                 store.c_str());
+    return tools::exit_usage;
+  }
+  return tools::report(ec, "cannot take the cleaner's lease on " + store);
+}
+
 // The lease's message: who holds it and for how long yet.
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store) {
+  if (holder.holder.empty()) {
+    std::fprintf(stderr,
+                 "error: the lease on %s changed while it was being taken (another cleaner "
+                 "started at the same moment?); this cleaner withdrew its own; try again\n",
+                 store.c_str());
+    return tools::exit_lease_held;
+  }
   const auto now = cloudlog::lease_clock::system().now_ms();
   std::fprintf(stderr,
                "error: another cleaner (%s) holds the lease on %s for %lld s more; wait for it "
@@ -145,7 +176,7 @@ cloudlog::clean_options pass_options(const options& o) {
                          : cloudlog::relocation_mode::live_items;
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
   co.parallel = o.parallel;
-  co.stop_requested = [] { return stop_flag.load(); };
+  co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
   return co;
 }
@@ -172,7 +203,11 @@ int finish(const cloudlog::clean_report& r, const options& o) {
     return tools::exit_corrupt;
   }
   if (r.interrupted && !o.quiet && !o.json)
-    std::fputs("interrupted: what moved so far is committed; run again to finish\n", stderr);
+    std::fputs(past_deadline()
+                   ? "deadline reached (--deadline): what moved so far is committed; run again "
+                     "to finish\n"
+                   : "interrupted: what moved so far is committed; run again to finish\n",
+               stderr);
   if (r.status == cloudlog::clean_status::waiting_for_writer) {
     if (!o.json && !o.quiet)
       std::fputs(
@@ -197,10 +232,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   cloudlog::lease_record holder;
   auto lease = cloudlog::store_lease<LeaseStore>::acquire(lease_store, lease_opts(o),
                                                           cloudlog::lease_clock::system(), &holder);
-  if (!lease) {
-    if (lease.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
-    return tools::report(lease.error(), "cannot take the cleaner's lease on " + o.store);
-  }
+  if (!lease) return report_lease_failure(lease.error(), holder, o.store);
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
   if (!r) return tools::report(r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
   if (auto rel = lease->release(); !rel)
@@ -229,7 +261,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     d.idle = to_ms(o.idle);
     d.yield_to_writer = o.yield;
   }
-  d.stop_requested = [] { return stop_flag.load(); };
+  d.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   // An outage or a proxy that has not written yet is waited out; damage is not.
   d.keep_going = [&](std::error_code ec) {
     const int code = tools::exit_code_for(ec);
@@ -256,7 +288,8 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
                                 cloudlog::lease_clock::system(), &holder);
   if (!r) {
-    if (r.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
+    if (r.error() == cloudlog::errc::lease_held || r.error() == cloudlog::errc::invalid_argument)
+      return report_lease_failure(r.error(), holder, o.store);
     return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
   if (!o.quiet && !o.json)
@@ -289,6 +322,27 @@ int with_cache(Store& store, const options& o, const cloudlog::any_policy& polic
   auto cached = cloudlog::caching_store<Store&>::open(store, c);
   if (!cached) return tools::report(cached.error(), "cannot open the cache in " + o.cache_dir);
   return run(*cached, store, o, policy, verify);
+}
+
+// A versioned bucket keeps what the cleaner deletes as noncurrent versions: say
+// so, and which lifecycle rule frees them. Silent when the bucket cannot be asked.
+void warn_if_versioned(tools::any_store& store, const std::string& uri) {
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+  auto* s3 = std::get_if<cloudlog::s3_store>(&store);
+  if (!s3) return;
+  auto status = s3->bucket_versioning();
+  (void)tools::take_detail();  // a refused GetBucketVersioning is not this run's error
+  if (!status || status->empty()) return;
+  std::fprintf(stderr,
+               "warning: bucket %s has versioning %s: segments the cleaner deletes stay "
+               "stored (and billed) as noncurrent versions until a lifecycle rule with "
+               "NoncurrentVersionExpiration (e.g. NoncurrentDays 1) removes them (%s; "
+               "docs/backends.md)\n",
+               s3->bucket().c_str(), status->c_str(), uri.c_str());
+#else
+  (void)store;
+  (void)uri;
+#endif
 }
 
 }  // namespace
@@ -394,8 +448,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--lease-settle", o.lease_settle,
-                 "Seconds between writing the lease and reading it back (stores without "
-                 "conditional writes; see docs/tools.md)")
+                 "Seconds between writing the lease and reading it back, on stores without "
+                 "atomic create (simple://, S3 without conditional writes; file: and S3 with "
+                 "them need none); 0 is refused there (see docs/tools.md)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--deadline", o.deadline,
+                 "Seconds the run may take: past them it ends at the next batch boundary, "
+                 "with what moved committed (a daemon: stops; 0: no deadline)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", o.verbose,
@@ -422,8 +482,11 @@ int main(int argc, char** argv) {
     std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
     return tools::exit_usage;
   }
+  if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
+  o.settings.tool = "bluesky_cleaner";
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
+  if (!o.quiet) warn_if_versioned(*store, o.store);
 
   std::optional<bs::cipher> cipher;
   if (o.key_file || std::getenv("BLUESKY_KEY")) {

@@ -413,6 +413,7 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
   }
   w.create_files = !no_create;
+  settings.tool = "bluesky_fs";
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
   return std::visit(
