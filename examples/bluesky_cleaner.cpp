@@ -486,7 +486,6 @@ int main(int argc, char** argv) {
   o.settings.tool = "bluesky_cleaner";
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
-  if (!o.quiet) warn_if_versioned(*store, o.store);
 
   std::optional<bs::cipher> cipher;
   if (o.key_file || std::getenv("BLUESKY_KEY")) {
@@ -497,7 +496,7 @@ int main(int argc, char** argv) {
     if (!c) return tools::report(c.error(), "cannot use the key");
     cipher.emplace(std::move(*c));
   }
-  return std::visit(
+  const int code = std::visit(
       [&](auto& s) {
         if (cipher)
           return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
@@ -506,4 +505,8 @@ int main(int argc, char** argv) {
         return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
       *store);
+  // After the run, so that a stalled endpoint costs one timeout, not two.
+  if (!o.quiet && (code == tools::exit_ok || code == tools::exit_waiting))
+    warn_if_versioned(*store, o.store);
+  return code;
 }

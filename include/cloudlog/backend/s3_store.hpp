@@ -61,7 +61,9 @@ inline std::string describe(const s3_failure& f) {
   if (f.status == 0) {
     s = f.transport.empty() ? f.error.message() : f.transport;
     if (f.error == errc::timeout)
-      s += " (a stalled endpoint; --connect-timeout and --idle-timeout bound each attempt)";
+      s = "no answer from " + f.endpoint + ": " + s +
+          " (a stalled endpoint; --connect-timeout and --idle-timeout bound each attempt, "
+          "--max-attempts the attempts)";
     else if (f.error == errc::unreachable)
       s += " (is the endpoint " + f.endpoint + " right and its server running?)";
     else if (f.error == errc::tls_failure)
@@ -527,9 +529,9 @@ class s3_store {
     auto creds = st_->options.credential_source->get();
     if (!creds) {
       why = {creds.error(),
-             "no credentials: none in the environment or the profile, and "
-             "credential_process, web identity, container and instance "
-             "metadata gave none"};
+             "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID, "
+             "AWS_SECRET_ACCESS_KEY) or the profile (AWS_PROFILE, ~/.aws/credentials), and no "
+             "credential_process, web identity, container or instance-metadata credentials"};
       return fail(creds.error());
     }
     ++st_->requests;
