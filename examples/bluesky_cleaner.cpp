@@ -3,6 +3,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <variant>
@@ -19,6 +21,7 @@
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/policy/any_policy.hpp"
+#include "cloudlog/policy/cost_aware.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "common/exit_codes.hpp"
 #include "common/report_json.hpp"
@@ -58,6 +61,10 @@ struct options {
   bool yield = false;
   std::uint64_t max_checks = 0;
   double deadline = 0;  // seconds; 0: none
+  std::string prices_file;
+  double horizon = 30;  // days, for cost-aware
+  cloudlog::price_table prices;
+  bool cost_line = false;  // the summary's cost estimate (s3:// stores, or --prices)
 };
 
 // When the run must end (--deadline), set once in main.
@@ -162,6 +169,14 @@ std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& w
     return cloudlog::threshold_policy{o.threshold < 0 ? 0.6 : o.threshold, budget, placement};
   if (o.policy == "greedy") return cloudlog::greedy_policy{budget, placement};
   if (o.policy == "cost-benefit") return cloudlog::cost_benefit_policy{budget, placement};
+  if (o.policy == "cost-aware") {
+    cloudlog::cost_aware_policy c;
+    c.prices = o.prices;
+    c.horizon_days = o.horizon;
+    c.budget = budget;
+    c.placement_ = placement;
+    return c;
+  }
   if (o.policy == "age-threshold")
     return cloudlog::age_threshold_policy{o.min_age, o.threshold < 0 ? 0.8 : o.threshold, budget,
                                           placement};
@@ -188,13 +203,22 @@ cloudlog::lease_options lease_opts(const options& o) {
   return l;
 }
 
+// Prints a run's report: JSON (with its cost) or text (with the cost line).
+void print_report(const cloudlog::clean_report& r, const options& o, bool dry_run) {
+  if (o.json) {
+    auto j = tools::to_json(r, dry_run);
+    j["cost"] = tools::cost_json(r, dry_run, o.prices);
+    std::puts(j.dump().c_str());
+  } else if (!o.quiet) {
+    std::fputs(tools::to_text(r, dry_run, o.verbose).c_str(), stdout);
+    if (o.cost_line) std::fputs(tools::cost_line(r, dry_run, o.prices).c_str(), stdout);
+  }
+  std::fflush(stdout);
+}
+
 // Prints one pass's report; returns its exit code.
 int finish(const cloudlog::clean_report& r, const options& o) {
-  if (o.json)
-    std::puts(tools::to_json(r, o.dry_run).dump().c_str());
-  else if (!o.quiet)
-    std::fputs(tools::to_text(r, o.dry_run, o.verbose).c_str(), stdout);
-  std::fflush(stdout);
+  print_report(r, o, o.dry_run);
   if (!r.rejected.empty()) {
     std::fprintf(stderr,
                  "error: %zu item(s) failed verification or are corrupt and were left in place "
@@ -277,13 +301,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                    static_cast<unsigned long long>(r.stats.bytes_total), r.plan.victims.size(),
                    r.plan.deletions.size());
   };
-  d.on_pass = [&](const cloudlog::clean_report& r) {
-    if (o.json)
-      std::puts(tools::to_json(r, false).dump().c_str());
-    else if (!o.quiet)
-      std::fputs(tools::to_text(r, false, o.verbose).c_str(), stdout);
-    std::fflush(stdout);
-  };
+  d.on_pass = [&](const cloudlog::clean_report& r) { print_report(r, o, false); };
   cloudlog::lease_record holder;
   auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
                                 cloudlog::lease_clock::system(), &holder);
@@ -384,7 +402,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--policy", o.policy,
                  "Victim choice: threshold (BlueSky: 0 < u < 0.6), greedy (least utilized first), "
-                 "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold)")
+                 "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold), "
+                 "cost-aware (only where the storage freed over --horizon days is worth more "
+                 "than cleaning costs, at --prices)")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold,
                  "Utilization threshold for threshold (default 0.6) and age-threshold (0.8)");
@@ -458,6 +478,13 @@ int main(int argc, char** argv) {
                  "with what moved committed (a daemon: stops; 0: no deadline)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--prices", o.prices_file,
+                 "A price file for the cost estimate (key = value lines; docs/tools.md); "
+                 "default: S3 Standard, us-east-1, in-region (no transfer charge)");
+  app.add_option("--horizon", o.horizon,
+                 "Days over which cost-aware counts the storage a segment frees")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("-v,--verbose", o.verbose,
                "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
@@ -466,6 +493,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : tools::exit_usage;
+  }
+  if (!o.prices_file.empty()) {
+    std::ifstream in(o.prices_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = cloudlog::parse_price_table(text);
+    if (!in || !p) {
+      std::fprintf(stderr,
+                   "error: --prices %s: not a readable price file (key = value lines: "
+                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, get_per_1000, "
+                   "delete_per_1000, transfer_out_gb; docs/tools.md)\n",
+                   o.prices_file.c_str());
+      return tools::exit_usage;
+    }
+    o.prices = *p;
   }
   std::string why;
   auto policy = make_policy(o, why);
@@ -482,6 +523,7 @@ int main(int argc, char** argv) {
     std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
     return tools::exit_usage;
   }
+  o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;
   if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
   o.settings.tool = "bluesky_cleaner";
   auto store = tools::open_store(o.store, false, o.settings);

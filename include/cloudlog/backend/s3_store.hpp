@@ -65,7 +65,8 @@ inline std::string describe(const s3_failure& f) {
           " (a stalled endpoint; --connect-timeout and --idle-timeout bound each attempt, "
           "--max-attempts the attempts)";
     else if (f.error == errc::unreachable)
-      s += " (is the endpoint " + f.endpoint + " right and its server running?)";
+      s += " (is the server running? check the endpoint " + f.endpoint +
+           ": --endpoint-url, AWS_ENDPOINT_URL)";
     else if (f.error == errc::tls_failure)
       s += " (the certificate of " + f.endpoint +
            " did not verify: pass its CA with --ca-bundle or AWS_CA_BUNDLE)";
