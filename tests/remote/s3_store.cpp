@@ -599,7 +599,7 @@ TEST_CASE("s3_store names itself in a User-Agent", "[remote][s3]") {
 TEST_CASE("a stalled endpoint fails an attempt after the idle timeout, clearly",
           "[remote][s3][errors]") {
   test::fake_http_server fake([](const test::http_request_seen&) {
-    return test::http_action::of(test::http_action::stall, 30s);
+    return test::http_action::of(test::http_action::stall, 3s);  // past the 1 s idle timeout
   });
   described said;
   auto o = said.with(local_options(fake.endpoint()));
