@@ -247,6 +247,37 @@ TEST_CASE("credentials that expire are refreshed before they do, between request
   CHECK(o.credential_source->fetches() == 2);
 }
 
+TEST_CASE("an ExpiredToken answer fetches new credentials and retries once",
+          "[remote][credentials]") {
+  env_guard env;
+  std::atomic<int> fetches{0};
+  test::fake_http_server metadata(imds(fetches, 6h));
+  env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", metadata.endpoint());
+  env.set("AWS_EC2_METADATA_DISABLED", "false");
+  test::fake_http_server s3([](const test::http_request_seen& r) {
+    if (header_of(r, "x-amz-security-token") == "tok-1")
+      return test::http_action::answer(
+          400, "<Error><Code>ExpiredToken</Code><Message>expired</Message></Error>");
+    return test::http_action::answer(200, "segment-bytes");
+  });
+  s3_options o;
+  o.endpoint = s3.endpoint();
+  o.proxy_from_environment = false;
+  o.credential_source =
+      std::make_shared<credential_cache>([] { return imds_credentials({}); }, 300s);
+  auto store = s3_store::open("b", "", o).value();
+  REQUIRE(store.read("log-00000000-00000001", 0, whole_object));
+  CHECK(s3.requests() == 2);
+  CHECK(fetches == 2);
+  // Long-term keys cannot be refreshed: the error stands.
+  s3_options fixed;
+  fixed.endpoint = s3.endpoint();
+  fixed.proxy_from_environment = false;
+  fixed.credentials = {"AK", "s", "tok-1"};
+  CHECK(s3_store::open("b", "", fixed).value().read("log-00000000-00000001", 0, 1).error() ==
+        errc::bad_credentials);
+}
+
 TEST_CASE("with no source configured and IMDS disabled, the chain says so",
           "[remote][credentials]") {
   env_guard env;

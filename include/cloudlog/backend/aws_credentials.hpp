@@ -307,6 +307,15 @@ class credential_cache {
     return fail(next.error());
   }
 
+  // Forgets the current credentials if they came from the provider (the server
+  // said they expired): the next get() fetches new ones. Returns whether it did.
+  bool invalidate() {
+    std::lock_guard lock(mutex_);
+    if (!provider_ || !current_) return false;
+    current_.reset();
+    return true;
+  }
+
   // How many times the provider was asked (the first fetch included).
   std::uint64_t fetches() const {
     std::lock_guard lock(mutex_);

@@ -582,6 +582,12 @@ class s3_store {
     };
     auto r = with_retries(
         st_->options.retries, [](std::error_code ec) { return is_transient(ec); }, once);
+    // Temporary credentials the server calls expired (a revoked session, clocks
+    // apart): fetch new ones and try once more.
+    if (r && (r->status == 400 || r->status == 403) &&
+        detail::xml_text(as_chars(r->body), "Code") == "ExpiredToken" &&
+        st_->options.credential_source->invalidate())
+      r = once();
     give_back(std::move(handle));
     if (!r && last_status) return std::move(*last_status);  // callers describe it
     if (!r) {
