@@ -3,6 +3,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <variant>
@@ -19,6 +21,7 @@
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/policy/any_policy.hpp"
+#include "cloudlog/policy/cost_aware.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
@@ -59,7 +62,19 @@ struct options {
   double idle = 0;          // seconds
   bool yield = false;
   std::uint64_t max_checks = 0;
+  double deadline = 0;  // seconds; 0: none
+  std::string prices_file;
+  double horizon = 30;  // days, for cost-aware
+  cloudlog::price_table prices;
+  bool cost_line = false;  // the summary's cost estimate (s3:// stores, or --prices)
 };
+
+// When the run must end (--deadline), set once in main.
+std::optional<std::chrono::steady_clock::time_point> run_deadline;
+
+bool past_deadline() {
+  return run_deadline && std::chrono::steady_clock::now() >= *run_deadline;
+}
 
 // Set by SIGINT and SIGTERM; the engine reads it between relocation batches.
 std::atomic<bool> stop_flag{false};
@@ -104,8 +119,31 @@ std::function<void(const cloudlog::clean_progress&)> progress_printer(bool enabl
   };
 }
 
+int report_lease_held(const cloudlog::lease_record& holder, const std::string& store);
+
+// Why the lease could not be taken, on one line.
+int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holder,
+                         const std::string& store) {
+  if (ec == cloudlog::errc::lease_held) return report_lease_held(holder, store);
+  if (ec == cloudlog::errc::invalid_argument) {
+    std::fprintf(stderr,
+                 "error: --lease-settle 0 needs a store with atomic create (file:, or S3 with "
+                 "conditional writes); %s has none: give a positive settle time\n",
+                 store.c_str());
+    return tools::exit_usage;
+  }
+  return tools::report(ec, "cannot take the cleaner's lease on " + store);
+}
+
 // The lease's message: who holds it and for how long yet.
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store) {
+  if (holder.holder.empty()) {
+    std::fprintf(stderr,
+                 "error: the lease on %s changed while it was being taken (another cleaner "
+                 "started at the same moment?); this cleaner withdrew its own; try again\n",
+                 store.c_str());
+    return tools::exit_lease_held;
+  }
   const auto now = cloudlog::lease_clock::system().now_ms();
   std::fprintf(stderr,
                "error: another cleaner (%s) holds the lease on %s for %lld s more; wait for it "
@@ -134,6 +172,14 @@ std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& w
   if (o.policy == "greedy") return cloudlog::greedy_policy{budget, placement};
   if (o.policy == "cost-benefit") return cloudlog::cost_benefit_policy{budget, placement};
   if (o.policy == "lifetime") return cloudlog::lifetime_policy{budget};
+  if (o.policy == "cost-aware") {
+    cloudlog::cost_aware_policy c;
+    c.prices = o.prices;
+    c.horizon_days = o.horizon;
+    c.budget = budget;
+    c.placement_ = placement;
+    return c;
+  }
   if (o.policy == "age-threshold")
     return cloudlog::age_threshold_policy{o.min_age, o.threshold < 0 ? 0.8 : o.threshold, budget,
                                           placement};
@@ -150,7 +196,7 @@ cloudlog::clean_options pass_options(const options& o) {
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
   co.parallel = o.parallel;
   co.target_utilization = o.target_utilization;
-  co.stop_requested = [] { return stop_flag.load(); };
+  co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
   return co;
 }
@@ -162,13 +208,22 @@ cloudlog::lease_options lease_opts(const options& o) {
   return l;
 }
 
+// Prints a run's report: JSON (with its cost) or text (with the cost line).
+void print_report(const cloudlog::clean_report& r, const options& o, bool dry_run) {
+  if (o.json) {
+    auto j = tools::to_json(r, dry_run);
+    j["cost"] = tools::cost_json(r, dry_run, o.prices);
+    std::puts(j.dump().c_str());
+  } else if (!o.quiet) {
+    std::fputs(tools::to_text(r, dry_run, o.verbose).c_str(), stdout);
+    if (o.cost_line) std::fputs(tools::cost_line(r, dry_run, o.prices).c_str(), stdout);
+  }
+  std::fflush(stdout);
+}
+
 // Prints one pass's report; returns its exit code.
 int finish(const cloudlog::clean_report& r, const options& o) {
-  if (o.json)
-    std::puts(tools::to_json(r, o.dry_run).dump().c_str());
-  else if (!o.quiet)
-    std::fputs(tools::to_text(r, o.dry_run, o.verbose).c_str(), stdout);
-  std::fflush(stdout);
+  print_report(r, o, o.dry_run);
   if (!r.rejected.empty()) {
     std::fprintf(stderr,
                  "error: %zu item(s) failed verification or are corrupt and were left in place "
@@ -177,7 +232,11 @@ int finish(const cloudlog::clean_report& r, const options& o) {
     return tools::exit_corrupt;
   }
   if (r.interrupted && !o.quiet && !o.json)
-    std::fputs("interrupted: what moved so far is committed; run again to finish\n", stderr);
+    std::fputs(past_deadline()
+                   ? "deadline reached (--deadline): what moved so far is committed; run again "
+                     "to finish\n"
+                   : "interrupted: what moved so far is committed; run again to finish\n",
+               stderr);
   if (r.status == cloudlog::clean_status::waiting_for_writer) {
     if (!o.json && !o.quiet)
       std::fputs(
@@ -214,10 +273,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   cloudlog::lease_record holder;
   auto lease = cloudlog::store_lease<LeaseStore>::acquire(lease_store, lease_opts(o),
                                                           cloudlog::lease_clock::system(), &holder);
-  if (!lease) {
-    if (lease.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
-    return tools::report(lease.error(), "cannot take the cleaner's lease on " + o.store);
-  }
+  if (!lease) return report_lease_failure(lease.error(), holder, o.store);
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
   if (!r)
     return report_pass(store, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
@@ -247,7 +303,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     d.idle = to_ms(o.idle);
     d.yield_to_writer = o.yield;
   }
-  d.stop_requested = [] { return stop_flag.load(); };
+  d.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   // An outage or a proxy that has not written yet is waited out; damage is not.
   d.keep_going = [&](std::error_code ec) {
     const int code = tools::exit_code_for(ec);
@@ -263,18 +319,13 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                    static_cast<unsigned long long>(r.stats.bytes_total), r.plan.victims.size(),
                    r.plan.deletions.size());
   };
-  d.on_pass = [&](const cloudlog::clean_report& r) {
-    if (o.json)
-      std::puts(tools::to_json(r, false).dump().c_str());
-    else if (!o.quiet)
-      std::fputs(tools::to_text(r, false, o.verbose).c_str(), stdout);
-    std::fflush(stdout);
-  };
+  d.on_pass = [&](const cloudlog::clean_report& r) { print_report(r, o, false); };
   cloudlog::lease_record holder;
   auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
                                 cloudlog::lease_clock::system(), &holder);
   if (!r) {
-    if (r.error() == cloudlog::errc::lease_held) return report_lease_held(holder, o.store);
+    if (r.error() == cloudlog::errc::lease_held || r.error() == cloudlog::errc::invalid_argument)
+      return report_lease_failure(r.error(), holder, o.store);
     return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
   if (!o.quiet && !o.json)
@@ -307,6 +358,27 @@ int with_cache(Store& store, const options& o, const cloudlog::any_policy& polic
   auto cached = cloudlog::caching_store<Store&>::open(store, c);
   if (!cached) return tools::report(cached.error(), "cannot open the cache in " + o.cache_dir);
   return run(*cached, store, o, policy, verify);
+}
+
+// A versioned bucket keeps what the cleaner deletes as noncurrent versions: say
+// so, and which lifecycle rule frees them. Silent when the bucket cannot be asked.
+void warn_if_versioned(tools::any_store& store, const std::string& uri) {
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+  auto* s3 = std::get_if<cloudlog::s3_store>(&store);
+  if (!s3) return;
+  auto status = s3->bucket_versioning();
+  (void)tools::take_detail();  // a refused GetBucketVersioning is not this run's error
+  if (!status || status->empty()) return;
+  std::fprintf(stderr,
+               "warning: bucket %s has versioning %s: segments the cleaner deletes stay "
+               "stored (and billed) as noncurrent versions until a lifecycle rule with "
+               "NoncurrentVersionExpiration (e.g. NoncurrentDays 1) removes them (%s; "
+               "docs/backends.md)\n",
+               s3->bucket().c_str(), status->c_str(), uri.c_str());
+#else
+  (void)store;
+  (void)uri;
+#endif
 }
 
 }  // namespace
@@ -351,7 +423,8 @@ int main(int argc, char** argv) {
                  "Victim choice: threshold (BlueSky: 0 < u < 0.6), greedy (least utilized first), "
                  "cost-benefit ((1-u)*age/(1+u), LFS), age-threshold (old and below threshold), "
                  "lifetime (greedy, old segments first when old data is colder; "
-                 "docs/policies.md)")
+                 "docs/policies.md), cost-aware (only where the storage freed over --horizon "
+                 "days is worth more than cleaning costs, at --prices)")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold,
                  "Utilization threshold for threshold (default 0.6) and age-threshold (0.8)");
@@ -420,10 +493,23 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--lease-settle", o.lease_settle,
-                 "Seconds between writing the lease and reading it back (stores without "
-                 "conditional writes; see docs/tools.md)")
+                 "Seconds between writing the lease and reading it back, on stores without "
+                 "atomic create (simple://, S3 without conditional writes; file: and S3 with "
+                 "them need none); 0 is refused there (see docs/tools.md)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--deadline", o.deadline,
+                 "Seconds the run may take: past them it ends at the next batch boundary, "
+                 "with what moved committed (a daemon: stops; 0: no deadline)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--prices", o.prices_file,
+                 "A price file for the cost estimate (key = value lines; docs/tools.md); "
+                 "default: S3 Standard, us-east-1, in-region (no transfer charge)");
+  app.add_option("--horizon", o.horizon,
+                 "Days over which cost-aware counts the storage a segment frees")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_flag("-v,--verbose", o.verbose,
                "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
@@ -438,6 +524,20 @@ int main(int argc, char** argv) {
                  "--help)\n",
                  o.target_utilization);
     return tools::exit_usage;
+  }
+  if (!o.prices_file.empty()) {
+    std::ifstream in(o.prices_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto p = cloudlog::parse_price_table(text);
+    if (!in || !p) {
+      std::fprintf(stderr,
+                   "error: --prices %s: not a readable price file (key = value lines: "
+                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, get_per_1000, "
+                   "delete_per_1000, transfer_out_gb; docs/tools.md)\n",
+                   o.prices_file.c_str());
+      return tools::exit_usage;
+    }
+    o.prices = *p;
   }
   std::string why;
   auto policy = make_policy(o, why);
@@ -454,6 +554,9 @@ int main(int argc, char** argv) {
     std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
     return tools::exit_usage;
   }
+  o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;
+  if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
+  o.settings.tool = "bluesky_cleaner";
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
 
@@ -466,7 +569,7 @@ int main(int argc, char** argv) {
     if (!c) return tools::report(c.error(), "cannot use the key");
     cipher.emplace(std::move(*c));
   }
-  return std::visit(
+  const int code = std::visit(
       [&](auto& s) {
         if (cipher)
           return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
@@ -475,4 +578,8 @@ int main(int argc, char** argv) {
         return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
       *store);
+  // After the run, so that a stalled endpoint costs one timeout, not two.
+  if (!o.quiet && (code == tools::exit_ok || code == tools::exit_waiting))
+    warn_if_versioned(*store, o.store);
+  return code;
 }

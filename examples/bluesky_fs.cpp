@@ -584,6 +584,7 @@ int main(int argc, char** argv) {
       return tools::exit_usage;
     }
   }
+  settings.tool = "bluesky_fs";
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
   int status = tools::exit_ok;

@@ -3,8 +3,10 @@
 #define CLOUDLOG_EXAMPLES_COMMON_EXIT_CODES_HPP
 
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "cloudlog/error.hpp"
 #include "cloudlog/log/segment.hpp"
@@ -89,10 +91,35 @@ inline std::string hint(std::error_code ec) {
   return g ? g->hint : "";
 }
 
-// Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr; returns the exit code for EC.
-// A WHAT that already ends with EC's message (the library's texts say why) is not
-// followed by it a second time.
+// The context of the last remote failure (an S3 answer's Code, Message and what
+// to do), set by the stores' failure callbacks; the next error line shows it in
+// place of the generic message and hint. Thread-safe.
+struct detail_slot {
+  std::mutex mutex;
+  std::string text;
+};
+inline detail_slot& last_detail() {
+  static detail_slot slot;
+  return slot;
+}
+inline void set_detail(std::string text) {
+  std::lock_guard lock(last_detail().mutex);
+  last_detail().text = std::move(text);
+}
+inline std::string take_detail() {
+  std::lock_guard lock(last_detail().mutex);
+  return std::exchange(last_detail().text, {});
+}
+
+// Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr (with a remote
+// failure's own explanation in place of MESSAGE (HINT) when there is one);
+// returns the exit code for EC. A WHAT that already ends with EC's message (the
+// library's texts say why) is not followed by it a second time.
 inline int report(std::error_code ec, const std::string& what) {
+  if (auto d = take_detail(); !d.empty()) {
+    std::fprintf(stderr, "error: %s: %s\n", what.c_str(), d.c_str());
+    return exit_code_for(ec);
+  }
   const auto h = hint(ec);
   const auto message = ec.message();
   const bool said = what.size() >= message.size() &&
@@ -111,6 +138,10 @@ inline int report_open(std::error_code ec, const std::string& uri) {
                  "bluesky_fs workload creates a store)\n",
                  uri.c_str());
     return exit_unreachable;
+  }
+  if (auto d = take_detail(); !d.empty()) {
+    std::fprintf(stderr, "error: cannot open store %s: %s\n", uri.c_str(), d.c_str());
+    return exit_code_for(ec);
   }
   if (ec == cloudlog::errc::invalid_argument) {
     std::fprintf(stderr,

@@ -2,12 +2,15 @@
 #ifndef CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cloudlog/cleaner/report.hpp"
+#include "cloudlog/policy/cost_model.hpp"
 
 namespace tools {
 
@@ -66,6 +69,53 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   j["rejected"] = nlohmann::json::array();
   for (const auto& c : r.rejected) j["rejected"].push_back(c.to_string());
   return j;
+}
+
+// What run R used, for the cost model: its requests as the engine counted them
+// (the lease's are not), the bytes it read, and the storage it frees (a dry run:
+// would free) net of what it writes.
+inline cloudlog::pass_usage usage_of(const cloudlog::clean_report& r, bool dry_run) {
+  const auto& s = r.stats;
+  const auto& p = r.plan;
+  cloudlog::pass_usage u;
+  u.put_list_requests = s.requests.put.requests + s.requests.list.requests;
+  u.get_requests = s.requests.get.requests;
+  u.delete_requests = s.requests.remove.requests;
+  u.bytes_read = s.bytes_read;
+  auto i = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+  if (dry_run)
+    u.bytes_saved = i(p.bytes_to_free_now) + i(p.bytes_to_free_later) - i(p.bytes_to_relocate);
+  else
+    u.bytes_saved = i(s.bytes_freed) +
+                    (r.status == cloudlog::clean_status::cleaned ? i(p.bytes_to_free_later) : 0) -
+                    i(s.bytes_written);
+  return u;
+}
+
+// The "cost" object of --json (docs/tools.md): dollars from PRICES.
+inline nlohmann::json cost_json(const cloudlog::clean_report& r, bool dry_run,
+                                const cloudlog::price_table& prices) {
+  const auto c = cloudlog::price(usage_of(r, dry_run), prices);
+  nlohmann::json j{{"requests_usd", c.requests_usd},
+                   {"transfer_usd", c.transfer_usd},
+                   {"storage_saved_usd_per_month", c.storage_saved_usd_per_month},
+                   {"storage_class", prices.storage_class}};
+  j["payback_days"] = std::isfinite(c.payback_days) ? nlohmann::json(c.payback_days) : nullptr;
+  return j;
+}
+
+// The one-line estimate: what the run cost, what it saves, when it pays back.
+inline std::string cost_line(const cloudlog::clean_report& r, bool dry_run,
+                             const cloudlog::price_table& prices) {
+  const auto c = cloudlog::price(usage_of(r, dry_run), prices);
+  std::string payback = std::isfinite(c.payback_days)
+                            ? fmt::format("pays back in {:.2g} day(s)", c.payback_days)
+                            : std::string("saves no storage");
+  return fmt::format(
+      "cost{}: ${:.6f} in requests, ${:.6f} transfer; {} ${:.6f}/month of {} storage; {}\n",
+      dry_run ? " of this plan's reads" : "", c.requests_usd, c.transfer_usd,
+      dry_run ? "would save" : "saves", c.storage_saved_usd_per_month, prices.storage_class,
+      payback);
 }
 
 // The readable summary: the plan as a table, then the figures.

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/backend/simple_store.hpp"
+#include "common/exit_codes.hpp"
 #ifdef CLOUDLOG_TOOLS_WITH_S3
 #include "cloudlog/backend/s3_store.hpp"
 #endif
@@ -29,13 +31,22 @@ using any_store = std::variant<cloudlog::file_store, cloudlog::simple_store
 
 // Settings a tool's flags may override; empty means "as the environment says".
 struct store_settings {
-  std::string endpoint_url;              // --endpoint-url (S3)
-  std::optional<unsigned> parallelism;   // parallel reads (S3, simple)
-  std::optional<unsigned> max_attempts;  // retries, first attempt included (S3, simple)
+  std::string endpoint_url;               // --endpoint-url (S3)
+  std::optional<unsigned> parallelism;    // parallel reads (S3, simple)
+  std::optional<unsigned> max_attempts;   // retries, first attempt included (S3, simple)
+  std::string region;                     // --region (S3)
+  std::string ca_bundle;                  // --ca-bundle (S3)
+  std::string addressing_style;           // --addressing-style path|virtual|auto (S3)
+  std::string conditional_writes;         // --conditional-writes auto|on|off (S3)
+  std::optional<double> connect_timeout;  // --connect-timeout seconds (S3)
+  std::optional<double> idle_timeout;     // --idle-timeout seconds (S3)
+  std::string tool = "cloudlog";          // the tool's name, for the User-Agent
 };
 
 // Adds the store flags every tool shares to APP, filling SETTINGS:
-// --endpoint-url URL (S3, as the AWS CLI's), --parallelism N, --max-attempts N.
+// --endpoint-url URL (S3, as the AWS CLI's), --parallelism N, --max-attempts N,
+// and for S3 --region, --ca-bundle, --addressing-style, --conditional-writes,
+// --connect-timeout, --idle-timeout.
 inline void add_store_flags(CLI::App& app, store_settings& settings) {
   app.add_option("--endpoint-url", settings.endpoint_url,
                  "S3 endpoint (overrides AWS_ENDPOINT_URL); http:// only when written so");
@@ -45,6 +56,23 @@ inline void add_store_flags(CLI::App& app, store_settings& settings) {
   app.add_option("--max-attempts", settings.max_attempts,
                  "Attempts per remote request, the first included (default 5)")
       ->check(CLI::Range(1, 100));
+  app.add_option("--region", settings.region, "S3 signing region (overrides AWS_REGION)");
+  app.add_option("--ca-bundle", settings.ca_bundle,
+                 "S3: trust the CA certificates in this PEM file instead of the system's "
+                 "(overrides AWS_CA_BUNDLE); certificates are always verified");
+  app.add_option("--addressing-style", settings.addressing_style,
+                 "S3: path (ENDPOINT/BUCKET/KEY), virtual (BUCKET.HOST/KEY) or auto (default)")
+      ->check(CLI::IsMember({"path", "virtual", "auto"}));
+  app.add_option("--conditional-writes", settings.conditional_writes,
+                 "S3: use If-None-Match/If-Match for the lease: auto (probe the server, "
+                 "default), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--connect-timeout", settings.connect_timeout,
+                 "S3: seconds to establish a connection, per attempt (default 3)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--idle-timeout", settings.idle_timeout,
+                 "S3: an attempt that receives no byte for this many seconds fails (default 10)")
+      ->check(CLI::PositiveNumber);
 }
 
 // Splits "HOST:PORT" ("[v6]:PORT" for IPv6). Fails: errc::invalid_argument.
@@ -63,6 +91,39 @@ inline cloudlog::result<std::pair<std::string, std::uint16_t>> split_host_port(
     return cloudlog::fail(cloudlog::errc::invalid_argument);
   return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
 }
+
+#ifdef CLOUDLOG_TOOLS_WITH_S3
+// The S3 options: the environment's (s3_options::from_environment) with SETTINGS
+// over them; every failure described to the next error line (set_detail).
+// Fails: errc::invalid_argument for an endpoint that is not http(s)://HOST[:PORT]
+// (described as the endpoint's fault, not the store URI's).
+inline cloudlog::result<cloudlog::s3_options> s3_settings(const store_settings& settings) {
+  auto o = cloudlog::s3_options::from_environment();
+  if (!settings.endpoint_url.empty()) o.endpoint = settings.endpoint_url;
+  if (settings.parallelism) o.parallelism = *settings.parallelism;
+  if (settings.max_attempts) o.retries.max_attempts = *settings.max_attempts;
+  if (!settings.region.empty()) o.region = settings.region;
+  if (!settings.ca_bundle.empty()) o.ca_file = settings.ca_bundle;
+  if (settings.addressing_style == "path") o.addressing = cloudlog::s3_addressing::path;
+  if (settings.addressing_style == "virtual") o.addressing = cloudlog::s3_addressing::virtual_host;
+  if (settings.addressing_style == "auto") o.addressing = cloudlog::s3_addressing::automatic;
+  if (settings.conditional_writes == "on") o.conditional_writes = cloudlog::s3_conditional::on;
+  if (settings.conditional_writes == "off") o.conditional_writes = cloudlog::s3_conditional::off;
+  auto ms = [](double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000)); };
+  if (settings.connect_timeout) o.connect_timeout = ms(*settings.connect_timeout);
+  if (settings.idle_timeout) o.idle_timeout = ms(*settings.idle_timeout);
+  o.user_agent = settings.tool + "/" + std::string(cloudlog::cloudlog_version) + " cloudlog/" +
+                 std::string(cloudlog::cloudlog_version);
+  o.on_failure = [](const cloudlog::s3_failure& f) { set_detail(cloudlog::describe(f)); };
+  if (!o.endpoint.empty() && !cloudlog::detail::split_endpoint(o.endpoint)) {
+    set_detail("the S3 endpoint " + o.endpoint +
+               " is not http(s)://HOST[:PORT] (check --endpoint-url, AWS_ENDPOINT_URL_S3, "
+               "AWS_ENDPOINT_URL or endpoint_url in the AWS config)");
+    return cloudlog::fail(cloudlog::errc::invalid_argument);
+  }
+  return o;
+}
+#endif
 
 // Opens the store URI names:
 //   file:DIR              a directory (it must exist unless CREATE);
@@ -105,11 +166,9 @@ inline cloudlog::result<any_store> open_store(std::string_view uri, bool create 
     std::string prefix(slash == rest.npos ? std::string_view{} : rest.substr(slash + 1));
     if (!prefix.empty() && prefix.back() != '/') prefix += '/';
     if (bucket.empty()) return fail(errc::invalid_argument);
-    auto o = cloudlog::s3_options::from_environment();
-    if (!settings.endpoint_url.empty()) o.endpoint = settings.endpoint_url;
-    if (settings.parallelism) o.parallelism = *settings.parallelism;
-    if (settings.max_attempts) o.retries.max_attempts = *settings.max_attempts;
-    auto s = cloudlog::s3_store::open(bucket, prefix, std::move(o));
+    auto o = s3_settings(settings);
+    if (!o) return fail(o.error());
+    auto s = cloudlog::s3_store::open(bucket, prefix, std::move(*o));
     if (!s) return fail(s.error());
     return any_store(std::move(*s));
   }

@@ -2,8 +2,15 @@
 // while live, takeover after expiry, renewal, release, the settle-time race.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "cloudlog/backend/fault_injecting_store.hpp"
+#include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/cleaner/lease.hpp"
+#include "support/fixtures.hpp"
 
 using namespace cloudlog;
 using namespace std::chrono_literals;
@@ -152,8 +159,129 @@ TEST_CASE("Without a holder name the lease makes a unique one", "[cleaner][lease
   memory_store store;
   test_clock tc;
   lease_options o;
-  o.settle = 0ms;
+  o.settle = 1ms;
   auto a = store_lease<memory_store>::acquire(store, o, tc.clock());
   REQUIRE(a);
   CHECK(a->holder().find(':') != std::string::npos);
+}
+
+TEST_CASE("A read-back that fails withdraws our own write (issue 17)", "[cleaner][lease]") {
+  memory_store inner;
+  fault_injecting_store<memory_store&> store(inner);
+  store.fail_call(3);  // 1 read, 2 write, 3 the read-back
+  test_clock tc;
+  auto a = store_lease<decltype(store)>::acquire(store, opts("a"), tc.clock());
+  REQUIRE_FALSE(a);
+  CHECK(a.error() == make_error_code(errc::injected_fault));
+  CHECK(inner.read(lease_name, 0, whole_object).error() == make_error_code(errc::not_found));
+  // So nobody is blocked by a holder that does not exist.
+  CHECK(store_lease<decltype(store)>::acquire(store, opts("b"), tc.clock()));
+}
+
+TEST_CASE("A read-back that cannot be read at all still removes our write", "[cleaner][lease]") {
+  memory_store inner;
+  fault_injecting_store<memory_store&> store(inner);
+  test_clock tc;
+  store.drop_before(3);  // the read-back is lost...
+  store.fail_call(4);    // ... and so is the withdrawal's read: our write is the last we know of
+  auto a = store_lease<decltype(store)>::acquire(store, opts("a"), tc.clock());
+  REQUIRE_FALSE(a);
+  CHECK(a.error() == make_error_code(errc::io_error));
+  CHECK(inner.read(lease_name, 0, whole_object).error() == make_error_code(errc::not_found));
+}
+
+TEST_CASE("A read-back that sees no record refuses and leaves nothing of ours",
+          "[cleaner][lease]") {
+  memory_store store;
+  test_clock tc;
+  tc.sleep_hook = [&] { REQUIRE(store.write(lease_name, as_bytes("garbage"))); };
+  lease_record seen{"stale", 1};
+  auto a = store_lease<memory_store>::acquire(store, opts("a"), tc.clock(), &seen);
+  REQUIRE_FALSE(a);
+  CHECK(a.error() == make_error_code(errc::lease_held));
+  CHECK(seen.holder.empty());  // no holder to name
+  tc.sleep_hook = nullptr;
+  // The object is not a lease (ours is gone): the next cleaner takes it at once.
+  CHECK(store_lease<memory_store>::acquire(store, opts("b"), tc.clock()));
+}
+
+TEST_CASE("A zero settle time is refused on a store without atomic create", "[cleaner][lease]") {
+  memory_store store;
+  test_clock tc;
+  auto o = opts("a");
+  o.settle = 0ms;
+  CHECK(store_lease<memory_store>::acquire(store, o, tc.clock()).error() ==
+        make_error_code(errc::invalid_argument));
+  CHECK(store.snapshot().empty());
+}
+
+namespace {
+// A clock that fails the test if anything sleeps (conditional leases never settle).
+lease_clock no_sleep_clock(std::int64_t& now) {
+  return {[&now] { return now; },
+          [](std::chrono::milliseconds) { FAIL("a conditional lease must not settle"); }};
+}
+}  // namespace
+
+TEST_CASE("On a file store the lease is created atomically, with no settle wait",
+          "[cleaner][lease][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  STATIC_REQUIRE(conditional_store<file_store>);
+  std::int64_t now = 1'700'000'000'000;
+  auto a = store_lease<file_store>::acquire(store, opts("a"), no_sleep_clock(now));
+  REQUIRE(a);
+  CHECK(a->conditional());
+  CHECK(a->expires_ms() == now + 10'000);
+  lease_record seen;
+  auto b = store_lease<file_store>::acquire(store, opts("b"), no_sleep_clock(now), &seen);
+  CHECK(b.error() == make_error_code(errc::lease_held));
+  CHECK(seen.holder == "a");
+  // a settle of 0 is fine here
+  auto o = opts("c");
+  o.settle = 0ms;
+  CHECK(store_lease<file_store>::acquire(store, o, no_sleep_clock(now)).error() ==
+        make_error_code(errc::lease_held));
+  // a crashed; c takes over; a's renewal and release then touch nothing of c's.
+  now = a->expires_ms() + 1;
+  auto c = store_lease<file_store>::acquire(store, o, no_sleep_clock(now));
+  REQUIRE(c);
+  CHECK(a->renew().error() == make_error_code(errc::lease_held));
+  CHECK(a->release());
+  CHECK(decode_lease(store.read(lease_name, 0, whole_object).value()).value().holder == "c");
+  now += 8'000;
+  REQUIRE(c->renew_if_due());
+  CHECK(c->expires_ms() == now + 10'000);
+  REQUIRE(c->release());
+  CHECK(store.read(lease_name, 0, whole_object).error() == make_error_code(errc::not_found));
+}
+
+TEST_CASE("Of many cleaners racing for a file store's lease exactly one wins",
+          "[cleaner][lease][file]") {
+  test::temp_dir dir;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<file_store> stores;
+    for (int i = 0; i < 6; ++i) stores.push_back(file_store::open(dir.path()).value());
+    std::atomic<int> ready{0}, won{0}, refused{0};
+    std::vector<std::optional<store_lease<file_store>>> held(6);
+    std::vector<std::thread> racers;
+    for (int i = 0; i < 6; ++i)
+      racers.emplace_back([&, i] {
+        ++ready;
+        while (ready.load() < 6) std::this_thread::yield();
+        auto l = store_lease<file_store>::acquire(stores[i], opts("r" + std::to_string(i)),
+                                                  lease_clock::system());
+        if (l) {
+          ++won;
+          held[i].emplace(std::move(*l));
+        } else if (l.error() == make_error_code(errc::lease_held)) {
+          ++refused;
+        }
+      });
+    for (auto& t : racers) t.join();
+    CHECK(won == 1);
+    CHECK(refused == 5);
+    for (auto& h : held)
+      if (h) REQUIRE(h->release());
+  }
 }

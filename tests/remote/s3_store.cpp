@@ -473,3 +473,150 @@ TEST_CASE("s3_options reads the environment and the shared files as the AWS CLI 
     else
       ::unsetenv(n.c_str());
 }
+
+namespace {
+// What on_failure heard last, and the store that reported it.
+struct described {
+  std::shared_ptr<std::string> text = std::make_shared<std::string>();
+  s3_options with(s3_options o) const {
+    o.on_failure = [t = text](const s3_failure& f) { *t = describe(f); };
+    return o;
+  }
+};
+}  // namespace
+
+TEST_CASE("S3 errors show the server's Code and Message; a redirect names the region",
+          "[remote][s3][errors]") {
+  test::fake_http_server fake;
+  described said;
+  auto o = said.with(local_options(fake.endpoint()));
+  auto store = s3_store::open("test-bucket", "", o).value();
+  // 301 with the region in the header (a HEAD has no body to read it from).
+  fake.then(test::http_action::answer(
+      301,
+      "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access "
+      "must be addressed using the specified endpoint.</Message></Error>",
+      "x-amz-bucket-region: eu-west-1\r\n"));
+  CHECK(store.list(0).error() == errc::invalid_argument);
+  CHECK(said.text->find("301 PermanentRedirect: The bucket you are attempting") !=
+        std::string::npos);
+  CHECK(said.text->find("--region eu-west-1") != std::string::npos);
+  fake.then(test::http_action::answer(
+      400,
+      "<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is "
+      "malformed; the region 'us-east-1' is wrong; expecting 'eu-central-1'</Message>"
+      "<Region>eu-central-1</Region></Error>"));
+  CHECK(store.list(0).error() == errc::bad_credentials);
+  CHECK(said.text->find("AuthorizationHeaderMalformed") != std::string::npos);
+  CHECK(said.text->find("bucket is in region eu-central-1") != std::string::npos);
+  // The region from the message alone.
+  fake.then(test::http_action::answer(
+      400,
+      "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is "
+      "wrong; expecting 'ap-southeast-2'</Message></Error>"));
+  CHECK_FALSE(store.write("log-00000000-00000001", test::pattern(3, 1)));
+  CHECK(said.text->find("--region ap-southeast-2") != std::string::npos);
+  const std::pair<int, std::string> hinted[] = {{403, "AccessDenied"},
+                                                {404, "NoSuchBucket"},
+                                                {403, "SignatureDoesNotMatch"},
+                                                {403, "RequestTimeTooSkewed"}};
+  const std::string hints[] = {"lack permission", "create the bucket", "secret key",
+                               "clock is off"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    fake.then(test::http_action::answer(
+        hinted[i].first,
+        "<Error><Code>" + hinted[i].second + "</Code><Message>said the server</Message></Error>"));
+    CHECK_FALSE(store.list(0));
+    INFO(*said.text);
+    CHECK(said.text->find(hinted[i].second + ": said the server") != std::string::npos);
+    CHECK(said.text->find(hints[i]) != std::string::npos);
+  }
+  // A missing object is an answer callers expect: not described.
+  *said.text = "";
+  fake.then(test::http_action::answer(404, "<Error><Code>NoSuchKey</Code></Error>"));
+  CHECK(store.read("log-00000000-00000001", 0, whole_object).error() == errc::not_found);
+  CHECK(said.text->empty());
+}
+
+TEST_CASE("s3_store names itself in a User-Agent", "[remote][s3]") {
+  test::fake_http_server fake(
+      [](const test::http_request_seen&) { return test::http_action::answer(200, "x"); });
+  auto store = s3_store::open("b", "", local_options(fake.endpoint())).value();
+  REQUIRE(store.read("log-00000000-00000001", 0, whole_object));
+  auto o = local_options(fake.endpoint());
+  o.user_agent = "bluesky_cleaner/0.1.0 cloudlog/0.1.0";
+  REQUIRE(s3_store::open("b", "", o).value().read("log-00000000-00000001", 0, whole_object));
+  const auto seen = fake.seen();
+  CHECK(seen.at(0).head.find("\r\nUser-Agent: cloudlog/0.1.0\r\n") != std::string::npos);
+  CHECK(seen.at(1).head.find("\r\nUser-Agent: bluesky_cleaner/0.1.0 cloudlog/0.1.0\r\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("a stalled endpoint fails an attempt after the idle timeout, clearly",
+          "[remote][s3][errors]") {
+  test::fake_http_server fake([](const test::http_request_seen&) {
+    return test::http_action::of(test::http_action::stall, 3s);  // past the 1 s idle timeout
+  });
+  described said;
+  auto o = said.with(local_options(fake.endpoint()));
+  o.request_timeout = 0ms;  // only the idle timeout bounds the attempt
+  o.idle_timeout = 1s;
+  o.retries.max_attempts = 1;
+  CHECK(s3_options{}.idle_timeout == 10s);  // the default: one attempt in about 10 s
+  auto store = s3_store::open("b", "", o).value();
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(store.list(0).error() == errc::timeout);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(said.text->find("no answer from " + fake.endpoint()) != std::string::npos);
+  CHECK(said.text->find("--idle-timeout") != std::string::npos);
+}
+
+TEST_CASE("a nested service block in the config does not change S3's settings",
+          "[remote][s3][unit]") {
+  test::temp_dir home;
+  std::ofstream(home.path() / "config")
+      << "[default]\nregion = eu-west-2\ndynamodb =\n  endpoint_url = http://127.0.0.1:8000\n"
+         "  region = nowhere-1\ns3 =\n  addressing_style = virtual\nca_bundle = /etc/ca.pem\n"
+         "[profile svc]\nservices = local\n[services local]\ndynamodb =\n"
+         "  endpoint_url = http://127.0.0.1:8000\ns3 =\n  endpoint_url = http://127.0.0.1:4566\n";
+  const auto set = [](const char* n, const std::string& v) { ::setenv(n, v.c_str(), 1); };
+  const char* vars[] = {"AWS_PROFILE",         "AWS_CONFIG_FILE",   "AWS_ENDPOINT_URL",
+                        "AWS_ENDPOINT_URL_S3", "AWS_REGION",        "AWS_DEFAULT_REGION",
+                        "AWS_CA_BUNDLE",       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"};
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  for (auto v : vars) {
+    const char* old = std::getenv(v);
+    saved.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
+    ::unsetenv(v);
+  }
+  set("AWS_CONFIG_FILE", (home.path() / "config").string());
+  set("AWS_ACCESS_KEY_ID", "AK");
+  set("AWS_SECRET_ACCESS_KEY", "s");
+  auto o = s3_options::from_environment();
+  CHECK(o.endpoint.empty());  // dynamodb's endpoint_url is not S3's
+  CHECK(o.region == "eu-west-2");
+  CHECK(o.addressing == s3_addressing::virtual_host);
+  CHECK(o.ca_file == "/etc/ca.pem");
+  set("AWS_CA_BUNDLE", "/tmp/private-ca.pem");
+  CHECK(s3_options::from_environment().ca_file == "/tmp/private-ca.pem");
+  set("AWS_PROFILE", "svc");
+  CHECK(s3_options::from_environment().endpoint == "http://127.0.0.1:4566");
+  for (auto& [n, v] : saved)
+    if (v)
+      ::setenv(n.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(n.c_str());
+}
+
+TEST_CASE("a private CA is trusted through ca_file, and only then", "[remote][s3][tls]") {
+  test::s3rver_process tls({"secure"}, true, true);
+  auto o = local_options(tls.endpoint());
+  described said;
+  auto refused = s3_store::open("secure", "", said.with(o)).value();
+  CHECK(refused.list(0).error() == errc::tls_failure);
+  CHECK(said.text->find("--ca-bundle") != std::string::npos);
+  o.ca_file = tls.ca_file().string();
+  auto trusting = s3_store::open("secure", "ca/", o).value();
+  REQUIRE(trusting.write("log-00000000-00000001", test::pattern(100, 1)));
+  CHECK(trusting.read("log-00000000-00000001", 0, whole_object).value() == test::pattern(100, 1));
+}

@@ -99,5 +99,7 @@ TEST_CASE("bluesky_fs dump reads a fixture stage the same through file:, simple:
   // A bucket that does not exist: a clear message and the "unreachable" exit code.
   auto missing = test::run({fs, "--store", "s3://no-such-bucket/x", "dump"}, env);
   CHECK(missing.exit_code == 3);
-  CHECK(missing.err.find("no such bucket") != std::string::npos);
+  // The server's own Code, with what to do.
+  CHECK(missing.err.find("NoSuchBucket") != std::string::npos);
+  CHECK(missing.err.find("create the bucket") != std::string::npos);
 }

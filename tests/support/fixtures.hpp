@@ -15,6 +15,19 @@
 
 namespace cloudlog::test {
 
+// No test may reach a real AWS address: every test process (and every tool it
+// runs, which inherits the environment) starts with instance metadata disabled
+// and no container or web-identity credentials configured; a test that wants one
+// of those sources pins it to a loopback fake itself.
+inline const bool aws_sources_pinned_off = [] {
+  ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  for (const char* v :
+       {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_EC2_METADATA_SERVICE_ENDPOINT"})
+    ::unsetenv(v);
+  return true;
+}();
+
 // The shared/ folder (CLOUDLOG_SHARED_DIR, overridable by the environment).
 inline std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("CLOUDLOG_SHARED_DIR")) return env;

@@ -122,10 +122,11 @@ inline std::filesystem::path source_dir() {
 // every *.localhost name to loopback itself).
 class s3rver_process {
  public:
-  // With TLS, s3rver serves https with a fresh self-signed certificate for
-  // 127.0.0.1 (made by the openssl command), found at cert_file().
+  // With TLS, s3rver serves https with a fresh certificate for 127.0.0.1 (made
+  // by the openssl command), found at cert_file(): self-signed, or with
+  // PRIVATE_CA signed by a fresh private CA whose certificate is ca_file().
   explicit s3rver_process(const std::vector<std::string>& buckets = {"test-bucket"},
-                          bool tls = false)
+                          bool tls = false, bool private_ca = false)
       : tls_(tls) {
     const auto script = source_dir() / ".tools/node_modules/s3rver/bin/s3rver.js";
     if (!std::filesystem::exists(script))
@@ -137,7 +138,12 @@ class s3rver_process {
     for (const char* a :
          {"-a", "127.0.0.1", "-p", "0", "--service-endpoint", "localhost", "--silent"})
       args.push_back(a);
-    if (tls) {
+    if (tls && private_ca) {
+      const auto key = (dir_.path() / "key.pem").string();
+      make_ca_signed(key);
+      for (const auto& a : {std::string("--key"), key, std::string("--cert"), cert_file().string()})
+        args.push_back(a);
+    } else if (tls) {
       const auto key = (dir_.path() / "key.pem").string();
       auto made = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
@@ -162,6 +168,8 @@ class s3rver_process {
   }
   // The server's certificate (with TLS).
   std::filesystem::path cert_file() const { return dir_.path() / "cert.pem"; }
+  // The private CA's certificate (with a private CA).
+  std::filesystem::path ca_file() const { return dir_.path() / "ca.pem"; }
   std::string log_text() const { return process_->log_text(); }
   // The endpoint for virtual-host addressing.
   std::string vhost_endpoint() const { return "http://s3.localhost:" + std::to_string(port_); }
@@ -177,6 +185,47 @@ class s3rver_process {
   }
 
  private:
+  // A CA (ca.pem, ca.key) and a certificate for 127.0.0.1 it signs (cert.pem, KEY).
+  void make_ca_signed(const std::string& key) const {
+    const auto d = dir_.path();
+    const auto ca_key = (d / "ca.key").string(), csr = (d / "leaf.csr").string();
+    const auto ext = d / "leaf.ext";
+    std::ofstream(ext) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                          "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+                          "extendedKeyUsage=serverAuth\n";
+    const std::vector<std::vector<std::string>> steps{
+        {"/usr/bin/openssl",
+         "req",
+         "-x509",
+         "-newkey",
+         "ec",
+         "-pkeyopt",
+         "ec_paramgen_curve:prime256v1",
+         "-nodes",
+         "-days",
+         "1",
+         "-subj",
+         "/CN=cloudlog test CA",
+         "-addext",
+         "basicConstraints=critical,CA:TRUE",
+         "-addext",
+         "keyUsage=critical,keyCertSign,cRLSign",
+         "-keyout",
+         ca_key,
+         "-out",
+         ca_file().string()},
+        {"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out",
+         csr},
+        {"/usr/bin/openssl", "x509", "-req", "-in", csr, "-CA", ca_file().string(), "-CAkey",
+         ca_key, "-CAcreateserial", "-days", "1", "-extfile", ext.string(), "-out",
+         cert_file().string()}};
+    for (const auto& step : steps) {
+      auto made = run(step);
+      if (made.exit_code != 0) throw std::runtime_error("openssl failed: " + made.err);
+    }
+  }
+
   bool tls_ = false;
   temp_dir dir_;
   std::optional<background_process> process_;

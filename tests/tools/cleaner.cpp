@@ -329,3 +329,61 @@ TEST_CASE("--cache-dir keeps what the cleaner read in a local cache; the lease b
   CHECK(test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "verify"})
             .exit_code == 0);
 }
+
+TEST_CASE("--json prices the run: cost agrees with its request counts and the price table",
+          "[tools][cleaner][cost]") {
+  demo_store d;
+  auto check_cost = [](const nlohmann::json& j, double put_price, double get_price,
+                       double transfer_price, double storage_price, bool dry) {
+    const auto& q = j["requests"];
+    const double requests = (q["put"].get<double>() + q["list"].get<double>()) * put_price / 1000 +
+                            q["get"].get<double>() * get_price / 1000;
+    CHECK(j["cost"]["requests_usd"].get<double>() == Approx(requests));
+    CHECK(j["cost"]["requests_usd"].get<double>() > 0);
+    CHECK(j["cost"]["transfer_usd"].get<double>() ==
+          Approx(j["bytes_read"].get<double>() / 1e9 * transfer_price));
+    const auto& p = j["plan"];
+    const double saved =
+        dry ? p["bytes_to_free_now"].get<double>() + p["bytes_to_free_later"].get<double>() -
+                  p["bytes_to_relocate"].get<double>()
+            : j["bytes_freed"].get<double>() + p["bytes_to_free_later"].get<double>() -
+                  j["bytes_written"].get<double>();
+    CHECK(j["cost"]["storage_saved_usd_per_month"].get<double>() ==
+          Approx(saved / 1e9 * storage_price));
+  };
+  auto dry = clean_tool({"--store", d.uri(), "--policy", "greedy", "--dry-run", "--json"});
+  REQUIRE(dry.exit_code == 0);
+  const auto j = nlohmann::json::parse(dry.out);
+  check_cost(j, 0.005, 0.0004, 0.0, 0.023, true);  // S3 Standard, in-region
+  CHECK(j["cost"]["storage_class"] == "STANDARD");
+  // A price file: out of the region, Standard-IA, its own request prices.
+  test::temp_dir dir;
+  std::ofstream(dir.path() / "prices")
+      << "# out of region\nstorage_class = STANDARD_IA\ntransfer_out_gb = 0.09\n"
+         "put_list_per_1000 = 0.01\nget_per_1000 = 0.001\n";
+  auto priced = clean_tool({"--store", d.uri(), "--policy", "greedy", "--json", "--prices",
+                            (dir.path() / "prices").string()});
+  REQUIRE(priced.exit_code == 0);
+  const auto k = nlohmann::json::parse(priced.out);
+  check_cost(k, 0.01, 0.001, 0.09, 0.0125, false);
+  CHECK(k["cost"]["transfer_usd"].get<double>() > 0);
+  // The summary line, with a payback time.
+  auto text = clean_tool({"--store", d.uri(), "--policy", "greedy", "--dry-run", "--prices",
+                          (dir.path() / "prices").string()});
+  CHECK(text.out.find("cost of this plan's reads: $") != std::string::npos);
+  // A bad price file is one line, exit 2.
+  std::ofstream(dir.path() / "bad") << "storage_gb_month = lots\n";
+  check_one_line_error(
+      clean_tool({"--store", d.uri(), "--dry-run", "--prices", (dir.path() / "bad").string()}), 2,
+      "--prices");
+}
+
+TEST_CASE("a file: store needs no settle time for its lease; a zero settle is accepted",
+          "[tools][cleaner][lease]") {
+  demo_store d;
+  auto r =
+      test::run({cleaner(), "--store", d.uri(), "--policy", "greedy", "--lease-settle", "0", "-q"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+}

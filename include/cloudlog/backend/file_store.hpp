@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -13,9 +14,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudlog/backend/conditional_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
 namespace cloudlog {
@@ -25,6 +28,7 @@ namespace detail {
 class fd_guard {
  public:
   explicit fd_guard(int fd) noexcept : fd_(fd) {}
+  fd_guard(fd_guard&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   fd_guard(const fd_guard&) = delete;
   fd_guard& operator=(const fd_guard&) = delete;
   ~fd_guard() {
@@ -36,6 +40,13 @@ class fd_guard {
   int fd_;
 };
 
+// A file's version tag: inode, size and change time (a write renames a new file
+// over the name, so every write changes it).
+inline std::string file_version(const struct stat& st) {
+  return std::to_string(st.st_ino) + "-" + std::to_string(st.st_size) + "-" +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
 inline std::error_code errno_code(int e) {
   if (e == ENOENT) return make_error_code(errc::not_found);
   return make_error_code(errc::io_error);
@@ -46,7 +57,10 @@ inline std::error_code errno_code(int e) {
 // to a temporary file that is fsynced, renamed over NAME and followed by an
 // fsync of the directory, so a crash leaves the old object or the new one,
 // never a part. Temporary files are named ".tmp-NAME-XXXXXX" and never listed.
-// Operations are thread-safe (each is independent system calls).
+// Operations are thread-safe (each is independent system calls). The conditional
+// operations (conditional_store) hold an exclusive flock(2) on the directory, so
+// they are atomic against each other across processes on one machine (and on
+// file systems whose flock is shared between machines).
 class file_store {
  public:
   // Opens the store in DIR.
@@ -152,7 +166,82 @@ class file_store {
     return sync_directory();
   }
 
+  // Conditional operations are always atomic here.
+  result<bool> conditional_writes() { return true; }
+
+  // The whole object NAME and its version. Fails: errc::invalid_name, errc::not_found,
+  // errc::io_error.
+  result<versioned_bytes> read_versioned(std::string_view name) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    struct stat before;
+    if (::stat(path_of(name).c_str(), &before) != 0) return fail(detail::errno_code(errno));
+    auto data = read(name, 0, whole_object);
+    if (!data) return fail(data.error());
+    return versioned_bytes{std::move(*data), detail::file_version(before)};
+  }
+
+  // Creates NAME if absent: its version, or nullopt if it exists.
+  // Fails: errc::invalid_name, errc::io_error.
+  result<std::optional<std::string>> create_if_absent(std::string_view name, byte_view data) {
+    return locked_write(name, data, nullptr);
+  }
+
+  // Replaces NAME if its version is still VERSION: the new version, or nullopt.
+  // Fails: errc::invalid_name, errc::io_error.
+  result<std::optional<std::string>> replace_if(std::string_view name, byte_view data,
+                                                std::string_view version) {
+    return locked_write(name, data, &version);
+  }
+
+  // Deletes NAME if its version is still VERSION: true if deleted.
+  // Fails: errc::invalid_name, errc::io_error.
+  result<bool> remove_if(std::string_view name, std::string_view version) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    auto lock = lock_directory();
+    if (!lock) return fail(lock.error());
+    auto current = version_of(name);
+    if (!current) return fail(current.error());
+    if (!*current || **current != version) return false;
+    if (auto r = remove(name); !r) return fail(r.error());
+    return true;
+  }
+
  private:
+  // Holds an exclusive flock on the directory until destroyed.
+  result<detail::fd_guard> lock_directory() const {
+    detail::fd_guard fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return fail(errc::io_error);
+    while (::flock(fd.get(), LOCK_EX) != 0)
+      if (errno != EINTR) return fail(errc::io_error);
+    return fd;
+  }
+
+  // NAME's version, or nullopt if there is no such file.
+  result<std::optional<std::string>> version_of(std::string_view name) const {
+    struct stat st;
+    if (::stat(path_of(name).c_str(), &st) == 0)
+      return std::optional<std::string>(detail::file_version(st));
+    if (errno == ENOENT) return std::optional<std::string>{};
+    return fail(errc::io_error);
+  }
+
+  // Writes NAME under the lock if its version is EXPECTED (null: if it is absent).
+  result<std::optional<std::string>> locked_write(std::string_view name, byte_view data,
+                                                  const std::string_view* expected) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    auto lock = lock_directory();
+    if (!lock) return fail(lock.error());
+    auto current = version_of(name);
+    if (!current) return fail(current.error());
+    const bool matches = expected ? (*current && **current == *expected) : !*current;
+    if (!matches) return std::optional<std::string>{};
+    if (auto w = write(name, data); !w) return fail(w.error());
+    auto after = version_of(name);
+    if (!after) return fail(after.error());
+    if (!*after) return fail(errc::io_error);
+    return *after;
+  }
+
   explicit file_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   std::filesystem::path path_of(std::string_view name) const { return dir_ / std::string(name); }
@@ -166,6 +255,7 @@ class file_store {
   std::filesystem::path dir_;
 };
 static_assert(segment_store<file_store>);
+static_assert(conditional_store<file_store>);
 
 }  // namespace cloudlog
 

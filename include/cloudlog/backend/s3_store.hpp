@@ -1,5 +1,6 @@
 // s3_store: a segment_store in an S3 bucket (or any S3-compatible service), over
 // libcurl with SigV4 signing. Part of the cloudlog::s3 target (docs/backends.md).
+// Options and the environment: s3_options.hpp; the transport: detail/curl_http.hpp.
 #ifndef CLOUDLOG_BACKEND_S3_STORE_HPP
 #define CLOUDLOG_BACKEND_S3_STORE_HPP
 
@@ -7,301 +8,30 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "cloudlog/backend/batch_remove.hpp"
-#include "cloudlog/backend/detail/aws_config.hpp"
+#include "cloudlog/backend/conditional_store.hpp"
+#include "cloudlog/backend/detail/curl_http.hpp"
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/detail/parallel_reads.hpp"
 #include "cloudlog/backend/detail/xml.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
+#include "cloudlog/backend/s3_options.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/backend/sigv4.hpp"
 
 namespace cloudlog {
 
-// How an object's URL names its bucket.
-enum class s3_addressing {
-  automatic,     // path style for an explicit endpoint or a bucket name with '.', else virtual host
-  path,          // ENDPOINT/BUCKET/KEY
-  virtual_host,  // SCHEME://BUCKET.HOST/KEY
-};
-
-// Everything an s3_store needs besides the bucket and prefix; from_environment()
-// reads it as the AWS CLI does.
-struct s3_options {
-  // "scheme://host[:port]"; empty: https://s3.REGION.amazonaws.com. Plain http is
-  // used only when written here explicitly.
-  std::string endpoint;
-  // The signing region.
-  std::string region = "us-east-1";
-  // The key pair (and session token) requests are signed with. Never logged.
-  sigv4::credentials credentials;
-  s3_addressing addressing = s3_addressing::automatic;
-  // How many requests read_many runs at once (at least 1).
-  unsigned parallelism = 8;
-  // Retries of 5xx, SlowDown, timeouts and connection errors (never of other 4xx).
-  retry_policy retries;
-  // Time allowed to establish a connection, per attempt.
-  std::chrono::milliseconds connect_timeout{3000};
-  // Time allowed for a whole request (connect, send, receive), per attempt.
-  std::chrono::milliseconds request_timeout{60000};
-  // Keys asked for per ListObjectsV2 page (1..1000).
-  unsigned max_keys = 1000;
-  // A CA bundle to trust instead of the system's (empty: the system's).
-  // Certificates are always verified.
-  std::string ca_file;
-  // Honour the proxy environment variables (http_proxy, HTTPS_PROXY, NO_PROXY...)
-  // as libcurl and the AWS CLI do; false connects directly, always.
-  bool proxy_from_environment = true;
-
-  // Options as the AWS CLI would take them from the environment:
-  //   endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else endpoint_url in the config file;
-  //   region       AWS_REGION, AWS_DEFAULT_REGION, else region in the config file, else us-east-1;
-  //   credentials  AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else
-  //                the profile's keys in AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials),
-  //                else in AWS_CONFIG_FILE (~/.aws/config).
-  // The profile is AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default". Missing
-  // credentials are left empty (s3_store::open then fails with errc::bad_credentials).
-  static s3_options from_environment() {
-    s3_options o;
-    const auto profile =
-        detail::env_or("AWS_PROFILE", detail::env_or("AWS_DEFAULT_PROFILE", "default"));
-    const auto config_path = detail::aws_file("AWS_CONFIG_FILE", "config");
-    auto config =
-        detail::ini_section(config_path, profile == "default" ? "default" : "profile " + profile);
-    auto creds = detail::ini_section(detail::aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-                                     profile);
-    o.endpoint = detail::env_or("AWS_ENDPOINT_URL_S3",
-                                detail::env_or("AWS_ENDPOINT_URL", config["endpoint_url"]));
-    o.region = detail::env_or("AWS_REGION", detail::env_or("AWS_DEFAULT_REGION", config["region"]));
-    if (o.region.empty()) o.region = "us-east-1";
-    const auto id = detail::env_or("AWS_ACCESS_KEY_ID");
-    const auto secret = detail::env_or("AWS_SECRET_ACCESS_KEY");
-    if (!id.empty() && !secret.empty()) {
-      o.credentials = {id, secret, detail::env_or("AWS_SESSION_TOKEN")};
-    } else {
-      for (auto* section : {&creds, &config}) {
-        auto& s = *section;
-        if (!s["aws_access_key_id"].empty() && !s["aws_secret_access_key"].empty()) {
-          o.credentials = {s["aws_access_key_id"], s["aws_secret_access_key"],
-                           s["aws_session_token"]};
-          break;
-        }
-      }
-    }
-    return o;
-  }
-};
-
 namespace detail {
-
-inline void curl_init_once() {
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  (void)done;
-}
-
-struct curl_deleter {
-  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-using curl_handle = std::unique_ptr<CURL, curl_deleter>;
-
-// The DNS cache and TLS sessions every handle of one store shares, so a new
-// worker resumes a TLS session instead of a full handshake. Destroy it after
-// every handle that uses it.
-class curl_share {
- public:
-  curl_share() : share_(curl_share_init()) {
-    if (!share_) return;
-    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &curl_share::lock);
-    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &curl_share::unlock);
-    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  }
-  curl_share(const curl_share&) = delete;
-  curl_share& operator=(const curl_share&) = delete;
-  ~curl_share() {
-    if (share_) curl_share_cleanup(share_);
-  }
-  CURLSH* get() const noexcept { return share_; }
-
- private:
-  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
-    static_cast<curl_share*>(self)->mutexes_[index(data)].lock();
-  }
-  static void unlock(CURL*, curl_lock_data data, void* self) {
-    static_cast<curl_share*>(self)->mutexes_[index(data)].unlock();
-  }
-  static std::size_t index(curl_lock_data d) noexcept {
-    return static_cast<std::size_t>(d) < CURL_LOCK_DATA_LAST ? static_cast<std::size_t>(d) : 0;
-  }
-
-  CURLSH* share_;
-  std::mutex mutexes_[CURL_LOCK_DATA_LAST];
-};
-
-struct http_response {
-  long status = 0;
-  bytes body;
-  std::string content_range;  // the Content-Range header, if any
-  std::string content_length;
-};
-
-// One HTTP exchange's description (already signed).
-struct http_exchange {
-  std::string method;
-  std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  byte_view body;
-  bool send_body = false;
-};
-
-inline std::size_t curl_write_body(char* p, std::size_t size, std::size_t n, void* user) {
-  auto* out = static_cast<bytes*>(user);
-  const auto* b = reinterpret_cast<const std::byte*>(p);
-  out->insert(out->end(), b, b + size * n);
-  return size * n;
-}
-
-inline std::size_t curl_write_header(char* p, std::size_t size, std::size_t n, void* user) {
-  auto* r = static_cast<http_response*>(user);
-  std::string_view line(p, size * n);
-  const auto colon = line.find(':');
-  if (colon != line.npos) {
-    const auto name = sigv4::detail::lower(line.substr(0, colon));
-    if (name == "content-range") r->content_range = trim(line.substr(colon + 1));
-    if (name == "content-length") r->content_length = trim(line.substr(colon + 1));
-  }
-  return size * n;
-}
-
-struct upload_cursor {
-  byte_view data;
-  std::size_t at = 0;
-};
-
-inline std::size_t curl_read_body(char* p, std::size_t size, std::size_t n, void* user) {
-  auto* c = static_cast<upload_cursor*>(user);
-  const auto k = std::min(size * n, c->data.size() - c->at);
-  std::memcpy(p, c->data.data() + c->at, k);
-  c->at += k;
-  return k;
-}
-
-inline int curl_seek_body(void* user, curl_off_t offset, int origin) {
-  auto* c = static_cast<upload_cursor*>(user);
-  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > c->data.size())
-    return CURL_SEEKFUNC_FAIL;
-  c->at = static_cast<std::size_t>(offset);
-  return CURL_SEEKFUNC_OK;
-}
-
-// The error a transport failure stands for.
-inline std::error_code curl_error(CURLcode c) {
-  switch (c) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return make_error_code(errc::unreachable);
-    case CURLE_OPERATION_TIMEDOUT:
-      return make_error_code(errc::timeout);
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      return make_error_code(errc::tls_failure);
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-      return make_error_code(errc::invalid_argument);
-    case CURLE_WEIRD_SERVER_REPLY:
-      return make_error_code(errc::protocol_error);
-    default:  // send/receive errors, resets, empty replies, TLS connect failures
-      return make_error_code(errc::io_error);
-  }
-}
-
-// Runs one exchange on handle H (reset first; its connection is kept for reuse).
-inline result<http_response> perform(CURL* h, const http_exchange& x, const s3_options& opts,
-                                     CURLSH* share) {
-  curl_easy_reset(h);
-  if (share) curl_easy_setopt(h, CURLOPT_SHARE, share);
-  http_response r;
-  upload_cursor cursor{x.body, 0};
-  curl_slist* headers = nullptr;
-  for (const auto& s : x.headers) headers = curl_slist_append(headers, s.c_str());
-  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-  curl_easy_setopt(h, CURLOPT_URL, x.url.c_str());
-#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!opts.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts.ca_file.c_str());
-  if (!opts.proxy_from_environment) curl_easy_setopt(h, CURLOPT_PROXY, "");
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.request_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, curl_write_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
-  if (x.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (x.method == "PUT") {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(x.body.size()));
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, curl_read_body);
-    curl_easy_setopt(h, CURLOPT_READDATA, &cursor);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, curl_seek_body);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, &cursor);
-  } else if (x.method == "POST") {
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, x.body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(x.body.size()));
-  } else if (x.method != "GET") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x.method.c_str());
-  }
-  const CURLcode rc = curl_easy_perform(h);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
-  if (rc != CURLE_OK) return fail(curl_error(rc));
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-  return r;
-}
-
-// Splits "scheme://authority[/]" into its parts. Fails: errc::invalid_argument.
-inline result<std::pair<std::string, std::string>> split_endpoint(std::string_view e) {
-  const auto sep = e.find("://");
-  if (sep == e.npos) return fail(errc::invalid_argument);
-  auto scheme = sigv4::detail::lower(e.substr(0, sep));
-  auto authority = e.substr(sep + 3);
-  while (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
-  if ((scheme != "http" && scheme != "https") || authority.empty() ||
-      authority.find_first_of("/?#@ ") != authority.npos)
-    return fail(errc::invalid_argument);
-  return std::pair{scheme, std::string(authority)};
-}
 
 inline bool dns_compatible_bucket(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
@@ -310,7 +40,66 @@ inline bool dns_compatible_bucket(std::string_view b) {
   return b.front() != '-' && b.back() != '-';
 }
 
+// The region an error answer names: x-amz-bucket-region, the <Region> element, or
+// "the region 'X' is wrong; expecting 'Y'" in the message.
+inline std::string error_region(const http_response& r, std::string_view doc,
+                                const std::string& message) {
+  if (!r.bucket_region.empty()) return r.bucket_region;
+  if (auto region = xml_text(doc, "Region"); !region.empty()) return region;
+  const auto at = message.find("expecting '");
+  if (at == message.npos) return {};
+  const auto end = message.find('\'', at + 11);
+  return end == message.npos ? std::string{} : message.substr(at + 11, end - at - 11);
+}
+
 }  // namespace detail
+
+// One line that says what S3 answered and what to do about it: the status, the
+// server's Code and Message, the bucket's region when it names one, and a hint.
+inline std::string describe(const s3_failure& f) {
+  std::string s;
+  if (f.status == 0) {
+    s = f.transport.empty() ? f.error.message() : f.transport;
+    if (f.error == errc::timeout)
+      s = "no answer from " + f.endpoint + ": " + s +
+          " (a stalled endpoint; --connect-timeout and --idle-timeout bound each attempt, "
+          "--max-attempts the attempts)";
+    else if (f.error == errc::unreachable)
+      s += " (is the server running? check the endpoint " + f.endpoint +
+           ": --endpoint-url, AWS_ENDPOINT_URL)";
+    else if (f.error == errc::tls_failure)
+      s += " (the certificate of " + f.endpoint +
+           " did not verify: pass its CA with --ca-bundle or AWS_CA_BUNDLE)";
+    return s;
+  }
+  s = "S3 answered " + std::to_string(f.status);
+  if (!f.code.empty()) s += " " + f.code;
+  if (!f.message.empty()) s += ": " + f.message;
+  std::string hint;
+  if (f.code == "PermanentRedirect" || f.code == "AuthorizationHeaderMalformed" ||
+      f.code == "IllegalLocationConstraintException" || f.status == 301) {
+    hint = f.region.empty() ? "the bucket is in another region: set --region or AWS_REGION"
+                            : "the bucket is in region " + f.region + ": use --region " + f.region +
+                                  " or AWS_REGION=" + f.region;
+  } else if (f.code == "AccessDenied") {
+    hint =
+        "the credentials lack permission for this bucket or prefix (s3:ListBucket, "
+        "s3:GetObject, s3:PutObject, s3:DeleteObject)";
+  } else if (f.code == "NoSuchBucket") {
+    hint = "create the bucket, or check its name in the store URI and the endpoint";
+  } else if (f.code == "SignatureDoesNotMatch") {
+    hint =
+        "the secret key does not match the key id; check AWS_SECRET_ACCESS_KEY or the "
+        "profile";
+  } else if (f.code == "RequestTimeTooSkewed") {
+    hint = "this machine's clock is off by more than 15 minutes; fix it (NTP)";
+  } else if (f.code == "InvalidAccessKeyId" || f.code == "ExpiredToken" ||
+             f.code == "InvalidToken") {
+    hint = "the credentials are unknown or expired; check the key id, profile or role";
+  }
+  if (!hint.empty()) s += " (" + hint + ")";
+  return s;
+}
 
 // A segment store in bucket BUCKET: object NAME is the key PREFIX + NAME. Reads
 // are ranged GETs (only the bytes asked for cross the network), writes are PUTs
@@ -318,25 +107,29 @@ inline bool dns_compatible_bucket(std::string_view b) {
 // remove_many batches up to 1000 keys per DeleteObjects request. Transient
 // failures (5xx, 503 SlowDown, timeouts, connection errors) are retried as
 // options().retries says; other 4xx are not. Each worker reuses its own curl
-// handle, so connections are kept alive between requests. All operations are
-// thread-safe.
+// handle, so connections are kept alive between requests. Every failed operation
+// is described to options().on_failure (the server's Code and Message). All
+// operations are thread-safe.
 // Failure codes, besides each operation's own: errc::unreachable (cannot
 // connect), errc::timeout, errc::throttled (still SlowDown after every retry),
 // errc::io_error (5xx or dropped connections after every retry),
 // errc::no_such_bucket, errc::access_denied, errc::bad_credentials (unknown key
-// id, bad signature, expired token), errc::tls_failure (certificate not
-// verified), errc::protocol_error (an answer that makes no sense).
+// id, bad signature, expired token, no credentials from any source),
+// errc::invalid_argument (the bucket is in another region: PermanentRedirect),
+// errc::tls_failure (certificate not verified), errc::protocol_error (an answer
+// that makes no sense).
 class s3_store {
  public:
   // Opens bucket BUCKET with keys under PREFIX (used as given: "logs/" puts
   // segments at "logs/log-..."). Makes no request.
   // Fails: errc::invalid_argument for an empty bucket or one holding '/', or an
   // endpoint that is not http(s)://host[:port]; errc::bad_credentials if
-  // OPTIONS has no access key id or secret.
+  // OPTIONS has neither a key pair nor a credential_source.
   static result<s3_store> open(std::string bucket, std::string prefix, s3_options options) {
     if (bucket.empty() || bucket.find('/') != bucket.npos) return fail(errc::invalid_argument);
-    if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty())
-      return fail(errc::bad_credentials);
+    const bool keys = !options.credentials.access_key_id.empty() &&
+                      !options.credentials.secret_access_key.empty();
+    if (!keys && !options.credential_source) return fail(errc::bad_credentials);
     auto st = std::make_unique<state>();
     const bool explicit_endpoint = !options.endpoint.empty();
     auto ep = detail::split_endpoint(
@@ -352,9 +145,15 @@ class s3_store {
     st->base = ep->first + "://" + st->host;
     options.parallelism = std::max(1u, options.parallelism);
     options.max_keys = std::clamp(options.max_keys, 1u, 1000u);
+    if (!options.credential_source)
+      options.credential_source =
+          std::make_shared<credential_cache>(aws_credentials{options.credentials, "explicit", {}});
+    st->http = options.http();
     st->options = std::move(options);
     st->bucket = std::move(bucket);
     st->prefix = std::move(prefix);
+    if (st->options.conditional_writes != s3_conditional::detect)
+      st->conditional = st->options.conditional_writes == s3_conditional::on ? 1 : 0;
     detail::curl_init_once();
     return s3_store(std::move(st));
   }
@@ -386,23 +185,9 @@ class s3_store {
       if (!token.empty()) q.emplace_back("continuation-token", token);
       auto r = request("GET", "", q, {}, {});
       if (!r) return fail(r.error());
-      if (r->status != 200) return fail(status_error(*r));
+      if (r->status != 200) return fail(status_error("LIST " + key_prefix, *r));
       const auto doc = as_chars(r->body);
-      for (auto c : detail::xml_elements(doc, "Contents")) {
-        const auto key = detail::xml_text(c, "Key");
-        if (key.compare(0, st_->prefix.size(), st_->prefix) != 0) continue;
-        const auto name = std::string_view(key).substr(st_->prefix.size());
-        auto id = parse_segment_name(name);
-        if (!id || id->directory != directory) continue;
-        const auto size_text = detail::xml_text(c, "Size");
-        std::uint64_t size = 0;
-        for (char ch : size_text) {
-          if (ch < '0' || ch > '9') return fail(errc::protocol_error);
-          size = size * 10 + static_cast<std::uint64_t>(ch - '0');
-        }
-        if (size_text.empty()) return fail(errc::protocol_error);
-        out.push_back({*id, std::string(name), size});
-      }
+      if (auto ok = parse_listing(doc, directory, out); !ok) return fail(ok.error());
       if (detail::xml_text(doc, "IsTruncated") != "true") {
         std::sort(out.begin(), out.end(),
                   [](const segment_info& a, const segment_info& b) { return a.id < b.id; });
@@ -426,8 +211,7 @@ class s3_store {
       return bytes{};
     }
     std::vector<std::string> extra;
-    const bool ranged = offset != 0 || length != whole_object;
-    if (ranged) {
+    if (offset != 0 || length != whole_object) {
       std::string range = "Range: bytes=" + std::to_string(offset) + "-";
       if (length != whole_object && length - 1 <= whole_object - 1 - offset)
         range += std::to_string(offset + length - 1);
@@ -455,19 +239,16 @@ class s3_store {
       if (offset == *size) return bytes{};
       return fail(errc::out_of_range);
     }
-    return fail(status_error(*r));
+    return fail(status_error("GET " + std::string(name), *r));
   }
 
   // Creates or replaces object NAME with one PUT (Content-MD5 and the payload's
   // SHA-256 let the service reject a corrupted upload).
   // Fails: errc::invalid_name and the remote codes.
   result<void> write(std::string_view name, byte_view data) {
-    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
-    std::vector<std::string> extra{"Content-MD5: " + detail::base64(detail::md5(data)),
-                                   "Content-Type: application/octet-stream"};
-    auto r = request("PUT", key_of(name), {}, extra, data);
+    auto r = put(name, data, {});
     if (!r) return fail(r.error());
-    if (r->status != 200) return fail(status_error(*r));
+    if (r->status != 200) return fail(status_error("PUT " + std::string(name), *r));
     return {};
   }
 
@@ -480,7 +261,7 @@ class s3_store {
     if (r->status == 204 || r->status == 200) return {};
     if (r->status == 404 && detail::xml_text(as_chars(r->body), "Code") != "NoSuchBucket")
       return {};
-    return fail(status_error(*r));
+    return fail(status_error("DELETE " + std::string(name), *r));
   }
 
   // Deletes every object of NAMES with DeleteObjects requests of up to 1000 keys.
@@ -501,7 +282,7 @@ class s3_store {
                                      "Content-Type: application/xml"};
       auto r = request("POST", "", {{"delete", ""}}, extra, body);
       if (!r) return fail(r.error());
-      if (r->status != 200) return fail(status_error(*r));
+      if (r->status != 200) return fail(status_error("DeleteObjects", *r));
       for (auto e : detail::xml_elements(as_chars(r->body), "Error")) {
         const auto code = detail::xml_text(e, "Code");
         if (code != "NoSuchKey") return fail(code_error(403, code));
@@ -518,11 +299,77 @@ class s3_store {
         [this](const read_request& r) { return read(r.name, r.offset, r.length); });
   }
 
+  // --- conditional writes (conditional_store) ---
+
+  // Whether the server honours If-None-Match: * and If-Match: ETag on PUT.
+  // options().conditional_writes decides; with detect, the first call probes once
+  // with a scratch object (four requests: create, create again expecting 412,
+  // replace with a wrong ETag expecting 412, delete); a server that ignores the
+  // headers (s3rver) answers 200 and counts as without. Thread-safe.
+  // Fails: the remote codes of the probe (then asked again next time).
+  result<bool> conditional_writes() {
+    if (const int c = st_->conditional.load(); c >= 0) return c == 1;
+    std::lock_guard lock(st_->probe_mutex);
+    if (const int c = st_->conditional.load(); c >= 0) return c == 1;
+    auto probed = probe_conditional();
+    if (!probed) return fail(probed.error());
+    st_->conditional = *probed ? 1 : 0;
+    return *probed;
+  }
+
+  // The whole object NAME and its ETag. Fails: errc::not_found and the remote codes.
+  result<versioned_bytes> read_versioned(std::string_view name) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    auto r = request("GET", key_of(name), {}, {}, {});
+    if (!r) return fail(r.error());
+    if (r->status != 200) return fail(status_error("GET " + std::string(name), *r));
+    return versioned_bytes{std::move(r->body), std::move(r->etag)};
+  }
+
+  // PUT with If-None-Match: *: the new ETag, or nullopt (412) if NAME exists.
+  // REQUIRES: conditional_writes() (else the server may overwrite).
+  // Fails: errc::invalid_name and the remote codes.
+  result<std::optional<std::string>> create_if_absent(std::string_view name, byte_view data) {
+    return conditional_put(name, data, "If-None-Match: *");
+  }
+
+  // PUT with If-Match: VERSION: the new ETag, or nullopt (412, or 404) if NAME changed.
+  // REQUIRES: conditional_writes(). Fails: errc::invalid_name and the remote codes.
+  result<std::optional<std::string>> replace_if(std::string_view name, byte_view data,
+                                                std::string_view version) {
+    return conditional_put(name, data, "If-Match: " + std::string(version));
+  }
+
+  // DELETE with If-Match: VERSION: true if deleted, false (412, 404) if NAME changed
+  // or is gone. Fails: errc::invalid_name and the remote codes.
+  result<bool> remove_if(std::string_view name, std::string_view version) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    auto r = request("DELETE", key_of(name), {}, {"If-Match: " + std::string(version)}, {});
+    if (!r) return fail(r.error());
+    if (r->status == 204 || r->status == 200) return true;
+    if (r->status == 412 || r->status == 404) return false;
+    return fail(status_error("DELETE " + std::string(name), *r));
+  }
+
+  // The bucket's versioning status (GetBucketVersioning): "Enabled", "Suspended",
+  // or "" (never enabled). On a versioned bucket a DELETE leaves the bytes as a
+  // noncurrent version: only a lifecycle rule (NoncurrentVersionExpiration) frees them.
+  // Fails: the remote codes (a server without the API: errc::protocol_error).
+  result<std::string> bucket_versioning() {
+    auto r = request("GET", "", {{"versioning", ""}}, {}, {});
+    if (!r) return fail(r.error());
+    if (r->status != 200) return fail(status_error("GetBucketVersioning", *r));
+    return detail::xml_text(as_chars(r->body), "Status");
+  }
+
  private:
   struct state {
     s3_options options;
+    detail::http_settings http;
     std::string bucket, prefix, host, base;
     bool virtual_host = false;
+    std::atomic<int> conditional{-1};  // -1 not probed yet, 0 without, 1 with
+    std::mutex probe_mutex;
     detail::curl_share share;  // declared before the handles: destroyed after them
     std::mutex pool_mutex;
     std::vector<detail::curl_handle> idle;
@@ -537,6 +384,64 @@ class s3_store {
   std::string path_of(const std::string& key) const {
     if (st_->virtual_host) return "/" + key;
     return "/" + st_->bucket + (key.empty() ? "" : "/" + key);
+  }
+
+  // Adds one ListObjectsV2 page's segments of DIRECTORY to OUT.
+  result<void> parse_listing(std::string_view doc, std::uint32_t directory,
+                             std::vector<segment_info>& out) const {
+    for (auto c : detail::xml_elements(doc, "Contents")) {
+      const auto key = detail::xml_text(c, "Key");
+      if (key.compare(0, st_->prefix.size(), st_->prefix) != 0) continue;
+      const auto name = std::string_view(key).substr(st_->prefix.size());
+      auto id = parse_segment_name(name);
+      if (!id || id->directory != directory) continue;
+      const auto size_text = detail::xml_text(c, "Size");
+      std::uint64_t size = 0;
+      for (char ch : size_text) {
+        if (ch < '0' || ch > '9') return fail(errc::protocol_error);
+        size = size * 10 + static_cast<std::uint64_t>(ch - '0');
+      }
+      if (size_text.empty()) return fail(errc::protocol_error);
+      out.push_back({*id, std::string(name), size});
+    }
+    return {};
+  }
+
+  result<detail::http_response> put(std::string_view name, byte_view data, std::string condition) {
+    if (auto ok = check_object_name(name); !ok) return fail(ok.error());
+    std::vector<std::string> extra{"Content-MD5: " + detail::base64(detail::md5(data)),
+                                   "Content-Type: application/octet-stream"};
+    if (!condition.empty()) extra.push_back(std::move(condition));
+    return request("PUT", key_of(name), {}, extra, data);
+  }
+
+  result<std::optional<std::string>> conditional_put(std::string_view name, byte_view data,
+                                                     std::string condition) {
+    auto r = put(name, data, std::move(condition));
+    if (!r) return fail(r.error());
+    if (r->status == 200) return std::optional<std::string>(std::move(r->etag));
+    // 409 ConditionalRequestConflict: a concurrent conditional write won.
+    if (r->status == 412 || r->status == 404 || r->status == 409)
+      return std::optional<std::string>{};
+    return fail(status_error("PUT " + std::string(name), *r));
+  }
+
+  // The probe behind conditional_writes(), on a scratch object of its own.
+  result<bool> probe_conditional() {
+    std::random_device rd;
+    const auto name =
+        segment_name({max_segment_number, 1 + rd() % (max_segment_number - 1)}).value();
+    const auto body = as_bytes(std::string_view("cloudlog conditional-write probe\n"));
+    auto first = create_if_absent(name, body);
+    if (!first) return fail(first.error());
+    bool honoured = false;
+    if (*first) {
+      auto again = create_if_absent(name, body);
+      auto wrong = replace_if(name, body, "\"00000000000000000000000000000000\"");
+      honoured = again && !*again && wrong && !*wrong;
+    }
+    (void)remove(name);
+    return honoured;
   }
 
   detail::curl_handle take_handle() {
@@ -565,9 +470,12 @@ class s3_store {
   static std::error_code code_error(long status, std::string_view code) {
     if (code == "NoSuchBucket") return make_error_code(errc::no_such_bucket);
     if (code == "NoSuchKey") return make_error_code(errc::not_found);
+    if (code == "PermanentRedirect" || code == "IllegalLocationConstraintException" ||
+        (status == 301 && code.empty()))
+      return make_error_code(errc::invalid_argument);
     if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" ||
         code == "InvalidToken" || code == "TokenRefreshRequired" ||
-        code == "AuthorizationHeaderMalformed" || status == 401)
+        code == "AuthorizationHeaderMalformed" || code == "RequestTimeTooSkewed" || status == 401)
       return make_error_code(errc::bad_credentials);
     if (code == "AccessDenied" || status == 403) return make_error_code(errc::access_denied);
     if (code == "SlowDown" || status == 429) return make_error_code(errc::throttled);
@@ -577,15 +485,33 @@ class s3_store {
     return make_error_code(errc::protocol_error);
   }
 
-  static std::error_code status_error(const detail::http_response& r) {
-    return code_error(r.status, detail::xml_text(as_chars(r.body), "Code"));
+  // The error of answer R to OPERATION, described to on_failure (except a plain
+  // missing object, which callers may expect).
+  std::error_code status_error(const std::string& operation, const detail::http_response& r) {
+    const auto doc = as_chars(r.body);
+    s3_failure f;
+    f.operation = operation;
+    f.status = r.status;
+    f.code = detail::xml_text(doc, "Code");
+    f.message = detail::xml_text(doc, "Message");
+    f.region = detail::error_region(r, doc, f.message);
+    f.request_id = r.request_id;
+    f.endpoint = st_->base;
+    if (f.status == 301 && f.code.empty()) f.code = "PermanentRedirect";
+    f.error = code_error(r.status, f.code);
+    if (f.error != errc::not_found) notify(f);
+    return f.error;
+  }
+
+  void notify(const s3_failure& f) const {
+    if (st_->options.on_failure) st_->options.on_failure(f);
   }
 
   // HEAD of object NAME: its size. Fails: errc::not_found and the remote codes.
   result<std::uint64_t> object_size(std::string_view name) {
     auto r = request("HEAD", key_of(name), {}, {}, {});
     if (!r) return fail(r.error());
-    if (r->status != 200) return fail(status_error(*r));
+    if (r->status != 200) return fail(status_error("HEAD " + std::string(name), *r));
     std::uint64_t size = 0;
     if (r->content_length.empty()) return fail(errc::protocol_error);
     for (char c : r->content_length) {
@@ -595,8 +521,42 @@ class s3_store {
     return size;
   }
 
+  // One signed attempt of an exchange on handle H.
+  result<detail::http_response> attempt(
+      CURL* h, const std::string& method, const std::string& path, const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& query,
+      const std::vector<std::string>& extra_headers, byte_view body,
+      const std::string& payload_hash, detail::transport_failure& why) {
+    auto creds = st_->options.credential_source->get();
+    if (!creds) {
+      why = {creds.error(),
+             "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID, "
+             "AWS_SECRET_ACCESS_KEY) or the profile (AWS_PROFILE, ~/.aws/credentials), and no "
+             "credential_process, web identity, container or instance-metadata credentials"};
+      return fail(creds.error());
+    }
+    ++st_->requests;
+    sigv4::request req;
+    req.method = method;
+    req.path = path;
+    req.query = query;
+    req.payload_hash = payload_hash;
+    const auto now = sigv4::amz_date(std::chrono::system_clock::now());
+    req.headers = {
+        {"host", st_->host}, {"x-amz-content-sha256", payload_hash}, {"x-amz-date", now}};
+    if (!creds->keys.session_token.empty())
+      req.headers.emplace_back("x-amz-security-token", creds->keys.session_token);
+    const auto sig = sigv4::sign(req, creds->keys, {now, st_->options.region, "s3", false});
+    detail::http_exchange x{method, url, extra_headers, body};
+    for (const auto& [n, v] : req.headers)
+      if (n != "host") x.headers.push_back(n + ": " + v);
+    x.headers.push_back("Authorization: " + sig.authorization);
+    return detail::perform(h, x, st_->http, st_->share.get(), &why);
+  }
+
   // Signs and sends one request, retrying transient failures; a response with
-  // any status is a success here (callers interpret it).
+  // any status is a success here (callers interpret it). A transport failure is
+  // described to on_failure.
   result<detail::http_response> request(
       const std::string& method, const std::string& key,
       const std::vector<std::pair<std::string, std::string>>& query,
@@ -607,31 +567,37 @@ class s3_store {
     const std::string payload_hash = detail::sha256_hex(body);
     auto handle = take_handle();
     if (!handle) return fail(errc::io_error);
+    detail::transport_failure why;
+    std::optional<detail::http_response> last_status;
     auto once = [&]() -> result<detail::http_response> {
-      ++st_->requests;
-      sigv4::request req;
-      req.method = method;
-      req.path = path;
-      req.query = query;
-      req.payload_hash = payload_hash;
-      const auto now = sigv4::amz_date(std::chrono::system_clock::now());
-      req.headers = {
-          {"host", st_->host}, {"x-amz-content-sha256", payload_hash}, {"x-amz-date", now}};
-      if (!st_->options.credentials.session_token.empty())
-        req.headers.emplace_back("x-amz-security-token", st_->options.credentials.session_token);
-      const auto sig =
-          sigv4::sign(req, st_->options.credentials, {now, st_->options.region, "s3", false});
-      detail::http_exchange x{method, url, extra_headers, body, !body.empty()};
-      for (const auto& [n, v] : req.headers)
-        if (n != "host") x.headers.push_back(n + ": " + v);
-      x.headers.push_back("Authorization: " + sig.authorization);
-      auto r = detail::perform(handle.get(), x, st_->options, st_->share.get());
-      if (r && retryable_status(*r)) return fail(status_error(*r));  // retried below
+      why = {};
+      last_status.reset();
+      auto r =
+          attempt(handle.get(), method, path, url, query, extra_headers, body, payload_hash, why);
+      if (r && retryable_status(*r)) {
+        last_status = *r;
+        return fail(code_error(r->status, detail::xml_text(as_chars(r->body), "Code")));
+      }
       return r;
     };
-    auto retryable = [](std::error_code ec) { return is_transient(ec); };
-    auto r = with_retries(st_->options.retries, retryable, once);
+    auto r = with_retries(
+        st_->options.retries, [](std::error_code ec) { return is_transient(ec); }, once);
+    // Temporary credentials the server calls expired (a revoked session, clocks
+    // apart): fetch new ones and try once more.
+    if (r && (r->status == 400 || r->status == 403) &&
+        detail::xml_text(as_chars(r->body), "Code") == "ExpiredToken" &&
+        st_->options.credential_source->invalidate())
+      r = once();
     give_back(std::move(handle));
+    if (!r && last_status) return std::move(*last_status);  // callers describe it
+    if (!r) {
+      s3_failure f;
+      f.operation = method + " " + (key.empty() ? st_->bucket : key);
+      f.error = r.error();
+      f.transport = why.text;
+      f.endpoint = st_->base;
+      notify(f);
+    }
     return r;
   }
 
@@ -640,6 +606,7 @@ class s3_store {
 static_assert(segment_store<s3_store>);
 static_assert(batch_readable<s3_store>);
 static_assert(batch_removable<s3_store>);
+static_assert(conditional_store<s3_store>);
 
 }  // namespace cloudlog
 

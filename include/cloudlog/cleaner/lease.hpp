@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "cloudlog/backend/conditional_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/result.hpp"
 #include "cloudlog/segment_name.hpp"
@@ -92,7 +93,8 @@ struct lease_options {
   segment_id where = default_lease_segment;
   // How long a lease lasts unless renewed; a crashed holder blocks others this long.
   std::chrono::milliseconds ttl{std::chrono::seconds(60)};
-  // The wait between writing the lease and reading it back (see acquire).
+  // The wait between writing the lease and reading it back, on stores without
+  // conditional writes (see store_lease); must be positive there.
   std::chrono::milliseconds settle{std::chrono::seconds(1)};
   // This holder's identity; empty: "HOSTNAME:PID:RANDOM" (unique_holder()).
   std::string holder;
@@ -113,11 +115,17 @@ inline std::string unique_holder() {
 // A held lease on STORE. Acquire with store_lease::acquire; keep it with renew()
 // at least every ttl (renew_if_due() renews once a third of the ttl is left);
 // give it up with release(), which the destructor also does (errors ignored).
-// Without conditional writes (s3rver, older S3 APIs) acquisition is write, wait
-// `settle`, read back: two cleaners starting within the settle time of each other
-// both see the later write and only its writer proceeds. The race that remains: a
-// write that takes longer than `settle` to become visible (a stalled request) can
-// let both believe they hold it. Not thread-safe.
+// On a conditional_store whose conditional_writes() holds (file_store; S3 with
+// If-None-Match / If-Match) acquisition is one read and one conditional create or
+// replace: of two cleaners exactly one wins, at once, with no settle wait; renewal
+// and release are conditional on the version written last, so a lease taken over
+// is never overwritten or deleted by its former holder. On other stores
+// (s3rver, the simple store) acquisition is write, wait `settle`, read back: two
+// cleaners starting within the settle time of each other both see the later
+// write and only its writer proceeds. The race that remains there: a write that
+// takes longer than `settle` to become visible (a stalled request) can let both
+// believe they hold it. Every refusal after our own write removes that write
+// when it is still ours (or cannot be read back). Not thread-safe.
 template <segment_store Store>
 class store_lease {
  public:
@@ -125,28 +133,25 @@ class store_lease {
   // expired one) or already ours. CURRENT, when given, receives the record found
   // (a refusal's holder and expiry, for the message).
   // Fails: errc::lease_held if another holder's unexpired lease is there, or if
-  // another holder's write won during the settle time; the store's errors.
+  // another holder's write won the race; errc::invalid_argument for a zero settle
+  // time on a store without conditional writes (nothing would guard the race);
+  // the store's errors.
   static result<store_lease> acquire(Store& store, lease_options options, lease_clock clock,
                                      lease_record* current = nullptr) {
     if (options.holder.empty()) options.holder = unique_holder();
     auto name = segment_name(options.where);
     if (!name) return fail(name.error());
     store_lease l(store, std::move(options), std::move(clock), std::move(*name));
-    auto found = l.read_current();
-    if (!found) return fail(found.error());
-    if (current && found->second) *current = *found->first;
-    if (found->second && found->first->holder != l.options_.holder &&
-        found->first->expires_ms > l.clock_.now_ms())
-      return fail(errc::lease_held);
-    if (auto w = l.write_own(); !w) return fail(w.error());
-    l.clock_.sleep(l.options_.settle);
-    auto back = l.read_current();
-    if (!back) return fail(back.error());
-    if (!back->second || back->first->holder != l.options_.holder) {
-      if (current && back->second) *current = *back->first;
-      l.held_ = false;
-      return fail(errc::lease_held);
+    if constexpr (conditional_store<Store>) {
+      auto conditional = store.conditional_writes();
+      if (!conditional) return fail(conditional.error());
+      if (*conditional) {
+        if (auto r = l.acquire_conditional(current); !r) return fail(r.error());
+        return l;
+      }
     }
+    if (l.options_.settle.count() <= 0) return fail(errc::invalid_argument);
+    if (auto r = l.acquire_settled(current); !r) return fail(r.error());
     return l;
   }
 
@@ -155,6 +160,7 @@ class store_lease {
         options_(std::move(o.options_)),
         clock_(std::move(o.clock_)),
         name_(std::move(o.name_)),
+        version_(std::move(o.version_)),
         expires_ms_(o.expires_ms_),
         held_(std::exchange(o.held_, false)) {}
   store_lease& operator=(store_lease&&) = delete;
@@ -164,11 +170,21 @@ class store_lease {
     if (held_) (void)release();
   }
 
-  // Extends the lease to now + ttl, after checking it is still ours.
+  // Extends the lease to now + ttl, after checking it is still ours (with
+  // conditional writes: a replace conditional on our last version).
   // Fails: errc::lease_held if another holder has taken it (ours had expired;
   // the lease is then no longer held); the store's errors (still held until expiry).
   result<void> renew() {
     if (!held_) return fail(errc::lease_held);
+    if (version_) {
+      auto w = write_conditional(&*version_);
+      if (!w) return fail(w.error());
+      if (!*w) {
+        held_ = false;
+        return fail(errc::lease_held);
+      }
+      return {};
+    }
     auto found = read_current();
     if (!found) return fail(found.error());
     if (found->second && found->first->holder != options_.holder) {
@@ -191,6 +207,13 @@ class store_lease {
   result<void> release() {
     if (!held_) return {};
     held_ = false;
+    if (version_) {
+      if constexpr (conditional_store<Store>) {
+        auto r = store_->remove_if(name_, *version_);
+        if (!r) return fail(r.error());
+      }
+      return {};
+    }
     auto found = read_current();
     if (!found) return fail(found.error());
     if (!found->second || found->first->holder != options_.holder) return {};
@@ -199,6 +222,8 @@ class store_lease {
 
   // Whether this object still believes it holds the lease.
   bool held() const noexcept { return held_; }
+  // Whether it was taken with conditional writes (no settle wait).
+  bool conditional() const noexcept { return version_.has_value(); }
   // When the lease ends unless renewed (wall-clock ms since the epoch).
   std::int64_t expires_ms() const noexcept { return expires_ms_; }
   const std::string& holder() const noexcept { return options_.holder; }
@@ -211,6 +236,82 @@ class store_lease {
         options_(std::move(options)),
         clock_(std::move(clock)),
         name_(std::move(name)) {}
+
+  // Write, settle, read back; on any refusal or failure after the write, our
+  // write is withdrawn.
+  result<void> acquire_settled(lease_record* current) {
+    auto found = read_current();
+    if (!found) return fail(found.error());
+    if (current && found->second) *current = *found->first;
+    if (found->second && found->first->holder != options_.holder &&
+        found->first->expires_ms > clock_.now_ms())
+      return fail(errc::lease_held);
+    if (auto w = write_own(); !w) {
+      withdraw();
+      return fail(w.error());
+    }
+    clock_.sleep(options_.settle);
+    auto back = read_current();
+    if (!back) {
+      withdraw();
+      return fail(back.error());
+    }
+    if (!back->second || back->first->holder != options_.holder) {
+      if (current) *current = back->second ? *back->first : lease_record{};
+      withdraw();
+      return fail(errc::lease_held);
+    }
+    return {};
+  }
+
+  // Read the version, then create or replace conditionally: no settle wait.
+  result<void> acquire_conditional(lease_record* current) {
+    if constexpr (conditional_store<Store>) {
+      auto found = store_->read_versioned(name_);
+      if (!found && found.error() != make_error_code(errc::not_found)) return fail(found.error());
+      if (found) {
+        auto r = decode_lease(found->data);
+        if (r && current) *current = *r;
+        if (r && r->holder != options_.holder && r->expires_ms > clock_.now_ms())
+          return fail(errc::lease_held);
+      }
+      auto w = write_conditional(found ? &found->version : nullptr);
+      if (!w) return fail(w.error());
+      if (*w) return {};
+      // Lost the race: someone wrote between our read and our write.
+      if (auto now = read_current(); now && now->second && current) *current = *now->first;
+      return fail(errc::lease_held);
+    }
+    return fail(errc::invalid_argument);
+  }
+
+  // Writes our record if the object is still at VERSION (null: still absent).
+  // True if written (version_ and expiry updated; held).
+  result<bool> write_conditional(const std::string* version) {
+    if constexpr (conditional_store<Store>) {
+      const auto expires = clock_.now_ms() + options_.ttl.count();
+      const auto data = encode_lease({options_.holder, expires});
+      auto w = version ? store_->replace_if(name_, data, *version)
+                       : store_->create_if_absent(name_, data);
+      if (!w) return fail(w.error());
+      if (!*w) return false;
+      version_ = std::move(**w);
+      expires_ms_ = expires;
+      held_ = true;
+      return true;
+    }
+    return fail(errc::invalid_argument);
+  }
+
+  // Removes our own write after a refusal: if the object still holds our record,
+  // or cannot be read (our write is the last we know of). Errors are ignored: the
+  // record then lapses at its expiry.
+  void withdraw() {
+    held_ = false;
+    auto found = read_current();
+    if (!found || (found->second && found->first->holder == options_.holder))
+      (void)store_->remove(name_);
+  }
 
   // The record in the store: {record, true}, or {_, false} when there is none or
   // it does not parse (an unreadable lease protects nothing, so it counts as free).
@@ -239,6 +340,7 @@ class store_lease {
   lease_options options_;
   lease_clock clock_;
   std::string name_;
+  std::optional<std::string> version_;  // with conditional writes: our last write's version
   std::int64_t expires_ms_ = 0;
   bool held_ = false;
 };

@@ -1,5 +1,5 @@
 // Reading the AWS CLI's shared files (~/.aws/credentials, ~/.aws/config): INI sections
-// of "key = value" lines.
+// of "key = value" lines, with nested blocks ("s3 =" and indented lines below it).
 #ifndef CLOUDLOG_BACKEND_DETAIL_AWS_CONFIG_HPP
 #define CLOUDLOG_BACKEND_DETAIL_AWS_CONFIG_HPP
 
@@ -19,25 +19,37 @@ inline std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// The keys of section SECTION of the INI file PATH (empty if the file or section is missing).
+// The keys of section SECTION of the INI file PATH (empty if the file or section
+// is missing). A key with an empty value followed by indented lines is a nested
+// block: its keys come out as "BLOCK.KEY" ("dynamodb.endpoint_url"), never as
+// the section's own keys.
 inline std::map<std::string, std::string> ini_section(const std::filesystem::path& path,
                                                       std::string_view section) {
   std::map<std::string, std::string> out;
   std::ifstream in(path);
   if (!in) return out;
-  std::string line;
+  std::string line, block;
   bool inside = false;
   while (std::getline(in, line)) {
     const auto t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    const bool indented = line[0] == ' ' || line[0] == '\t';
     if (t.front() == '[' && t.back() == ']') {
       inside = trim(std::string_view(t).substr(1, t.size() - 2)) == section;
+      block.clear();
       continue;
     }
     if (!inside) continue;
     const auto eq = t.find('=');
     if (eq == t.npos) continue;
-    out[trim(std::string_view(t).substr(0, eq))] = trim(std::string_view(t).substr(eq + 1));
+    auto key = trim(std::string_view(t).substr(0, eq));
+    auto value = trim(std::string_view(t).substr(eq + 1));
+    if (indented && !block.empty()) {
+      out[block + "." + key] = std::move(value);
+      continue;
+    }
+    block = value.empty() ? key : std::string{};
+    if (!value.empty()) out[key] = std::move(value);
   }
   return out;
 }
@@ -51,6 +63,34 @@ inline std::filesystem::path aws_file(const char* env, const char* name) {
   if (auto p = env_or(env); !p.empty()) return p;
   return std::filesystem::path(env_or("HOME", ".")) / ".aws" / name;
 }
+
+// A profile as the AWS CLI sees it: its section of the config file ("[default]"
+// or "[profile NAME]"), of the credentials file ("[NAME]"), and the services
+// section the profile names ("services = NAME" -> "[services NAME]").
+struct aws_profile {
+  std::string name;
+  std::map<std::string, std::string> config, credentials, services;
+
+  // Reads the profile AWS_PROFILE (else AWS_DEFAULT_PROFILE, else "default") from
+  // AWS_CONFIG_FILE (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials).
+  static aws_profile from_environment() {
+    aws_profile p;
+    p.name = env_or("AWS_PROFILE", env_or("AWS_DEFAULT_PROFILE", "default"));
+    const auto config_path = aws_file("AWS_CONFIG_FILE", "config");
+    p.config = ini_section(config_path, p.name == "default" ? "default" : "profile " + p.name);
+    p.credentials = ini_section(aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), p.name);
+    if (auto s = p.config.find("services"); s != p.config.end())
+      p.services = ini_section(config_path, "services " + s->second);
+    return p;
+  }
+
+  // KEY from the credentials file's section, else the config file's ("" if neither).
+  std::string get(const std::string& key) const {
+    if (auto i = credentials.find(key); i != credentials.end()) return i->second;
+    if (auto i = config.find(key); i != config.end()) return i->second;
+    return {};
+  }
+};
 
 }  // namespace cloudlog::detail
 
