@@ -16,6 +16,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/crypto/no_cipher.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
 #include "cloudlog/location.hpp"
