@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs one fuzz target on its seed corpus (docs/reliability.md):
+#   fuzz/run.sh BUILD_DIR TARGET [libFuzzer flags...]
+# e.g. fuzz/run.sh build-fuzz item -max_total_time=15   or   ... -runs=10000000
+# The seeds are generated from ../shared/fixtures into BUILD_DIR/fuzz-corpus/seeds;
+# new inputs go to BUILD_DIR/fuzz-corpus/work/TARGET, crashes to
+# BUILD_DIR/fuzz-artifacts/TARGET/. Exits non-zero on a crash or a broken property.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+target=$2
+shift 2
+case $target in
+  item | segment) dict=item ;;
+  checkpoint | inode | imap) dict=payload ;;
+  *) dict=$target ;;
+esac
+seeds=$build/fuzz-corpus/seeds
+if [ ! -d "$seeds/$target" ]; then
+  mkdir -p "$seeds.tmp.$$"
+  "$build/fuzz/make_seed_corpus" "$seeds.tmp.$$" >/dev/null
+  mv -T "$seeds.tmp.$$" "$seeds" 2>/dev/null || rm -rf "$seeds.tmp.$$"
+fi
+work=$build/fuzz-corpus/work/$target
+artifacts=$build/fuzz-artifacts/$target
+mkdir -p "$work" "$artifacts"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+exec "$build/fuzz/${target}_fuzz" -dict="$here/dict/$dict.dict" -artifact_prefix="$artifacts/" \
+  -print_final_stats=1 "$@" "$work" "$seeds/$target"
