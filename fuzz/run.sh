@@ -15,6 +15,11 @@ case $target in
   checkpoint | inode | imap) dict=payload ;;
   *) dict=$target ;;
 esac
+# Inputs may grow past the largest seed: request lines past max_line (4096).
+max_len=()
+case $target in
+  simple_protocol) max_len=(-max_len=16384 -len_control=0) ;;
+esac
 seeds=$build/fuzz-corpus/seeds
 if [ ! -d "$seeds/$target" ]; then
   mkdir -p "$seeds.tmp.$$"
@@ -27,4 +32,4 @@ mkdir -p "$work" "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 exec "$build/fuzz/${target}_fuzz" -dict="$here/dict/$dict.dict" -artifact_prefix="$artifacts/" \
-  -print_final_stats=1 "$@" "$work" "$seeds/$target"
+  -print_final_stats=1 "${max_len[@]}" "$@" "$work" "$seeds/$target"

@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   c["simple_protocol"].add("PUT log-00000001-00000006 " + std::to_string(smallest.size()) + "\n" +
                            smallest + "STAT log-00000001-00000006\nLIST\n");
   c["simple_protocol"].add("GET ../etc/passwd 0 100\nPUT .hidden 3\nabcBOGUS\n");
+  // The longest request line allowed: max_line bytes, '\n' included.
+  c["simple_protocol"].add("LIST " + std::string(4090, 'a') + "\nSTAT x\n");
 
   // Store edits: a stage selector byte, then 8-byte edits (see store_fuzz.cpp).
   for (char stage = 0; stage < 4; ++stage) {

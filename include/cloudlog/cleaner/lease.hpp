@@ -36,7 +36,7 @@ struct lease_record {
 // The object's bytes: the text "cloudlog-lease 1\nholder HOLDER\nexpires MS\n"
 // (docs/tools.md). Text, so that `aws s3 cp s3://.../log-99999999-00000000 -`
 // shows who holds a store.
-// REQUIRES: r.holder holds no newline.
+// REQUIRES: r.holder holds no newline; r.expires_ms >= 0.
 inline bytes encode_lease(const lease_record& r) {
   const auto text =
       "cloudlog-lease 1\nholder " + r.holder + "\nexpires " + std::to_string(r.expires_ms) + "\n";
@@ -61,7 +61,7 @@ inline result<lease_record> decode_lease(byte_view data) {
   rest = rest.substr(exp.size(), rest.size() - exp.size() - 1);
   std::int64_t v = 0;
   for (char c : rest) {
-    if (c < '0' || c > '9' || v > (INT64_MAX - 9) / 10) return fail(errc::corrupt_payload);
+    if (c < '0' || c > '9' || v > (INT64_MAX - (c - '0')) / 10) return fail(errc::corrupt_payload);
     v = v * 10 + (c - '0');
   }
   r.expires_ms = v;
