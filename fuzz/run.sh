@@ -29,7 +29,11 @@ fi
 work=$build/fuzz-corpus/work/$target
 artifacts=$build/fuzz-artifacts/$target
 mkdir -p "$work" "$artifacts"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+# store copies whole fixture stores per input: a smaller quarantine lets ASan reuse
+# that memory instead of mapping (and the kernel zeroing) fresh pages, 2-3x faster.
+quarantine=
+[ "$target" = store ] && quarantine=:quarantine_size_mb=16
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1$quarantine}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 exec "$build/fuzz/${target}_fuzz" -dict="$here/dict/$dict.dict" -artifact_prefix="$artifacts/" \
   -print_final_stats=1 "${max_len[@]}" "$@" "$work" "$seeds/$target"
