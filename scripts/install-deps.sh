@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   awscli openssl
   clang-format
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (fuzz/, docs/reliability.md)
 )
 
 sudo_cmd=()
