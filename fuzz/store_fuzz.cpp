@@ -152,7 +152,8 @@ bool same(const objects& a, const objects& b) {
   if (a.size() != b.size()) return false;
   for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
     if (i->first != j->first || i->second.size() != j->second.size() ||
-        std::memcmp(i->second.data(), j->second.data(), i->second.size()) != 0)
+        (!i->second.empty() &&
+         std::memcmp(i->second.data(), j->second.data(), i->second.size()) != 0))
       return false;
   return true;
 }
