@@ -134,16 +134,15 @@ class store_lease {
     store_lease l(store, std::move(options), std::move(clock), std::move(*name));
     auto found = l.read_current();
     if (!found) return fail(found.error());
-    if (current && found->second) *current = *found->first;
-    if (found->second && found->first->holder != l.options_.holder &&
-        found->first->expires_ms > l.clock_.now_ms())
+    if (current && *found) *current = **found;
+    if (*found && (*found)->holder != l.options_.holder && (*found)->expires_ms > l.clock_.now_ms())
       return fail(errc::lease_held);
     if (auto w = l.write_own(); !w) return fail(w.error());
     l.clock_.sleep(l.options_.settle);
     auto back = l.read_current();
     if (!back) return fail(back.error());
-    if (!back->second || back->first->holder != l.options_.holder) {
-      if (current && back->second) *current = *back->first;
+    if (!*back || (*back)->holder != l.options_.holder) {
+      if (current && *back) *current = **back;
       l.held_ = false;
       return fail(errc::lease_held);
     }
@@ -171,7 +170,7 @@ class store_lease {
     if (!held_) return fail(errc::lease_held);
     auto found = read_current();
     if (!found) return fail(found.error());
-    if (found->second && found->first->holder != options_.holder) {
+    if (*found && (*found)->holder != options_.holder) {
       held_ = false;
       return fail(errc::lease_held);
     }
@@ -193,7 +192,7 @@ class store_lease {
     held_ = false;
     auto found = read_current();
     if (!found) return fail(found.error());
-    if (!found->second || found->first->holder != options_.holder) return {};
+    if (!*found || (*found)->holder != options_.holder) return {};
     return store_->remove(name_);
   }
 
@@ -212,18 +211,19 @@ class store_lease {
         clock_(std::move(clock)),
         name_(std::move(name)) {}
 
-  // The record in the store: {record, true}, or {_, false} when there is none or
-  // it does not parse (an unreadable lease protects nothing, so it counts as free).
-  result<std::pair<std::optional<lease_record>, bool>> read_current() {
+  // The record in the store, or nothing when there is none or it does not parse
+  // (an unreadable lease protects nothing, so it counts as free). One optional, not
+  // a {record, found} pair: GCC 12 -O2 with ASan+UBSan took the pair's record for
+  // maybe-uninitialized (-Werror).
+  result<std::optional<lease_record>> read_current() {
     auto data = store_->read(name_, 0, whole_object);
     if (!data) {
-      if (data.error() == make_error_code(errc::not_found))
-        return std::pair{std::optional<lease_record>{}, false};
+      if (data.error() == make_error_code(errc::not_found)) return std::optional<lease_record>{};
       return fail(data.error());
     }
     auto r = decode_lease(*data);
-    if (!r) return std::pair{std::optional<lease_record>{}, false};
-    return std::pair{std::optional<lease_record>(std::move(*r)), true};
+    if (!r) return std::optional<lease_record>{};
+    return std::optional<lease_record>(std::move(*r));
   }
 
   result<void> write_own() {
