@@ -9,8 +9,13 @@
 #include <string>
 
 #include "cloudlog/backend/detail/xml.hpp"
+#include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/backend/simple_protocol.hpp"
+#include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/cleaner/lease.hpp"
+#include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/policy/policies.hpp"
+#include "formats/bluesky/helpers.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -82,4 +87,27 @@ TEST_CASE(
   const std::string longest = "LIST " + std::string(simple_protocol::max_line - 6, 'a');
   CHECK(lines_read(longest + "\nSTAT x\n") == std::vector<std::string>{longest, "STAT x"});
   CHECK(lines_read(longest + "a\nSTAT x\n").empty());  // was returned whole
+}
+
+TEST_CASE(
+    "a dry-run clean of a store whose newest segment is cut short reads no iterator past a "
+    "buffer (store_fuzz)",
+    "[regress][fuzz][cleaner]") {
+  // The input: stage main/stage8-merge3-clean4, then one edit truncating the first
+  // segment (log-00000000-00000003, 1811 bytes) to 0x21000000 % 1812 = 588 bytes.
+  // The engine built an iterator 247 bytes past an empty read (UBSan: offset to
+  // null pointer); what it must do is see the short items as short.
+  const auto in = finding("store", "crash-a3334f7de719a83985d515ae074a36a2d5ecf24d");
+  REQUIRE(in.size() == 9);
+  memory_store store;
+  test::load_stage(store, test::fixtures_dir() / "main" / "stage8-merge3-clean4");
+  auto objects = store.snapshot();
+  REQUIRE(objects.at("log-00000000-00000003").size() == 1811);
+  objects.at("log-00000000-00000003").resize(588);
+  store.restore(objects);
+  clean_options dry;
+  dry.dry_run = true;
+  auto r = clean(bluesky::format{}, store, threshold_policy{}, dry);
+  if (!r) CHECK(r.error().category() == error_category());
+  CHECK(store.snapshot() == objects);  // a dry run changes nothing
 }

@@ -76,9 +76,10 @@ std::vector<result<bytes>> fetch_items(Store& store, std::span<const location> l
       out.push_back(fail(d.error()));
       continue;
     }
-    const auto from = locs[i].offset - runs[run_of[i]].begin;
-    const auto avail = d->size() > from ? d->size() - from : 0;
-    const auto n = std::min<std::uint64_t>(avail, locs[i].size);
+    // A short read (a segment shorter than its locations say) gives a short item;
+    // FROM is clamped so that no iterator points past the buffer (UB; found by store_fuzz).
+    const auto from = std::min<std::uint64_t>(locs[i].offset - runs[run_of[i]].begin, d->size());
+    const auto n = std::min<std::uint64_t>(d->size() - from, locs[i].size);
     out.push_back(bytes(d->begin() + static_cast<std::ptrdiff_t>(from),
                         d->begin() + static_cast<std::ptrdiff_t>(from + n)));
   }
