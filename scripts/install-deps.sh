@@ -12,6 +12,7 @@ packages=(
   awscli openssl
   clang-format
   python3
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (fuzz/, docs/reliability.md)
 )
 
 sudo_cmd=()

@@ -80,6 +80,7 @@ class socket_reader {
   std::optional<std::string> line(std::size_t max = max_line) {
     while (true) {
       if (auto nl = buf_.find('\n', at_); nl != buf_.npos) {
+        if (nl - at_ >= max) return std::nullopt;  // too long, even if it came in one read
         std::string l = buf_.substr(at_, nl - at_);
         at_ = nl + 1;
         return l;

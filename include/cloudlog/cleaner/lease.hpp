@@ -37,7 +37,7 @@ struct lease_record {
 // The object's bytes: the text "cloudlog-lease 1\nholder HOLDER\nexpires MS\n"
 // (docs/tools.md). Text, so that `aws s3 cp s3://.../log-99999999-00000000 -`
 // shows who holds a store.
-// REQUIRES: r.holder holds no newline.
+// REQUIRES: r.holder holds no newline; r.expires_ms >= 0.
 inline bytes encode_lease(const lease_record& r) {
   const auto text =
       "cloudlog-lease 1\nholder " + r.holder + "\nexpires " + std::to_string(r.expires_ms) + "\n";
@@ -62,7 +62,7 @@ inline result<lease_record> decode_lease(byte_view data) {
   rest = rest.substr(exp.size(), rest.size() - exp.size() - 1);
   std::int64_t v = 0;
   for (char c : rest) {
-    if (c < '0' || c > '9' || v > (INT64_MAX - 9) / 10) return fail(errc::corrupt_payload);
+    if (c < '0' || c > '9' || v > (INT64_MAX - (c - '0')) / 10) return fail(errc::corrupt_payload);
     v = v * 10 + (c - '0');
   }
   r.expires_ms = v;
@@ -187,7 +187,7 @@ class store_lease {
     }
     auto found = read_current();
     if (!found) return fail(found.error());
-    if (found->second && found->first->holder != options_.holder) {
+    if (found->has_value() && (*found)->holder != options_.holder) {
       held_ = false;
       return fail(errc::lease_held);
     }
@@ -216,7 +216,7 @@ class store_lease {
     }
     auto found = read_current();
     if (!found) return fail(found.error());
-    if (!found->second || found->first->holder != options_.holder) return {};
+    if (!found->has_value() || (*found)->holder != options_.holder) return {};
     return store_->remove(name_);
   }
 
@@ -242,9 +242,9 @@ class store_lease {
   result<void> acquire_settled(lease_record* current) {
     auto found = read_current();
     if (!found) return fail(found.error());
-    if (current && found->second) *current = *found->first;
-    if (found->second && found->first->holder != options_.holder &&
-        found->first->expires_ms > clock_.now_ms())
+    if (current && found->has_value()) *current = **found;
+    if (found->has_value() && (*found)->holder != options_.holder &&
+        (*found)->expires_ms > clock_.now_ms())
       return fail(errc::lease_held);
     if (auto w = write_own(); !w) {
       withdraw();
@@ -256,8 +256,8 @@ class store_lease {
       withdraw();
       return fail(back.error());
     }
-    if (!back->second || back->first->holder != options_.holder) {
-      if (current) *current = back->second ? *back->first : lease_record{};
+    if (!back->has_value() || (*back)->holder != options_.holder) {
+      if (current) *current = back->has_value() ? **back : lease_record{};
       withdraw();
       return fail(errc::lease_held);
     }
@@ -279,7 +279,7 @@ class store_lease {
       if (!w) return fail(w.error());
       if (*w) return {};
       // Lost the race: someone wrote between our read and our write.
-      if (auto now = read_current(); now && now->second && current) *current = *now->first;
+      if (auto now = read_current(); now && now->has_value() && current) *current = **now;
       return fail(errc::lease_held);
     }
     return fail(errc::invalid_argument);
@@ -309,22 +309,23 @@ class store_lease {
   void withdraw() {
     held_ = false;
     auto found = read_current();
-    if (!found || (found->second && found->first->holder == options_.holder))
+    if (!found || (found->has_value() && (*found)->holder == options_.holder))
       (void)store_->remove(name_);
   }
 
-  // The record in the store: {record, true}, or {_, false} when there is none or
-  // it does not parse (an unreadable lease protects nothing, so it counts as free).
-  result<std::pair<std::optional<lease_record>, bool>> read_current() {
+  // The record in the store, or nothing when there is none or it does not parse
+  // (an unreadable lease protects nothing, so it counts as free). One optional, not
+  // a {record, found} pair: GCC 12 -O2 with ASan+UBSan took the pair's record for
+  // maybe-uninitialized (-Werror).
+  result<std::optional<lease_record>> read_current() {
     auto data = store_->read(name_, 0, whole_object);
     if (!data) {
-      if (data.error() == make_error_code(errc::not_found))
-        return std::pair{std::optional<lease_record>{}, false};
+      if (data.error() == make_error_code(errc::not_found)) return std::optional<lease_record>{};
       return fail(data.error());
     }
     auto r = decode_lease(*data);
-    if (!r) return std::pair{std::optional<lease_record>{}, false};
-    return std::pair{std::optional<lease_record>(std::move(*r)), true};
+    if (!r) return std::optional<lease_record>{};
+    return std::optional<lease_record>(std::move(*r));
   }
 
   result<void> write_own() {

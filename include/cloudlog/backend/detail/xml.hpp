@@ -9,7 +9,8 @@
 
 namespace cloudlog::detail {
 
-// Decodes the five predefined entities and numeric character references.
+// Decodes the five predefined entities and numeric character references (to UTF-8);
+// anything else after a '&' stays as it is.
 inline std::string xml_unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -38,6 +39,9 @@ inline std::string xml_unescape(std::string_view s) {
       cp = '\'';
     else if (ent.size() > 1 && ent[0] == '#') {
       const bool hex = ent[1] == 'x' || ent[1] == 'X';
+      // A reference to no digits, NUL, a surrogate or beyond U+10FFFF names no
+      // character (XML 1.0, "Char"): it stays literal text, so the output stays UTF-8.
+      ok = ent.size() > (hex ? 2u : 1u);
       for (std::size_t j = hex ? 2 : 1; j < ent.size() && ok; ++j) {
         const char c = ent[j];
         int d = -1;
@@ -52,6 +56,7 @@ inline std::string xml_unescape(std::string_view s) {
         else
           cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
       }
+      ok = ok && cp != 0 && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
     } else {
       ok = false;
     }

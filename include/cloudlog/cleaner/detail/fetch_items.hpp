@@ -77,9 +77,10 @@ std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
       out.push_back(fail(d.error()));
       continue;
     }
-    const auto from = locs[i].offset - plan.runs[run].begin;
-    const auto avail = d->size() > from ? d->size() - from : 0;
-    const auto n = std::min<std::uint64_t>(avail, locs[i].size);
+    // A short read (a segment shorter than its locations say) gives a short item;
+    // FROM is clamped so that no iterator points past the buffer (UB; found by store_fuzz).
+    const auto from = std::min<std::uint64_t>(locs[i].offset - plan.runs[run].begin, d->size());
+    const auto n = std::min<std::uint64_t>(d->size() - from, locs[i].size);
     out.push_back(bytes(d->begin() + static_cast<std::ptrdiff_t>(from),
                         d->begin() + static_cast<std::ptrdiff_t>(from + n)));
   }
