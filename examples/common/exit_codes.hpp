@@ -2,6 +2,8 @@
 #ifndef CLOUDLOG_EXAMPLES_COMMON_EXIT_CODES_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_EXIT_CODES_HPP
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -122,8 +124,14 @@ inline int report(std::error_code ec, const std::string& what) {
   }
   const auto h = hint(ec);
   const auto message = ec.message();
-  const bool said = what.size() >= message.size() &&
-                    what.compare(what.size() - message.size(), message.size(), message) == 0;
+  // Case aside: std::errc's messages are capitalized, the library's texts are not.
+  const bool said =
+      what.size() >= message.size() &&
+      std::equal(message.begin(), message.end(),
+                 what.end() - static_cast<std::ptrdiff_t>(message.size()), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+                 });
   std::fprintf(stderr, "error: %s%s%s\n", what.c_str(), said ? "" : (": " + message).c_str(),
                h.empty() ? "" : (" (" + h + ")").c_str());
   return exit_code_for(ec);

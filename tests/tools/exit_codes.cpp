@@ -30,5 +30,6 @@ TEST_CASE("a code without its own hint gets its group's", "[tools][exit_codes]")
   CHECK(!tools::hint(errc::dangling_link).empty());
   CHECK(tools::hint(errc::invalid_argument) == "see --help");
   CHECK(tools::hint(errc::bad_tag) != tools::hint(errc::bad_magic));  // its own
-  CHECK(tools::hint(errc::io_error).empty());
+  CHECK(tools::hint(errc::protocol_error).empty());  // neither its own nor a group's
+  CHECK(!tools::hint(errc::io_error).empty());       // its own: what to check
 }

@@ -180,6 +180,169 @@ inline std::size_t histogram_bin(double u) {
 // room for the heads, a trace workload without blocks, a fraction outside [0, 1]);
 // errc::budget_exhausted if the policy chooses nothing while the log is out of free
 // segments (its rule or budget leaves the log full).
+namespace detail {
+
+// The simulated log of simulate(): segments, heads, the free list, and the pass
+// that cleans it with POLICY.
+template <cleaning_policy Policy>
+class sim_log {
+ public:
+  static constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
+
+  sim_log(const Policy& policy, const sim_options& opt, std::uint64_t n, std::uint32_t classes,
+          std::uint64_t heads, std::uint64_t reserve, std::uint64_t batch)
+      : policy_(policy),
+        opt_(opt),
+        S_(opt.segments),
+        B_(opt.blocks),
+        classes_(classes),
+        reserve_(reserve),
+        batch_(batch),
+        segs_(opt.segments),
+        where_(n, none),
+        written_(n, 0),
+        open_(1 + heads, none) {
+    for (std::uint64_t s = S_; s-- > 0;) free_list_.push_back(s);
+  }
+
+  // One user write of BLOCK, cleaning when fewer than `reserve` segments are free.
+  result<void> user_write(std::uint64_t block) {
+    ++now_;
+    written_[block] = now_;
+    append(0, block);
+    if (free_list_.size() < reserve_) {
+      reclaim_dead();
+      while (free_list_.size() < reserve_) CLOUDLOG_TRY_VOID(clean());
+    }
+    if (measuring_) ++res_.user_blocks;
+    return {};
+  }
+
+  void start_measuring() { measuring_ = true; }
+  const sim_result& result_so_far() const { return res_; }
+
+ private:
+  struct segment {
+    std::vector<std::uint64_t> slots;  // block per slot (none: dead)
+    std::uint64_t valid = 0;
+    std::uint64_t youngest = 0;  // newest user-write time of any block written here
+    bool sealed = false;
+  };
+
+  std::uint64_t age_of(const segment& seg) const {
+    return (now_ - std::min(now_, seg.youngest)) / B_ + 1;
+  }
+
+  // Appends BLOCK to HEAD (0: user; 1..: GC class c - 1), killing its old copy.
+  void append(std::size_t head, std::uint64_t block) {
+    if (open_[head] == none) {
+      CLOUDLOG_ASSERT(!free_list_.empty());
+      open_[head] = free_list_.back();
+      free_list_.pop_back();
+      segs_[open_[head]] = segment{};
+    }
+    auto& seg = segs_[open_[head]];
+    if (const auto old = where_[block]; old != none) {
+      auto& o = segs_[old / B_];
+      o.slots[old % B_] = none;
+      --o.valid;
+    }
+    where_[block] = open_[head] * B_ + seg.slots.size();
+    seg.slots.push_back(block);
+    ++seg.valid;
+    seg.youngest = std::max(seg.youngest, written_[block]);
+    if (seg.slots.size() == B_) {
+      seg.sealed = true;
+      open_[head] = none;
+    }
+  }
+
+  // The table of sealed segments handed to the policy.
+  void tabulate() {
+    table_.clear();
+    for (std::uint64_t s = 0; s < S_; ++s) {
+      const auto& seg = segs_[s];
+      if (!seg.sealed) continue;
+      table_.push_back({{0, static_cast<std::uint32_t>(s)},
+                        B_ * opt_.block_bytes,
+                        seg.valid * opt_.block_bytes,
+                        age_of(seg)});
+      if (measuring_) ++res_.segment_histogram[histogram_bin(table_.back().utilization())];
+    }
+  }
+
+  // Empties victim SEG into the GC head of class CLS.
+  void evacuate(std::uint64_t id, std::uint32_t cls) {
+    auto& seg = segs_[id];
+    if (measuring_) {
+      ++res_.victims;
+      res_.victim_blocks += B_;
+      res_.gc_blocks += seg.valid;
+      ++res_.victim_histogram[histogram_bin(static_cast<double>(seg.valid) /
+                                            static_cast<double>(B_))];
+    }
+    moving_.clear();
+    for (auto b : seg.slots)
+      if (b != none) moving_.push_back(b);
+    if (opt_.age_sort)
+      std::stable_sort(moving_.begin(), moving_.end(),
+                       [&](auto a, auto b) { return written_[a] < written_[b]; });
+    const std::size_t head = opt_.separate_gc_head ? 1 + cls : 0;
+    seg.sealed = false;  // being emptied: never a victim twice, never a target
+    for (auto b : moving_) append(head, b);
+    seg.slots.clear();
+    seg.valid = 0;
+    free_list_.push_back(id);
+  }
+
+  // One pass: victims in the policy's order until they hold `batch` segments of garbage.
+  result<void> clean() {
+    tabulate();
+    ++res_.passes;
+    const auto scale = table_scale(table_);
+    std::uint64_t garbage = 0, taken = 0;
+    for (const auto& id : policy_.select(table_)) {
+      if (garbage >= batch_ * B_) break;
+      const auto& seg = segs_[id.sequence];
+      if (!seg.sealed || seg.valid == 0 || seg.valid == B_) continue;
+      const std::uint32_t cls =
+          std::min<std::uint32_t>(placement_for(policy_, age_of(seg), scale), classes_ - 1);
+      garbage += B_ - seg.valid;
+      ++taken;
+      evacuate(id.sequence, cls);
+    }
+    if (taken == 0) return fail(errc::budget_exhausted);
+    return {};
+  }
+
+  void reclaim_dead() {
+    for (std::uint64_t s = 0; s < S_; ++s)
+      if (segs_[s].sealed && segs_[s].valid == 0) {
+        segs_[s].sealed = false;
+        segs_[s].slots.clear();
+        free_list_.push_back(s);
+      }
+  }
+
+  const Policy& policy_;
+  const sim_options& opt_;
+  std::uint64_t S_, B_;
+  std::uint32_t classes_;
+  std::uint64_t reserve_, batch_;
+  std::vector<segment> segs_;
+  std::vector<std::uint64_t> free_list_;
+  std::vector<std::uint64_t> where_;    // block -> segment * B + slot
+  std::vector<std::uint64_t> written_;  // block -> user-write time
+  std::vector<std::uint64_t> open_;     // head -> its open segment
+  std::uint64_t now_ = 0;               // user writes so far
+  bool measuring_ = false;
+  sim_result res_;
+  std::vector<segment_usage> table_;
+  std::vector<std::uint64_t> moving_;
+};
+
+}  // namespace detail
+
 template <cleaning_policy Policy>
 result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
                             const sim_options& opt) {
@@ -188,7 +351,6 @@ result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
       !(workload.hot_share >= 0 && workload.hot_share <= 1) || !(workload.theta >= 0) ||
       (workload.kind == workload_kind::trace && workload.trace.empty()))
     return fail(errc::invalid_argument);
-  constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
   const std::uint64_t S = opt.segments, B = opt.blocks;
   const auto N = static_cast<std::uint64_t>(opt.utilization * static_cast<double>(S * B));
   std::uint32_t classes = 1;
@@ -199,126 +361,15 @@ result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
   const std::uint64_t batch = opt.batch ? opt.batch : std::max<std::uint64_t>(1, S / 256);
   if (N < 1 || N + (reserve + heads + 1 + batch) * B > S * B) return fail(errc::invalid_argument);
 
-  struct segment {
-    std::vector<std::uint64_t> slots;  // block per slot (none: dead)
-    std::uint64_t valid = 0;
-    std::uint64_t youngest = 0;  // newest user-write time of any block written here
-    bool sealed = false;
-  };
-  std::vector<segment> segs(S);
-  std::vector<std::uint64_t> free_list;
-  for (std::uint64_t s = S; s-- > 0;) free_list.push_back(s);
-  std::vector<std::uint64_t> where(N, none);  // block -> segment * B + slot
-  std::vector<std::uint64_t> written(N, 0);   // block -> user-write time
-  std::uint64_t now = 0;                      // user writes so far
-  sim_result res;
-  bool measuring = false;
-
-  std::vector<std::uint64_t> open(1 + heads, none);  // head 0: user; 1..: GC class c - 1
-  auto append = [&](std::size_t head, std::uint64_t block) {
-    if (open[head] == none) {
-      CLOUDLOG_ASSERT(!free_list.empty());
-      open[head] = free_list.back();
-      free_list.pop_back();
-      segs[open[head]].slots.clear();
-      segs[open[head]].valid = 0;
-      segs[open[head]].youngest = 0;
-      segs[open[head]].sealed = false;
-    }
-    auto& seg = segs[open[head]];
-    if (const auto old = where[block]; old != none) {
-      auto& o = segs[old / B];
-      o.slots[old % B] = none;
-      --o.valid;
-    }
-    where[block] = open[head] * B + seg.slots.size();
-    seg.slots.push_back(block);
-    ++seg.valid;
-    seg.youngest = std::max(seg.youngest, written[block]);
-    if (seg.slots.size() == B) {
-      seg.sealed = true;
-      open[head] = none;
-    }
-  };
-
-  std::vector<segment_usage> table;
-  std::vector<std::uint64_t> moving;
-  auto clean = [&]() -> result<void> {
-    table.clear();
-    for (std::uint64_t s = 0; s < S; ++s) {
-      const auto& seg = segs[s];
-      if (!seg.sealed) continue;
-      const std::uint64_t age = (now - std::min(now, seg.youngest)) / B + 1;
-      table.push_back({{0, static_cast<std::uint32_t>(s)},
-                       B * opt.block_bytes,
-                       seg.valid * opt.block_bytes,
-                       age});
-      if (measuring) ++res.segment_histogram[detail::histogram_bin(table.back().utilization())];
-    }
-    ++res.passes;
-    const auto scale = table_scale(table);
-    auto ranked = policy.select(table);
-    std::uint64_t garbage = 0, taken = 0;
-    for (const auto& id : ranked) {
-      if (garbage >= batch * B) break;
-      auto& seg = segs[id.sequence];
-      if (!seg.sealed || seg.valid == 0 || seg.valid == B) continue;
-      const std::uint64_t age = (now - std::min(now, seg.youngest)) / B + 1;
-      const std::uint32_t cls =
-          std::min<std::uint32_t>(placement_for(policy, age, scale), classes - 1);
-      garbage += B - seg.valid;
-      ++taken;
-      if (measuring) {
-        ++res.victims;
-        res.victim_blocks += B;
-        res.gc_blocks += seg.valid;
-        ++res.victim_histogram[detail::histogram_bin(static_cast<double>(seg.valid) /
-                                                     static_cast<double>(B))];
-      }
-      moving.clear();
-      for (auto b : seg.slots)
-        if (b != none) moving.push_back(b);
-      if (opt.age_sort)
-        std::stable_sort(moving.begin(), moving.end(),
-                         [&](auto a, auto b) { return written[a] < written[b]; });
-      const std::size_t head = opt.separate_gc_head ? 1 + cls : 0;
-      seg.sealed = false;  // being emptied: never a victim twice, never a target
-      for (auto b : moving) append(head, b);
-      seg.slots.clear();
-      seg.valid = 0;
-      free_list.push_back(id.sequence);
-    }
-    if (taken == 0) return fail(errc::budget_exhausted);
-    return {};
-  };
-  auto reclaim_dead = [&]() {
-    for (std::uint64_t s = 0; s < S; ++s)
-      if (segs[s].sealed && segs[s].valid == 0) {
-        segs[s].sealed = false;
-        segs[s].slots.clear();
-        free_list.push_back(s);
-      }
-  };
-
+  detail::sim_log<Policy> log(policy, opt, N, classes, heads, reserve, batch);
   detail::block_source source(workload, N, opt.seed);
-  auto user_write = [&](std::uint64_t block) -> result<void> {
-    ++now;
-    written[block] = now;
-    append(0, block);
-    if (free_list.size() < reserve) {
-      reclaim_dead();
-      while (free_list.size() < reserve) CLOUDLOG_TRY_VOID(clean());
-    }
-    if (measuring) ++res.user_blocks;
-    return {};
-  };
-  for (std::uint64_t b = 0; b < N; ++b) CLOUDLOG_TRY_VOID(user_write(b));
+  for (std::uint64_t b = 0; b < N; ++b) CLOUDLOG_TRY_VOID(log.user_write(b));
   const auto warm = static_cast<std::uint64_t>(opt.warmup_rounds * static_cast<double>(N));
   const auto measured = static_cast<std::uint64_t>(opt.measure_rounds * static_cast<double>(N));
-  for (std::uint64_t i = 0; i < warm; ++i) CLOUDLOG_TRY_VOID(user_write(source.next()));
-  measuring = true;
-  for (std::uint64_t i = 0; i < measured; ++i) CLOUDLOG_TRY_VOID(user_write(source.next()));
-  return res;
+  for (std::uint64_t i = 0; i < warm; ++i) CLOUDLOG_TRY_VOID(log.user_write(source.next()));
+  log.start_measuring();
+  for (std::uint64_t i = 0; i < measured; ++i) CLOUDLOG_TRY_VOID(log.user_write(source.next()));
+  return log.result_so_far();
 }
 
 }  // namespace cloudlog

@@ -146,6 +146,61 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
   return n < 1 ? 1 : static_cast<std::uint64_t>(n);
 }
 
+namespace detail {
+
+// True when OPT is within run_workload's bounds (see its failure codes).
+inline bool workload_options_valid(const workload_options& opt) {
+  return !(opt.file_size == 0 || opt.file_size > max_file_size ||
+           opt.write_size < std::min(min_workload_write_size, opt.file_size) ||
+           opt.write_size > opt.file_size || !(opt.overwrite_fraction >= 0) ||
+           !(opt.overwrite_fraction <= 1) || !std::isfinite(opt.scale) || opt.scale <= 0 ||
+           opt.files == 0 || opt.files > max_workload_files ||
+           std::floor(static_cast<double>(opt.files) * opt.scale + 0.5) >
+               static_cast<double>(max_workload_files) ||
+           opt.directories > max_workload_directories ||
+           !(opt.hot_fraction >= 0 && opt.hot_fraction <= 1) ||
+           !(opt.hot_share >= 0 && opt.hot_share <= 1) ||
+           !(opt.zipf >= 0 && std::isfinite(opt.zipf)) || (opt.zipf > 0 && opt.hot_fraction > 0));
+}
+
+// Which of FILES files an overwrite goes to: uniform, or skewed by hot_fraction /
+// hot_share or by zipf (see workload_options).
+class file_picker {
+ public:
+  file_picker(const workload_options& opt, std::uint64_t files)
+      : files_(files), hot_share_(opt.hot_share) {
+    if (opt.hot_fraction > 0)
+      hot_ = std::clamp<std::uint64_t>(
+          static_cast<std::uint64_t>(std::llround(opt.hot_fraction * static_cast<double>(files))),
+          1, files);
+    if (opt.zipf > 0) {
+      double sum = 0;
+      for (std::uint64_t i = 0; i < files; ++i)
+        zipf_cdf_.push_back(sum += std::pow(static_cast<double>(i + 1), -opt.zipf));
+      for (auto& c : zipf_cdf_) c /= sum;
+    }
+  }
+
+  std::uint64_t operator()(splitmix64& rng) const {
+    auto unit = [&] { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
+    if (!zipf_cdf_.empty()) {
+      const auto it = std::lower_bound(zipf_cdf_.begin(), zipf_cdf_.end(), unit());
+      return std::min<std::uint64_t>(static_cast<std::uint64_t>(it - zipf_cdf_.begin()),
+                                     files_ - 1);
+    }
+    if (hot_ == 0 || hot_ == files_) return rng.below(files_);
+    return unit() < hot_share_ ? rng.below(hot_) : hot_ + rng.below(files_ - hot_);
+  }
+
+ private:
+  std::uint64_t files_;
+  double hot_share_;
+  std::uint64_t hot_ = 0;
+  std::vector<double> zipf_cdf_;
+};
+
+}  // namespace detail
+
 // Runs the workload OPT against FS (see workload_options). Existing directories
 // are reused and existing files of the same names are rewritten, so a workload can
 // be run again on its own output to age a store.
@@ -160,18 +215,7 @@ inline std::uint64_t workload_file_count(const workload_options& opt) {
 // taken by something else), and FS's write and flush errors.
 template <segment_store Store, cloudlog::cipher Cipher>
 result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
-  if (opt.file_size == 0 || opt.file_size > max_file_size ||
-      opt.write_size < std::min(min_workload_write_size, opt.file_size) ||
-      opt.write_size > opt.file_size || !(opt.overwrite_fraction >= 0) ||
-      !(opt.overwrite_fraction <= 1) || !std::isfinite(opt.scale) || opt.scale <= 0 ||
-      opt.files == 0 || opt.files > max_workload_files ||
-      std::floor(static_cast<double>(opt.files) * opt.scale + 0.5) >
-          static_cast<double>(max_workload_files) ||
-      opt.directories > max_workload_directories ||
-      !(opt.hot_fraction >= 0 && opt.hot_fraction <= 1) ||
-      !(opt.hot_share >= 0 && opt.hot_share <= 1) || !(opt.zipf >= 0 && std::isfinite(opt.zipf)) ||
-      (opt.zipf > 0 && opt.hot_fraction > 0))
-    return fail(errc::invalid_argument);
+  if (!detail::workload_options_valid(opt)) return fail(errc::invalid_argument);
   const auto start = std::chrono::steady_clock::now();
   workload_report rep;
   detail::splitmix64 rng(opt.seed);
@@ -239,32 +283,10 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
   const double total = static_cast<double>(files) * static_cast<double>(opt.file_size);
   const auto per_round = static_cast<std::uint64_t>(
       std::floor(total * opt.overwrite_fraction / static_cast<double>(opt.write_size) + 0.5));
-  // Which file an overwrite goes to (uniform unless skewed; see workload_options).
-  const std::uint64_t hot =
-      opt.hot_fraction > 0
-          ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::llround(
-                                          opt.hot_fraction * static_cast<double>(files))),
-                                      1, files)
-          : 0;
-  std::vector<double> zipf_cdf;
-  if (opt.zipf > 0) {
-    double sum = 0;
-    for (std::uint64_t i = 0; i < files; ++i)
-      zipf_cdf.push_back(sum += std::pow(static_cast<double>(i + 1), -opt.zipf));
-    for (auto& c : zipf_cdf) c /= sum;
-  }
-  auto unit = [&] { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
-  auto pick = [&]() -> std::uint64_t {
-    if (!zipf_cdf.empty()) {
-      const auto it = std::lower_bound(zipf_cdf.begin(), zipf_cdf.end(), unit());
-      return std::min<std::uint64_t>(static_cast<std::uint64_t>(it - zipf_cdf.begin()), files - 1);
-    }
-    if (hot == 0 || hot == files) return rng.below(files);
-    return unit() < opt.hot_share ? rng.below(hot) : hot + rng.below(files - hot);
-  };
+  const detail::file_picker pick(opt, files);
   for (std::uint64_t r = 0; r < opt.rounds; ++r) {
     for (std::uint64_t k = 0; k < per_round; ++k) {
-      const auto inum = inums[pick()];
+      const auto inum = inums[pick(rng)];
       const std::uint64_t off = rng.below(slots) * opt.write_size;
       CLOUDLOG_TRY_VOID(write(inum, off, std::min(opt.write_size, opt.file_size - off)));
     }
