@@ -3,8 +3,8 @@
 #include <unordered_set>
 
 #include "cloudlog/crypto/random.hpp"
-#include "cloudlog/segment_name.hpp"
 #include "cloudlog/object_id.hpp"
+#include "cloudlog/segment_name.hpp"
 
 using namespace cloudlog;
 

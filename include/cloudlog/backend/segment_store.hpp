@@ -13,8 +13,8 @@
 
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/location.hpp"
-#include "cloudlog/segment_name.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/segment_name.hpp"
 
 namespace cloudlog {
 
