@@ -25,8 +25,8 @@
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/log/segment.hpp"
-#include "cloudlog/log/segment_name.hpp"
 #include "cloudlog/policy/policies.hpp"
+#include "cloudlog/segment_name.hpp"
 #include "support.hpp"
 
 using namespace cloudlog;
