@@ -70,29 +70,13 @@ class env_guard {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const auto tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string header_of(const test::http_request_seen& r, const std::string& name) {
-  const auto at = r.head.find("\r\n" + name + ": ");
-  if (at == std::string::npos) return {};
-  const auto b = at + name.size() + 4;
-  return r.head.substr(b, r.head.find("\r\n", b) - b);
-}
-
 // A fake IMDSv2: PUT /latest/api/token, then the role, then its credentials
 // (token "tok-N" at the N-th fetch, expiring LIFETIME after it).
 test::fake_http_server::handler imds(std::atomic<int>& fetches, std::chrono::seconds lifetime) {
   return [&fetches, lifetime](const test::http_request_seen& r) {
     if (r.method == "PUT" && r.target == "/latest/api/token")
       return test::http_action::answer(200, "imds-session-token");
-    if (header_of(r, "X-aws-ec2-metadata-token") != "imds-session-token")
+    if (r.header("X-aws-ec2-metadata-token") != "imds-session-token")
       return test::http_action::answer(401, "");
     if (r.target == "/latest/meta-data/iam/security-credentials/")
       return test::http_action::answer(200, "cleaner-role");
@@ -102,7 +86,7 @@ test::fake_http_server::handler imds(std::atomic<int>& fetches, std::chrono::sec
           200, R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"S3RVER",)"
                R"("SecretAccessKey":"imds-secret","Token":"tok-)" +
                    std::to_string(n) + R"(","Expiration":")" +
-                   iso8601(std::chrono::system_clock::now() + lifetime) + R"("})");
+                   test::iso8601(std::chrono::system_clock::now() + lifetime) + R"("})");
     }
     return test::http_action::answer(404, "");
   };
@@ -175,7 +159,7 @@ TEST_CASE("container credentials: the full URI with the authorization token file
   test::temp_dir dir;
   std::ofstream(dir.path() / "eks-token") << "eks-pod-identity-token\n";
   test::fake_http_server agent([](const test::http_request_seen& r) {
-    if (header_of(r, "Authorization") != "eks-pod-identity-token")
+    if (r.header("Authorization") != "eks-pod-identity-token")
       return test::http_action::answer(401, "");
     return test::http_action::answer(
         200, R"({"AccessKeyId":"AKCONT","SecretAccessKey":"scont","Token":"tcont",)"
@@ -210,7 +194,7 @@ TEST_CASE("IMDSv2: a session token, the role, its credentials; disabled means no
   const auto seen = metadata.seen();
   REQUIRE(seen.size() == 3);
   CHECK(seen[0].method == "PUT");
-  CHECK(header_of(seen[0], "X-aws-ec2-metadata-token-ttl-seconds") == "21600");
+  CHECK(seen[0].header("X-aws-ec2-metadata-token-ttl-seconds") == "21600");
   // The environment's keys come first in the chain.
   env.set("AWS_ACCESS_KEY_ID", "AKENV");
   env.set("AWS_SECRET_ACCESS_KEY", "senv");
@@ -241,9 +225,9 @@ TEST_CASE("credentials that expire are refreshed before they do, between request
   REQUIRE(store.read("log-00000000-00000003", 0, whole_object));
   const auto seen = s3.seen();
   REQUIRE(seen.size() == 3);
-  CHECK(header_of(seen[0], "x-amz-security-token") == "tok-1");
-  CHECK(header_of(seen[1], "x-amz-security-token") == "tok-1");
-  CHECK(header_of(seen[2], "x-amz-security-token") == "tok-2");
+  CHECK(seen[0].header("x-amz-security-token") == "tok-1");
+  CHECK(seen[1].header("x-amz-security-token") == "tok-1");
+  CHECK(seen[2].header("x-amz-security-token") == "tok-2");
   CHECK(o.credential_source->fetches() == 2);
 }
 
@@ -255,7 +239,7 @@ TEST_CASE("an ExpiredToken answer fetches new credentials and retries once",
   env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", metadata.endpoint());
   env.set("AWS_EC2_METADATA_DISABLED", "false");
   test::fake_http_server s3([](const test::http_request_seen& r) {
-    if (header_of(r, "x-amz-security-token") == "tok-1")
+    if (r.header("x-amz-security-token") == "tok-1")
       return test::http_action::answer(
           400, "<Error><Code>ExpiredToken</Code><Message>expired</Message></Error>");
     return test::http_action::answer(200, "segment-bytes");

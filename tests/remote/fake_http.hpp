@@ -5,8 +5,10 @@
 #define CLOUDLOG_TESTS_REMOTE_FAKE_HTTP_HPP
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -26,7 +28,31 @@ namespace cloudlog::test {
 struct http_request_seen {
   std::string method, target, head;
   std::string body;
+
+  // The value of header NAME (matched case-insensitively, as HTTP does), or "".
+  std::string header(const std::string& name) const {
+    auto lower = [](std::string x) {
+      for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return x;
+    };
+    const auto at = lower(head).find("\r\n" + lower(name) + ":");
+    if (at == std::string::npos) return {};
+    const auto b = at + name.size() + 3, e = head.find("\r\n", b);
+    auto v = head.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    v.erase(0, v.find_first_not_of(' '));
+    return v;
+  }
 };
+
+// T as the AWS services write times: 2026-11-28T20:59:12Z.
+inline std::string iso8601(std::chrono::system_clock::time_point t) {
+  const auto tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 struct http_action {
   enum kind_t { reply, reset, close, stall } kind = reply;

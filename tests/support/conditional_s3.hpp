@@ -60,17 +60,6 @@ class conditional_s3_server {
   }
 
  private:
-  static std::string header(const http_request_seen& r, std::string name) {
-    std::string lower = r.head;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto at = lower.find("\r\n" + name + ":");
-    if (at == std::string::npos) return {};
-    const auto b = at + name.size() + 3, e = r.head.find("\r\n", b);
-    auto v = r.head.substr(b, e == std::string::npos ? std::string::npos : e - b);
-    v.erase(0, v.find_first_not_of(' '));
-    return v;
-  }
-
   std::string store(const std::string& key, std::string body) {
     const auto etag = "\"v" + std::to_string(++version_) + "\"";
     objects_[key] = {std::move(body), etag};
@@ -86,7 +75,7 @@ class conditional_s3_server {
   bool condition_holds(const http_request_seen& r, const std::string& key) const {
     if (!honour_) return true;
     auto i = objects_.find(key);
-    const auto none_match = header(r, "if-none-match"), match = header(r, "if-match");
+    const auto none_match = r.header("if-none-match"), match = r.header("if-match");
     if (none_match == "*" && i != objects_.end()) return false;
     if (!match.empty() && (i == objects_.end() || i->second.second != match)) return false;
     return true;
@@ -131,7 +120,7 @@ class conditional_s3_server {
     if (r.method == "PUT" || r.method == "DELETE") {
       if (!condition_holds(r, key)) {
         ++failed_;
-        return objects_.count(key) || (r.method == "PUT" && header(r, "if-match").empty())
+        return objects_.count(key) || (r.method == "PUT" && r.header("if-match").empty())
                    ? error(412, "PreconditionFailed")
                    : error(404, "NoSuchKey");
       }
@@ -145,7 +134,7 @@ class conditional_s3_server {
     if (i == objects_.end()) return error(404, "NoSuchKey");
     const auto& body = i->second.first;
     const auto etag = "ETag: " + i->second.second + "\r\n";
-    if (auto range = header(r, "range"); range.rfind("bytes=", 0) == 0) {
+    if (auto range = r.header("range"); range.rfind("bytes=", 0) == 0) {
       const auto dash = range.find('-');
       const auto from = std::stoull(range.substr(6, dash - 6));
       auto to = dash + 1 < range.size() ? std::stoull(range.substr(dash + 1)) : body.size() - 1;

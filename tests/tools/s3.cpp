@@ -58,19 +58,7 @@ void check_error_line(const test::process_result& r, int code,
 }
 
 std::string iso8601_in(std::chrono::seconds d) {
-  const auto tt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + d);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string header_of(const test::http_request_seen& r, const std::string& name) {
-  const auto at = r.head.find("\r\n" + name + ": ");
-  if (at == std::string::npos) return {};
-  const auto b = at + name.size() + 4;
-  return r.head.substr(b, r.head.find("\r\n", b) - b);
+  return test::iso8601(std::chrono::system_clock::now() + d);
 }
 
 // A BlueSky store with garbage at s3://BUCKET/fs on ENDPOINT, written by bluesky_fs.
@@ -147,7 +135,7 @@ TEST_CASE("a wrong region reads as the region to use; a bad endpoint blames the 
   auto r = test::run(
       {cleaner(), "--store", "s3://bucket/fs", "--endpoint-url", s3.endpoint(), "--dry-run"}, env);
   check_error_line(r, 2, {"PermanentRedirect", "must be addressed", "--region eu-west-1"});
-  CHECK(header_of(s3.seen().at(0), "User-Agent") == "bluesky_cleaner/0.1.0 cloudlog/0.1.0");
+  CHECK(s3.seen().at(0).header("User-Agent") == "bluesky_cleaner/0.1.0 cloudlog/0.1.0");
   auto bad = test::run(
       {cleaner(), "--store", "s3://bucket/fs", "--endpoint-url", "127.0.0.1:9000", "--dry-run"},
       env);
@@ -188,7 +176,7 @@ TEST_CASE("a dry run over s3rver with credentials from each source of the chain 
   test::fake_http_server imds([&](const test::http_request_seen& r) {
     ++asked;
     if (r.method == "PUT") return test::http_action::answer(200, "imds-token");
-    if (header_of(r, "X-aws-ec2-metadata-token") != "imds-token")
+    if (r.header("X-aws-ec2-metadata-token") != "imds-token")
       return test::http_action::answer(401, "");
     if (r.target == "/latest/meta-data/iam/security-credentials/")
       return test::http_action::answer(200, "role");
@@ -205,8 +193,8 @@ TEST_CASE("a dry run over s3rver with credentials from each source of the chain 
   });
   test::fake_http_server agent([&](const test::http_request_seen& r) {
     ++asked;
-    return header_of(r, "Authorization") == "pod-token" ? test::http_action::answer(200, creds_json)
-                                                        : test::http_action::answer(401, "");
+    return r.header("Authorization") == "pod-token" ? test::http_action::answer(200, creds_json)
+                                                    : test::http_action::answer(401, "");
   });
   std::ofstream(dir.path() / "jwt") << "a.jwt.token";
   std::ofstream(dir.path() / "pod-token") << "pod-token\n";
