@@ -330,10 +330,17 @@ int merge(Store& store, const Cipher& c, const options& opt) {
                  "warning: %zu item(s) of the cleaner's output set aside, the proxy keeps its own "
                  "copies (first: %s); bluesky_fs verify with the key locates damage\n",
                  rep->refused.size(), rep->refused.front().c_str());
+  if (!rep->quarantined.empty())
+    std::fprintf(stderr,
+                 "warning: %zu live block(s) damaged in the proxy's own copy too; the cleaner "
+                 "leaves them where they are (quarantine) until the file is repaired or deleted\n",
+                 rep->quarantined.size());
   if (opt.json) {
     nlohmann::json j;
     j["merged"] = rep->merged;
     j["refused"] = rep->refused;
+    j["quarantined"] = nlohmann::json::array();
+    for (const auto& l : rep->quarantined) j["quarantined"].push_back(cloudlog::to_string(l));
     j["sealed_interrupted_flush"] = rep->sealed_interrupted_flush;
     j["cleaner_sequence"] =
         rep->cleaner_sequence ? nlohmann::json(*rep->cleaner_sequence) : nlohmann::json(nullptr);

@@ -58,6 +58,9 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   for (const auto& v : p.victims) plan["victims"].push_back(segment_json(v));
   plan["deletions"] = nlohmann::json::array();
   for (const auto& d : p.deletions) plan["deletions"].push_back(d.name);
+  plan["quarantined"] = nlohmann::json::array();
+  for (const auto& q : p.quarantined)
+    plan["quarantined"].push_back(cloudlog::segment_name(q).value_or("?"));
   plan["bytes_to_read"] = p.bytes_to_read;
   plan["bytes_to_relocate"] = p.bytes_to_relocate;
   plan["bytes_to_free_now"] = p.bytes_to_free_now;

@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_set>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -148,6 +149,38 @@ TEST_CASE("tabulate counts each live location once per segment and lists the dea
   }
   CHECK(usage.bytes_total == total);
   CHECK(usage.bytes_used == used);
+}
+
+TEST_CASE("choose never picks a segment that holds a quarantined live item",
+          "[cleaner][engine][choose]") {
+  tree_store t(8);
+  auto ctx = tree::format{}.load(t.store);
+  REQUIRE(ctx);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  REQUIRE(live);
+  const auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  const auto all = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
+  REQUIRE(all.rows.size() >= 2);
+  // A context whose writer quarantined one live leaf of the policy's first victim.
+  struct quarantining {
+    const tree::format::context& base;
+    std::set<location> items;
+    const std::set<location>& quarantined() const { return items; }
+  } q{*ctx, {}};
+  for (const auto& n : live->nodes)
+    if (n.leaf && n.where.segment() == all.rows.front().id) {
+      q.items.insert(n.where);
+      break;
+    }
+  REQUIRE(q.items.size() == 1);
+  q.items.insert(location{77, 77, 0, 1});  // not live: keeps nothing
+  const auto kept = cloudlog::detail::quarantined_segments(q, *live);
+  CHECK(kept == std::unordered_set<segment_id>{all.rows.front().id});
+  const auto v = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage, 1.0, kept);
+  CHECK(v.ids.count(all.rows.front().id) == 0);
+  CHECK(v.rows.size() == all.rows.size() - 1);
+  // A context without quarantined() keeps nothing.
+  CHECK(cloudlog::detail::quarantined_segments(*ctx, *live).empty());
 }
 
 TEST_CASE("mark moves the live leaves of victims and dirties exactly their ancestors",

@@ -157,10 +157,26 @@ TEST_CASE(
   auto mj = nlohmann::json::parse(m.out);
   CHECK(mj["merged"] == true);
   CHECK(mj["refused"].size() == 1);
-  // Not waiting for a merge that can never happen: the next pass runs.
-  auto again = d.clean();
+  // The proxy's own copy is damaged too: recorded for the cleaner.
+  CHECK(mj["quarantined"] == nlohmann::json::array({"(0, 0, 0, 105)"}));
+  CHECK(std::filesystem::exists(d.store / "log-99999999-00000001"));
+  // Not waiting for a merge that can never happen: the next pass runs, and leaves
+  // the damaged block and its segment where they are instead of copying it again.
+  auto again = d.clean({"--json"});
   INFO(again.err);
   CHECK(again.exit_code == 0);
+  auto aj = nlohmann::json::parse(again.out);
+  CHECK(aj["plan"]["quarantined"] == nlohmann::json::array({"log-00000000-00000000"}));
+  for (const auto& v : aj["plan"]["victims"])
+    CHECK(std::make_pair(v["directory"].get<int>(), v["sequence"].get<int>()) !=
+          std::make_pair(0, 0));
+  CHECK(std::filesystem::exists(d.store / "log-00000000-00000000"));
+  auto m2 = d.fs({"merge", "--json"});
+  INFO(m2.err);
+  CHECK(m2.exit_code == 0);
+  CHECK(nlohmann::json::parse(m2.out)["refused"].empty());  // nothing damaged was copied
+  CHECK(d.clean().exit_code == 0);
+  CHECK(std::filesystem::exists(d.store / "log-00000000-00000000"));
   // The damage itself is the proxy's to see: verify names it.
   auto v = d.fs({"verify"});
   CHECK(v.exit_code == 4);

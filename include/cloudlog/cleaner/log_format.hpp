@@ -35,6 +35,9 @@ concept format_context = requires(const C& c, const segment_info& seg, std::uint
   { c.deletable(seg, live) } -> std::same_as<bool>;
   // The logical age of a segment: >= 1, larger is older.
   { c.age(seg.id) } -> std::same_as<std::uint64_t>;
+  // Optional: quarantined(), a set of locations (count(location)) of damaged items
+  // the writer found in place; a segment holding one of them live is never a victim
+  // (cleaner/detail/phases.hpp, quarantined_segments).
 };
 
 // A format F the engine can clean (docs/concepts/log_format.md). Liveness is

@@ -37,6 +37,7 @@ struct clean_plan {
   std::vector<segment_usage> table;       // every accounted segment
   std::vector<segment_usage> victims;     // chosen by the policy, in order
   std::vector<segment_info> deletions;    // dead segments deleted by this run
+  std::vector<segment_id> quarantined;    // never victims: they hold a quarantined live item
   std::uint64_t bytes_to_read = 0;        // live bytes in victims (+ whole-file extras)
   std::uint64_t bytes_to_relocate = 0;    // leaf bytes that move
   std::uint64_t bytes_to_free_now = 0;    // bytes of the deletions

@@ -80,13 +80,31 @@ struct victim_set {
   std::uint64_t scale = 1;  // table_scale of the table they came from (placement)
 };
 
-// The policy's victims, in its order, cut where the store would reach TARGET
-// utilization once they are cleaned (cut_to_target; 1: all of them).
+// The segments that hold a live item CTX quarantines (format_context's optional
+// quarantined(): damaged items the writer found in place, which the cleaner leaves
+// where they are rather than copy them again on every pass).
+template <class Context>
+std::unordered_set<segment_id> quarantined_segments(const Context& ctx, const live_graph& live) {
+  std::unordered_set<segment_id> out;
+  if constexpr (requires { ctx.quarantined().count(location{}); }) {
+    const auto& q = ctx.quarantined();
+    if (!q.empty())
+      for (const auto& n : live.nodes)
+        if (q.count(n.where)) out.insert(n.where.segment());
+  }
+  return out;
+}
+
+// The policy's victims but those in KEPT, in its order, cut where the store would
+// reach TARGET utilization once they are cleaned (cut_to_target; 1: all of them).
 template <class Policy>
-victim_set choose(const Policy& policy, const usage_tally& usage, double target = 1.0) {
+victim_set choose(const Policy& policy, const usage_tally& usage, double target = 1.0,
+                  const std::unordered_set<segment_id>& kept = {}) {
   victim_set v;
   v.scale = table_scale(usage.table);
-  for (const auto& id : cut_to_target(usage.table, policy.select(usage.table), target)) {
+  auto chosen = policy.select(usage.table);
+  std::erase_if(chosen, [&](const segment_id& id) { return kept.count(id) != 0; });
+  for (const auto& id : cut_to_target(usage.table, std::move(chosen), target)) {
     const auto& row = usage.table.at(usage.row_of.at(id));
     v.rows.push_back(row);
     v.ids.insert(id);

@@ -3,6 +3,7 @@
 #ifndef CLOUDLOG_CLEANER_IMPL_ENGINE_HPP
 #define CLOUDLOG_CLEANER_IMPL_ENGINE_HPP
 
+#include <algorithm>
 #include <chrono>
 #include <span>
 #include <utility>
@@ -110,7 +111,10 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!ctx->writer_caught_up())
     return finish(store, std::move(report), clean_status::waiting_for_writer, options, clock);
 
-  const auto victims = choose(policy, usage, options.target_utilization);
+  const auto kept = quarantined_segments(*ctx, *live);
+  report.plan.quarantined.assign(kept.begin(), kept.end());
+  std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
+  const auto victims = choose(policy, usage, options.target_utilization, kept);
   if (victims.ids.empty())
     return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
   const auto moves = mark(*live, victims, options.mode, options.repack_type);

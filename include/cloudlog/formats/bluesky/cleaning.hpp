@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/formats/bluesky/quarantine.hpp"
 #include "cloudlog/formats/bluesky/root.hpp"
 #include "cloudlog/log/segment.hpp"
 
@@ -69,6 +71,11 @@ class cleaning_context {
     return proxy_head_ > it->second ? std::uint64_t{proxy_head_} - it->second : 1;
   }
 
+  // Live data blocks the proxy found damaged in its own copy when it merged (the
+  // quarantine record, quarantine.hpp): copying them again would only be refused
+  // again, so their segments stay as they are.
+  const std::set<location>& quarantined() const { return quarantined_; }
+
   // The decoded proxy checkpoint the run started from.
   const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
   // The sequence of the newest cleaner segment that ends with a checkpoint.
@@ -80,6 +87,7 @@ class cleaning_context {
   checkpoint proxy_checkpoint_;
   std::map<std::uint32_t, std::uint32_t> version_vector_;
   std::vector<segment_info> segments_;
+  std::set<location> quarantined_;
   std::optional<std::uint32_t> newest_generation_;
   std::uint32_t next_sequence_ = 0;
   std::uint32_t proxy_head_ = 0;
@@ -171,6 +179,9 @@ struct format {
     auto generations = generation_bases(store, *cleaner);
     if (!generations) return fail(generations.error());
     ctx.generations_ = std::move(*generations);
+    auto quarantined = read_quarantine(store);  // a damaged record reads as empty
+    if (!quarantined) return fail(quarantined.error());
+    ctx.quarantined_ = std::move(*quarantined);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
 

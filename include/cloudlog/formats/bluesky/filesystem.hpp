@@ -70,6 +70,10 @@ struct merge_report {
   // where: why". They stay where the proxy had them; the generation is still
   // acknowledged, so the cleaner never waits on it forever (docs/format.md, section 12).
   std::vector<std::string> refused;
+  // Live data blocks the writer's own copies of which are damaged too (the cleaner
+  // had copied them as they were): the quarantine record (quarantine.hpp) after
+  // this merge, which the cleaner reads to leave them where they are.
+  std::set<location> quarantined;
   // True when nothing was merged but the store's newest segments were a flush
   // interrupted before its checkpoint: a fresh checkpoint was written after them.
   bool sealed_interrupted_flush = false;
@@ -88,6 +92,8 @@ struct merge_plan {
   std::vector<adoption> blocks;
   std::vector<std::pair<std::uint64_t, item_ref>> inodes;
   std::vector<std::uint64_t> touched;
+  // Blocks whose cleaner copy was set aside and whose own copy is damaged too.
+  std::vector<location> damaged_in_place;
 };
 
 template <segment_store Store, cloudlog::cipher Cipher>
@@ -100,6 +106,12 @@ namespace detail {
 template <segment_store Store, cloudlog::cipher Cipher>
 result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
                               std::vector<std::string>& refused);
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::vector<location>> damaged_in_place(filesystem<Store, Cipher>& fs,
+                                               const std::vector<merge_plan::adoption>& set_aside);
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
+                                             const std::vector<location>& damaged);
 }  // namespace detail
 
 // A BlueSky filesystem as the proxy holds it: every inode in memory, file blocks
@@ -521,6 +533,10 @@ class filesystem {
   friend result<merge_report> merge_cleaner_output<Store, Cipher>(filesystem&);
   friend result<merge_plan> detail::plan_merge<Store, Cipher>(filesystem&, const root&,
                                                               std::vector<std::string>&);
+  friend result<std::vector<location>> detail::damaged_in_place<Store, Cipher>(
+      filesystem&, const std::vector<merge_plan::adoption>&);
+  friend result<std::set<location>> detail::update_quarantine<Store, Cipher>(
+      filesystem&, const std::vector<location>&);
 
   // Applies PLAN (merge_cleaner_output) and records cleaner sequence SEQ as merged;
   // the next flush writes them. undo_merge() puts back every field it changed.

@@ -15,6 +15,7 @@
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
+#include "cloudlog/formats/bluesky/quarantine.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/formats/bluesky/root.hpp"
 #include "cloudlog/result.hpp"
@@ -44,6 +45,29 @@ result<std::vector<std::optional<opened_item>>> fetch_or_refuse(
     if (!o.item && !item_is_damaged(o.error)) return source.note(o.error, std::move(o.why));
     if (!o.item) refused.push_back(std::move(o.why));
     out.push_back(std::move(o.item));
+  }
+  return out;
+}
+
+// The proxy's own copies of the data blocks in SET_ASIDE (whose cleaner copies were
+// set aside) that are damaged too: the cleaner copied a damaged item, and must
+// leave it where it is from now on (the quarantine record). Fails: store errors,
+// errc::bad_key.
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::vector<location>> damaged_in_place(filesystem<Store, Cipher>& fs,
+                                               const std::vector<merge_plan::adoption>& set_aside) {
+  std::vector<fetch_request> own;
+  for (const auto& a : set_aside) {
+    const auto& b = fs.nodes_.at(a.inum).blocks[a.index];
+    own.push_back({item_ref{b.id, *b.where}, item_type::data, a.inum, a.index});
+  }
+  std::vector<location> out;
+  auto each = fs.source_.fetch_each(own);
+  for (std::size_t k = 0; k < each.size(); ++k) {
+    if (each[k].item) continue;
+    if (!item_is_damaged(each[k].error))
+      return fs.source_.note(each[k].error, std::move(each[k].why));
+    out.push_back(own[k].ref.where);
   }
   return out;
 }
@@ -127,6 +151,7 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
   auto blocks = fetch_or_refuse(source, data_rqs, refused);
   if (!blocks) return fail(blocks.error());
   std::set<std::uint64_t> set_aside;  // inodes with a block set aside: re-serialized
+  std::vector<merge_plan::adoption> set_aside_blocks;
   std::vector<merge_plan::adoption> adopt;
   for (std::size_t k = 0; k < plan.blocks.size(); ++k) {
     const auto& a = plan.blocks[k];
@@ -137,18 +162,44 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
                         std::to_string(a.ref.where.offset) + ": not the block's length");
       ok = false;
     }
-    if (ok)
+    if (ok) {
       adopt.push_back(a);
-    else
+    } else {
       set_aside.insert(a.inum);
+      set_aside_blocks.push_back(a);
+    }
   }
   plan.blocks = std::move(adopt);
+  auto damaged = damaged_in_place(fs, set_aside_blocks);
+  if (!damaged) return fail(damaged.error());
+  plan.damaged_in_place = std::move(*damaged);
   for (const auto& [inum, ref] : same_version)
     if (set_aside.count(inum))
       plan.touched.push_back(inum);
     else
       plan.inodes.push_back({inum, ref});
   return plan;
+}
+
+// Rewrites the quarantine record (quarantine.hpp) of FS's store, after a merge
+// applied to FS and before its flush: the recorded blocks FS still links to, plus
+// DAMAGED (a block the user has rewritten or deleted since leaves the record).
+// Returns the new record. Fails: store errors.
+template <segment_store Store, cloudlog::cipher Cipher>
+result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
+                                             const std::vector<location>& damaged) {
+  auto& store = fs.source_.store();
+  auto recorded = read_quarantine(store);
+  if (!recorded) return fail(recorded.error());
+  std::set<location> wanted = *recorded;
+  wanted.insert(damaged.begin(), damaged.end());
+  std::set<location> next;
+  if (!wanted.empty())
+    for (const auto& [inum, s] : fs.nodes_)
+      for (const auto& b : s.blocks)
+        if (b.stored() && b.where && wanted.count(*b.where)) next.insert(*b.where);
+  if (next != *recorded) CLOUDLOG_TRY_VOID(write_quarantine(store, next));
+  return next;
 }
 
 }  // namespace detail
@@ -213,6 +264,12 @@ result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
   auto plan = detail::plan_merge(fs, *croot, rep.refused);
   if (!plan) return fail(plan.error());
   CLOUDLOG_TRY_VOID(fs.apply_merge(*plan, seq));
+  auto quarantined = detail::update_quarantine(fs, plan->damaged_in_place);
+  if (!quarantined) {
+    fs.undo_merge();
+    return source.note(quarantined.error(), "cannot write the quarantine record");
+  }
+  rep.quarantined = std::move(*quarantined);
   auto flushed = fs.flush();
   if (!flushed) {
     fs.undo_merge();
