@@ -107,8 +107,8 @@ template <segment_store Store, cloudlog::cipher Cipher>
 result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
                               std::vector<std::string>& refused);
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::vector<location>> damaged_in_place(filesystem<Store, Cipher>& fs,
-                                               const std::vector<merge_plan::adoption>& set_aside);
+result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merge_plan& plan,
+                                             std::vector<std::string>& refused);
 template <segment_store Store, cloudlog::cipher Cipher>
 result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
                                              const std::vector<location>& damaged);
@@ -533,8 +533,8 @@ class filesystem {
   friend result<merge_report> merge_cleaner_output<Store, Cipher>(filesystem&);
   friend result<merge_plan> detail::plan_merge<Store, Cipher>(filesystem&, const root&,
                                                               std::vector<std::string>&);
-  friend result<std::vector<location>> detail::damaged_in_place<Store, Cipher>(
-      filesystem&, const std::vector<merge_plan::adoption>&);
+  friend result<std::set<std::uint64_t>> detail::check_blocks<Store, Cipher>(
+      filesystem&, merge_plan&, std::vector<std::string>&);
   friend result<std::set<location>> detail::update_quarantine<Store, Cipher>(
       filesystem&, const std::vector<location>&);
 

@@ -49,27 +49,50 @@ result<std::vector<std::optional<opened_item>>> fetch_or_refuse(
   return out;
 }
 
-// The proxy's own copies of the data blocks in SET_ASIDE (whose cleaner copies were
-// set aside) that are damaged too: the cleaner copied a damaged item, and must
-// leave it where it is from now on (the quarantine record). Fails: store errors,
-// errc::bad_key.
+// Fetches and checks the cleaner's copies of the blocks PLAN would adopt: those
+// that do not verify or are not the block's length are set aside (added to
+// REFUSED and dropped from plan.blocks), and the proxy's own copies of those are
+// read too: the ones damaged as well go to plan.damaged_in_place (the cleaner
+// copied a damaged item, and must leave it where it is from now on: the
+// quarantine record). Returns the inodes with a block set aside. Fails: store
+// errors, errc::bad_key.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::vector<location>> damaged_in_place(filesystem<Store, Cipher>& fs,
-                                               const std::vector<merge_plan::adoption>& set_aside) {
-  std::vector<fetch_request> own;
-  for (const auto& a : set_aside) {
+result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merge_plan& plan,
+                                             std::vector<std::string>& refused) {
+  auto& source = fs.source_;
+  std::vector<fetch_request> data_rqs;
+  data_rqs.reserve(plan.blocks.size());
+  for (const auto& a : plan.blocks) data_rqs.push_back({a.ref, item_type::data, a.inum, a.index});
+  auto blocks = fetch_or_refuse(source, data_rqs, refused);
+  if (!blocks) return fail(blocks.error());
+  std::set<std::uint64_t> set_aside;
+  std::vector<merge_plan::adoption> adopt;
+  std::vector<fetch_request> own;  // the proxy's copies of the blocks set aside
+  for (std::size_t k = 0; k < plan.blocks.size(); ++k) {
+    const auto& a = plan.blocks[k];
     const auto& b = fs.nodes_.at(a.inum).blocks[a.index];
-    own.push_back({item_ref{b.id, *b.where}, item_type::data, a.inum, a.index});
+    bool ok = (*blocks)[k].has_value();
+    if (ok && (*blocks)[k]->view().payload().size() !=
+                  block_length(fs.nodes_.at(a.inum).node.size, a.index)) {
+      refused.push_back(describe(data_rqs[k]) + " at " + segment_name_of(a.ref.where) + " @" +
+                        std::to_string(a.ref.where.offset) + ": not the block's length");
+      ok = false;
+    }
+    if (ok) {
+      adopt.push_back(a);
+    } else {
+      set_aside.insert(a.inum);
+      own.push_back({item_ref{b.id, *b.where}, item_type::data, a.inum, a.index});
+    }
   }
-  std::vector<location> out;
-  auto each = fs.source_.fetch_each(own);
+  plan.blocks = std::move(adopt);
+  auto each = source.fetch_each(own);
   for (std::size_t k = 0; k < each.size(); ++k) {
     if (each[k].item) continue;
-    if (!item_is_damaged(each[k].error))
-      return fs.source_.note(each[k].error, std::move(each[k].why));
-    out.push_back(own[k].ref.where);
+    if (!item_is_damaged(each[k].error)) return source.note(each[k].error, std::move(each[k].why));
+    plan.damaged_in_place.push_back(own[k].ref.where);
   }
-  return out;
+  return set_aside;
 }
 
 // Loads the cleaner's inode-map blocks and inodes of generation CROOT that FS does
@@ -145,36 +168,10 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
     }
   }
 
-  std::vector<fetch_request> data_rqs;
-  data_rqs.reserve(plan.blocks.size());
-  for (const auto& a : plan.blocks) data_rqs.push_back({a.ref, item_type::data, a.inum, a.index});
-  auto blocks = fetch_or_refuse(source, data_rqs, refused);
-  if (!blocks) return fail(blocks.error());
-  std::set<std::uint64_t> set_aside;  // inodes with a block set aside: re-serialized
-  std::vector<merge_plan::adoption> set_aside_blocks;
-  std::vector<merge_plan::adoption> adopt;
-  for (std::size_t k = 0; k < plan.blocks.size(); ++k) {
-    const auto& a = plan.blocks[k];
-    bool ok = (*blocks)[k].has_value();
-    if (ok && (*blocks)[k]->view().payload().size() !=
-                  block_length(fs.nodes_.at(a.inum).node.size, a.index)) {
-      refused.push_back(describe(data_rqs[k]) + " at " + segment_name_of(a.ref.where) + " @" +
-                        std::to_string(a.ref.where.offset) + ": not the block's length");
-      ok = false;
-    }
-    if (ok) {
-      adopt.push_back(a);
-    } else {
-      set_aside.insert(a.inum);
-      set_aside_blocks.push_back(a);
-    }
-  }
-  plan.blocks = std::move(adopt);
-  auto damaged = damaged_in_place(fs, set_aside_blocks);
-  if (!damaged) return fail(damaged.error());
-  plan.damaged_in_place = std::move(*damaged);
+  auto set_aside = check_blocks(fs, plan, refused);
+  if (!set_aside) return fail(set_aside.error());
   for (const auto& [inum, ref] : same_version)
-    if (set_aside.count(inum))
+    if (set_aside->count(inum))
       plan.touched.push_back(inum);
     else
       plan.inodes.push_back({inum, ref});
