@@ -15,7 +15,8 @@
 # stderr):
 #   utilization   mean live / stored bytes before each measured pass, stored as a
 #                 user sees it: the bytes of every object in the store (du of its
-#                 directory: segments of both directories, dead or not, the lease);
+#                 directory: segments of both directories, dead or not, and anything
+#                 else there);
 #                 live is the pass's bytes_used;
 #   u_segments    bytes_used / bytes_total of the pass's --json report (every
 #                 segment it listed);
