@@ -67,46 +67,22 @@ int closed_port() {
 TEST_CASE("bluesky_cleaner --help explains every option and gives examples", "[tools][cleaner]") {
   auto r = test::run({cleaner(), "--help"});
   REQUIRE(r.exit_code == 0);
-  for (const char* opt : {"--store",
-                          "--policy",
-                          "--target-utilization",
-                          "lifetime",
-                          "--threshold",
-                          "--min-age",
-                          "--age-classes",
-                          "--max-read",
-                          "--max-write",
-                          "--garbage-target",
-                          "--whole-file",
-                          "--repack-inodes",
-                          "--dry-run",
-                          "--delete-only",
-                          "--json",
-                          "--key-file",
-                          "--parallel",
-                          "--endpoint-url",
-                          "--parallelism",
-                          "--max-attempts",
-                          "--cache-dir",
-                          "--cache-size",
-                          "--daemon",
-                          "--interval",
-                          "--garbage-threshold",
-                          "--clean-every",
-                          "--idle",
-                          "--yield",
-                          "--max-checks",
-                          "--lease-ttl",
-                          "--lease-settle",
-                          "--verbose",
-                          "--quiet",
-                          "BLUESKY_KEY",
-                          "AWS_ACCESS_KEY_ID",
-                          "Examples:",
-                          "Exit codes:"}) {
+  for (const char* opt : {"--store",           "--policy",       "--target-utilization",
+                          "lifetime",          "--threshold",    "--min-age",
+                          "--age-classes",     "--max-read",     "--max-write",
+                          "--garbage-target",  "--whole-file",   "--repack-inodes",
+                          "--dry-run",         "--json",         "--key-file",
+                          "--parallel",        "--endpoint-url", "--parallelism",
+                          "--max-attempts",    "--cache-dir",    "--cache-size",
+                          "--daemon",          "--interval",     "--garbage-threshold",
+                          "--clean-every",     "--idle",         "--yield",
+                          "--max-checks",      "--lease-ttl",    "--lease-settle",
+                          "--verbose",         "--quiet",        "BLUESKY_KEY",
+                          "AWS_ACCESS_KEY_ID", "Examples:",      "Exit codes:"}) {
     INFO(opt);
     CHECK(r.out.find(opt) != std::string::npos);
   }
+  CHECK(r.out.find("--delete-only") != std::string::npos);
 }
 
 TEST_CASE("bluesky_fs --help and every command's --help exit 0 and name their options",
