@@ -44,6 +44,7 @@ struct options {
   bool whole_file = false;
   bool repack_inodes = false;
   bool dry_run = false;
+  bool delete_only = false;
   bool json = false;
   std::optional<std::string> key_file;
   std::size_t parallel = 8;
@@ -191,6 +192,7 @@ std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& w
 cloudlog::clean_options pass_options(const options& o) {
   cloudlog::clean_options co;
   co.dry_run = o.dry_run;
+  co.delete_only = o.delete_only;
   co.mode = o.whole_file ? cloudlog::relocation_mode::whole_parent
                          : cloudlog::relocation_mode::live_items;
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
@@ -449,6 +451,9 @@ int main(int argc, char** argv) {
   app.add_flag("--dry-run", o.dry_run,
                "Print the plan (the utilization table with each segment's action) and change "
                "nothing; takes no lease");
+  app.add_flag("--delete-only", o.delete_only,
+               "Only delete the segments the proxy has released (after its merge): no victim, "
+               "nothing written; reads the metadata only (docs/policies.md)");
   app.add_flag("--json", o.json,
                "Print every statistic as one JSON object (a daemon: one per pass, one per line)");
   app.add_option("--key-file", o.key_file,
@@ -550,8 +555,9 @@ int main(int argc, char** argv) {
                  o.cache_size.c_str());
     return tools::exit_usage;
   }
-  if (o.daemon && o.dry_run) {
-    std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
+  if (o.daemon && (o.dry_run || o.delete_only)) {
+    std::fprintf(stderr, "error: --daemon and %s do not go together (see --help)\n",
+                 o.dry_run ? "--dry-run" : "--delete-only");
     return tools::exit_usage;
   }
   o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;

@@ -155,6 +155,52 @@ TEST_CASE("Unmerged cleaner output makes the engine wait, deleting nothing",
   CHECK(names(store) == before);
 }
 
+TEST_CASE("delete_only on stage4 deletes the unreferenced generation and nothing else",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage4-merge1-vacuous"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  const auto before = names(store);
+  auto options = original_mode();
+  options.delete_only = true;
+  auto r = clean(bs::format{}, store, original_policy, options);
+  REQUIRE(r);
+  CHECK(r->status == clean_status::nothing_to_do);
+  CHECK(r->plan.victims.empty());
+  CHECK(r->written.empty());
+  CHECK(r->stats.items_relocated == 0);
+  CHECK(r->stats.bytes_written == 0);
+  CHECK(r->stats.requests.put.requests == 0);
+  // The same segments the full pass 2 deletes (the original's run 2 frees as much).
+  CHECK(r->stats.segments_deleted == 2);
+  CHECK(r->stats.bytes_freed == benchlog().at(1).bytes_freed);
+  auto after = names(store);
+  CHECK(after.size() == before.size() - 2);
+  for (const auto& d : r->plan.deletions) CHECK_FALSE(after.count(d.name));
+  // And a full pass afterwards cleans as pass 2 does, with nothing left to delete.
+  auto full = clean(bs::format{}, store, original_policy, original_mode());
+  REQUIRE(full);
+  CHECK(full->status == clean_status::cleaned);
+  CHECK(full->stats.segments_deleted == 0);
+  const auto original = stage("stage5-clean2");
+  CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
+}
+
+TEST_CASE("delete_only before the merge deletes nothing and waits for the writer",
+          "[cleaner][bluesky][fixtures]") {
+  test::temp_dir dir;
+  test::copy_stage(stage("stage3-clean1"), dir.path());
+  auto store = file_store::open(dir.path()).value();
+  const auto before = names(store);
+  auto options = original_mode();
+  options.delete_only = true;
+  auto r = clean(bs::format{}, store, original_policy, options);
+  REQUIRE(r);
+  CHECK(r->status == clean_status::waiting_for_writer);
+  CHECK(r->stats.segments_deleted == 0);
+  CHECK(names(store) == before);
+}
+
 TEST_CASE("Pass 2 on stage4 deletes the unreferenced generation and recleans as the original",
           "[cleaner][bluesky][fixtures]") {
   test::temp_dir dir;

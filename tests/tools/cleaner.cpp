@@ -82,6 +82,7 @@ TEST_CASE("bluesky_cleaner --help explains every option and gives examples", "[t
     INFO(opt);
     CHECK(r.out.find(opt) != std::string::npos);
   }
+  CHECK(r.out.find("--delete-only") != std::string::npos);
 }
 
 TEST_CASE("bluesky_fs --help and every command's --help exit 0 and name their options",
@@ -185,6 +186,56 @@ TEST_CASE("--json's figures agree with the store before and after the pass", "[t
   CHECK(nlohmann::json::parse(again.out)["segments_deleted"].get<int>() > 0);
   auto v = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "verify"});
   CHECK(v.exit_code == 0);
+}
+
+TEST_CASE("--delete-only deletes the victims once the merge released them, never before",
+          "[tools][cleaner]") {
+  demo_store d;
+  auto pass = clean_tool({"--store", d.uri(), "--policy", "greedy", "--json"});
+  INFO(pass.err);
+  REQUIRE(pass.exit_code == 0);
+  std::vector<std::string> victims;
+  const auto planned = nlohmann::json::parse(pass.out);
+  for (const auto& v : planned["plan"]["victims"]) {
+    char name[32];
+    std::snprintf(name, sizeof name, "log-%08u-%08u", v["directory"].get<unsigned>(),
+                  v["sequence"].get<unsigned>());
+    victims.push_back(name);
+  }
+  REQUIRE_FALSE(victims.empty());
+  // Before the merge the victims hold the proxy's only reachable copies: the step
+  // changes nothing and says it waits for the proxy.
+  const auto unmerged = snapshot(d.store);
+  auto early = clean_tool({"--store", d.uri(), "--delete-only", "--json"});
+  CHECK(early.exit_code == 6);
+  CHECK(nlohmann::json::parse(early.out)["segments_deleted"] == 0);
+  CHECK(snapshot(d.store) == unmerged);
+  auto m = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"});
+  REQUIRE(m.exit_code == 0);
+  const auto merged = snapshot(d.store);
+  for (const auto& v : victims) REQUIRE(merged.count(v));
+  auto r = clean_tool({"--store", d.uri(), "--delete-only", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["status"] == "nothing to do");
+  CHECK(j["plan"]["victims"].empty());
+  CHECK(j["items_relocated"] == 0);
+  CHECK(j["segments_written"] == 0);
+  CHECK(j["bytes_written"] == 0);
+  CHECK(j["requests"]["put"] == 0);
+  CHECK(j["segments_deleted"].get<std::size_t>() >= victims.size());
+  const auto after = snapshot(d.store);
+  for (const auto& v : victims) CHECK_FALSE(after.count(v));
+  std::uint64_t freed = 0;
+  for (const auto& [name, b] : merged)
+    if (!after.count(name)) freed += b.size();
+  CHECK(j["bytes_freed"] == freed);
+  CHECK(after.size() == merged.size() - j["segments_deleted"].get<std::size_t>());
+  auto v = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "verify"});
+  CHECK(v.exit_code == 0);
+  check_one_line_error(clean_tool({"--store", d.uri(), "--daemon", "--delete-only"}), 2,
+                       "--daemon and --delete-only do not go together");
 }
 
 TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][cleaner]") {

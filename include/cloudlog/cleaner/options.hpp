@@ -34,6 +34,11 @@ struct clean_progress {
 // Options of one run.
 struct clean_options {
   bool dry_run = false;  // plan only: nothing is written or deleted
+  // Delete the dead segments only (those the writer has released, docs/format.md
+  // section 14): no victim is chosen and nothing is written; the report's status
+  // is nothing_to_do (or waiting_for_writer) and its plan has no victims. The
+  // cheap step to run right after the writer merges a generation.
+  bool delete_only = false;
   relocation_mode mode = relocation_mode::live_items;
   std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
   std::size_t parallel = 8;                 // reads per batch handed to the store

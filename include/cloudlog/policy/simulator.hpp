@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,22 +56,58 @@ struct sim_options {
   // Relocated blocks of one pass are written oldest first within a class (Sprite
   // LFS's age sort); false keeps victim order (what the real engine does).
   bool age_sort = false;
+  // Burst mode (> 0): the real tools' loop (benchmarks/steady_state.sh) instead of
+  // a log of fixed capacity: the user writes this fraction of the user data (N
+  // blocks) at a time, its last segment sealed however full; then one pass takes
+  // the policy's victims cut to `target_utilization` (cut_to_target, as the engine
+  // does), seals the GC heads' last segments, and frees the dead. Capacity S then
+  // only has to hold the peak; `reserve` and `batch` are unused. 0: writes and
+  // cleaning interleaved (a pass whenever fewer than `reserve` segments are free).
+  double burst = 0;
+  double target_utilization = default_target_utilization;  // burst mode's target
+  // Blocks per segment of the GC heads (0: `blocks`; the real engine's cleaner
+  // segments are twice the proxy's).
+  std::uint64_t gc_blocks = 0;
+  // The user's head as a write-back cache, as the BlueSky proxy flushes every K
+  // writes (bluesky_fs --flush-every): a block written again while its copy is in
+  // the open user segment takes that copy's slot (nothing new is written), and
+  // the user segment is sealed after `blocks` writes however many blocks it holds.
+  bool write_back = false;
+  // The bytes one ranged GET of a victim fetches (the engine coalesces a segment's
+  // reads up to 1 MiB gaps): sim_result::read_requests counts with it.
+  std::uint64_t read_request_bytes = 1 << 20;
   std::uint64_t seed = 1;
 };
 
 // What a run measured (after the warm-up).
 struct sim_result {
-  std::uint64_t user_blocks = 0;                     // blocks written by the workload
-  std::uint64_t gc_blocks = 0;                       // live blocks relocated by the cleaner
-  std::uint64_t victim_blocks = 0;                   // blocks of the victims (what a cleaner reads)
-  std::uint64_t victims = 0;                         // segments cleaned
-  std::uint64_t passes = 0;                          // select() calls
-  std::array<std::uint64_t, 20> victim_histogram{};  // victims by utilization, 0.05 bins
+  std::uint64_t user_blocks = 0;    // blocks written by the workload
+  std::uint64_t user_appended = 0;  // of them, appended to the log (write_back absorbs some)
+  std::uint64_t gc_blocks = 0;      // live blocks relocated by the cleaner
+  std::uint64_t victim_blocks = 0;  // blocks of the victims (what a cleaner reads)
+  std::uint64_t victims = 0;        // segments cleaned
+  std::uint64_t passes = 0;         // select() calls
+  std::array<std::uint64_t, 20> victim_histogram{};   // victims by utilization, 0.05 bins
   std::array<std::uint64_t, 20> segment_histogram{};  // sealed segments at each pass, same bins
-  // (user + relocated) / user.
+  // Sum over measured passes of the log's utilization (live / blocks in sealed and
+  // open segments holding anything live) just before the pass.
+  double utilization_before_sum = 0;
+  std::uint64_t passes_measured = 0;
+  // For a price (policy/cost_model.hpp): GETs of victims (ceil(live bytes /
+  // read_request_bytes) each), GC segments written (one PUT each), and the blocks
+  // stored (in segments holding anything live) before and after each measured pass.
+  std::uint64_t read_requests = 0;
+  std::uint64_t gc_segments = 0;
+  std::uint64_t stored_before_sum = 0;
+  std::uint64_t stored_after_sum = 0;
+  // Mean utilization before a pass (0 without measured passes).
+  double mean_utilization_before_pass() const {
+    return passes_measured ? utilization_before_sum / static_cast<double>(passes_measured) : 0.0;
+  }
+  // (appended by the user + relocated) / written by the user.
   double write_amplification() const {
     return user_blocks
-               ? static_cast<double>(user_blocks + gc_blocks) / static_cast<double>(user_blocks)
+               ? static_cast<double>(user_appended + gc_blocks) / static_cast<double>(user_blocks)
                : 0.0;
   }
   // Victim blocks read per user block written.
@@ -195,6 +232,8 @@ class sim_log {
         opt_(opt),
         S_(opt.segments),
         B_(opt.blocks),
+        gcB_(opt.gc_blocks ? opt.gc_blocks : opt.blocks),
+        stride_(std::max(B_, gcB_)),
         classes_(classes),
         reserve_(reserve),
         batch_(batch),
@@ -205,17 +244,61 @@ class sim_log {
     for (std::uint64_t s = S_; s-- > 0;) free_list_.push_back(s);
   }
 
-  // One user write of BLOCK, cleaning when fewer than `reserve` segments are free.
+  // One user write of BLOCK, cleaning when fewer than `reserve` segments are free
+  // (not in burst mode: there burst_pass() cleans).
   result<void> user_write(std::uint64_t block) {
     ++now_;
     written_[block] = now_;
-    append(0, block);
-    if (free_list_.size() < reserve_) {
+    if (opt_.burst > 0 && free_list_.empty()) return fail(errc::budget_exhausted);
+    const auto at = where_[block];
+    if (opt_.write_back && open_[0] != none && at != none && at / stride_ == open_[0]) {
+      auto& seg = segs_[open_[0]];
+      seg.youngest = std::max(seg.youngest, now_);
+    } else {
+      append(0, block);
+      if (measuring_) ++res_.user_appended;
+    }
+    if (opt_.write_back && open_[0] != none && ++head_writes_ >= B_) seal(0);
+    if (opt_.burst == 0 && free_list_.size() < reserve_) {
       reclaim_dead();
       while (free_list_.size() < reserve_) CLOUDLOG_TRY_VOID(clean());
     }
     if (measuring_) ++res_.user_blocks;
     return {};
+  }
+
+  // Burst mode's pass: seal the user head, take the policy's victims cut to the
+  // target, empty them into the GC heads, seal those, free the dead.
+  void burst_pass() {
+    seal(0);
+    reclaim_dead();
+    tabulate();
+    ++res_.passes;
+    std::uint64_t live = 0, stored = 0;
+    for (const auto& seg : segs_)
+      if (seg.valid > 0) {
+        live += seg.valid;
+        stored += seg.slots.size();
+      }
+    if (measuring_ && stored > 0) {
+      res_.utilization_before_sum += static_cast<double>(live) / static_cast<double>(stored);
+      res_.stored_before_sum += stored;
+      ++res_.passes_measured;
+    }
+    const auto scale = table_scale(table_);
+    for (const auto& id : cut_to_target(table_, policy_.select(table_), opt_.target_utilization)) {
+      const auto slot = slot_of_.at(id);
+      const auto& seg = segs_[slot];
+      if (!seg.sealed || seg.valid == 0) continue;
+      const std::uint32_t cls =
+          std::min<std::uint32_t>(placement_for(policy_, age_of(seg), scale), classes_ - 1);
+      evacuate(slot, cls);
+    }
+    for (std::size_t h = 1; h < open_.size(); ++h) seal(h);
+    reclaim_dead();
+    if (measuring_)
+      for (const auto& seg : segs_)
+        if (seg.valid > 0) res_.stored_after_sum += seg.slots.size();
   }
 
   void start_measuring() { measuring_ = true; }
@@ -227,10 +310,20 @@ class sim_log {
     std::uint64_t valid = 0;
     std::uint64_t youngest = 0;  // newest user-write time of any block written here
     bool sealed = false;
+    segment_id name{};  // what the policy sees
   };
 
   std::uint64_t age_of(const segment& seg) const {
     return (now_ - std::min(now_, seg.youngest)) / B_ + 1;
+  }
+
+  // Seals HEAD's open segment if it holds anything.
+  void seal(std::size_t head) {
+    if (head == 0) head_writes_ = 0;
+    if (open_[head] == none || segs_[open_[head]].slots.empty()) return;
+    segs_[open_[head]].sealed = true;
+    open_[head] = none;
+    if (head > 0 && measuring_) ++res_.gc_segments;
   }
 
   // Appends BLOCK to HEAD (0: user; 1..: GC class c - 1), killing its old copy.
@@ -240,32 +333,39 @@ class sim_log {
       open_[head] = free_list_.back();
       free_list_.pop_back();
       segs_[open_[head]] = segment{};
+      // Burst mode names segments as the engine does (user: directory 0, GC: 1,
+      // sequences in the order written), so that policies break ties alike.
+      segs_[open_[head]].name =
+          opt_.burst > 0 ? segment_id{head == 0 ? 0u : 1u, next_sequence_[head == 0 ? 0 : 1]++}
+                         : segment_id{0, static_cast<std::uint32_t>(open_[head])};
     }
     auto& seg = segs_[open_[head]];
     if (const auto old = where_[block]; old != none) {
-      auto& o = segs_[old / B_];
-      o.slots[old % B_] = none;
+      auto& o = segs_[old / stride_];
+      o.slots[old % stride_] = none;
       --o.valid;
     }
-    where_[block] = open_[head] * B_ + seg.slots.size();
+    where_[block] = open_[head] * stride_ + seg.slots.size();
     seg.slots.push_back(block);
     ++seg.valid;
     seg.youngest = std::max(seg.youngest, written_[block]);
-    if (seg.slots.size() == B_) {
+    if (seg.slots.size() == (head == 0 ? B_ : gcB_)) {
       seg.sealed = true;
       open_[head] = none;
+      if (head == 0) head_writes_ = 0;
+      if (head > 0 && measuring_) ++res_.gc_segments;
     }
   }
 
   // The table of sealed segments handed to the policy.
   void tabulate() {
     table_.clear();
+    slot_of_.clear();
     for (std::uint64_t s = 0; s < S_; ++s) {
       const auto& seg = segs_[s];
       if (!seg.sealed) continue;
-      table_.push_back({{0, static_cast<std::uint32_t>(s)},
-                        B_ * opt_.block_bytes,
-                        seg.valid * opt_.block_bytes,
+      slot_of_[seg.name] = s;
+      table_.push_back({seg.name, seg.slots.size() * opt_.block_bytes, seg.valid * opt_.block_bytes,
                         age_of(seg)});
       if (measuring_) ++res_.segment_histogram[histogram_bin(table_.back().utilization())];
     }
@@ -276,10 +376,12 @@ class sim_log {
     auto& seg = segs_[id];
     if (measuring_) {
       ++res_.victims;
-      res_.victim_blocks += B_;
+      res_.victim_blocks += seg.slots.size();
       res_.gc_blocks += seg.valid;
+      res_.read_requests +=
+          (seg.valid * opt_.block_bytes + opt_.read_request_bytes - 1) / opt_.read_request_bytes;
       ++res_.victim_histogram[histogram_bin(static_cast<double>(seg.valid) /
-                                            static_cast<double>(B_))];
+                                            static_cast<double>(seg.slots.size()))];
     }
     moving_.clear();
     for (auto b : seg.slots)
@@ -303,13 +405,14 @@ class sim_log {
     std::uint64_t garbage = 0, taken = 0;
     for (const auto& id : policy_.select(table_)) {
       if (garbage >= batch_ * B_) break;
-      const auto& seg = segs_[id.sequence];
-      if (!seg.sealed || seg.valid == 0 || seg.valid == B_) continue;
+      const auto slot = slot_of_.at(id);
+      const auto& seg = segs_[slot];
+      if (!seg.sealed || seg.valid == 0 || seg.valid == seg.slots.size()) continue;
       const std::uint32_t cls =
           std::min<std::uint32_t>(placement_for(policy_, age_of(seg), scale), classes_ - 1);
-      garbage += B_ - seg.valid;
+      garbage += seg.slots.size() - seg.valid;
       ++taken;
-      evacuate(id.sequence, cls);
+      evacuate(slot, cls);
     }
     if (taken == 0) return fail(errc::budget_exhausted);
     return {};
@@ -326,7 +429,7 @@ class sim_log {
 
   const Policy& policy_;
   const sim_options& opt_;
-  std::uint64_t S_, B_;
+  std::uint64_t S_, B_, gcB_, stride_;  // stride_: slots per segment in where_
   std::uint32_t classes_;
   std::uint64_t reserve_, batch_;
   std::vector<segment> segs_;
@@ -335,9 +438,12 @@ class sim_log {
   std::vector<std::uint64_t> written_;  // block -> user-write time
   std::vector<std::uint64_t> open_;     // head -> its open segment
   std::uint64_t now_ = 0;               // user writes so far
+  std::uint64_t head_writes_ = 0;       // write_back: user writes into the open user segment
   bool measuring_ = false;
   sim_result res_;
   std::vector<segment_usage> table_;
+  std::map<segment_id, std::uint64_t> slot_of_;  // table_'s names -> segs_ slots
+  std::array<std::uint32_t, 2> next_sequence_{};
   std::vector<std::uint64_t> moving_;
 };
 
@@ -349,7 +455,9 @@ result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
   if (!(opt.utilization > 0 && opt.utilization < 1) || opt.segments < 8 || opt.blocks < 2 ||
       !(workload.hot_fraction >= 0 && workload.hot_fraction <= 1) ||
       !(workload.hot_share >= 0 && workload.hot_share <= 1) || !(workload.theta >= 0) ||
-      (workload.kind == workload_kind::trace && workload.trace.empty()))
+      (workload.kind == workload_kind::trace && workload.trace.empty()) ||
+      !(opt.burst >= 0 && opt.burst <= 1) ||
+      (opt.burst > 0 && !(opt.target_utilization > 0 && opt.target_utilization < 1)))
     return fail(errc::invalid_argument);
   const std::uint64_t S = opt.segments, B = opt.blocks;
   const auto N = static_cast<std::uint64_t>(opt.utilization * static_cast<double>(S * B));
@@ -366,6 +474,22 @@ result<sim_result> simulate(const Policy& policy, const sim_workload& workload,
   for (std::uint64_t b = 0; b < N; ++b) CLOUDLOG_TRY_VOID(log.user_write(b));
   const auto warm = static_cast<std::uint64_t>(opt.warmup_rounds * static_cast<double>(N));
   const auto measured = static_cast<std::uint64_t>(opt.measure_rounds * static_cast<double>(N));
+  if (opt.burst > 0) {
+    const auto burst = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(std::llround(opt.burst * static_cast<double>(N))));
+    auto rounds = [&](std::uint64_t total) -> result<void> {
+      for (std::uint64_t done = 0; done < total;) {
+        for (std::uint64_t i = 0; i < burst; ++i, ++done)
+          CLOUDLOG_TRY_VOID(log.user_write(source.next()));
+        log.burst_pass();
+      }
+      return {};
+    };
+    CLOUDLOG_TRY_VOID(rounds(warm));
+    log.start_measuring();
+    CLOUDLOG_TRY_VOID(rounds(measured));
+    return log.result_so_far();
+  }
   for (std::uint64_t i = 0; i < warm; ++i) CLOUDLOG_TRY_VOID(log.user_write(source.next()));
   log.start_measuring();
   for (std::uint64_t i = 0; i < measured; ++i) CLOUDLOG_TRY_VOID(log.user_write(source.next()));

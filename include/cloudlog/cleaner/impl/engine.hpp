@@ -111,6 +111,8 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!ctx->writer_caught_up())
     return finish(store, std::move(report), clean_status::waiting_for_writer, options, clock);
 
+  if (options.delete_only)
+    return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
   const auto kept = quarantined_segments(*ctx, *live);
   report.plan.quarantined.assign(kept.begin(), kept.end());
   std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
