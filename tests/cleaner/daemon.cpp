@@ -105,6 +105,7 @@ TEST_CASE("Below its garbage threshold the daemon only checks, until clean_every
   auto o = quick_options();
   o.garbage_threshold = 0.999;
   o.max_checks = 5;
+  o.release_dead = false;  // the next case shows what a check does with dead segments
   const auto before = store.snapshot();
   auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
   REQUIRE(r);
@@ -117,6 +118,46 @@ TEST_CASE("Below its garbage threshold the daemon only checks, until clean_every
   REQUIRE(t);
   CHECK(t->passes >= 1);
   CHECK(t->passes_cleaned >= 1);
+  REQUIRE(bs::merge_cleaner_output(fs));
+  test::check_reopen(store, model);
+}
+
+TEST_CASE("Below its threshold a check deletes what the writer released, and nothing else",
+          "[cleaner][daemon]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(5);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 8, 40'000);
+  w.churn(fs, model, 10, 5, 20'000);
+  // A pass, then the proxy's merge: the pass's victims are released, dead at once.
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, {}, accept_all{}));
+  REQUIRE(bs::merge_cleaner_output(fs));
+  clean_options dry;
+  dry.dry_run = true;
+  const auto plan = clean(bs::format{}, store, greedy_policy{}, dry, accept_all{});
+  REQUIRE(plan);
+  REQUIRE(!plan->plan.deletions.empty());
+  const auto before = store.snapshot();
+
+  test_clock tc;
+  auto o = quick_options();
+  o.garbage_threshold = 0.999;
+  o.max_checks = 3;
+  std::vector<clean_report> seen;
+  o.on_pass = [&](const clean_report& r) { seen.push_back(r); };
+  auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+  REQUIRE(r);
+  CHECK(r->checks == 3);
+  CHECK(r->passes == 0);
+  CHECK(r->releases == 1);  // the later checks find nothing dead
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].stats.segments_written == 0);
+  CHECK(r->segments_deleted == plan->plan.deletions.size());
+  // Exactly the planned deletions are gone; nothing else changed or appeared.
+  auto expected = before;
+  for (const auto& d : plan->plan.deletions) expected.erase(d.name);
+  CHECK(store.snapshot() == expected);
   REQUIRE(bs::merge_cleaner_output(fs));
   test::check_reopen(store, model);
 }

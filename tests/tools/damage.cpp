@@ -159,7 +159,7 @@ TEST_CASE(
   CHECK(mj["refused"].size() == 1);
   // The proxy's own copy is damaged too: recorded for the cleaner.
   CHECK(mj["quarantined"] == nlohmann::json::array({"(0, 0, 0, 105)"}));
-  CHECK(std::filesystem::exists(d.store / "log-99999999-00000001"));
+  CHECK(std::filesystem::exists(d.store / "log-99999999-00000002"));
   // Not waiting for a merge that can never happen: the next pass runs, and leaves
   // the damaged block and its segment where they are instead of copying it again.
   auto again = d.clean({"--json"});

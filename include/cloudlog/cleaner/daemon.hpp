@@ -73,6 +73,10 @@ struct daemon_options {
   // After every check (a dry run's report) and every pass (the real report).
   std::function<void(const clean_report&)> on_check;
   std::function<void(const clean_report&)> on_pass;
+  // A check that finds dead segments the writer has released (after its merge)
+  // deletes them at once, with a delete-only pass (reported to on_pass), even when
+  // no pass is called for: a deletion copies nothing. False: such checks only check.
+  bool release_dead = true;
   // Ends the daemon after this many checks (0: no limit; for tests and cron-like use).
   std::uint64_t max_checks = 0;
 };
@@ -82,6 +86,7 @@ struct daemon_report {
   std::uint64_t checks = 0;          // dry runs
   std::uint64_t passes = 0;          // real passes
   std::uint64_t passes_cleaned = 0;  // passes that wrote a new generation
+  std::uint64_t releases = 0;        // delete-only passes (release_dead)
   std::uint64_t items_relocated = 0;
   std::uint64_t segments_written = 0;
   std::uint64_t segments_deleted = 0;
@@ -96,7 +101,8 @@ struct daemon_report {
 // pass), its lease in LEASE_STORE (the same store, or the undecorated store
 // beneath a cache: a cached lease would go stale). Takes the lease, then loops:
 // check (a dry run); clean if the garbage passed the threshold or clean_every
-// passed (and, when watched, the writer has been idle); after a pass that cleaned,
+// passed (and, when watched, the writer has been idle), else delete what the
+// writer has released (release_dead); after a pass that cleaned,
 // check again at once (budgets make each pass a bounded batch); otherwise sleep
 // the interval, renewing the lease. On stop the
 // current batch finishes, its generation is committed and the lease released.

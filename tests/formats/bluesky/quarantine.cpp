@@ -42,18 +42,18 @@ TEST_CASE("a store's quarantine record: none reads empty, a damaged one reads em
 
   const std::set<location> items{{0, 3, 10, 20}};
   REQUIRE(bluesky::write_quarantine(store, items));
-  CHECK(store.read("log-99999999-00000001", 0, whole_object).has_value());
+  CHECK(store.read("log-99999999-00000002", 0, whole_object).has_value());
   CHECK(bluesky::read_quarantine(store).value() == items);
 
-  REQUIRE(store.write("log-99999999-00000001", as_bytes("cloudlog quarantine 1\n0 3 10 20\n")));
+  REQUIRE(store.write("log-99999999-00000002", as_bytes("cloudlog quarantine 1\n0 3 10 20\n")));
   std::string why;
   auto cut = bluesky::read_quarantine(store, &why);
   REQUIRE(cut);
   CHECK(cut->empty());
-  CHECK(why == "log-99999999-00000001 is not a complete quarantine record: ignored");
+  CHECK(why == "log-99999999-00000002 is not a complete quarantine record: ignored");
 
   // An empty record removes the object.
   REQUIRE(bluesky::write_quarantine(store, {}));
-  CHECK(store.read("log-99999999-00000001", 0, whole_object).error() ==
+  CHECK(store.read("log-99999999-00000002", 0, whole_object).error() ==
         make_error_code(errc::not_found));
 }

@@ -55,6 +55,27 @@ inline void count_pass(daemon_report& report, const clean_report& r, bool yielde
   if (yielded) ++report.yields;
 }
 
+// Deletes what a check found dead (the writer has released it) with a delete-only
+// pass under LEASE: it copies nothing, so the daemon does it even below its
+// threshold (daemon_options::release_dead). Counted in REPORT.
+// Fails: as clean_under_lease.
+template <class Format, class Store, class LeaseStore, class Policy, class Verifier>
+result<void> release_dead(const Format& format, Store& store, store_lease<LeaseStore>& lease,
+                          const Policy& policy, const daemon_options& options,
+                          const Verifier& verify, daemon_report& report) {
+  clean_options o = options.clean;
+  o.dry_run = false;
+  o.delete_only = true;
+  o.stop_requested = nullptr;
+  auto r = clean_under_lease(format, store, lease, policy, o, verify);
+  if (!r) return fail(r.error());
+  ++report.releases;
+  report.segments_deleted += r->stats.segments_deleted;
+  report.bytes_freed += r->stats.bytes_freed;
+  if (options.on_pass) options.on_pass(*r);
+  return {};
+}
+
 }  // namespace cloudlog::detail
 
 namespace cloudlog {
@@ -118,7 +139,8 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
       }
       idle = clock.now_ms() - watch.last_change >= options.idle.count();
     }
-    if (detail::pass_called_for(*plan, options, clock.now_ms() - last_pass) && idle && !stop()) {
+    const bool called_for = detail::pass_called_for(*plan, options, clock.now_ms() - last_pass);
+    if (called_for && idle && !stop()) {
       clean_options pass = options.clean;
       pass.dry_run = false;
       bool yielded = false;
@@ -139,6 +161,14 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
       if (options.on_pass) options.on_pass(*r);
       if (!lease->held()) return fail(lease_lost);
       if (r->status == clean_status::cleaned && !r->interrupted) continue;
+    } else if (!called_for && idle && options.release_dead && !plan->plan.deletions.empty() &&
+               !stop()) {
+      auto r = detail::release_dead(format, store, *lease, policy, options, verify, report);
+      if (!r) {
+        if (auto f = failed(r.error()); !f) return fail(f.error());
+        continue;
+      }
+      if (!lease->held()) return fail(lease_lost);
     }
     if (options.max_checks && report.checks == options.max_checks) break;
     if (auto w = wait(options.interval); !w) return fail(w.error());

@@ -21,7 +21,7 @@ namespace cloudlog::bluesky {
 
 // Where the record lives: beside the cleaner's lease (log-99999999-00000000), in a
 // directory neither the proxy nor the cleaner writes segments to.
-inline constexpr segment_id quarantine_object{max_segment_number, 1};
+inline constexpr segment_id quarantine_object{max_segment_number, 2};
 
 // The record's text: a header line, one "directory sequence offset size" line per
 // item, and "end COUNT" (a record cut short has no matching end line).
