@@ -7,6 +7,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <unistd.h>
@@ -125,32 +126,28 @@ int report_lease_held(const cloudlog::lease_record& holder, const std::string& s
 int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holder,
                          const std::string& store) {
   if (ec == cloudlog::errc::lease_held) return report_lease_held(holder, store);
-  if (ec == cloudlog::errc::invalid_argument) {
-    std::fprintf(stderr,
-                 "error: --lease-settle 0 needs a store with atomic create (file:, or S3 with "
-                 "conditional writes); %s has none: give a positive settle time\n",
-                 store.c_str());
-    return tools::exit_usage;
-  }
+  if (ec == cloudlog::errc::invalid_argument)
+    return tools::emit_error(
+        "--lease-settle 0 needs a store with atomic create (file:, or S3 "
+        "with conditional writes); " +
+            store + " has none: give a positive settle time",
+        tools::exit_usage);
   return tools::report(ec, "cannot take the cleaner's lease on " + store);
 }
 
 // The lease's message: who holds it and for how long yet.
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store) {
-  if (holder.holder.empty()) {
-    std::fprintf(stderr,
-                 "error: the lease on %s changed while it was being taken (another cleaner "
-                 "started at the same moment?); this cleaner withdrew its own; try again\n",
-                 store.c_str());
-    return tools::exit_lease_held;
-  }
+  if (holder.holder.empty())
+    return tools::emit_error("the lease on " + store +
+                                 " changed while it was being taken (another cleaner started at "
+                                 "the same moment?); this cleaner withdrew its own; try again",
+                             tools::exit_lease_held);
   const auto now = cloudlog::lease_clock::system().now_ms();
-  std::fprintf(stderr,
-               "error: another cleaner (%s) holds the lease on %s for %lld s more; wait for it "
-               "to finish, or for the lease to expire if it crashed\n",
-               holder.holder.empty() ? "unknown" : holder.holder.c_str(), store.c_str(),
-               static_cast<long long>(std::max<std::int64_t>(0, holder.expires_ms - now) / 1000));
-  return tools::exit_lease_held;
+  return tools::emit_error(
+      fmt::format("another cleaner ({}) holds the lease on {} for {} s more; wait for it to "
+                  "finish, or for the lease to expire if it crashed",
+                  holder.holder, store, std::max<std::int64_t>(0, holder.expires_ms - now) / 1000),
+      tools::exit_lease_held);
 }
 
 std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& why) {
@@ -224,13 +221,12 @@ void print_report(const cloudlog::clean_report& r, const options& o, bool dry_ru
 // Prints one pass's report; returns its exit code.
 int finish(const cloudlog::clean_report& r, const options& o) {
   print_report(r, o, o.dry_run);
-  if (!r.rejected.empty()) {
-    std::fprintf(stderr,
-                 "error: %zu item(s) failed verification or are corrupt and were left in place "
-                 "(wrong key or damaged segment: run bluesky_fs verify with the right key)\n",
-                 r.rejected.size());
-    return tools::exit_corrupt;
-  }
+  if (!r.rejected.empty())
+    return tools::emit_error(
+        fmt::format("{} item(s) failed verification or are corrupt and were left in place "
+                    "(wrong key or damaged segment: run bluesky_fs verify with the right key)",
+                    r.rejected.size()),
+        tools::exit_corrupt);
   if (r.interrupted && !o.quiet && !o.json)
     std::fputs(past_deadline()
                    ? "deadline reached (--deadline): what moved so far is committed; run again "
@@ -328,7 +324,18 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
       return report_lease_failure(r.error(), holder, o.store);
     return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
-  if (!o.quiet && !o.json)
+  if (o.json) {
+    // The daemon's last word: why it ended and what it did, one object.
+    auto j = tools::json_object("daemon_end");
+    j["status"] = r->stopped ? "interrupted" : "done";
+    j["checks"] = r->checks;
+    j["passes"] = r->passes;
+    j["yields"] = r->yields;
+    j["items_relocated"] = r->items_relocated;
+    j["bytes_freed"] = r->bytes_freed;
+    std::puts(j.dump().c_str());
+    std::fflush(stdout);
+  } else if (!o.quiet)
     std::fprintf(stderr,
                  "daemon %s: %llu check(s), %llu pass(es) (%llu yielded), %llu item(s) "
                  "relocated, %llu B freed; lease released\n",
@@ -416,6 +423,9 @@ int main(int argc, char** argv) {
       "3 store unreachable or missing, 4 corruption found, 5 other failure, 6 waiting for the\n"
       "proxy to merge, 7 another cleaner holds the lease (docs/tools.md).");
   options o;
+  // With --json, even a parse error is a JSON object.
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") tools::json_errors() = true;
   app.add_option("--store", o.store,
                  "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")
       ->required();
@@ -518,42 +528,32 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return tools::report_parse_error(app, e);
   }
-  if (!(o.target_utilization > 0 && o.target_utilization < 1)) {
-    std::fprintf(stderr,
-                 "error: --target-utilization must be between 0 and 1 (exclusive), not %g (see "
-                 "--help)\n",
-                 o.target_utilization);
-    return tools::exit_usage;
-  }
+  if (!(o.target_utilization > 0 && o.target_utilization < 1))
+    return tools::emit_error(fmt::format("--target-utilization must be between 0 and 1 "
+                                         "(exclusive), not {:g} (see --help)",
+                                         o.target_utilization),
+                             tools::exit_usage);
   if (!o.prices_file.empty()) {
     std::ifstream in(o.prices_file);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto p = cloudlog::parse_price_table(text);
-    if (!in || !p) {
-      std::fprintf(stderr,
-                   "error: --prices %s: not a readable price file (key = value lines: "
-                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, get_per_1000, "
-                   "delete_per_1000, transfer_out_gb; docs/tools.md)\n",
-                   o.prices_file.c_str());
-      return tools::exit_usage;
-    }
+    if (!in || !p)
+      return tools::emit_error("--prices " + o.prices_file +
+                                   ": not a readable price file (key = value lines: "
+                                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, "
+                                   "get_per_1000, delete_per_1000, transfer_out_gb; docs/tools.md)",
+                               tools::exit_usage);
     o.prices = *p;
   }
   std::string why;
   auto policy = make_policy(o, why);
-  if (!policy) {
-    std::fprintf(stderr, "error: %s (see --help)\n", why.c_str());
-    return tools::exit_usage;
-  }
-  if (!tools::parse_bytes(o.cache_size)) {
-    std::fprintf(stderr, "error: --cache-size: not a byte count: %s (see --help)\n",
-                 o.cache_size.c_str());
-    return tools::exit_usage;
-  }
-  if (o.daemon && o.dry_run) {
-    std::fputs("error: --daemon and --dry-run do not go together (see --help)\n", stderr);
-    return tools::exit_usage;
-  }
+  if (!policy) return tools::emit_error(why + " (see --help)", tools::exit_usage);
+  if (!tools::parse_bytes(o.cache_size))
+    return tools::emit_error("--cache-size: not a byte count: " + o.cache_size + " (see --help)",
+                             tools::exit_usage);
+  if (o.daemon && o.dry_run)
+    return tools::emit_error("--daemon and --dry-run do not go together (see --help)",
+                             tools::exit_usage);
   o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;
   if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
   o.settings.tool = "bluesky_cleaner";

@@ -13,16 +13,16 @@
 namespace tools {
 
 // Handles a CLI11 parse error E of APP: --help prints as CLI11 prints it (exit 0);
-// any other error is one line on stderr, "error: WHAT (see --help)", and the
-// result is exit_usage. CLI11's own form is two lines and its own exit codes.
+// any other error is one line on stderr, "error: WHAT (did you mean --X? see
+// --help)" (a JSON object with tools::json_errors()), and the result is
+// exit_usage. CLI11's own form is two lines and its own exit codes.
 inline int report_parse_error(CLI::App& app, const CLI::ParseError& e) {
   if (e.get_exit_code() == 0) return app.exit(e);
   std::string what = e.what();
   for (auto& c : what)
     if (c == '\n' || c == '\r') c = ' ';
   while (!what.empty() && what.back() == ' ') what.pop_back();
-  std::fprintf(stderr, "error: %s (see --help)\n", what.c_str());
-  return exit_usage;
+  return emit_error(what + " (see --help)", exit_usage);
 }
 
 // A check for an option parsed into an unsigned integer: refuses a negative

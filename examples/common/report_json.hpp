@@ -11,8 +11,28 @@
 
 #include "cloudlog/cleaner/report.hpp"
 #include "cloudlog/policy/cost_model.hpp"
+#include "common/exit_codes.hpp"
 
 namespace tools {
+
+// What a run did, in the one vocabulary of the text and the JSON (docs/tools.md,
+// "Statuses"): a dry run is "planned" (it found work) or "nothing_to_do", never
+// "cleaned"; a pass that only deleted dead segments is "deleted_only"; a pass
+// stopped between batches (a signal, --deadline, --yield) is "interrupted".
+inline std::string status_of(const cloudlog::clean_report& r, bool dry_run) {
+  if (r.status == cloudlog::clean_status::waiting_for_writer) return "waiting_for_writer";
+  if (r.interrupted) return "interrupted";
+  if (dry_run)
+    return r.plan.victims.empty() && r.plan.deletions.empty() ? "nothing_to_do" : "planned";
+  if (r.status == cloudlog::clean_status::cleaned) return "cleaned";
+  return r.stats.segments_deleted > 0 ? "deleted_only" : "nothing_to_do";
+}
+
+// A JSON object with what every object the tools print carries first: the
+// schema version, the timestamp, and KIND ("pass", "daemon_end", "error", ...).
+inline nlohmann::json json_object(const std::string& kind) {
+  return {{"schema_version", json_schema_version}, {"timestamp", utc_timestamp()}, {"kind", kind}};
+}
 
 inline nlohmann::json segment_json(const cloudlog::segment_usage& s) {
   return {{"directory", s.id.directory},
@@ -27,8 +47,8 @@ inline nlohmann::json segment_json(const cloudlog::segment_usage& s) {
 inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   const auto& s = r.stats;
   const auto& p = r.plan;
-  nlohmann::json j;
-  j["status"] = std::string(cloudlog::to_string(r.status));
+  nlohmann::json j = json_object("pass");
+  j["status"] = status_of(r, dry_run);
   j["dry_run"] = dry_run;
   j["interrupted"] = r.interrupted;
   j["bytes_total"] = s.bytes_total;
@@ -136,9 +156,7 @@ inline std::string to_text(const cloudlog::clean_report& r, bool dry_run, bool v
                          100 * t.utilization(), t.age, action);
     }
   }
-  out += dry_run && r.status == cloudlog::clean_status::cleaned
-             ? std::string("plan: clean\n")
-             : fmt::format("{}{}\n", dry_run ? "plan: " : "", cloudlog::to_string(r.status));
+  out += "status: " + status_of(r, dry_run) + "\n";
   out += fmt::format("used {} B, wasted {} B of {} B\n", r.stats.bytes_used, r.stats.bytes_wasted,
                      r.stats.bytes_total);
   if (dry_run) {

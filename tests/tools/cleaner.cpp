@@ -187,6 +187,56 @@ TEST_CASE("--json's figures agree with the store before and after the pass", "[t
   CHECK(v.exit_code == 0);
 }
 
+TEST_CASE(
+    "Statuses are one snake_case vocabulary: a dry run plans, a deleting pass is not "
+    "'nothing to do'",
+    "[tools][cleaner][status]") {
+  demo_store d;
+  auto status_of = [](const test::process_result& r) {
+    INFO(r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["kind"] == "pass");
+    CHECK(j["timestamp"].get<std::string>().size() == 24);  // 2026-11-28T21:30:00.123Z
+    return j["status"].get<std::string>();
+  };
+  // A dry run never says "cleaned", in JSON or in text.
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--dry-run", "--json"})) == "planned");
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--policy", "greedy", "--json"})) == "cleaned");
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--json", "--dry-run"})) == "waiting_for_writer");
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  // After the merge the first cleaner output and its victims are dead: a pass that
+  // finds no victim only deletes, and says so.
+  auto del =
+      clean_tool({"--store", d.uri(), "--policy", "threshold", "--threshold", "0.0001", "--json"});
+  const auto j = nlohmann::json::parse(del.out);
+  CHECK(j["segments_deleted"].get<int>() > 0);
+  CHECK(j["status"] == "deleted_only");
+}
+
+TEST_CASE("With --json an error is one JSON object on one stderr line",
+          "[tools][cleaner][status]") {
+  test::temp_dir dir;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--store", "file:" + (dir.path() / "none").string(), "--json"},
+           {"--store", "file:" + dir.path().string(), "--json", "--dry-rn"}}) {
+    auto r = clean_tool(args);
+    INFO(r.err);
+    CHECK(r.out.empty());
+    const auto ls = test::lines(r.err);
+    REQUIRE(ls.size() == 1);
+    const auto j = nlohmann::json::parse(ls[0]);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["kind"] == "error");
+    CHECK(j["status"] == "error");
+    CHECK(j["exit_code"] == r.exit_code);
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(j["error"].get<std::string>().empty());
+  }
+}
+
 TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][cleaner]") {
   demo_store d;
   REQUIRE(clean_tool({"--store", d.uri(), "--policy", "greedy", "-q"}).exit_code == 0);
