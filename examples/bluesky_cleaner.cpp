@@ -26,6 +26,7 @@
 #include "cloudlog/policy/policies.hpp"
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
+#include "common/key_check.hpp"
 #include "common/report_json.hpp"
 #include "common/store_uri.hpp"
 #include "common/units.hpp"
@@ -571,10 +572,14 @@ int main(int argc, char** argv) {
   }
   const int code = std::visit(
       [&](auto& s) {
-        if (cipher)
+        if (cipher) {
+          // The key first: a wrong one ends the run before any work (dry runs too).
+          tools::key_check_result checked;
+          if (const int bad = tools::check_key_first(s, *cipher, o.store, checked); bad) return bad;
           return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
             return cipher->verify(item) == cloudlog::tag_status::ok;
           });
+        }
         return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
       *store);

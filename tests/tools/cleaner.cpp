@@ -256,13 +256,31 @@ TEST_CASE("The cleaner verifies with the right key and refuses on a wrong one",
   auto ok = clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--dry-run"});
   CHECK(ok.exit_code == 0);
   const auto before = snapshot(d.store);
-  auto bad = clean_tool({"--store", d.uri(), "--policy", "greedy"}, {"BLUESKY_KEY=not-the-key"});
-  INFO(bad.err);
-  CHECK(bad.exit_code == 4);
-  CHECK(bad.err.find("wrong key") != std::string::npos);
-  // Nothing of the proxy's was deleted.
-  const auto after = snapshot(d.store);
-  for (const auto& [name, b] : before) CHECK(after.count(name));
+  // The key is checked first, against the newest checkpoint's items: a wrong one
+  // ends a pass, a dry run, --json and the daemon alike with exit 4 before any
+  // work, and the store is byte-identical afterwards (no segment, no lease).
+  for (const auto& extra : std::vector<std::vector<std::string>>{
+           {"--policy", "greedy"}, {"--dry-run"}, {"--dry-run", "--json"}, {"--daemon"}}) {
+    auto args = std::vector<std::string>{"--store", d.uri()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto bad = clean_tool(args, {"BLUESKY_KEY=not-the-key"});
+    INFO(bad.err);
+    CHECK(bad.exit_code == 4);
+    CHECK(bad.out.empty());
+    REQUIRE(test::lines(bad.err).size() == 1);
+    CHECK(bad.err.find("wrong key") != std::string::npos);
+    CHECK(bad.err.find("newest checkpoint") != std::string::npos);
+    CHECK(snapshot(d.store) == before);
+  }
+  // The right key passes the check, after a pass and a merge too.
+  REQUIRE(clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--policy", "greedy"})
+              .exit_code == 0);
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  auto again = clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--dry-run"});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
 }
 
 TEST_CASE("Every user error is one line with its documented exit code", "[tools][cleaner]") {
