@@ -419,10 +419,8 @@ int main(int argc, char** argv) {
       "Environment: BLUESKY_KEY (the key, unless --key-file); for s3:// stores AWS_ENDPOINT_URL,\n"
       "AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,\n"
       "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE,\n"
-      "AWS_CONFIG_FILE (as the AWS CLI).\n"
-      "Exit codes: 0 cleaned or nothing to do (a daemon: stopped on SIGINT/SIGTERM), 2 bad usage,\n"
-      "3 store unreachable or missing, 4 corruption found, 5 other failure, 6 waiting for the\n"
-      "proxy to merge, 7 another cleaner holds the lease (docs/tools.md).");
+      "AWS_CONFIG_FILE (as the AWS CLI).\n" +
+      tools::exit_codes_help());
   options o;
   // With --json, even a parse error is a JSON object.
   for (int i = 1; i < argc; ++i)
@@ -438,22 +436,30 @@ int main(int argc, char** argv) {
                  "days is worth more than cleaning costs, at --prices)")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold,
-                 "Utilization threshold for threshold (default 0.6) and age-threshold (0.8)");
+                 "Utilization threshold for threshold (default 0.6) and age-threshold (0.8); "
+                 "0 to 1")
+      ->check(tools::in_range(0, 1));
   app.add_option("--min-age", o.min_age, "Minimum age (in proxy segments) for age-threshold")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(tools::non_negative);
   app.add_option("--age-classes", o.age_classes,
-                 "Hot/cold classes for relocated data (1 = no separation)")
-      ->capture_default_str();
+                 "Hot/cold classes for relocated data (1 = no separation; 1 to 64)")
+      ->capture_default_str()
+      ->check(tools::in_range(1, 64));
   app.add_option("--target-utilization", o.target_utilization,
                  "Stop choosing victims once the store, after the pass, would be at least this "
                  "full (live / stored bytes; 0 < U < 1): lower reclaims more space at a higher "
                  "copying cost")
       ->capture_default_str();
   app.add_option("--max-read", o.max_read,
-                 "Budget: victim bytes to read per pass (suffixes K, M, G, T; e.g. 512M)");
-  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per pass (e.g. 256M)");
+                 "Budget: victim bytes to read per pass (suffixes k, m, g, t in either case, "
+                 "1024-based, decimals allowed: 512m, 1.5G)")
+      ->transform(tools::byte_size());
+  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per pass (e.g. 256M)")
+      ->transform(tools::byte_size());
   app.add_option("--garbage-target", o.garbage_target,
-                 "Stop choosing victims once they hold this much garbage (e.g. 1G)");
+                 "Stop choosing victims once they hold this much garbage (e.g. 1G)")
+      ->transform(tools::byte_size());
   app.add_flag("--whole-file", o.whole_file,
                "Relocate every block of a file one of whose blocks moves (the original's mode)");
   app.add_flag("--repack-inodes", o.repack_inodes, "Rewrite every live inode");
@@ -465,13 +471,16 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", o.key_file,
                  "Verify items before copying them, with the key in this file (its bytes); "
                  "default: the BLUESKY_KEY environment variable, else no verification");
-  app.add_option("--parallel", o.parallel, "Reads in flight at once")->capture_default_str();
+  app.add_option("--parallel", o.parallel, "Reads in flight at once (1 to 1024)")
+      ->capture_default_str()
+      ->check(tools::in_range(1, 1024));
   tools::add_store_flags(app, o.settings);
   app.add_option("--cache-dir", o.cache_dir,
                  "Keep whole segments read from the store in this local directory (for remote "
                  "stores; verified by SHA-256 on reuse)");
-  app.add_option("--cache-size", o.cache_size, "Bound on the cache's size (suffixes K, M, G, T)")
-      ->capture_default_str();
+  app.add_option("--cache-size", o.cache_size, "Bound on the cache's size (suffixes k, m, g, t)")
+      ->capture_default_str()
+      ->transform(tools::byte_size());
   app.add_flag("--daemon", o.daemon,
                "Keep running: check the store every --interval (a dry run), clean a bounded pass "
                "when garbage passes --garbage-threshold, stop cleanly on SIGINT/SIGTERM");
@@ -482,7 +491,7 @@ int main(int argc, char** argv) {
                  "Daemon: clean when wasted/total bytes reaches this fraction (0: whenever there "
                  "is a victim)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(tools::in_range(0, 1));
   app.add_option("--clean-every", o.clean_every,
                  "Daemon: also clean below the threshold when this many seconds passed since the "
                  "last pass (0: never)")
@@ -497,7 +506,8 @@ int main(int argc, char** argv) {
                "Daemon: end a pass at the next batch boundary (committed) when the proxy writes "
                "a new segment, and wait for it to be idle again");
   app.add_option("--max-checks", o.max_checks, "Daemon: exit 0 after this many checks (0: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(tools::non_negative);
   app.add_option("--lease-ttl", o.lease_ttl,
                  "Seconds the lease lasts unless renewed (it is renewed between batches and "
                  "while the daemon sleeps); a crashed cleaner blocks others this long")

@@ -464,8 +464,9 @@ int main(int argc, char** argv) {
       "  bluesky_fs --store file:/srv/bluesky dump --json | jq .\n"
       "  bluesky_fs --store file:/srv/bluesky --key-file key ls -R\n"
       "  bluesky_fs --store file:/srv/bluesky --key-file key cat /hello.txt\n"
-      "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed 1\n"
-      "Exit codes: see docs/tools.md.");
+      "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed "
+      "1\n" +
+      tools::exit_codes_help());
   options opt;
   app.add_option("--store", opt.store,
                  "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")

@@ -25,6 +25,30 @@ inline constexpr int exit_failed = 5;       // any other failure (I/O, missing o
 inline constexpr int exit_waiting = 6;      // the proxy has not merged earlier cleaner output
 inline constexpr int exit_lease_held = 7;   // another cleaner holds the store's lease
 
+// The one exit-code table: docs/tools.md's "Exit codes" table says the same
+// (tests/tools/exit_codes.cpp compares them), and the tools' --help is made from it.
+struct exit_code_entry {
+  int code;
+  const char* meaning;  // how docs/tools.md's row begins
+};
+inline constexpr exit_code_entry exit_code_table[] = {
+    {exit_ok, "success"},
+    {exit_usage, "bad usage"},
+    {exit_unreachable, "the store is missing or unreachable"},
+    {exit_corrupt, "corruption found"},
+    {exit_failed, "any other failure"},
+    {exit_waiting, "waiting for the proxy to merge the previous cleaner output"},
+    {exit_lease_held, "another cleaner holds the store's lease"},
+};
+
+// "Exit codes: 0 success, 2 bad usage, ... (docs/tools.md)." for a --help footer.
+inline std::string exit_codes_help() {
+  std::string out = "Exit codes:";
+  for (const auto& e : exit_code_table)
+    out += std::string(e.code == exit_ok ? " " : ", ") + std::to_string(e.code) + " " + e.meaning;
+  return out + " (docs/tools.md).";
+}
+
 // The groups of errors a tool tells apart: each library condition (the codes in a
 // group are listed once, in cloudlog::condition_of) with its exit code and the hint
 // for codes that have none of their own. Anything else exits exit_failed.

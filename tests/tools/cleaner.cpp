@@ -283,6 +283,45 @@ TEST_CASE("The cleaner verifies with the right key and refuses on a wrong one",
   CHECK(again.exit_code == 0);
 }
 
+TEST_CASE("Sizes take k/m/g/t in either case and decimals; out-of-range values are refused",
+          "[tools][cleaner][input]") {
+  demo_store d;
+  for (const char* size : {"1.5G", "512m", "64KiB", "2t", "4096"}) {
+    auto r = clean_tool({"--store", d.uri(), "--dry-run", "--max-read", size, "--json"});
+    INFO(size << ": " << r.err);
+    CHECK(r.exit_code == 0);
+  }
+  // 1.5K of budget reads less than 1.5G of budget: the size means what it says.
+  const auto small = nlohmann::json::parse(clean_tool({"--store", d.uri(), "--dry-run", "--policy",
+                                                       "greedy", "--max-read", "1.5K", "--json"})
+                                               .out);
+  const auto large = nlohmann::json::parse(clean_tool({"--store", d.uri(), "--dry-run", "--policy",
+                                                       "greedy", "--max-read", "1.5G", "--json"})
+                                               .out);
+  CHECK(small["plan"]["bytes_to_read"].get<std::uint64_t>() <= 1536);
+  CHECK(large["plan"]["bytes_to_read"].get<std::uint64_t>() >
+        small["plan"]["bytes_to_read"].get<std::uint64_t>());
+  const auto before = snapshot(d.store);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused{
+      {{"--threshold", "1.5"}, "--threshold"},      {{"--threshold", "-1"}, "--threshold"},
+      {{"--parallel", "0"}, "--parallel"},          {{"--age-classes", "0"}, "--age-classes"},
+      {{"--max-read", "1.5X"}, "not a byte count"}, {{"--max-read", "-5M"}, "not a byte count"},
+      {{"--max-read", "1.5"}, "not a byte count"},  {{"--min-age", "-3"}, "negative"}};
+  for (const auto& [args, needle] : refused) {
+    auto all = std::vector<std::string>{"--store", d.uri()};
+    all.insert(all.end(), args.begin(), args.end());
+    INFO(args[0] << " " << args[1]);
+    check_one_line_error(clean_tool(all), 2, needle);
+  }
+  // A misspelt flag: one error line, with the flag meant.
+  auto typo = clean_tool({"--store", d.uri(), "--dry-rn"});
+  check_one_line_error(typo, 2, "--dry-rn");
+  CHECK(typo.err.find("did you mean --dry-run?") != std::string::npos);
+  auto typo2 = clean_tool({"--store", d.uri(), "--max-raed", "1G"});
+  check_one_line_error(typo2, 2, "did you mean --max-read?");
+  CHECK(snapshot(d.store) == before);
+}
+
 TEST_CASE("Every user error is one line with its documented exit code", "[tools][cleaner]") {
   test::temp_dir empty;
   const std::string some = "file:" + empty.path().string();
