@@ -213,7 +213,7 @@ void print_report(const cloudlog::clean_report& r, const options& o, bool dry_ru
     j["cost"] = tools::cost_json(r, dry_run, o.prices);
     std::puts(j.dump().c_str());
   } else if (!o.quiet) {
-    std::fputs(tools::to_text(r, dry_run, o.verbose).c_str(), stdout);
+    std::fputs(tools::to_text(r, dry_run, o.verbose, bs::format::segment_target).c_str(), stdout);
     if (o.cost_line) std::fputs(tools::cost_line(r, dry_run, o.prices).c_str(), stdout);
   }
   std::fflush(stdout);

@@ -112,19 +112,40 @@ TEST_CASE("bluesky_fs --help and every command's --help exit 0 and name their op
   }
 }
 
-TEST_CASE("A dry run prints the plan as a table and leaves the store byte-identical",
-          "[tools][cleaner]") {
+TEST_CASE(
+    "A dry run prints the summary first (the table with -v) and leaves the store "
+    "byte-identical",
+    "[tools][cleaner]") {
   demo_store d;
   const auto before = snapshot(d.store);
   auto r = clean_tool({"--store", d.uri(), "--dry-run", "--policy", "greedy"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // Summary first, in human units: five lines, no table.
   const auto out = test::lines(r.out);
-  REQUIRE(out.size() > 3);
-  CHECK(out[0].find("segment") == 0);
-  CHECK(out[0].find("util") != std::string::npos);
-  CHECK(r.out.find("clean\n") != std::string::npos);
-  CHECK(r.out.find("would clean") != std::string::npos);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0] == "status: planned (dry run: nothing changed)");
+  CHECK(out[1].rfind("before: ", 0) == 0);
+  CHECK(out[2].rfind("after:  about ", 0) == 0);
+  CHECK(out[3].rfind("moves:  ", 0) == 0);
+  CHECK(out[4].rfind("frees:  ", 0) == 0);
+  // before: the store as it is, in KiB/MiB, with its segment count and unused share.
+  std::uint64_t total = 0;
+  for (const auto& [name, b] : before) total += b.size();
+  CHECK(out[1].find(std::to_string(before.size()) + " segment(s)") != std::string::npos);
+  CHECK(out[1].find("% unused") != std::string::npos);
+  CHECK((out[1].find(" KiB stored") != std::string::npos ||
+         out[1].find(" MiB stored") != std::string::npos));
+  CHECK(r.out.find("once the proxy merges") != std::string::npos);
+  CHECK(r.out.find(std::to_string(total)) == std::string::npos);  // no raw byte counts
+  // -v adds the table, one row per segment with its action, and the exact counts.
+  auto v = clean_tool({"--store", d.uri(), "--dry-run", "--policy", "greedy", "-v"});
+  const auto vl = test::lines(v.out);
+  REQUIRE(vl.size() == 5 + 1 + before.size() + 1);
+  CHECK(vl[5].find("segment") == 0);
+  CHECK(vl[5].find("util") != std::string::npos);
+  CHECK(v.out.find("clean\n") != std::string::npos);
+  CHECK(v.out.find("of " + std::to_string(total) + " B") != std::string::npos);
   CHECK(snapshot(d.store) == before);
   // --json too.
   auto j = clean_tool({"--store", d.uri(), "--dry-run", "--json"});
@@ -202,6 +223,9 @@ TEST_CASE(
   };
   // A dry run never says "cleaned", in JSON or in text.
   CHECK(status_of(clean_tool({"--store", d.uri(), "--dry-run", "--json"})) == "planned");
+  auto text = clean_tool({"--store", d.uri(), "--dry-run"});
+  CHECK(text.out.rfind("status: planned (dry run: nothing changed)\n", 0) == 0);
+  CHECK(text.out.find("cleaned") == std::string::npos);
   CHECK(status_of(clean_tool({"--store", d.uri(), "--policy", "greedy", "--json"})) == "cleaned");
   CHECK(status_of(clean_tool({"--store", d.uri(), "--json", "--dry-run"})) == "waiting_for_writer");
   REQUIRE(
@@ -214,6 +238,8 @@ TEST_CASE(
   const auto j = nlohmann::json::parse(del.out);
   CHECK(j["segments_deleted"].get<int>() > 0);
   CHECK(j["status"] == "deleted_only");
+  auto none = clean_tool({"--store", d.uri(), "--policy", "threshold", "--threshold", "0.0001"});
+  CHECK(none.out.find("status: nothing_to_do\n") != std::string::npos);
 }
 
 TEST_CASE("With --json an error is one JSON object on one stderr line",
@@ -246,7 +272,7 @@ TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][
   CHECK(r.err.empty());
   auto v = clean_tool({"--store", d.uri(), "--policy", "greedy", "-v"});
   CHECK(v.exit_code == 6);
-  CHECK(v.out.find("segment ") == 0);  // -v prints the table
+  CHECK(v.out.find("\nsegment ") != std::string::npos);  // -v prints the table
   CHECK(v.err.find("bluesky_fs merge") != std::string::npos);
 }
 
