@@ -421,6 +421,7 @@ int main(int argc, char** argv) {
       "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE,\n"
       "AWS_CONFIG_FILE (as the AWS CLI).\n" +
       tools::exit_codes_help());
+  tools::add_version(app, "bluesky_cleaner");
   options o;
   // With --json, even a parse error is a JSON object.
   for (int i = 1; i < argc; ++i)

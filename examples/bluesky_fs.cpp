@@ -467,6 +467,7 @@ int main(int argc, char** argv) {
       "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed "
       "1\n" +
       tools::exit_codes_help());
+  tools::add_version(app, "bluesky_fs");
   options opt;
   app.add_option("--store", opt.store,
                  "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")

@@ -10,10 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "cloudlog/version.hpp"
 #include "common/exit_codes.hpp"
 #include "common/units.hpp"
 
 namespace tools {
+
+// Adds --version to APP: "TOOL (cloudlog) 0.1.0" on stdout, exit 0 (help2man
+// reads it for the man pages).
+inline void add_version(CLI::App& app, const std::string& tool) {
+  app.set_version_flag("--version", tool + " (cloudlog) " + cloudlog::version_string,
+                       "Print the version and exit");
+}
 
 // The edit distance between A and B (insertions, deletions, substitutions).
 inline std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cloudlog/version.hpp"
+
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/servers.hpp"
@@ -519,4 +521,13 @@ TEST_CASE("a file: store needs no settle time for its lease; a zero settle is ac
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+}
+
+TEST_CASE("Every tool says its version", "[tools][version]") {
+  for (const auto* t : {"bluesky_cleaner", "bluesky_fs"}) {
+    auto r = test::run({test::tool(t).string(), "--version"});
+    INFO(t << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::string(t) + " (cloudlog) " + cloudlog::version_string + "\n");
+  }
 }
