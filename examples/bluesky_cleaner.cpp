@@ -27,6 +27,7 @@
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "common/key_check.hpp"
+#include "common/progress.hpp"
 #include "common/report_json.hpp"
 #include "common/store_uri.hpp"
 #include "common/units.hpp"
@@ -64,7 +65,8 @@ struct options {
   double idle = 0;          // seconds
   bool yield = false;
   std::uint64_t max_checks = 0;
-  double deadline = 0;  // seconds; 0: none
+  double deadline = 0;             // seconds; 0: none
+  double stats_interval = 30;      // seconds between status lines off a terminal; 0: none
   std::string prices_file;
   double horizon = 30;  // days, for cost-aware
   cloudlog::price_table prices;
@@ -89,37 +91,8 @@ std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
-// "12.3 MiB" for progress lines.
-std::string human(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return u ? fmt::format("{:.1f} {}", b, units[u]) : fmt::format("{:.0f} {}", b, units[u]);
-}
-
-// A progress line on stderr, rewritten in place: bytes and items done of total,
-// rate, time left. Only when stderr is a terminal (and not quiet).
-std::function<void(const cloudlog::clean_progress&)> progress_printer(bool enabled) {
-  if (!enabled) return nullptr;
-  const auto start = std::chrono::steady_clock::now();
-  return [start](const cloudlog::clean_progress& p) {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
-    const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
-    std::fprintf(stderr, "\r\033[Krelocating: %s of %s, %llu of %llu items, %s/s, %d:%02d left",
-                 human(static_cast<double>(p.bytes_done)).c_str(),
-                 human(static_cast<double>(p.bytes_total)).c_str(),
-                 static_cast<unsigned long long>(p.items_done),
-                 static_cast<unsigned long long>(p.items_total), human(rate).c_str(),
-                 static_cast<int>(left) / 60, static_cast<int>(left) % 60);
-    if (p.items_done == p.items_total) std::fputs("\n", stderr);
-    std::fflush(stderr);
-  };
-}
+// The progress display of this run (common/progress.hpp), or null: set once in main.
+tools::progress_reporter* reporter = nullptr;
 
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store);
 
@@ -195,7 +168,10 @@ cloudlog::clean_options pass_options(const options& o) {
   co.parallel = o.parallel;
   co.target_utilization = o.target_utilization;
   co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
-  co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
+  if (reporter) {
+    co.on_phase = [](const cloudlog::clean_progress& p) { reporter->phase(p); };
+    co.on_progress = [](const cloudlog::clean_progress& p) { reporter->update(p); };
+  }
   return co;
 }
 
@@ -208,6 +184,7 @@ cloudlog::lease_options lease_opts(const options& o) {
 
 // Prints a run's report: JSON (with its cost) or text (with the cost line).
 void print_report(const cloudlog::clean_report& r, const options& o, bool dry_run) {
+  if (reporter) reporter->idle();
   if (o.json) {
     auto j = tools::to_json(r, dry_run);
     j["cost"] = tools::cost_json(r, dry_run, o.prices);
@@ -532,6 +509,12 @@ int main(int argc, char** argv) {
                  "Days over which cost-aware counts the storage a segment frees")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--stats-interval", o.stats_interval,
+                 "When stderr is not a terminal (a log, a pipe), print a one-line status (phase, "
+                 "percent, elapsed, ETA; a JSON object with --json) every this many seconds "
+                 "while a pass runs (0: never). On a terminal one line is redrawn in place")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", o.verbose,
                "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
@@ -569,6 +552,16 @@ int main(int argc, char** argv) {
   o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;
   if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
   o.settings.tool = "bluesky_cleaner";
+  // Progress: redrawn on a terminal, a status line every --stats-interval elsewhere;
+  // erased before any report or error line.
+  std::optional<tools::progress_reporter> progress;
+  const bool terminal = ::isatty(2) && !o.json;
+  if (!o.quiet && (terminal || o.stats_interval > 0)) {
+    progress.emplace(terminal, o.stats_interval, o.json,
+                     [] { return stop_flag.load() || past_deadline(); });
+    reporter = &*progress;
+    tools::before_error_line() = [] { reporter->idle(); };
+  }
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
 

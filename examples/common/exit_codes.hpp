@@ -184,11 +184,19 @@ inline bool& json_errors() {
   return on;
 }
 
+// Called before an error line is printed (a progress display erases its line);
+// null: nothing.
+inline void (*&before_error_line())() {
+  static void (*hook)() = nullptr;
+  return hook;
+}
+
 // Prints one error line to stderr and returns CODE: "error: TEXT", or with
 // json_errors() one JSON object on one line, {"schema_version", "timestamp",
 // "kind": "error", "status": "error", "exit_code", "error": TEXT}. Every tool error goes through
 // here.
 inline int emit_error(const std::string& text, int code) {
+  if (auto hook = before_error_line()) hook();
   std::string line;
   if (json_errors())
     line = "{\"schema_version\":" + std::to_string(json_schema_version) +

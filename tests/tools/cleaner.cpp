@@ -523,6 +523,45 @@ TEST_CASE("a file: store needs no settle time for its lease; a zero settle is ac
   CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
 }
 
+TEST_CASE("Off a terminal, a pass prints a status line every --stats-interval seconds",
+          "[tools][cleaner][progress]") {
+  demo_store d;
+  // Lines every 5 ms: a pass over the demo store spans several.
+  auto r = clean_tool({"--store", d.uri(), "--policy", "greedy", "--stats-interval", "0.005"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto ls = test::lines(r.err);
+  REQUIRE_FALSE(ls.empty());
+  for (const auto& l : ls) {
+    INFO(l);
+    CHECK(l.rfind("progress: ", 0) == 0);
+    CHECK(l.find("elapsed ") != std::string::npos);
+    const auto phase = l.substr(10, l.find_first_of(" ,", 10) - 10);
+    CHECK(
+        std::set<std::string>{"load", "walk", "plan", "relocate", "commit", "delete"}.count(phase));
+    if (phase == "relocate") {
+      CHECK(l.find('%') != std::string::npos);
+      CHECK(l.find("ETA ") != std::string::npos);
+    }
+    CHECK(l.find('\r') == std::string::npos);  // no terminal control off a terminal
+  }
+  // The report still comes whole on stdout, and with --json the lines are objects.
+  CHECK(r.out.rfind("status: cleaned\n", 0) == 0);
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  auto j = clean_tool({"--store", d.uri(), "--policy", "greedy", "--stats-interval", "0.005",
+                       "--json", "--dry-run"});
+  for (const auto& l : test::lines(j.err)) {
+    const auto o = nlohmann::json::parse(l);
+    CHECK(o["kind"] == "progress");
+    CHECK(o["schema_version"] == 1);
+  }
+  // 0: no status lines.
+  auto quiet = clean_tool({"--store", d.uri(), "--dry-run", "--stats-interval", "0"});
+  CHECK(quiet.err.empty());
+}
+
 TEST_CASE("Every tool says its version", "[tools][version]") {
   for (const auto* t : {"bluesky_cleaner", "bluesky_fs"}) {
     auto r = test::run({test::tool(t).string(), "--version"});
