@@ -27,6 +27,7 @@
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "common/key_check.hpp"
+#include "common/observability.hpp"
 #include "common/progress.hpp"
 #include "common/report_json.hpp"
 #include "common/store_uri.hpp"
@@ -67,6 +68,11 @@ struct options {
   std::uint64_t max_checks = 0;
   double deadline = 0;             // seconds; 0: none
   double stats_interval = 30;      // seconds between status lines off a terminal; 0: none
+  std::string metrics_file;        // Prometheus text format, rewritten after each pass
+  std::size_t history = 20;        // passes kept in the store's history; 0: none
+  std::string holder;              // this run's lease holder identity
+  bool force = false;              // break-lease --force
+  std::size_t history_lines = 20;  // history -n
   std::string prices_file;
   double horizon = 30;  // days, for cost-aware
   cloudlog::price_table prices;
@@ -179,6 +185,7 @@ cloudlog::lease_options lease_opts(const options& o) {
   cloudlog::lease_options l;
   l.ttl = to_ms(o.lease_ttl);
   l.settle = to_ms(o.lease_settle);
+  l.holder = o.holder;
   return l;
 }
 
@@ -194,6 +201,44 @@ void print_report(const cloudlog::clean_report& r, const options& o, bool dry_ru
     if (o.cost_line) std::fputs(tools::cost_line(r, dry_run, o.prices).c_str(), stdout);
   }
   std::fflush(stdout);
+}
+
+// The metrics of this run (--metrics-file), kept across a daemon's passes.
+tools::metrics_state metrics;
+
+// Rewrites --metrics-file (atomically); a failure is a warning, never the run's.
+void write_metrics(const options& o) {
+  if (o.metrics_file.empty()) return;
+  if (auto ec = tools::write_atomically(o.metrics_file, tools::metrics_text(metrics)); ec)
+    std::fprintf(stderr, "warning: cannot write --metrics-file %s: %s\n", o.metrics_file.c_str(),
+                 ec.message().c_str());
+}
+
+// Records a real pass R that took SECONDS: the metrics (written) and the store's
+// history (under the lease, in LEASE_STORE, which bypasses any cache).
+template <class LeaseStore>
+void record_pass(LeaseStore& lease_store, const cloudlog::clean_report& r, double seconds,
+                 const options& o) {
+  metrics.have_pass = true;
+  metrics.last = r;
+  metrics.last_status = tools::status_of(r, false);
+  metrics.last_end_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  metrics.last_duration = seconds;
+  ++metrics.passes;
+  metrics.bytes_freed += r.stats.bytes_freed;
+  metrics.items_relocated += r.stats.items_relocated;
+  write_metrics(o);
+  if (auto h =
+          tools::append_history(lease_store, tools::history_entry(r, seconds, o.holder), o.history);
+      !h && !o.quiet)
+    std::fprintf(stderr, "warning: cannot record the pass in the store's history: %s\n",
+                 h.error().message().c_str());
+}
+
+double seconds_of(const cloudlog::clean_report& r) {
+  const auto& s = r.stats;
+  return s.seconds_load + s.seconds_walk + s.seconds_relocate + s.seconds_commit + s.seconds_delete;
 }
 
 // Prints one pass's report; returns its exit code.
@@ -251,9 +296,132 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
   if (!r)
     return report_pass(store, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+  record_pass(lease_store, *r, seconds_of(*r), o);
   if (auto rel = lease->release(); !rel)
     tools::report(rel.error(), "cannot release the lease (it expires on its own)");
   return finish(*r, o);
+}
+
+// `history`: the store's last passes, as a table or (--json) one object.
+template <class Store>
+int show_history(Store& store, const options& o) {
+  auto h = tools::read_history(store);
+  if (!h) return tools::report(h.error(), "cannot read the pass history of " + o.store);
+  const std::size_t from = h->size() > o.history_lines ? h->size() - o.history_lines : 0;
+  if (o.json) {
+    auto j = tools::json_object("history");
+    j["store"] = o.store;
+    j["passes"] = nlohmann::json::array();
+    for (std::size_t i = from; i < h->size(); ++i) j["passes"].push_back((*h)[i]);
+    std::puts(j.dump().c_str());
+    return tools::exit_ok;
+  }
+  if (h->empty()) {
+    std::printf("no pass recorded on %s yet (real passes record themselves; dry runs do not)\n",
+                o.store.c_str());
+    return tools::exit_ok;
+  }
+  std::printf("%-24s  %-18s  %7s  %9s  %10s  %10s  %10s  %9s\n", "time (UTC)", "status", "took",
+              "relocated", "written", "freed", "pending", "unused");
+  auto u = [](const nlohmann::json& e, const char* k) { return e.value(k, std::uint64_t{0}); };
+  for (std::size_t i = from; i < h->size(); ++i) {
+    const auto& e = (*h)[i];
+    const auto total = u(e, "bytes_total");
+    const double unused =
+        total ? 100.0 * static_cast<double>(total - std::min(total, u(e, "bytes_used"))) /
+                    static_cast<double>(total)
+              : 0.0;
+    std::printf(
+        "%-24s  %-18s  %6.1fs  %9llu  %10s  %10s  %10s  %8.1f%%\n",
+        e.value("timestamp", std::string("?")).c_str(), e.value("status", std::string("?")).c_str(),
+        e.value("seconds", 0.0), static_cast<unsigned long long>(u(e, "items_relocated")),
+        tools::human_bytes(static_cast<double>(u(e, "bytes_written"))).c_str(),
+        tools::human_bytes(static_cast<double>(u(e, "bytes_freed"))).c_str(),
+        tools::human_bytes(static_cast<double>(u(e, "pending_free_bytes"))).c_str(), unused);
+  }
+  return tools::exit_ok;
+}
+
+// The lease object of STORE, or nullopt when there is none (read errors reported).
+template <class Store>
+std::optional<std::optional<cloudlog::lease_record>> read_lease(Store& store, int& code,
+                                                                const options& o) {
+  const auto name = cloudlog::segment_name(cloudlog::default_lease_segment).value();
+  auto data = store.read(name, 0, cloudlog::whole_object);
+  if (!data) {
+    if (data.error() == cloudlog::errc::not_found) return std::optional<cloudlog::lease_record>{};
+    code = tools::report(data.error(), "cannot read the lease of " + o.store);
+    return std::nullopt;
+  }
+  auto r = cloudlog::decode_lease(*data);
+  if (!r) {
+    code = tools::report(r.error(), "the lease of " + o.store + " (" + name + ") does not parse");
+    return std::nullopt;
+  }
+  return std::optional<cloudlog::lease_record>(*r);
+}
+
+// `lease`: who holds the lease and for how long yet.
+template <class Store>
+int show_lease(Store& store, const options& o) {
+  int code = tools::exit_ok;
+  auto lease = read_lease(store, code, o);
+  if (!lease) return code;
+  const auto now = cloudlog::lease_clock::system().now_ms();
+  const bool held = lease->has_value() && (*lease)->expires_ms > now;
+  const double left =
+      lease->has_value() ? static_cast<double>((*lease)->expires_ms - now) / 1000 : 0;
+  if (o.json) {
+    auto j = tools::json_object("lease");
+    j["store"] = o.store;
+    j["present"] = lease->has_value();
+    j["held"] = held;
+    if (lease->has_value()) {
+      j["holder"] = (*lease)->holder;
+      j["expires_ms"] = (*lease)->expires_ms;
+      j["seconds_left"] = left;
+    }
+    std::puts(j.dump().c_str());
+  } else if (!lease->has_value()) {
+    std::printf("no lease on %s: no cleaner holds it\n", o.store.c_str());
+  } else if (held) {
+    std::printf("held by %s for %.0f s more (renewed while it runs)\n", (*lease)->holder.c_str(),
+                left);
+  } else {
+    std::printf(
+        "expired %.0f s ago, left by %s (the next cleaner takes it over; break-lease "
+        "--force removes it)\n",
+        -left, (*lease)->holder.c_str());
+  }
+  return tools::exit_ok;
+}
+
+// `break-lease --force`: removes the lease, whoever holds it.
+template <class Store>
+int break_lease(Store& store, const options& o) {
+  int code = tools::exit_ok;
+  auto lease = read_lease(store, code, o);
+  if (!lease) return code;
+  if (!lease->has_value()) {
+    std::printf("no lease on %s: nothing to break\n", o.store.c_str());
+    return tools::exit_ok;
+  }
+  const auto now = cloudlog::lease_clock::system().now_ms();
+  if (!o.force)
+    return tools::emit_error(
+        fmt::format("break-lease needs --force: {} holds the lease on {} ({}); breaking a live "
+                    "lease lets two cleaners run at once",
+                    (*lease)->holder, o.store,
+                    (*lease)->expires_ms > now
+                        ? fmt::format("{} s left", ((*lease)->expires_ms - now) / 1000)
+                        : std::string("expired")),
+        tools::exit_usage);
+  const auto name = cloudlog::segment_name(cloudlog::default_lease_segment).value();
+  if (auto r = store.remove(name); !r)
+    return tools::report(r.error(), "cannot remove the lease " + name + " of " + o.store);
+  if (!o.quiet)
+    std::printf("removed the lease of %s on %s\n", (*lease)->holder.c_str(), o.store.c_str());
+  return tools::exit_ok;
 }
 
 // The daemon: checks every --interval, cleans bounded passes, stops on a signal.
@@ -287,13 +455,17 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     return transient;
   };
   d.on_check = [&](const cloudlog::clean_report& r) {
+    ++metrics.checks;
     if (o.verbose && !o.json)
       std::fprintf(stderr, "check: %llu of %llu B wasted, %zu victim(s), %zu dead segment(s)\n",
                    static_cast<unsigned long long>(r.stats.bytes_wasted),
                    static_cast<unsigned long long>(r.stats.bytes_total), r.plan.victims.size(),
                    r.plan.deletions.size());
   };
-  d.on_pass = [&](const cloudlog::clean_report& r) { print_report(r, o, false); };
+  d.on_pass = [&](const cloudlog::clean_report& r) {
+    print_report(r, o, false);
+    record_pass(lease_store, r, seconds_of(r), o);
+  };
   cloudlog::lease_record holder;
   auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
                                 cloudlog::lease_clock::system(), &holder);
@@ -518,6 +690,29 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", o.verbose,
                "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
+  app.add_option("--metrics-file", o.metrics_file,
+                 "Write Prometheus text-format metrics to this file (atomically: for "
+                 "node_exporter's textfile collector) after each pass, and at the end of the run");
+  app.add_option("--keep-history", o.history,
+                 "Passes kept in the store's pass history (log-99999999-00000001, the cleaner's "
+                 "namespace; shown by the history command; 0: keep none)")
+      ->capture_default_str()
+      ->check(tools::non_negative);
+  // Commands beside the pass (the pass is what runs without one).
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  auto* history_cmd = app.add_subcommand(
+      "history", "Show the store's last passes, oldest first (real passes record themselves)");
+  history_cmd->add_option("-n,--lines", o.history_lines, "Show this many passes at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  auto* lease_cmd = app.add_subcommand(
+      "lease", "Show whether a cleaner holds the store's lease: who, and for how long yet");
+  auto* break_cmd = app.add_subcommand(
+      "break-lease",
+      "Remove the store's lease, left by a cleaner that crashed (only with --force: a running "
+      "cleaner's lease keeps a second cleaner out)");
+  break_cmd->add_flag("--force", o.force, "Remove the lease whoever holds it");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -564,6 +759,10 @@ int main(int argc, char** argv) {
   }
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
+  if (history_cmd->parsed()) return std::visit([&](auto& s) { return show_history(s, o); }, *store);
+  if (lease_cmd->parsed()) return std::visit([&](auto& s) { return show_lease(s, o); }, *store);
+  if (break_cmd->parsed()) return std::visit([&](auto& s) { return break_lease(s, o); }, *store);
+  o.holder = cloudlog::unique_holder();
 
   std::optional<bs::cipher> cipher;
   if (o.key_file || std::getenv("BLUESKY_KEY")) {
@@ -590,5 +789,8 @@ int main(int argc, char** argv) {
   // After the run, so that a stalled endpoint costs one timeout, not two.
   if (!o.quiet && (code == tools::exit_ok || code == tools::exit_waiting))
     warn_if_versioned(*store, o.store);
+  metrics.store = o.store;
+  metrics.exit_code = code;
+  write_metrics(o);
   return code;
 }

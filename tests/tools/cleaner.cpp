@@ -3,6 +3,7 @@
 // code for every error a user meets.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
@@ -195,7 +196,9 @@ TEST_CASE("--json's figures agree with the store before and after the pass", "[t
   }
   CHECK(j["bytes_freed"] == freed);
   CHECK(j["segments_deleted"] == j["plan"]["deletions"].size());
-  CHECK(after.size() == before.size() + j["written"].size() - j["plan"]["deletions"].size());
+  // The pass history (log-99999999-00000001, the cleaner's namespace) is no segment.
+  CHECK(after.count("log-99999999-00000001"));
+  CHECK(after.size() - 1 == before.size() + j["written"].size() - j["plan"]["deletions"].size());
   CHECK(j["items_relocated"].get<std::uint64_t>() > 0);
   CHECK(j["requests"]["put"] == j["written"].size());
   // No lease is left behind, and the proxy reads everything after merging.
@@ -521,6 +524,97 @@ TEST_CASE("a file: store needs no settle time for its lease; a zero settle is ac
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+}
+
+TEST_CASE("--metrics-file is Prometheus text written atomically; history lists real passes",
+          "[tools][cleaner][observability]") {
+  demo_store d;
+  const auto metrics = d.dir.path() / "metrics" / "cleaner.prom";
+  std::filesystem::create_directories(metrics.parent_path());
+  auto r = clean_tool(
+      {"--store", d.uri(), "--policy", "greedy", "--metrics-file", metrics.string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto text = test::read_text(metrics);
+  const std::string store = "store=\"" + d.uri() + "\"";
+  CHECK(text.find("# TYPE bluesky_cleaner_passes_total counter\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_passes_total{" + store + "} 1\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_last_pass_status{" + store + ",status=\"cleaned\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("bluesky_cleaner_exit_code{" + store + "} 0\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_stored_bytes{" + store + "} ") != std::string::npos);
+  // Every sample line is NAME{LABELS} VALUE, each metric with its HELP and TYPE.
+  for (const auto& line : test::lines(text)) {
+    if (line.rfind("#", 0) == 0) continue;
+    INFO(line);
+    CHECK(line.rfind("bluesky_cleaner_", 0) == 0);
+    CHECK(line.find("} ") != std::string::npos);
+  }
+  // Atomic: only the file itself is there (no temporary left behind).
+  CHECK(std::distance(std::filesystem::directory_iterator(metrics.parent_path()),
+                      std::filesystem::directory_iterator()) == 1);
+  // A second pass before the merge waits (exit 6); a dry run records nothing.
+  CHECK(clean_tool(
+            {"--store", d.uri(), "--policy", "greedy", "--metrics-file", metrics.string(), "-q"})
+            .exit_code == 6);
+  text = test::read_text(metrics);
+  CHECK(text.find("bluesky_cleaner_exit_code{" + store + "} 6\n") != std::string::npos);
+  CHECK(clean_tool({"--store", d.uri(), "--dry-run", "-q"}).exit_code == 6);  // still waiting
+  auto h = clean_tool({"--store", d.uri(), "history", "--json"});
+  INFO(h.err);
+  REQUIRE(h.exit_code == 0);
+  const auto j = nlohmann::json::parse(h.out);
+  CHECK(j["kind"] == "history");
+  REQUIRE(j["passes"].size() == 2);
+  CHECK(j["passes"][0]["status"] == "cleaned");
+  CHECK(j["passes"][0]["items_relocated"].get<int>() > 0);
+  CHECK(j["passes"][1]["status"] == "waiting_for_writer");
+  auto ht = clean_tool({"--store", d.uri(), "history"});
+  const auto rows = test::lines(ht.out);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].find("status") != std::string::npos);
+  CHECK(rows[1].find("cleaned") != std::string::npos);
+  CHECK(rows[2].find("waiting_for_writer") != std::string::npos);
+  // --keep-history bounds it.
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  CHECK(clean_tool({"--store", d.uri(), "--keep-history", "2", "-q"}).exit_code == 0);
+  const auto bounded =
+      nlohmann::json::parse(clean_tool({"--store", d.uri(), "history", "--json"}).out);
+  REQUIRE(bounded["passes"].size() == 2);
+  CHECK(bounded["passes"][0]["status"] == "waiting_for_writer");
+}
+
+TEST_CASE("lease shows the holder; break-lease needs --force and frees a stale lease",
+          "[tools][cleaner][observability]") {
+  demo_store d;
+  auto none = clean_tool({"--store", d.uri(), "lease"});
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.find("no lease") != std::string::npos);
+  // A crashed cleaner's lease, 10 minutes from expiring.
+  const auto expires = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       600'000;
+  std::ofstream(d.store / "log-99999999-00000000")
+      << "cloudlog-lease 1\nholder ghost:42:cafe\nexpires " << expires << "\n";
+  auto held = clean_tool({"--store", d.uri(), "lease"});
+  CHECK(held.out.find("held by ghost:42:cafe for") != std::string::npos);
+  const auto j = nlohmann::json::parse(clean_tool({"--store", d.uri(), "lease", "--json"}).out);
+  CHECK(j["held"] == true);
+  CHECK(j["holder"] == "ghost:42:cafe");
+  CHECK(j["seconds_left"].get<double>() > 500);
+  CHECK(clean_tool({"--store", d.uri()}).exit_code == 7);
+  // Without --force: refused, one line, the lease stays.
+  check_one_line_error(clean_tool({"--store", d.uri(), "break-lease"}), 2, "--force");
+  CHECK(std::filesystem::exists(d.store / "log-99999999-00000000"));
+  auto broken = clean_tool({"--store", d.uri(), "break-lease", "--force"});
+  INFO(broken.err);
+  CHECK(broken.exit_code == 0);
+  CHECK(broken.out.find("ghost:42:cafe") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+  CHECK(clean_tool({"--store", d.uri(), "-q"}).exit_code == 0);
 }
 
 TEST_CASE("Off a terminal, a pass prints a status line every --stats-interval seconds",
