@@ -26,6 +26,7 @@
 #include "cloudlog/policy/policies.hpp"
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
+#include "common/inspect.hpp"
 #include "common/key_check.hpp"
 #include "common/observability.hpp"
 #include "common/progress.hpp"
@@ -72,6 +73,7 @@ struct options {
   std::size_t history = 20;        // passes kept in the store's history; 0: none
   std::string holder;              // this run's lease holder identity
   bool force = false;              // break-lease --force
+  std::string csv_file, svg_file;  // inspect --csv, --svg ("-": stdout)
   std::size_t history_lines = 20;  // history -n
   std::string prices_file;
   double horizon = 30;  // days, for cost-aware
@@ -424,6 +426,45 @@ int break_lease(Store& store, const options& o) {
   return tools::exit_ok;
 }
 
+// Writes TEXT to PATH ("-": stdout); returns an exit code (errors reported).
+int write_output(const std::string& path, const std::string& text, const char* flag) {
+  if (path == "-") {
+    std::fputs(text.c_str(), stdout);
+    return tools::exit_ok;
+  }
+  if (auto ec = tools::write_atomically(path, text); ec)
+    return tools::emit_error(fmt::format("{} {}: {} (check the directory and its permissions)",
+                                         flag, path, ec.message()),
+                             tools::exit_failed);
+  return tools::exit_ok;
+}
+
+// `inspect`: the store's utilization, in the terminal, as CSV, as SVG.
+template <class Store>
+int inspect(Store& store, const options& o, const cloudlog::any_policy& policy) {
+  auto co = pass_options(o);
+  co.dry_run = true;
+  auto r = cloudlog::clean(bs::format{}, store, policy, co, cloudlog::accept_all{});
+  if (reporter) reporter->idle();
+  if (!r) return report_pass(store, r.error(), "inspecting " + o.store + " failed");
+  const auto& table = r->plan.table;
+  if (o.json) {
+    auto j = tools::json_object("inspect");
+    j["store"] = o.store;
+    j["segments"] = nlohmann::json::array();
+    for (const auto& t : table) j["segments"].push_back(tools::segment_json(t));
+    std::puts(j.dump().c_str());
+  } else if (o.csv_file != "-" && o.svg_file != "-") {
+    std::fputs(tools::inspect_text(table, o.store).c_str(), stdout);
+  }
+  if (!o.csv_file.empty())
+    if (int c = write_output(o.csv_file, tools::inspect_csv(table), "--csv"); c) return c;
+  if (!o.svg_file.empty())
+    if (int c = write_output(o.svg_file, tools::inspect_svg(table, o.store), "--svg"); c) return c;
+  std::fflush(stdout);
+  return tools::exit_ok;
+}
+
 // The daemon: checks every --interval, cleans bounded passes, stops on a signal.
 template <class Store, class LeaseStore, class Verifier>
 int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
@@ -713,6 +754,16 @@ int main(int argc, char** argv) {
       "Remove the store's lease, left by a cleaner that crashed (only with --force: a running "
       "cleaner's lease keeps a second cleaner out)");
   break_cmd->add_flag("--force", o.force, "Remove the lease whoever holds it");
+  auto* inspect_cmd = app.add_subcommand(
+      "inspect",
+      "Show how the store's bytes are spread: a utilization histogram and an age x utilization "
+      "grid (changes nothing, takes no lease; the full table: --dry-run -v)");
+  inspect_cmd->add_option("--csv", o.csv_file,
+                          "Also write every segment (name, size, live, utilization, age) as CSV "
+                          "to this file (-: stdout, in place of the view)");
+  inspect_cmd->add_option("--svg", o.svg_file,
+                          "Also write the histogram and age against utilization as an SVG plot "
+                          "to this file (-: stdout, in place of the view)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -762,6 +813,8 @@ int main(int argc, char** argv) {
   if (history_cmd->parsed()) return std::visit([&](auto& s) { return show_history(s, o); }, *store);
   if (lease_cmd->parsed()) return std::visit([&](auto& s) { return show_lease(s, o); }, *store);
   if (break_cmd->parsed()) return std::visit([&](auto& s) { return break_lease(s, o); }, *store);
+  if (inspect_cmd->parsed())
+    return std::visit([&](auto& s) { return inspect(s, o, *policy); }, *store);
   o.holder = cloudlog::unique_holder();
 
   std::optional<bs::cipher> cipher;

@@ -656,6 +656,57 @@ TEST_CASE("Off a terminal, a pass prints a status line every --stats-interval se
   CHECK(quiet.err.empty());
 }
 
+TEST_CASE("inspect shows the utilization histogram and age x utilization; --csv and --svg",
+          "[tools][cleaner][inspect]") {
+  demo_store d;
+  const auto before = snapshot(d.store);
+  auto r = clean_tool({"--store", d.uri(), "inspect"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("utilization histogram") != std::string::npos);
+  CHECK(r.out.find("age x utilization") != std::string::npos);
+  CHECK(r.out.find(std::to_string(before.size()) + " segment(s)") != std::string::npos);
+  // Ten deciles, and their segment counts add up to the store's.
+  std::size_t counted = 0, rows = 0;
+  for (const auto& l : test::lines(r.out)) {
+    const auto seg = l.find(" seg ");
+    if (l.find("% ") == std::string::npos || seg == std::string::npos) continue;
+    ++rows;
+    counted += std::stoul(l.substr(l.rfind(' ', seg - 1) + 1));
+  }
+  CHECK(rows == 10);
+  CHECK(counted == before.size());
+  // --csv: a header and one row per segment, sizes as stored.
+  const auto csv = d.dir.path() / "segments.csv";
+  const auto svg = d.dir.path() / "segments.svg";
+  REQUIRE(clean_tool({"--store", d.uri(), "inspect", "--csv", csv.string(), "--svg", svg.string()})
+              .exit_code == 0);
+  const auto lines = test::lines(test::read_text(csv));
+  REQUIRE(lines.size() == before.size() + 1);
+  CHECK(lines[0] == "segment,directory,sequence,size,live,utilization,age");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto name = lines[i].substr(0, lines[i].find(','));
+    REQUIRE(before.count(name));
+    const auto size_at = lines[i].find(',', lines[i].find(',', name.size() + 1) + 1) + 1;
+    CHECK(std::stoull(lines[i].substr(size_at)) == before.at(name).size());
+  }
+  // --svg: one document, a bar per decile, a dot per segment.
+  const auto text = test::read_text(svg);
+  CHECK(text.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+  CHECK(text.substr(text.size() - 7) == "</svg>\n");
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("class=\"bar\"") == 10);
+  CHECK(count("class=\"segment\"") == before.size());
+  // --csv - writes the CSV alone on stdout; nothing in the store changed.
+  auto to_stdout = clean_tool({"--store", d.uri(), "inspect", "--csv", "-"});
+  CHECK(to_stdout.out == test::read_text(csv));
+  CHECK(snapshot(d.store) == before);
+}
+
 TEST_CASE("Every tool says its version", "[tools][version]") {
   for (const auto* t : {"bluesky_cleaner", "bluesky_fs"}) {
     auto r = test::run({test::tool(t).string(), "--version"});
