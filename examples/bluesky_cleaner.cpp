@@ -7,6 +7,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <unistd.h>
@@ -25,6 +26,10 @@
 #include "cloudlog/policy/policies.hpp"
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
+#include "common/inspect.hpp"
+#include "common/key_check.hpp"
+#include "common/observability.hpp"
+#include "common/progress.hpp"
 #include "common/report_json.hpp"
 #include "common/store_uri.hpp"
 #include "common/units.hpp"
@@ -63,7 +68,14 @@ struct options {
   double idle = 0;          // seconds
   bool yield = false;
   std::uint64_t max_checks = 0;
-  double deadline = 0;  // seconds; 0: none
+  double deadline = 0;             // seconds; 0: none
+  double stats_interval = 30;      // seconds between status lines off a terminal; 0: none
+  std::string metrics_file;        // Prometheus text format, rewritten after each pass
+  std::size_t history = 20;        // passes kept in the store's history; 0: none
+  std::string holder;              // this run's lease holder identity
+  bool force = false;              // break-lease --force
+  std::string csv_file, svg_file;  // inspect --csv, --svg ("-": stdout)
+  std::size_t history_lines = 20;  // history -n
   std::string prices_file;
   double horizon = 30;  // days, for cost-aware
   cloudlog::price_table prices;
@@ -88,37 +100,8 @@ std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
-// "12.3 MiB" for progress lines.
-std::string human(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return u ? fmt::format("{:.1f} {}", b, units[u]) : fmt::format("{:.0f} {}", b, units[u]);
-}
-
-// A progress line on stderr, rewritten in place: bytes and items done of total,
-// rate, time left. Only when stderr is a terminal (and not quiet).
-std::function<void(const cloudlog::clean_progress&)> progress_printer(bool enabled) {
-  if (!enabled) return nullptr;
-  const auto start = std::chrono::steady_clock::now();
-  return [start](const cloudlog::clean_progress& p) {
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
-    const double left = rate > 0 ? static_cast<double>(p.bytes_total - p.bytes_done) / rate : 0;
-    std::fprintf(stderr, "\r\033[Krelocating: %s of %s, %llu of %llu items, %s/s, %d:%02d left",
-                 human(static_cast<double>(p.bytes_done)).c_str(),
-                 human(static_cast<double>(p.bytes_total)).c_str(),
-                 static_cast<unsigned long long>(p.items_done),
-                 static_cast<unsigned long long>(p.items_total), human(rate).c_str(),
-                 static_cast<int>(left) / 60, static_cast<int>(left) % 60);
-    if (p.items_done == p.items_total) std::fputs("\n", stderr);
-    std::fflush(stderr);
-  };
-}
+// The progress display of this run (common/progress.hpp), or null: set once in main.
+tools::progress_reporter* reporter = nullptr;
 
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store);
 
@@ -126,32 +109,28 @@ int report_lease_held(const cloudlog::lease_record& holder, const std::string& s
 int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holder,
                          const std::string& store) {
   if (ec == cloudlog::errc::lease_held) return report_lease_held(holder, store);
-  if (ec == cloudlog::errc::invalid_argument) {
-    std::fprintf(stderr,
-                 "error: --lease-settle 0 needs a store with atomic create (file:, or S3 with "
-                 "conditional writes); %s has none: give a positive settle time\n",
-                 store.c_str());
-    return tools::exit_usage;
-  }
+  if (ec == cloudlog::errc::invalid_argument)
+    return tools::emit_error(
+        "--lease-settle 0 needs a store with atomic create (file:, or S3 "
+        "with conditional writes); " +
+            store + " has none: give a positive settle time",
+        tools::exit_usage);
   return tools::report(ec, "cannot take the cleaner's lease on " + store);
 }
 
 // The lease's message: who holds it and for how long yet.
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store) {
-  if (holder.holder.empty()) {
-    std::fprintf(stderr,
-                 "error: the lease on %s changed while it was being taken (another cleaner "
-                 "started at the same moment?); this cleaner withdrew its own; try again\n",
-                 store.c_str());
-    return tools::exit_lease_held;
-  }
+  if (holder.holder.empty())
+    return tools::emit_error("the lease on " + store +
+                                 " changed while it was being taken (another cleaner started at "
+                                 "the same moment?); this cleaner withdrew its own; try again",
+                             tools::exit_lease_held);
   const auto now = cloudlog::lease_clock::system().now_ms();
-  std::fprintf(stderr,
-               "error: another cleaner (%s) holds the lease on %s for %lld s more; wait for it "
-               "to finish, or for the lease to expire if it crashed\n",
-               holder.holder.empty() ? "unknown" : holder.holder.c_str(), store.c_str(),
-               static_cast<long long>(std::max<std::int64_t>(0, holder.expires_ms - now) / 1000));
-  return tools::exit_lease_held;
+  return tools::emit_error(
+      fmt::format("another cleaner ({}) holds the lease on {} for {} s more; wait for it to "
+                  "finish, or for the lease to expire if it crashed",
+                  holder.holder, store, std::max<std::int64_t>(0, holder.expires_ms - now) / 1000),
+      tools::exit_lease_held);
 }
 
 std::optional<cloudlog::any_policy> make_policy(const options& o, std::string& why) {
@@ -199,7 +178,10 @@ cloudlog::clean_options pass_options(const options& o) {
   co.parallel = o.parallel;
   co.target_utilization = o.target_utilization;
   co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
-  co.on_progress = progress_printer(!o.quiet && !o.json && ::isatty(2));
+  if (reporter) {
+    co.on_phase = [](const cloudlog::clean_progress& p) { reporter->phase(p); };
+    co.on_progress = [](const cloudlog::clean_progress& p) { reporter->update(p); };
+  }
   return co;
 }
 
@@ -207,32 +189,71 @@ cloudlog::lease_options lease_opts(const options& o) {
   cloudlog::lease_options l;
   l.ttl = to_ms(o.lease_ttl);
   l.settle = to_ms(o.lease_settle);
+  l.holder = o.holder;
   return l;
 }
 
 // Prints a run's report: JSON (with its cost) or text (with the cost line).
 void print_report(const cloudlog::clean_report& r, const options& o, bool dry_run) {
+  if (reporter) reporter->idle();
   if (o.json) {
     auto j = tools::to_json(r, dry_run);
     j["cost"] = tools::cost_json(r, dry_run, o.prices);
     std::puts(j.dump().c_str());
   } else if (!o.quiet) {
-    std::fputs(tools::to_text(r, dry_run, o.verbose).c_str(), stdout);
+    std::fputs(tools::to_text(r, dry_run, o.verbose, bs::format::segment_target).c_str(), stdout);
     if (o.cost_line) std::fputs(tools::cost_line(r, dry_run, o.prices).c_str(), stdout);
   }
   std::fflush(stdout);
 }
 
+// The metrics of this run (--metrics-file), kept across a daemon's passes.
+tools::metrics_state metrics;
+
+// Rewrites --metrics-file (atomically); a failure is a warning, never the run's.
+void write_metrics(const options& o) {
+  if (o.metrics_file.empty()) return;
+  if (auto ec = tools::write_atomically(o.metrics_file, tools::metrics_text(metrics)); ec)
+    std::fprintf(stderr, "warning: cannot write --metrics-file %s: %s\n", o.metrics_file.c_str(),
+                 ec.message().c_str());
+}
+
+// Records a real pass R that took SECONDS: the metrics (written) and the store's
+// history (under the lease, in LEASE_STORE, which bypasses any cache).
+template <class LeaseStore>
+void record_pass(LeaseStore& lease_store, const cloudlog::clean_report& r, double seconds,
+                 const options& o) {
+  metrics.have_pass = true;
+  metrics.last = r;
+  metrics.last_status = tools::status_of(r, false);
+  metrics.last_end_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  metrics.last_duration = seconds;
+  ++metrics.passes;
+  metrics.bytes_freed += r.stats.bytes_freed;
+  metrics.items_relocated += r.stats.items_relocated;
+  write_metrics(o);
+  if (auto h =
+          tools::append_history(lease_store, tools::history_entry(r, seconds, o.holder), o.history);
+      !h && !o.quiet)
+    std::fprintf(stderr, "warning: cannot record the pass in the store's history: %s\n",
+                 h.error().message().c_str());
+}
+
+double seconds_of(const cloudlog::clean_report& r) {
+  const auto& s = r.stats;
+  return s.seconds_load + s.seconds_walk + s.seconds_relocate + s.seconds_commit + s.seconds_delete;
+}
+
 // Prints one pass's report; returns its exit code.
 int finish(const cloudlog::clean_report& r, const options& o) {
   print_report(r, o, o.dry_run);
-  if (!r.rejected.empty()) {
-    std::fprintf(stderr,
-                 "error: %zu item(s) failed verification or are corrupt and were left in place "
-                 "(wrong key or damaged segment: run bluesky_fs verify with the right key)\n",
-                 r.rejected.size());
-    return tools::exit_corrupt;
-  }
+  if (!r.rejected.empty())
+    return tools::emit_error(
+        fmt::format("{} item(s) failed verification or are corrupt and were left in place "
+                    "(wrong key or damaged segment: run bluesky_fs verify with the right key)",
+                    r.rejected.size()),
+        tools::exit_corrupt);
   if (r.interrupted && !o.quiet && !o.json)
     std::fputs(past_deadline()
                    ? "deadline reached (--deadline): what moved so far is committed; run again "
@@ -279,9 +300,171 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
   if (!r)
     return report_pass(store, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+  record_pass(lease_store, *r, seconds_of(*r), o);
   if (auto rel = lease->release(); !rel)
     tools::report(rel.error(), "cannot release the lease (it expires on its own)");
   return finish(*r, o);
+}
+
+// `history`: the store's last passes, as a table or (--json) one object.
+template <class Store>
+int show_history(Store& store, const options& o) {
+  auto h = tools::read_history(store);
+  if (!h) return tools::report(h.error(), "cannot read the pass history of " + o.store);
+  const std::size_t from = h->size() > o.history_lines ? h->size() - o.history_lines : 0;
+  if (o.json) {
+    auto j = tools::json_object("history");
+    j["store"] = o.store;
+    j["passes"] = nlohmann::json::array();
+    for (std::size_t i = from; i < h->size(); ++i) j["passes"].push_back((*h)[i]);
+    std::puts(j.dump().c_str());
+    return tools::exit_ok;
+  }
+  if (h->empty()) {
+    std::printf("no pass recorded on %s yet (real passes record themselves; dry runs do not)\n",
+                o.store.c_str());
+    return tools::exit_ok;
+  }
+  std::printf("%-24s  %-18s  %7s  %9s  %10s  %10s  %10s  %9s\n", "time (UTC)", "status", "took",
+              "relocated", "written", "freed", "pending", "unused");
+  auto u = [](const nlohmann::json& e, const char* k) { return e.value(k, std::uint64_t{0}); };
+  for (std::size_t i = from; i < h->size(); ++i) {
+    const auto& e = (*h)[i];
+    const auto total = u(e, "bytes_total");
+    const double unused =
+        total ? 100.0 * static_cast<double>(total - std::min(total, u(e, "bytes_used"))) /
+                    static_cast<double>(total)
+              : 0.0;
+    std::printf(
+        "%-24s  %-18s  %6.1fs  %9llu  %10s  %10s  %10s  %8.1f%%\n",
+        e.value("timestamp", std::string("?")).c_str(), e.value("status", std::string("?")).c_str(),
+        e.value("seconds", 0.0), static_cast<unsigned long long>(u(e, "items_relocated")),
+        tools::human_bytes(static_cast<double>(u(e, "bytes_written"))).c_str(),
+        tools::human_bytes(static_cast<double>(u(e, "bytes_freed"))).c_str(),
+        tools::human_bytes(static_cast<double>(u(e, "pending_free_bytes"))).c_str(), unused);
+  }
+  return tools::exit_ok;
+}
+
+// The lease object of STORE, or nullopt when there is none (read errors reported).
+template <class Store>
+std::optional<std::optional<cloudlog::lease_record>> read_lease(Store& store, int& code,
+                                                                const options& o) {
+  const auto name = cloudlog::segment_name(cloudlog::default_lease_segment).value();
+  auto data = store.read(name, 0, cloudlog::whole_object);
+  if (!data) {
+    if (data.error() == cloudlog::errc::not_found) return std::optional<cloudlog::lease_record>{};
+    code = tools::report(data.error(), "cannot read the lease of " + o.store);
+    return std::nullopt;
+  }
+  auto r = cloudlog::decode_lease(*data);
+  if (!r) {
+    code = tools::report(r.error(), "the lease of " + o.store + " (" + name + ") does not parse");
+    return std::nullopt;
+  }
+  return std::optional<cloudlog::lease_record>(*r);
+}
+
+// `lease`: who holds the lease and for how long yet.
+template <class Store>
+int show_lease(Store& store, const options& o) {
+  int code = tools::exit_ok;
+  auto lease = read_lease(store, code, o);
+  if (!lease) return code;
+  const auto now = cloudlog::lease_clock::system().now_ms();
+  const bool held = lease->has_value() && (*lease)->expires_ms > now;
+  const double left =
+      lease->has_value() ? static_cast<double>((*lease)->expires_ms - now) / 1000 : 0;
+  if (o.json) {
+    auto j = tools::json_object("lease");
+    j["store"] = o.store;
+    j["present"] = lease->has_value();
+    j["held"] = held;
+    if (lease->has_value()) {
+      j["holder"] = (*lease)->holder;
+      j["expires_ms"] = (*lease)->expires_ms;
+      j["seconds_left"] = left;
+    }
+    std::puts(j.dump().c_str());
+  } else if (!lease->has_value()) {
+    std::printf("no lease on %s: no cleaner holds it\n", o.store.c_str());
+  } else if (held) {
+    std::printf("held by %s for %.0f s more (renewed while it runs)\n", (*lease)->holder.c_str(),
+                left);
+  } else {
+    std::printf(
+        "expired %.0f s ago, left by %s (the next cleaner takes it over; break-lease "
+        "--force removes it)\n",
+        -left, (*lease)->holder.c_str());
+  }
+  return tools::exit_ok;
+}
+
+// `break-lease --force`: removes the lease, whoever holds it.
+template <class Store>
+int break_lease(Store& store, const options& o) {
+  int code = tools::exit_ok;
+  auto lease = read_lease(store, code, o);
+  if (!lease) return code;
+  if (!lease->has_value()) {
+    std::printf("no lease on %s: nothing to break\n", o.store.c_str());
+    return tools::exit_ok;
+  }
+  const auto now = cloudlog::lease_clock::system().now_ms();
+  if (!o.force)
+    return tools::emit_error(
+        fmt::format("break-lease needs --force: {} holds the lease on {} ({}); breaking a live "
+                    "lease lets two cleaners run at once",
+                    (*lease)->holder, o.store,
+                    (*lease)->expires_ms > now
+                        ? fmt::format("{} s left", ((*lease)->expires_ms - now) / 1000)
+                        : std::string("expired")),
+        tools::exit_usage);
+  const auto name = cloudlog::segment_name(cloudlog::default_lease_segment).value();
+  if (auto r = store.remove(name); !r)
+    return tools::report(r.error(), "cannot remove the lease " + name + " of " + o.store);
+  if (!o.quiet)
+    std::printf("removed the lease of %s on %s\n", (*lease)->holder.c_str(), o.store.c_str());
+  return tools::exit_ok;
+}
+
+// Writes TEXT to PATH ("-": stdout); returns an exit code (errors reported).
+int write_output(const std::string& path, const std::string& text, const char* flag) {
+  if (path == "-") {
+    std::fputs(text.c_str(), stdout);
+    return tools::exit_ok;
+  }
+  if (auto ec = tools::write_atomically(path, text); ec)
+    return tools::emit_error(fmt::format("{} {}: {} (check the directory and its permissions)",
+                                         flag, path, ec.message()),
+                             tools::exit_failed);
+  return tools::exit_ok;
+}
+
+// `inspect`: the store's utilization, in the terminal, as CSV, as SVG.
+template <class Store>
+int inspect(Store& store, const options& o, const cloudlog::any_policy& policy) {
+  auto co = pass_options(o);
+  co.dry_run = true;
+  auto r = cloudlog::clean(bs::format{}, store, policy, co, cloudlog::accept_all{});
+  if (reporter) reporter->idle();
+  if (!r) return report_pass(store, r.error(), "inspecting " + o.store + " failed");
+  const auto& table = r->plan.table;
+  if (o.json) {
+    auto j = tools::json_object("inspect");
+    j["store"] = o.store;
+    j["segments"] = nlohmann::json::array();
+    for (const auto& t : table) j["segments"].push_back(tools::segment_json(t));
+    std::puts(j.dump().c_str());
+  } else if (o.csv_file != "-" && o.svg_file != "-") {
+    std::fputs(tools::inspect_text(table, o.store).c_str(), stdout);
+  }
+  if (!o.csv_file.empty())
+    if (int c = write_output(o.csv_file, tools::inspect_csv(table), "--csv"); c) return c;
+  if (!o.svg_file.empty())
+    if (int c = write_output(o.svg_file, tools::inspect_svg(table, o.store), "--svg"); c) return c;
+  std::fflush(stdout);
+  return tools::exit_ok;
 }
 
 // The daemon: checks every --interval, cleans bounded passes, stops on a signal.
@@ -315,13 +498,17 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     return transient;
   };
   d.on_check = [&](const cloudlog::clean_report& r) {
+    ++metrics.checks;
     if (o.verbose && !o.json)
       std::fprintf(stderr, "check: %llu of %llu B wasted, %zu victim(s), %zu dead segment(s)\n",
                    static_cast<unsigned long long>(r.stats.bytes_wasted),
                    static_cast<unsigned long long>(r.stats.bytes_total), r.plan.victims.size(),
                    r.plan.deletions.size());
   };
-  d.on_pass = [&](const cloudlog::clean_report& r) { print_report(r, o, false); };
+  d.on_pass = [&](const cloudlog::clean_report& r) {
+    print_report(r, o, false);
+    record_pass(lease_store, r, seconds_of(r), o);
+  };
   cloudlog::lease_record holder;
   auto r = cloudlog::run_daemon(bs::format{}, store, lease_store, policy, d, verify,
                                 cloudlog::lease_clock::system(), &holder);
@@ -330,7 +517,18 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
       return report_lease_failure(r.error(), holder, o.store);
     return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
-  if (!o.quiet && !o.json)
+  if (o.json) {
+    // The daemon's last word: why it ended and what it did, one object.
+    auto j = tools::json_object("daemon_end");
+    j["status"] = r->stopped ? "interrupted" : "done";
+    j["checks"] = r->checks;
+    j["passes"] = r->passes;
+    j["yields"] = r->yields;
+    j["items_relocated"] = r->items_relocated;
+    j["bytes_freed"] = r->bytes_freed;
+    std::puts(j.dump().c_str());
+    std::fflush(stdout);
+  } else if (!o.quiet)
     std::fprintf(stderr,
                  "daemon %s: %llu check(s), %llu pass(es) (%llu yielded), %llu item(s) "
                  "relocated, %llu B freed; lease released\n",
@@ -413,11 +611,13 @@ int main(int argc, char** argv) {
       "Environment: BLUESKY_KEY (the key, unless --key-file); for s3:// stores AWS_ENDPOINT_URL,\n"
       "AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,\n"
       "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE,\n"
-      "AWS_CONFIG_FILE (as the AWS CLI).\n"
-      "Exit codes: 0 cleaned or nothing to do (a daemon: stopped on SIGINT/SIGTERM), 2 bad usage,\n"
-      "3 store unreachable or missing, 4 corruption found, 5 other failure, 6 waiting for the\n"
-      "proxy to merge, 7 another cleaner holds the lease (docs/tools.md).");
+      "AWS_CONFIG_FILE (as the AWS CLI).\n" +
+      tools::exit_codes_help());
+  tools::add_version(app, "bluesky_cleaner");
   options o;
+  // With --json, even a parse error is a JSON object.
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") tools::json_errors() = true;
   app.add_option("--store", o.store,
                  "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")
       ->required();
@@ -429,22 +629,30 @@ int main(int argc, char** argv) {
                  "days is worth more than cleaning costs, at --prices)")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold,
-                 "Utilization threshold for threshold (default 0.6) and age-threshold (0.8)");
+                 "Utilization threshold for threshold (default 0.6) and age-threshold (0.8); "
+                 "0 to 1")
+      ->check(tools::in_range(0, 1));
   app.add_option("--min-age", o.min_age, "Minimum age (in proxy segments) for age-threshold")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(tools::non_negative);
   app.add_option("--age-classes", o.age_classes,
-                 "Hot/cold classes for relocated data (1 = no separation)")
-      ->capture_default_str();
+                 "Hot/cold classes for relocated data (1 = no separation; 1 to 64)")
+      ->capture_default_str()
+      ->check(tools::in_range(1, 64));
   app.add_option("--target-utilization", o.target_utilization,
                  "Stop choosing victims once the store, after the pass, would be at least this "
                  "full (live / stored bytes; 0 < U < 1): lower reclaims more space at a higher "
                  "copying cost")
       ->capture_default_str();
   app.add_option("--max-read", o.max_read,
-                 "Budget: victim bytes to read per pass (suffixes K, M, G, T; e.g. 512M)");
-  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per pass (e.g. 256M)");
+                 "Budget: victim bytes to read per pass (suffixes k, m, g, t in either case, "
+                 "1024-based, decimals allowed: 512m, 1.5G)")
+      ->transform(tools::byte_size());
+  app.add_option("--max-write", o.max_write, "Budget: live bytes to relocate per pass (e.g. 256M)")
+      ->transform(tools::byte_size());
   app.add_option("--garbage-target", o.garbage_target,
-                 "Stop choosing victims once they hold this much garbage (e.g. 1G)");
+                 "Stop choosing victims once they hold this much garbage (e.g. 1G)")
+      ->transform(tools::byte_size());
   app.add_flag("--whole-file", o.whole_file,
                "Relocate every block of a file one of whose blocks moves (the original's mode)");
   app.add_flag("--repack-inodes", o.repack_inodes, "Rewrite every live inode");
@@ -459,13 +667,16 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", o.key_file,
                  "Verify items before copying them, with the key in this file (its bytes); "
                  "default: the BLUESKY_KEY environment variable, else no verification");
-  app.add_option("--parallel", o.parallel, "Reads in flight at once")->capture_default_str();
+  app.add_option("--parallel", o.parallel, "Reads in flight at once (1 to 1024)")
+      ->capture_default_str()
+      ->check(tools::in_range(1, 1024));
   tools::add_store_flags(app, o.settings);
   app.add_option("--cache-dir", o.cache_dir,
                  "Keep whole segments read from the store in this local directory (for remote "
                  "stores; verified by SHA-256 on reuse)");
-  app.add_option("--cache-size", o.cache_size, "Bound on the cache's size (suffixes K, M, G, T)")
-      ->capture_default_str();
+  app.add_option("--cache-size", o.cache_size, "Bound on the cache's size (suffixes k, m, g, t)")
+      ->capture_default_str()
+      ->transform(tools::byte_size());
   app.add_flag("--daemon", o.daemon,
                "Keep running: check the store every --interval (a dry run), clean a bounded pass "
                "when garbage passes --garbage-threshold, stop cleanly on SIGINT/SIGTERM");
@@ -476,7 +687,7 @@ int main(int argc, char** argv) {
                  "Daemon: clean when wasted/total bytes reaches this fraction (0: whenever there "
                  "is a victim)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(tools::in_range(0, 1));
   app.add_option("--clean-every", o.clean_every,
                  "Daemon: also clean below the threshold when this many seconds passed since the "
                  "last pass (0: never)")
@@ -491,7 +702,8 @@ int main(int argc, char** argv) {
                "Daemon: end a pass at the next batch boundary (committed) when the proxy writes "
                "a new segment, and wait for it to be idle again");
   app.add_option("--max-checks", o.max_checks, "Daemon: exit 0 after this many checks (0: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(tools::non_negative);
   app.add_option("--lease-ttl", o.lease_ttl,
                  "Seconds the lease lasts unless renewed (it is renewed between batches and "
                  "while the daemon sleeps); a crashed cleaner blocks others this long")
@@ -515,56 +727,102 @@ int main(int argc, char** argv) {
                  "Days over which cost-aware counts the storage a segment frees")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--stats-interval", o.stats_interval,
+                 "When stderr is not a terminal (a log, a pipe), print a one-line status (phase, "
+                 "percent, elapsed, ETA; a JSON object with --json) every this many seconds "
+                 "while a pass runs (0: never). On a terminal one line is redrawn in place")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", o.verbose,
                "Also print the utilization table after a real pass (a daemon: every check)");
   app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors");
+  app.add_option("--metrics-file", o.metrics_file,
+                 "Write Prometheus text-format metrics to this file (atomically: for "
+                 "node_exporter's textfile collector) after each pass, and at the end of the run");
+  app.add_option("--keep-history", o.history,
+                 "Passes kept in the store's pass history (log-99999999-00000001, the cleaner's "
+                 "namespace; shown by the history command; 0: keep none)")
+      ->capture_default_str()
+      ->check(tools::non_negative);
+  // Commands beside the pass (the pass is what runs without one).
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  auto* history_cmd = app.add_subcommand(
+      "history", "Show the store's last passes, oldest first (real passes record themselves)");
+  history_cmd->add_option("-n,--lines", o.history_lines, "Show this many passes at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  auto* lease_cmd = app.add_subcommand(
+      "lease", "Show whether a cleaner holds the store's lease: who, and for how long yet");
+  auto* break_cmd = app.add_subcommand(
+      "break-lease",
+      "Remove the store's lease, left by a cleaner that crashed (only with --force: a running "
+      "cleaner's lease keeps a second cleaner out)");
+  break_cmd->add_flag("--force", o.force, "Remove the lease whoever holds it");
+  auto* inspect_cmd = app.add_subcommand(
+      "inspect",
+      "Show how the store's bytes are spread: a utilization histogram and an age x utilization "
+      "grid (changes nothing, takes no lease; the full table: --dry-run -v)");
+  inspect_cmd->add_option("--csv", o.csv_file,
+                          "Also write every segment (name, size, live, utilization, age) as CSV "
+                          "to this file (-: stdout, in place of the view)");
+  inspect_cmd->add_option("--svg", o.svg_file,
+                          "Also write the histogram and age against utilization as an SVG plot "
+                          "to this file (-: stdout, in place of the view)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return tools::report_parse_error(app, e);
   }
-  if (!(o.target_utilization > 0 && o.target_utilization < 1)) {
-    std::fprintf(stderr,
-                 "error: --target-utilization must be between 0 and 1 (exclusive), not %g (see "
-                 "--help)\n",
-                 o.target_utilization);
-    return tools::exit_usage;
-  }
+  if (!(o.target_utilization > 0 && o.target_utilization < 1))
+    return tools::emit_error(fmt::format("--target-utilization must be between 0 and 1 "
+                                         "(exclusive), not {:g} (see --help)",
+                                         o.target_utilization),
+                             tools::exit_usage);
   if (!o.prices_file.empty()) {
     std::ifstream in(o.prices_file);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto p = cloudlog::parse_price_table(text);
-    if (!in || !p) {
-      std::fprintf(stderr,
-                   "error: --prices %s: not a readable price file (key = value lines: "
-                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, get_per_1000, "
-                   "delete_per_1000, transfer_out_gb; docs/tools.md)\n",
-                   o.prices_file.c_str());
-      return tools::exit_usage;
-    }
+    if (!in || !p)
+      return tools::emit_error("--prices " + o.prices_file +
+                                   ": not a readable price file (key = value lines: "
+                                   "storage_class, storage_gb_month.CLASS, put_list_per_1000, "
+                                   "get_per_1000, delete_per_1000, transfer_out_gb; docs/tools.md)",
+                               tools::exit_usage);
     o.prices = *p;
   }
   std::string why;
   auto policy = make_policy(o, why);
-  if (!policy) {
-    std::fprintf(stderr, "error: %s (see --help)\n", why.c_str());
-    return tools::exit_usage;
-  }
-  if (!tools::parse_bytes(o.cache_size)) {
-    std::fprintf(stderr, "error: --cache-size: not a byte count: %s (see --help)\n",
-                 o.cache_size.c_str());
-    return tools::exit_usage;
-  }
-  if (o.daemon && (o.dry_run || o.delete_only)) {
-    std::fprintf(stderr, "error: --daemon and %s do not go together (see --help)\n",
-                 o.dry_run ? "--dry-run" : "--delete-only");
-    return tools::exit_usage;
-  }
+  if (!policy) return tools::emit_error(why + " (see --help)", tools::exit_usage);
+  if (!tools::parse_bytes(o.cache_size))
+    return tools::emit_error("--cache-size: not a byte count: " + o.cache_size + " (see --help)",
+                             tools::exit_usage);
+  if (o.daemon && (o.dry_run || o.delete_only))
+    return tools::emit_error(std::string("--daemon and ") +
+                                 (o.dry_run ? "--dry-run" : "--delete-only") +
+                                 " do not go together (see --help)",
+                             tools::exit_usage);
   o.cost_line = !o.prices_file.empty() || o.store.rfind("s3://", 0) == 0;
   if (o.deadline > 0) run_deadline = std::chrono::steady_clock::now() + to_ms(o.deadline);
   o.settings.tool = "bluesky_cleaner";
+  // Progress: redrawn on a terminal, a status line every --stats-interval elsewhere;
+  // erased before any report or error line.
+  std::optional<tools::progress_reporter> progress;
+  const bool terminal = ::isatty(2) && !o.json;
+  if (!o.quiet && (terminal || o.stats_interval > 0)) {
+    progress.emplace(terminal, o.stats_interval, o.json,
+                     [] { return stop_flag.load() || past_deadline(); });
+    reporter = &*progress;
+    tools::before_error_line() = [] { reporter->idle(); };
+  }
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
+  if (history_cmd->parsed()) return std::visit([&](auto& s) { return show_history(s, o); }, *store);
+  if (lease_cmd->parsed()) return std::visit([&](auto& s) { return show_lease(s, o); }, *store);
+  if (break_cmd->parsed()) return std::visit([&](auto& s) { return break_lease(s, o); }, *store);
+  if (inspect_cmd->parsed())
+    return std::visit([&](auto& s) { return inspect(s, o, *policy); }, *store);
+  o.holder = cloudlog::unique_holder();
 
   std::optional<bs::cipher> cipher;
   if (o.key_file || std::getenv("BLUESKY_KEY")) {
@@ -577,15 +835,22 @@ int main(int argc, char** argv) {
   }
   const int code = std::visit(
       [&](auto& s) {
-        if (cipher)
+        if (cipher) {
+          // The key first: a wrong one ends the run before any work (dry runs too).
+          tools::key_check_result checked;
+          if (const int bad = tools::check_key_first(s, *cipher, o.store, checked); bad) return bad;
           return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
             return cipher->verify(item) == cloudlog::tag_status::ok;
           });
+        }
         return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
       *store);
   // After the run, so that a stalled endpoint costs one timeout, not two.
   if (!o.quiet && (code == tools::exit_ok || code == tools::exit_waiting))
     warn_if_versioned(*store, o.store);
+  metrics.store = o.store;
+  metrics.exit_code = code;
+  write_metrics(o);
   return code;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <variant>
 
@@ -25,6 +26,7 @@
 #include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "common/printable.hpp"
+#include "common/report_json.hpp"
 #include "common/store_uri.hpp"
 
 namespace {
@@ -82,7 +84,7 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
       const auto links = it->links();
       const auto tag = key ? std::string(cloudlog::to_string(key->verify(it->bytes()))) : "";
       if (opt.json) {
-        nlohmann::json j;
+        nlohmann::json j = tools::json_object("item");
         j["segment"] = seg.name;
         j["offset"] = it->offset();
         j["size"] = it->size();
@@ -123,11 +125,10 @@ int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key)
 
 // Reports a failure to write to stdout with errno ERR (the disk full, the reader gone).
 int report_stdout(int err) {
-  std::fprintf(stderr,
-               "error: cannot write to stdout: %s (check where the output goes: a full disk, "
-               "or a pipe whose reader exited)\n",
-               std::generic_category().message(err).c_str());
-  return tools::exit_failed;
+  return tools::emit_error("cannot write to stdout: " + std::generic_category().message(err) +
+                               " (check where the output goes: a full disk, or a pipe whose "
+                               "reader exited)",
+                           tools::exit_failed);
 }
 
 // Reports a file-system error: the library's text of what and where when there is one.
@@ -287,7 +288,7 @@ int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
     vv += (vv.empty() ? "" : ", ") + fmt::format("({}, {})", e.directory, e.sequence);
   const auto tags = keyed ? "every tag verified" : "tags not checked (no key)";
   if (opt.json) {
-    nlohmann::json j;
+    nlohmann::json j = tools::json_object("verify");
     j["checkpoint"] = {rep->checkpoint.directory, rep->checkpoint.sequence, rep->checkpoint.offset,
                        rep->checkpoint.size};
     j["imap_blocks"] = rep->imap_blocks;
@@ -336,7 +337,7 @@ int merge(Store& store, const Cipher& c, const options& opt) {
                  "leaves them where they are (quarantine) until the file is repaired or deleted\n",
                  rep->quarantined.size());
   if (opt.json) {
-    nlohmann::json j;
+    nlohmann::json j = tools::json_object("merge");
     j["merged"] = rep->merged;
     j["refused"] = rep->refused;
     j["quarantined"] = nlohmann::json::array();
@@ -376,7 +377,7 @@ int workload(Store& store, const Cipher& c, const options& opt) {
   if (!rep) return report_fs(rep.error(), fs->last_error(), "workload failed");
   const double mib = static_cast<double>(rep->bytes_written) / (1 << 20);
   if (opt.json) {
-    nlohmann::json j;
+    nlohmann::json j = tools::json_object("workload");
     j["files"] = rep->files;
     j["writes"] = rep->writes;
     j["bytes_written"] = rep->bytes_written;
@@ -413,7 +414,7 @@ int recover(Store& store, const Cipher& c, const options& opt) {
   if (!fs) return report_fs(fs.error(), why, "cannot recover to " + opt.recover_to);
   const auto& lost = fs->skipped_segments();
   if (opt.json) {
-    nlohmann::json j;
+    nlohmann::json j = tools::json_object("recover");
     j["recovered_to"] = opt.recover_to;
     auto& a = j["abandoned"] = nlohmann::json::array();
     for (const auto& seg : lost) a.push_back(seg.name);
@@ -460,6 +461,9 @@ std::string workload_problem(const bs::workload_options& w) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // With --json, even a parse error is a JSON object.
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") tools::json_errors() = true;
   CLI::App app{"bluesky_fs: inspect and drive a BlueSky store (the proxy's side)."};
   app.footer(
       "Examples:\n"
@@ -467,8 +471,10 @@ int main(int argc, char** argv) {
       "  bluesky_fs --store file:/srv/bluesky dump --json | jq .\n"
       "  bluesky_fs --store file:/srv/bluesky --key-file key ls -R\n"
       "  bluesky_fs --store file:/srv/bluesky --key-file key cat /hello.txt\n"
-      "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed 1\n"
-      "Exit codes: see docs/tools.md.");
+      "  bluesky_fs --store file:/tmp/bench --key-file key workload --preset cleanbench --seed "
+      "1\n" +
+      tools::exit_codes_help());
+  tools::add_version(app, "bluesky_fs");
   options opt;
   app.add_option("--store", opt.store,
                  "The store, as a URI: file:DIR, s3://BUCKET[/PREFIX] or simple://HOST:PORT")
@@ -572,10 +578,8 @@ int main(int argc, char** argv) {
   w.create_files = !no_create;
   if (write_size_opt->count() == 0) w.write_size = std::min(w.write_size, w.file_size);
   if (workload_cmd->parsed())
-    if (const auto problem = workload_problem(w); !problem.empty()) {
-      std::fprintf(stderr, "error: %s (see bluesky_fs workload --help)\n", problem.c_str());
-      return tools::exit_usage;
-    }
+    if (const auto problem = workload_problem(w); !problem.empty())
+      return tools::emit_error(problem + " (see bluesky_fs workload --help)", tools::exit_usage);
   if (workload_cmd->parsed()) {
     const char* bad = nullptr;
     if (!(w.hot_fraction >= 0 && w.hot_fraction <= 1))
@@ -586,10 +590,8 @@ int main(int argc, char** argv) {
       bad = "--zipf must be a number >= 0";
     else if (w.zipf > 0 && w.hot_fraction > 0)
       bad = "--zipf and --hot-fraction do not go together";
-    if (bad) {
-      std::fprintf(stderr, "error: %s (see workload --help)\n", bad);
-      return tools::exit_usage;
-    }
+    if (bad)
+      return tools::emit_error(std::string(bad) + " (see workload --help)", tools::exit_usage);
   }
   settings.tool = "bluesky_fs";
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);

@@ -211,6 +211,7 @@ void serve(int fd, const server_config& cfg) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Serve a directory over the BlueSky simple protocol (docs/backends.md)"};
+  tools::add_version(app, "simple_store_server");
   server_config cfg;
   std::string dir, host = "127.0.0.1";
   int port = 9541;

@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   awscli openssl
   clang-format
+  help2man  # the tools' man pages, generated from their --help (docs/tools.md, "Packaging")
   python3
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (fuzz/, docs/reliability.md)
 )

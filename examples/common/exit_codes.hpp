@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -22,6 +24,30 @@ inline constexpr int exit_corrupt = 4;      // corruption found (a bad item, a b
 inline constexpr int exit_failed = 5;       // any other failure (I/O, missing object)
 inline constexpr int exit_waiting = 6;      // the proxy has not merged earlier cleaner output
 inline constexpr int exit_lease_held = 7;   // another cleaner holds the store's lease
+
+// The one exit-code table: docs/tools.md's "Exit codes" table says the same
+// (tests/tools/exit_codes.cpp compares them), and the tools' --help is made from it.
+struct exit_code_entry {
+  int code;
+  const char* meaning;  // how docs/tools.md's row begins
+};
+inline constexpr exit_code_entry exit_code_table[] = {
+    {exit_ok, "success"},
+    {exit_usage, "bad usage"},
+    {exit_unreachable, "the store is missing or unreachable"},
+    {exit_corrupt, "corruption found"},
+    {exit_failed, "any other failure"},
+    {exit_waiting, "waiting for the proxy to merge the previous cleaner output"},
+    {exit_lease_held, "another cleaner holds the store's lease"},
+};
+
+// "Exit codes: 0 success, 2 bad usage, ... (docs/tools.md)." for a --help footer.
+inline std::string exit_codes_help() {
+  std::string out = "Exit codes:";
+  for (const auto& e : exit_code_table)
+    out += std::string(e.code == exit_ok ? " " : ", ") + std::to_string(e.code) + " " + e.meaning;
+  return out + " (docs/tools.md).";
+}
 
 // The groups of errors a tool tells apart: each library condition (the codes in a
 // group are listed once, in cloudlog::condition_of) with its exit code and the hint
@@ -113,15 +139,83 @@ inline std::string take_detail() {
   return std::exchange(last_detail().text, {});
 }
 
+// The version of every JSON object the tools print (docs/tools.md, "JSON"):
+// raised when a key changes meaning or goes away, not when one is added.
+inline constexpr int json_schema_version = 1;
+
+// Now, as RFC 3339 UTC with milliseconds ("2026-11-28T21:30:00.123Z"): every
+// JSON object's "timestamp".
+inline std::string utc_timestamp() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto t = system_clock::to_time_t(now);
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  char millis[16];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(date) + millis;
+}
+
+// TEXT as a JSON string literal (quotes included; control bytes escaped).
+inline std::string json_quote(const std::string& text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+// Whether errors are printed as JSON objects (a tool's --json; set before parsing).
+inline bool& json_errors() {
+  static bool on = false;
+  return on;
+}
+
+// Called before an error line is printed (a progress display erases its line);
+// null: nothing.
+inline void (*&before_error_line())() {
+  static void (*hook)() = nullptr;
+  return hook;
+}
+
+// Prints one error line to stderr and returns CODE: "error: TEXT", or with
+// json_errors() one JSON object on one line, {"schema_version", "timestamp",
+// "kind": "error", "status": "error", "exit_code", "error": TEXT}. Every tool error goes through
+// here.
+inline int emit_error(const std::string& text, int code) {
+  if (auto hook = before_error_line()) hook();
+  std::string line;
+  if (json_errors())
+    line = "{\"schema_version\":" + std::to_string(json_schema_version) +
+           ",\"timestamp\":" + json_quote(utc_timestamp()) +
+           ",\"kind\":\"error\",\"status\":\"error\",\"exit_code\":" + std::to_string(code) +
+           ",\"error\":" + json_quote(text) + "}\n";
+  else
+    line = "error: " + text + "\n";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  return code;
+}
+
 // Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr (with a remote
 // failure's own explanation in place of MESSAGE (HINT) when there is one);
 // returns the exit code for EC. A WHAT that already ends with EC's message (the
 // library's texts say why) is not followed by it a second time.
 inline int report(std::error_code ec, const std::string& what) {
-  if (auto d = take_detail(); !d.empty()) {
-    std::fprintf(stderr, "error: %s: %s\n", what.c_str(), d.c_str());
-    return exit_code_for(ec);
-  }
+  if (auto d = take_detail(); !d.empty()) return emit_error(what + ": " + d, exit_code_for(ec));
   const auto h = hint(ec);
   const auto message = ec.message();
   // Case aside: std::errc's messages are capitalized, the library's texts are not.
@@ -132,39 +226,31 @@ inline int report(std::error_code ec, const std::string& what) {
                    return std::tolower(static_cast<unsigned char>(a)) ==
                           std::tolower(static_cast<unsigned char>(b));
                  });
-  std::fprintf(stderr, "error: %s%s%s\n", what.c_str(), said ? "" : (": " + message).c_str(),
-               h.empty() ? "" : (" (" + h + ")").c_str());
-  return exit_code_for(ec);
+  return emit_error(what + (said ? "" : ": " + message) + (h.empty() ? "" : " (" + h + ")"),
+                    exit_code_for(ec));
 }
 
 // Reports a failure to open the store named URI: a missing directory is "no such
 // store" (exit 3, like an unreachable one); a malformed URI is bad usage.
 inline int report_open(std::error_code ec, const std::string& uri) {
-  if (ec == cloudlog::errc::not_found) {
-    std::fprintf(stderr,
-                 "error: cannot open store %s: no such directory (check the path; "
-                 "bluesky_fs workload creates a store)\n",
-                 uri.c_str());
-    return exit_unreachable;
-  }
-  if (auto d = take_detail(); !d.empty()) {
-    std::fprintf(stderr, "error: cannot open store %s: %s\n", uri.c_str(), d.c_str());
-    return exit_code_for(ec);
-  }
-  if (ec == cloudlog::errc::invalid_argument) {
-    std::fprintf(stderr,
-                 "error: cannot open store %s: not a store URI (use file:DIR, "
-                 "s3://BUCKET/PREFIX or simple://HOST:PORT)\n",
-                 uri.c_str());
-    return exit_usage;
-  }
+  if (ec == cloudlog::errc::not_found)
+    return emit_error("cannot open store " + uri +
+                          ": no such directory (check the path; bluesky_fs workload creates a "
+                          "store)",
+                      exit_unreachable);
+  if (auto d = take_detail(); !d.empty())
+    return emit_error("cannot open store " + uri + ": " + d, exit_code_for(ec));
+  if (ec == cloudlog::errc::invalid_argument)
+    return emit_error("cannot open store " + uri +
+                          ": not a store URI (use file:DIR, s3://BUCKET/PREFIX or "
+                          "simple://HOST:PORT)",
+                      exit_usage);
   return report(ec, "cannot open store " + uri);
 }
 
 // Prints a corruption report on one line to stderr; returns exit_corrupt.
 inline int report_corruption(const cloudlog::corruption& c) {
-  std::fprintf(stderr, "error: corrupt segment: %s\n", c.to_string().c_str());
-  return exit_corrupt;
+  return emit_error("corrupt segment: " + c.to_string(), exit_corrupt);
 }
 
 }  // namespace tools

@@ -2,17 +2,39 @@
 #ifndef CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cloudlog/cleaner/report.hpp"
 #include "cloudlog/policy/cost_model.hpp"
+#include "common/exit_codes.hpp"
 
 namespace tools {
+
+// What a run did, in the one vocabulary of the text and the JSON (docs/tools.md,
+// "Statuses"): a dry run is "planned" (it found work) or "nothing_to_do", never
+// "cleaned"; a pass that only deleted dead segments is "deleted_only"; a pass
+// stopped between batches (a signal, --deadline, --yield) is "interrupted".
+inline std::string status_of(const cloudlog::clean_report& r, bool dry_run) {
+  if (r.status == cloudlog::clean_status::waiting_for_writer) return "waiting_for_writer";
+  if (r.interrupted) return "interrupted";
+  if (dry_run)
+    return r.plan.victims.empty() && r.plan.deletions.empty() ? "nothing_to_do" : "planned";
+  if (r.status == cloudlog::clean_status::cleaned) return "cleaned";
+  return r.stats.segments_deleted > 0 ? "deleted_only" : "nothing_to_do";
+}
+
+// A JSON object with what every object the tools print carries first: the
+// schema version, the timestamp, and KIND ("pass", "daemon_end", "error", ...).
+inline nlohmann::json json_object(const std::string& kind) {
+  return {{"schema_version", json_schema_version}, {"timestamp", utc_timestamp()}, {"kind", kind}};
+}
 
 inline nlohmann::json segment_json(const cloudlog::segment_usage& s) {
   return {{"directory", s.id.directory},
@@ -27,8 +49,8 @@ inline nlohmann::json segment_json(const cloudlog::segment_usage& s) {
 inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
   const auto& s = r.stats;
   const auto& p = r.plan;
-  nlohmann::json j;
-  j["status"] = std::string(cloudlog::to_string(r.status));
+  nlohmann::json j = json_object("pass");
+  j["status"] = status_of(r, dry_run);
   j["dry_run"] = dry_run;
   j["interrupted"] = r.interrupted;
   j["bytes_total"] = s.bytes_total;
@@ -121,42 +143,134 @@ inline std::string cost_line(const cloudlog::clean_report& r, bool dry_run,
       payback);
 }
 
-// The readable summary: the plan as a table, then the figures.
-inline std::string to_text(const cloudlog::clean_report& r, bool dry_run, bool verbose) {
-  std::string out;
+// "12.3 MiB" (1024-based; whole bytes below 1 KiB).
+inline std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  return u ? fmt::format("{:.1f} {}", b, units[u]) : fmt::format("{:.0f} {}", b, units[u]);
+}
+
+// A store's shape in one line: "41.2 MiB stored in 45 segments, 20.1 MiB live,
+// 51.2% unused".
+inline std::string shape_line(std::uint64_t stored, std::uint64_t segments, std::uint64_t live) {
+  const double unused = stored ? 100.0 * static_cast<double>(stored - std::min(live, stored)) /
+                                     static_cast<double>(stored)
+                               : 0.0;
+  return fmt::format("{} stored in {} segment(s), {} live, {:.1f}% unused",
+                     human_bytes(static_cast<double>(stored)), segments,
+                     human_bytes(static_cast<double>(live)), unused);
+}
+
+// The store before and after R, the latter once the writer has merged what R
+// wrote (victims are freed only then): {stored, segments}. A dry run's "after"
+// counts the bytes to relocate as written, in segments of SEGMENT_TARGET bytes.
+struct store_shape {
+  std::uint64_t stored = 0, segments = 0, live = 0;
+};
+inline std::pair<store_shape, store_shape> before_after(const cloudlog::clean_report& r,
+                                                        bool dry_run,
+                                                        std::uint64_t segment_target) {
   const auto& p = r.plan;
-  auto name = [](cloudlog::segment_id id) { return cloudlog::segment_name(id).value_or("?"); };
-  if (dry_run || verbose) {
-    out += fmt::format("{:<24} {:>12} {:>12} {:>6} {:>6}  {}\n", "segment", "size", "live", "util",
-                       "age", "action");
-    for (const auto& t : p.table) {
-      std::string action;
-      for (const auto& v : p.victims)
-        if (v.id == t.id) action = "clean";
-      for (const auto& d : p.deletions)
-        if (d.id == t.id) action = "delete";
-      out += fmt::format("{:<24} {:>12} {:>12} {:>5.1f}% {:>6}  {}\n", name(t.id), t.size, t.live,
-                         100 * t.utilization(), t.age, action);
+  const auto& s = r.stats;
+  store_shape before{s.bytes_total, p.table.size(), s.bytes_used};
+  store_shape after = before;
+  // An interrupted pass emptied only some victims: none is counted as freed.
+  const bool victims_go =
+      dry_run ? !p.victims.empty() : r.status == cloudlog::clean_status::cleaned && !r.interrupted;
+  auto minus = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
+  if (dry_run) {
+    after.stored = minus(before.stored, p.bytes_to_free_now);
+    after.segments = minus(before.segments, p.deletions.size());
+    if (victims_go) {
+      after.stored = minus(after.stored, p.bytes_to_free_later) + p.bytes_to_relocate;
+      after.segments = minus(after.segments, p.victims.size()) +
+                       (p.bytes_to_relocate + segment_target - 1) / segment_target;
+    }
+  } else {
+    after.stored = minus(before.stored, s.bytes_freed) + s.bytes_written;
+    after.segments = minus(before.segments, s.segments_deleted) + s.segments_written;
+    if (victims_go) {
+      after.stored = minus(after.stored, p.bytes_to_free_later);
+      after.segments = minus(after.segments, p.victims.size());
     }
   }
-  out += dry_run && r.status == cloudlog::clean_status::cleaned
-             ? std::string("plan: clean\n")
-             : fmt::format("{}{}\n", dry_run ? "plan: " : "", cloudlog::to_string(r.status));
-  out += fmt::format("used {} B, wasted {} B of {} B\n", r.stats.bytes_used, r.stats.bytes_wasted,
-                     r.stats.bytes_total);
+  return {before, after};
+}
+
+// The plan as a table, one row per segment with its action ("clean", "delete").
+inline std::string plan_table(const cloudlog::clean_plan& p) {
+  auto name = [](cloudlog::segment_id id) { return cloudlog::segment_name(id).value_or("?"); };
+  std::string out = fmt::format("{:<24} {:>12} {:>12} {:>6} {:>6}  {}\n", "segment", "size", "live",
+                                "util", "age", "action");
+  for (const auto& t : p.table) {
+    std::string action;
+    for (const auto& v : p.victims)
+      if (v.id == t.id) action = "clean";
+    for (const auto& d : p.deletions)
+      if (d.id == t.id) action = "delete";
+    out += fmt::format("{:<24} {:>12} {:>12} {:>5.1f}% {:>6}  {}\n", name(t.id), t.size, t.live,
+                       100 * t.utilization(), t.age, action);
+  }
+  return out;
+}
+
+// The readable report, summary first in human units: the status; the store
+// before and after (once the writer merges); what moves; what is freed now and
+// after the merge. The full table (and the exact counts) only when VERBOSE.
+inline std::string to_text(const cloudlog::clean_report& r, bool dry_run, bool verbose,
+                           std::uint64_t segment_target = 4u << 20) {
+  const auto& p = r.plan;
+  const auto& s = r.stats;
+  auto h = [](std::uint64_t b) { return human_bytes(static_cast<double>(b)); };
+  const auto [before, after] = before_after(r, dry_run, segment_target);
+  std::string out =
+      "status: " + status_of(r, dry_run) + (dry_run ? " (dry run: nothing changed)" : "") + "\n";
+  out += "before: " + shape_line(before.stored, before.segments, before.live) + "\n";
+  out += "after:  " + std::string(dry_run ? "about " : "") +
+         shape_line(after.stored, after.segments, after.live) + ", once the proxy merges\n";
   if (dry_run) {
+    out += fmt::format("moves:  {} of live data out of {} segment(s) (reads {})\n",
+                       h(p.bytes_to_relocate), p.victims.size(), h(p.bytes_to_read));
     out += fmt::format(
-        "would clean {} segment(s): read {} B, relocate {} B; would delete {} segment(s) "
-        "freeing {} B now, and {} B once the proxy merges\n",
-        p.victims.size(), p.bytes_to_read, p.bytes_to_relocate, p.deletions.size(),
-        p.bytes_to_free_now, p.bytes_to_free_later);
+        "frees:  {} now ({} dead segment(s)), {} more once the proxy merges ({} "
+        "segment(s))\n",
+        h(p.bytes_to_free_now), p.deletions.size(),
+        h(p.victims.empty() ? 0 : p.bytes_to_free_later), p.victims.size());
   } else {
+    const bool cleaned = r.status == cloudlog::clean_status::cleaned && !r.interrupted;
+    const bool wrote = r.status == cloudlog::clean_status::cleaned;
     out += fmt::format(
-        "relocated {} item(s), rewrote {}, rejected {}; wrote {} segment(s), {} B; deleted {} "
-        "segment(s), freed {} B; read {} B in {} request(s)\n",
-        r.stats.items_relocated, r.stats.items_rewritten, r.stats.items_rejected,
-        r.stats.segments_written, r.stats.bytes_written, r.stats.segments_deleted,
-        r.stats.bytes_freed, r.stats.bytes_read, r.stats.requests.get.requests);
+        "moved:  {} item(s) out of {}{} segment(s) into {} new segment(s), {} "
+        "written (read {} in {} request(s))\n",
+        s.items_relocated, r.interrupted ? "up to " : "", wrote ? p.victims.size() : 0,
+        s.segments_written, h(s.bytes_written), h(s.bytes_read), s.requests.get.requests);
+    out += fmt::format(
+        "freed:  {} now ({} segment(s) deleted), {} more once the proxy merges ({} "
+        "segment(s))\n",
+        h(s.bytes_freed), s.segments_deleted, h(cleaned ? p.bytes_to_free_later : 0),
+        cleaned ? p.victims.size() : 0);
+    if (r.interrupted)
+      out += "        (interrupted: the victims not emptied keep their live items; run again)\n";
+  }
+  if (verbose) {
+    out += plan_table(p);
+    out += fmt::format("exact: used {} B, wasted {} B of {} B", s.bytes_used, s.bytes_wasted,
+                       s.bytes_total);
+    if (dry_run)
+      out += fmt::format(
+          "; would read {} B, relocate {} B, free {} B now and {} B after the "
+          "merge\n",
+          p.bytes_to_read, p.bytes_to_relocate, p.bytes_to_free_now, p.bytes_to_free_later);
+    else
+      out += fmt::format(
+          "; relocated {} item(s), rewrote {}, rejected {}; wrote {} B, freed {} "
+          "B, read {} B\n",
+          s.items_relocated, s.items_rewritten, s.items_rejected, s.bytes_written, s.bytes_freed,
+          s.bytes_read);
   }
   for (const auto& c : r.rejected) out += fmt::format("rejected: {}\n", c.to_string());
   return out;

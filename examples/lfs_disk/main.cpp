@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloudlog/policy/policies.hpp"
+#include "common/cli.hpp"
 #include "common/exit_codes.hpp"
 #include "lfs/any_policy.hpp"
 #include "lfs/file_system.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
       "  lfs_disk cat disk.img notes.txt\n"
       "  lfs_disk clean disk.img --policy cost-benefit\n"
       "Exit codes: 0 ok, 2 usage, 4 corrupt image, 5 any other failure (disk full included).");
+  tools::add_version(app, "lfs_disk");
   app.require_subcommand(1);
   std::string image, name, policy = "greedy";
   lfs::mkfs_options mk;
@@ -93,7 +95,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return e.get_exit_code() == 0 ? app.exit(e) : (app.exit(e), tools::exit_usage);
+    return tools::report_parse_error(app, e);
   }
 
   auto disk = lfs::file_disk::open(image, mkfs_cmd->parsed());

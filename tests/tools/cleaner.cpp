@@ -3,6 +3,7 @@
 // code for every error a user meets.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
@@ -12,6 +13,8 @@
 #include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
+
+#include "cloudlog/version.hpp"
 
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
@@ -113,19 +116,40 @@ TEST_CASE("bluesky_fs --help and every command's --help exit 0 and name their op
   }
 }
 
-TEST_CASE("A dry run prints the plan as a table and leaves the store byte-identical",
-          "[tools][cleaner]") {
+TEST_CASE(
+    "A dry run prints the summary first (the table with -v) and leaves the store "
+    "byte-identical",
+    "[tools][cleaner]") {
   demo_store d;
   const auto before = snapshot(d.store);
   auto r = clean_tool({"--store", d.uri(), "--dry-run", "--policy", "greedy"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // Summary first, in human units: five lines, no table.
   const auto out = test::lines(r.out);
-  REQUIRE(out.size() > 3);
-  CHECK(out[0].find("segment") == 0);
-  CHECK(out[0].find("util") != std::string::npos);
-  CHECK(r.out.find("clean\n") != std::string::npos);
-  CHECK(r.out.find("would clean") != std::string::npos);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0] == "status: planned (dry run: nothing changed)");
+  CHECK(out[1].rfind("before: ", 0) == 0);
+  CHECK(out[2].rfind("after:  about ", 0) == 0);
+  CHECK(out[3].rfind("moves:  ", 0) == 0);
+  CHECK(out[4].rfind("frees:  ", 0) == 0);
+  // before: the store as it is, in KiB/MiB, with its segment count and unused share.
+  std::uint64_t total = 0;
+  for (const auto& [name, b] : before) total += b.size();
+  CHECK(out[1].find(std::to_string(before.size()) + " segment(s)") != std::string::npos);
+  CHECK(out[1].find("% unused") != std::string::npos);
+  CHECK((out[1].find(" KiB stored") != std::string::npos ||
+         out[1].find(" MiB stored") != std::string::npos));
+  CHECK(r.out.find("once the proxy merges") != std::string::npos);
+  CHECK(r.out.find(std::to_string(total)) == std::string::npos);  // no raw byte counts
+  // -v adds the table, one row per segment with its action, and the exact counts.
+  auto v = clean_tool({"--store", d.uri(), "--dry-run", "--policy", "greedy", "-v"});
+  const auto vl = test::lines(v.out);
+  REQUIRE(vl.size() == 5 + 1 + before.size() + 1);
+  CHECK(vl[5].find("segment") == 0);
+  CHECK(vl[5].find("util") != std::string::npos);
+  CHECK(v.out.find("clean\n") != std::string::npos);
+  CHECK(v.out.find("of " + std::to_string(total) + " B") != std::string::npos);
   CHECK(snapshot(d.store) == before);
   // --json too.
   auto j = clean_tool({"--store", d.uri(), "--dry-run", "--json"});
@@ -173,7 +197,9 @@ TEST_CASE("--json's figures agree with the store before and after the pass", "[t
   }
   CHECK(j["bytes_freed"] == freed);
   CHECK(j["segments_deleted"] == j["plan"]["deletions"].size());
-  CHECK(after.size() == before.size() + j["written"].size() - j["plan"]["deletions"].size());
+  // The pass history (log-99999999-00000001, the cleaner's namespace) is no segment.
+  CHECK(after.count("log-99999999-00000001"));
+  CHECK(after.size() - 1 == before.size() + j["written"].size() - j["plan"]["deletions"].size());
   CHECK(j["items_relocated"].get<std::uint64_t>() > 0);
   CHECK(j["requests"]["put"] == j["written"].size());
   // No lease is left behind, and the proxy reads everything after merging.
@@ -218,7 +244,7 @@ TEST_CASE("--delete-only deletes the victims once the merge released them, never
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
-  CHECK(j["status"] == "nothing to do");
+  CHECK(j["status"] == "deleted_only");
   CHECK(j["plan"]["victims"].empty());
   CHECK(j["items_relocated"] == 0);
   CHECK(j["segments_written"] == 0);
@@ -238,6 +264,61 @@ TEST_CASE("--delete-only deletes the victims once the merge released them, never
                        "--daemon and --delete-only do not go together");
 }
 
+TEST_CASE(
+    "Statuses are one snake_case vocabulary: a dry run plans, a deleting pass is not "
+    "'nothing to do'",
+    "[tools][cleaner][status]") {
+  demo_store d;
+  auto status_of = [](const test::process_result& r) {
+    INFO(r.err);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["kind"] == "pass");
+    CHECK(j["timestamp"].get<std::string>().size() == 24);  // 2026-11-28T21:30:00.123Z
+    return j["status"].get<std::string>();
+  };
+  // A dry run never says "cleaned", in JSON or in text.
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--dry-run", "--json"})) == "planned");
+  auto text = clean_tool({"--store", d.uri(), "--dry-run"});
+  CHECK(text.out.rfind("status: planned (dry run: nothing changed)\n", 0) == 0);
+  CHECK(text.out.find("cleaned") == std::string::npos);
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--policy", "greedy", "--json"})) == "cleaned");
+  CHECK(status_of(clean_tool({"--store", d.uri(), "--json", "--dry-run"})) == "waiting_for_writer");
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  // After the merge the first cleaner output and its victims are dead: a pass that
+  // finds no victim only deletes, and says so.
+  auto del =
+      clean_tool({"--store", d.uri(), "--policy", "threshold", "--threshold", "0.0001", "--json"});
+  const auto j = nlohmann::json::parse(del.out);
+  CHECK(j["segments_deleted"].get<int>() > 0);
+  CHECK(j["status"] == "deleted_only");
+  auto none = clean_tool({"--store", d.uri(), "--policy", "threshold", "--threshold", "0.0001"});
+  CHECK(none.out.find("status: nothing_to_do\n") != std::string::npos);
+}
+
+TEST_CASE("With --json an error is one JSON object on one stderr line",
+          "[tools][cleaner][status]") {
+  test::temp_dir dir;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--store", "file:" + (dir.path() / "none").string(), "--json"},
+           {"--store", "file:" + dir.path().string(), "--json", "--dry-rn"}}) {
+    auto r = clean_tool(args);
+    INFO(r.err);
+    CHECK(r.out.empty());
+    const auto ls = test::lines(r.err);
+    REQUIRE(ls.size() == 1);
+    const auto j = nlohmann::json::parse(ls[0]);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["kind"] == "error");
+    CHECK(j["status"] == "error");
+    CHECK(j["exit_code"] == r.exit_code);
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(j["error"].get<std::string>().empty());
+  }
+}
+
 TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][cleaner]") {
   demo_store d;
   REQUIRE(clean_tool({"--store", d.uri(), "--policy", "greedy", "-q"}).exit_code == 0);
@@ -247,7 +328,7 @@ TEST_CASE("A pass before the proxy merged exits 6; -q prints nothing", "[tools][
   CHECK(r.err.empty());
   auto v = clean_tool({"--store", d.uri(), "--policy", "greedy", "-v"});
   CHECK(v.exit_code == 6);
-  CHECK(v.out.find("segment ") == 0);  // -v prints the table
+  CHECK(v.out.find("\nsegment ") != std::string::npos);  // -v prints the table
   CHECK(v.err.find("bluesky_fs merge") != std::string::npos);
 }
 
@@ -257,13 +338,70 @@ TEST_CASE("The cleaner verifies with the right key and refuses on a wrong one",
   auto ok = clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--dry-run"});
   CHECK(ok.exit_code == 0);
   const auto before = snapshot(d.store);
-  auto bad = clean_tool({"--store", d.uri(), "--policy", "greedy"}, {"BLUESKY_KEY=not-the-key"});
-  INFO(bad.err);
-  CHECK(bad.exit_code == 4);
-  CHECK(bad.err.find("wrong key") != std::string::npos);
-  // Nothing of the proxy's was deleted.
-  const auto after = snapshot(d.store);
-  for (const auto& [name, b] : before) CHECK(after.count(name));
+  // The key is checked first, against the newest checkpoint's items: a wrong one
+  // ends a pass, a dry run, --json and the daemon alike with exit 4 before any
+  // work, and the store is byte-identical afterwards (no segment, no lease).
+  for (const auto& extra : std::vector<std::vector<std::string>>{
+           {"--policy", "greedy"}, {"--dry-run"}, {"--dry-run", "--json"}, {"--daemon"}}) {
+    auto args = std::vector<std::string>{"--store", d.uri()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto bad = clean_tool(args, {"BLUESKY_KEY=not-the-key"});
+    INFO(bad.err);
+    CHECK(bad.exit_code == 4);
+    CHECK(bad.out.empty());
+    REQUIRE(test::lines(bad.err).size() == 1);
+    CHECK(bad.err.find("wrong key") != std::string::npos);
+    CHECK(bad.err.find("newest checkpoint") != std::string::npos);
+    CHECK(snapshot(d.store) == before);
+  }
+  // The right key passes the check, after a pass and a merge too.
+  REQUIRE(clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--policy", "greedy"})
+              .exit_code == 0);
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  auto again = clean_tool({"--store", d.uri(), "--key-file", d.key.string(), "--dry-run"});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+}
+
+TEST_CASE("Sizes take k/m/g/t in either case and decimals; out-of-range values are refused",
+          "[tools][cleaner][input]") {
+  demo_store d;
+  for (const char* size : {"1.5G", "512m", "64KiB", "2t", "4096"}) {
+    auto r = clean_tool({"--store", d.uri(), "--dry-run", "--max-read", size, "--json"});
+    INFO(size << ": " << r.err);
+    CHECK(r.exit_code == 0);
+  }
+  // 1.5K of budget reads less than 1.5G of budget: the size means what it says.
+  const auto small = nlohmann::json::parse(clean_tool({"--store", d.uri(), "--dry-run", "--policy",
+                                                       "greedy", "--max-read", "1.5K", "--json"})
+                                               .out);
+  const auto large = nlohmann::json::parse(clean_tool({"--store", d.uri(), "--dry-run", "--policy",
+                                                       "greedy", "--max-read", "1.5G", "--json"})
+                                               .out);
+  CHECK(small["plan"]["bytes_to_read"].get<std::uint64_t>() <= 1536);
+  CHECK(large["plan"]["bytes_to_read"].get<std::uint64_t>() >
+        small["plan"]["bytes_to_read"].get<std::uint64_t>());
+  const auto before = snapshot(d.store);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused{
+      {{"--threshold", "1.5"}, "--threshold"},      {{"--threshold", "-1"}, "--threshold"},
+      {{"--parallel", "0"}, "--parallel"},          {{"--age-classes", "0"}, "--age-classes"},
+      {{"--max-read", "1.5X"}, "not a byte count"}, {{"--max-read", "-5M"}, "not a byte count"},
+      {{"--max-read", "1.5"}, "not a byte count"},  {{"--min-age", "-3"}, "negative"}};
+  for (const auto& [args, needle] : refused) {
+    auto all = std::vector<std::string>{"--store", d.uri()};
+    all.insert(all.end(), args.begin(), args.end());
+    INFO(args[0] << " " << args[1]);
+    check_one_line_error(clean_tool(all), 2, needle);
+  }
+  // A misspelt flag: one error line, with the flag meant.
+  auto typo = clean_tool({"--store", d.uri(), "--dry-rn"});
+  check_one_line_error(typo, 2, "--dry-rn");
+  CHECK(typo.err.find("did you mean --dry-run?") != std::string::npos);
+  auto typo2 = clean_tool({"--store", d.uri(), "--max-raed", "1G"});
+  check_one_line_error(typo2, 2, "did you mean --max-read?");
+  CHECK(snapshot(d.store) == before);
 }
 
 TEST_CASE("Every user error is one line with its documented exit code", "[tools][cleaner]") {
@@ -437,4 +575,194 @@ TEST_CASE("a file: store needs no settle time for its lease; a zero settle is ac
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+}
+
+TEST_CASE("--metrics-file is Prometheus text written atomically; history lists real passes",
+          "[tools][cleaner][observability]") {
+  demo_store d;
+  const auto metrics = d.dir.path() / "metrics" / "cleaner.prom";
+  std::filesystem::create_directories(metrics.parent_path());
+  auto r = clean_tool(
+      {"--store", d.uri(), "--policy", "greedy", "--metrics-file", metrics.string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto text = test::read_text(metrics);
+  const std::string store = "store=\"" + d.uri() + "\"";
+  CHECK(text.find("# TYPE bluesky_cleaner_passes_total counter\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_passes_total{" + store + "} 1\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_last_pass_status{" + store + ",status=\"cleaned\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("bluesky_cleaner_exit_code{" + store + "} 0\n") != std::string::npos);
+  CHECK(text.find("bluesky_cleaner_stored_bytes{" + store + "} ") != std::string::npos);
+  // Every sample line is NAME{LABELS} VALUE, each metric with its HELP and TYPE.
+  for (const auto& line : test::lines(text)) {
+    if (line.rfind("#", 0) == 0) continue;
+    INFO(line);
+    CHECK(line.rfind("bluesky_cleaner_", 0) == 0);
+    CHECK(line.find("} ") != std::string::npos);
+  }
+  // Atomic: only the file itself is there (no temporary left behind).
+  CHECK(std::distance(std::filesystem::directory_iterator(metrics.parent_path()),
+                      std::filesystem::directory_iterator()) == 1);
+  // A second pass before the merge waits (exit 6); a dry run records nothing.
+  CHECK(clean_tool(
+            {"--store", d.uri(), "--policy", "greedy", "--metrics-file", metrics.string(), "-q"})
+            .exit_code == 6);
+  text = test::read_text(metrics);
+  CHECK(text.find("bluesky_cleaner_exit_code{" + store + "} 6\n") != std::string::npos);
+  CHECK(clean_tool({"--store", d.uri(), "--dry-run", "-q"}).exit_code == 6);  // still waiting
+  auto h = clean_tool({"--store", d.uri(), "history", "--json"});
+  INFO(h.err);
+  REQUIRE(h.exit_code == 0);
+  const auto j = nlohmann::json::parse(h.out);
+  CHECK(j["kind"] == "history");
+  REQUIRE(j["passes"].size() == 2);
+  CHECK(j["passes"][0]["status"] == "cleaned");
+  CHECK(j["passes"][0]["items_relocated"].get<int>() > 0);
+  CHECK(j["passes"][1]["status"] == "waiting_for_writer");
+  auto ht = clean_tool({"--store", d.uri(), "history"});
+  const auto rows = test::lines(ht.out);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].find("status") != std::string::npos);
+  CHECK(rows[1].find("cleaned") != std::string::npos);
+  CHECK(rows[2].find("waiting_for_writer") != std::string::npos);
+  // --keep-history bounds it.
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  CHECK(clean_tool({"--store", d.uri(), "--keep-history", "2", "-q"}).exit_code == 0);
+  const auto bounded =
+      nlohmann::json::parse(clean_tool({"--store", d.uri(), "history", "--json"}).out);
+  REQUIRE(bounded["passes"].size() == 2);
+  CHECK(bounded["passes"][0]["status"] == "waiting_for_writer");
+}
+
+TEST_CASE("lease shows the holder; break-lease needs --force and frees a stale lease",
+          "[tools][cleaner][observability]") {
+  demo_store d;
+  auto none = clean_tool({"--store", d.uri(), "lease"});
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.find("no lease") != std::string::npos);
+  // A crashed cleaner's lease, 10 minutes from expiring.
+  const auto expires = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       600'000;
+  std::ofstream(d.store / "log-99999999-00000000")
+      << "cloudlog-lease 1\nholder ghost:42:cafe\nexpires " << expires << "\n";
+  auto held = clean_tool({"--store", d.uri(), "lease"});
+  CHECK(held.out.find("held by ghost:42:cafe for") != std::string::npos);
+  const auto j = nlohmann::json::parse(clean_tool({"--store", d.uri(), "lease", "--json"}).out);
+  CHECK(j["held"] == true);
+  CHECK(j["holder"] == "ghost:42:cafe");
+  CHECK(j["seconds_left"].get<double>() > 500);
+  CHECK(clean_tool({"--store", d.uri()}).exit_code == 7);
+  // Without --force: refused, one line, the lease stays.
+  check_one_line_error(clean_tool({"--store", d.uri(), "break-lease"}), 2, "--force");
+  CHECK(std::filesystem::exists(d.store / "log-99999999-00000000"));
+  auto broken = clean_tool({"--store", d.uri(), "break-lease", "--force"});
+  INFO(broken.err);
+  CHECK(broken.exit_code == 0);
+  CHECK(broken.out.find("ghost:42:cafe") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.store / "log-99999999-00000000"));
+  CHECK(clean_tool({"--store", d.uri(), "-q"}).exit_code == 0);
+}
+
+TEST_CASE("Off a terminal, a pass prints a status line every --stats-interval seconds",
+          "[tools][cleaner][progress]") {
+  demo_store d;
+  // Lines every 5 ms: a pass over the demo store spans several.
+  auto r = clean_tool({"--store", d.uri(), "--policy", "greedy", "--stats-interval", "0.005"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto ls = test::lines(r.err);
+  REQUIRE_FALSE(ls.empty());
+  for (const auto& l : ls) {
+    INFO(l);
+    CHECK(l.rfind("progress: ", 0) == 0);
+    CHECK(l.find("elapsed ") != std::string::npos);
+    const auto phase = l.substr(10, l.find_first_of(" ,", 10) - 10);
+    CHECK(
+        std::set<std::string>{"load", "walk", "plan", "relocate", "commit", "delete"}.count(phase));
+    if (phase == "relocate") {
+      CHECK(l.find('%') != std::string::npos);
+      CHECK(l.find("ETA ") != std::string::npos);
+    }
+    CHECK(l.find('\r') == std::string::npos);  // no terminal control off a terminal
+  }
+  // The report still comes whole on stdout, and with --json the lines are objects.
+  CHECK(r.out.rfind("status: cleaned\n", 0) == 0);
+  REQUIRE(
+      test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"}).exit_code ==
+      0);
+  auto j = clean_tool({"--store", d.uri(), "--policy", "greedy", "--stats-interval", "0.005",
+                       "--json", "--dry-run"});
+  for (const auto& l : test::lines(j.err)) {
+    const auto o = nlohmann::json::parse(l);
+    CHECK(o["kind"] == "progress");
+    CHECK(o["schema_version"] == 1);
+  }
+  // 0: no status lines.
+  auto quiet = clean_tool({"--store", d.uri(), "--dry-run", "--stats-interval", "0"});
+  CHECK(quiet.err.empty());
+}
+
+TEST_CASE("inspect shows the utilization histogram and age x utilization; --csv and --svg",
+          "[tools][cleaner][inspect]") {
+  demo_store d;
+  const auto before = snapshot(d.store);
+  auto r = clean_tool({"--store", d.uri(), "inspect"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("utilization histogram") != std::string::npos);
+  CHECK(r.out.find("age x utilization") != std::string::npos);
+  CHECK(r.out.find(std::to_string(before.size()) + " segment(s)") != std::string::npos);
+  // Ten deciles, and their segment counts add up to the store's.
+  std::size_t counted = 0, rows = 0;
+  for (const auto& l : test::lines(r.out)) {
+    const auto seg = l.find(" seg ");
+    if (l.find("% ") == std::string::npos || seg == std::string::npos) continue;
+    ++rows;
+    counted += std::stoul(l.substr(l.rfind(' ', seg - 1) + 1));
+  }
+  CHECK(rows == 10);
+  CHECK(counted == before.size());
+  // --csv: a header and one row per segment, sizes as stored.
+  const auto csv = d.dir.path() / "segments.csv";
+  const auto svg = d.dir.path() / "segments.svg";
+  REQUIRE(clean_tool({"--store", d.uri(), "inspect", "--csv", csv.string(), "--svg", svg.string()})
+              .exit_code == 0);
+  const auto lines = test::lines(test::read_text(csv));
+  REQUIRE(lines.size() == before.size() + 1);
+  CHECK(lines[0] == "segment,directory,sequence,size,live,utilization,age");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto name = lines[i].substr(0, lines[i].find(','));
+    REQUIRE(before.count(name));
+    const auto size_at = lines[i].find(',', lines[i].find(',', name.size() + 1) + 1) + 1;
+    CHECK(std::stoull(lines[i].substr(size_at)) == before.at(name).size());
+  }
+  // --svg: one document, a bar per decile, a dot per segment.
+  const auto text = test::read_text(svg);
+  CHECK(text.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+  CHECK(text.substr(text.size() - 7) == "</svg>\n");
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("class=\"bar\"") == 10);
+  CHECK(count("class=\"segment\"") == before.size());
+  // --csv - writes the CSV alone on stdout; nothing in the store changed.
+  auto to_stdout = clean_tool({"--store", d.uri(), "inspect", "--csv", "-"});
+  CHECK(to_stdout.out == test::read_text(csv));
+  CHECK(snapshot(d.store) == before);
+}
+
+TEST_CASE("Every tool says its version", "[tools][version]") {
+  for (const auto* t : {"bluesky_cleaner", "bluesky_fs"}) {
+    auto r = test::run({test::tool(t).string(), "--version"});
+    INFO(t << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::string(t) + " (cloudlog) " + cloudlog::version_string + "\n");
+  }
 }

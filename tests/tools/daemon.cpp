@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "tools/tools.hpp"
@@ -115,6 +117,19 @@ TEST_CASE("The daemon cleans while the proxy writes and merges, and stops on SIG
   CHECK(code == 0);
   CHECK(log.find("\"status\":\"cleaned\"") != std::string::npos);
   CHECK(log.find("error") == std::string::npos);
+  // Every line is a JSON object with the schema version and a timestamp; the last
+  // one is the daemon's final object.
+  const auto ls = test::lines(log);
+  REQUIRE_FALSE(ls.empty());
+  for (const auto& l : ls) {
+    const auto j = nlohmann::json::parse(l);
+    CHECK(j["schema_version"] == 1);
+    CHECK(j["timestamp"].get<std::string>().size() == 24);
+  }
+  const auto last = nlohmann::json::parse(ls.back());
+  CHECK(last["kind"] == "daemon_end");
+  CHECK(last["status"] == "interrupted");
+  CHECK(last["passes"].get<int>() > 0);
   CHECK_FALSE(s.lease_exists());
   REQUIRE(s.fs({"merge"}).exit_code == 0);
   auto v = s.fs({"verify"});

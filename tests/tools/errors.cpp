@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "support/servers.hpp"
@@ -197,9 +199,19 @@ TEST_CASE("I/O errors are one error line with a hint saying what to check",
     const auto r = run_to_dev_full(args);
     INFO(cmd[0] << " " << cmd[1]);
     CHECK(r.exit_code == 5);
-    CHECK(r.err ==
-          "error: cannot write to stdout: No space left on device (check where the output goes: "
-          "a full disk, or a pipe whose reader exited)\n");
+    const std::string what =
+        "cannot write to stdout: No space left on device (check where the output goes: a full "
+        "disk, or a pipe whose reader exited)";
+    if (cmd[1] != "--json") {
+      CHECK(r.err == "error: " + what + "\n");
+      continue;
+    }
+    // With --json the error is one JSON object, still one line.
+    REQUIRE(test::lines(r.err).size() == 1);
+    const auto j = nlohmann::json::parse(r.err);
+    CHECK(j["kind"] == "error");
+    CHECK(j["exit_code"] == 5);
+    CHECK(j["error"] == what);
   }
   // A store directory that cannot be made: it said "I/O error" and nothing else.
   auto r = test::run({fs_tool(), "--store", "file:/dev/null/store", "workload", "--files", "1",

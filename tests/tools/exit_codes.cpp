@@ -2,6 +2,10 @@
 // through the library's conditions (one table), as docs/tools.md lists them.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
 #include <system_error>
 
 #include "common/exit_codes.hpp"
@@ -32,4 +36,34 @@ TEST_CASE("a code without its own hint gets its group's", "[tools][exit_codes]")
   CHECK(tools::hint(errc::bad_tag) != tools::hint(errc::bad_magic));  // its own
   CHECK(tools::hint(errc::protocol_error).empty());  // neither its own nor a group's
   CHECK(!tools::hint(errc::io_error).empty());       // its own: what to check
+}
+
+TEST_CASE("docs/tools.md's exit-code table is the table in code", "[tools][exit_codes][docs]") {
+  std::ifstream in(std::filesystem::path(CLOUDLOG_SOURCE_DIR) / "docs" / "tools.md");
+  REQUIRE(in);
+  std::map<int, std::string> documented;
+  bool in_table = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) in_table = line == "## Exit codes (all tools)";
+    if (!in_table || line.rfind("| ", 0) != 0) continue;
+    const auto bar = line.find(" | ", 2);
+    if (bar == std::string::npos) continue;
+    const auto code = line.substr(2, bar - 2);
+    if (code.empty() || code.find_first_not_of("0123456789") != std::string::npos) continue;
+    documented[std::stoi(code)] = line.substr(bar + 3);
+  }
+  std::map<int, std::string> in_code;
+  for (const auto& e : tools::exit_code_table) in_code[e.code] = e.meaning;
+  REQUIRE(documented.size() == in_code.size());
+  for (const auto& [code, meaning] : in_code) {
+    INFO(code << ": " << meaning);
+    REQUIRE(documented.count(code));
+    // The row says the table's meaning, after an optional "`tool`: " scope.
+    auto row = documented.at(code);
+    if (row.rfind("`", 0) == 0) row = row.substr(row.find(": ") + 2);
+    CHECK(row.rfind(meaning, 0) == 0);
+  }
+  // The --help footer is made from the same table.
+  CHECK(tools::exit_codes_help().find("7 another cleaner holds the store's lease") !=
+        std::string::npos);
 }

@@ -57,6 +57,20 @@ void check_error_line(const test::process_result& r, int code,
   for (const auto& n : needles) CHECK(lines[0].find(n) != std::string::npos);
 }
 
+// The same with --json: one JSON object on one stderr line, its "error" holding
+// every NEEDLE.
+void check_json_error_line(const test::process_result& r, int code,
+                           const std::vector<std::string>& needles) {
+  INFO(r.err);
+  CHECK(r.exit_code == code);
+  const auto lines = test::lines(r.err);
+  REQUIRE(lines.size() == 1);
+  const auto j = nlohmann::json::parse(lines[0]);
+  CHECK(j["kind"] == "error");
+  CHECK(j["exit_code"] == code);
+  for (const auto& n : needles) CHECK(j["error"].get<std::string>().find(n) != std::string::npos);
+}
+
 std::string iso8601_in(std::chrono::seconds d) {
   return test::iso8601(std::chrono::system_clock::now() + d);
 }
@@ -153,7 +167,7 @@ TEST_CASE("a private CA is trusted with --ca-bundle or AWS_CA_BUNDLE, and only t
                                       "--endpoint-url", s3.endpoint(), "--dry-run",
                                       "--json"};
   auto refused = test::run(base, env);
-  check_error_line(refused, 3, {"did not verify", "--ca-bundle"});
+  check_json_error_line(refused, 3, {"did not verify", "--ca-bundle"});
   auto flag = base;
   flag.insert(flag.end(), {"--ca-bundle", s3.ca_file().string()});
   auto ok = test::run(flag, env);

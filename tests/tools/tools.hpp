@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -28,6 +30,12 @@ inline std::map<std::string, bytes> snapshot(const std::filesystem::path& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir))
     out[e.path().filename().string()] = read_file(e.path());
   return out;
+}
+
+// The text of the file at P ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // The process failed with CODE, exactly one "error: " line on stderr holding

@@ -16,11 +16,12 @@
 #include "cloudlog/backend/detail/aws_config.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/sigv4.hpp"
+#include "cloudlog/version.hpp"
 
 namespace cloudlog {
 
-// The library's version, as the User-Agent names it.
-inline constexpr std::string_view cloudlog_version = "0.1.0";
+// The library's version, as the User-Agent names it (cloudlog/version.hpp).
+inline constexpr std::string_view cloudlog_version = version_string;
 
 // How an object's URL names its bucket.
 enum class s3_addressing {

@@ -23,12 +23,15 @@ enum class relocation_mode {
   whole_parent,
 };
 
-// Where a run is, for progress displays: leaf bytes relocated of the total to relocate.
+// Where a run is, for progress displays: its phase ("load", "walk", "plan",
+// "relocate", "commit", "delete") and, while relocating, leaf bytes and items
+// relocated of the totals to relocate (zeros in the other phases).
 struct clean_progress {
   std::uint64_t bytes_done = 0;
   std::uint64_t bytes_total = 0;
   std::uint64_t items_done = 0;
   std::uint64_t items_total = 0;
+  const char* phase = "relocate";  // a string literal
 };
 
 // Options of one run.
@@ -53,6 +56,9 @@ struct clean_options {
   std::function<bool()> stop_requested;
   // Called after every relocation batch.
   std::function<void(const clean_progress&)> on_progress;
+  // Called as each phase begins (load, walk, plan, relocate with its totals,
+  // commit, delete), for progress displays; a dry run stops after plan.
+  std::function<void(const clean_progress&)> on_phase;
   // The utilization (live / stored bytes) the pass aims for: the policy's victims
   // are taken in its order only until the store, once they are cleaned, would be at
   // least this full (cut_to_target, policy/cleaning_policy.hpp), so that no policy

@@ -283,7 +283,8 @@ result<relocation> relocate(const Format& format, Store& store, const live_graph
                             pass_output& out) {
   const auto& nodes = live.nodes;
   relocation r;
-  clean_progress progress{0, bytes_total, 0, schedule.leaves.size()};
+  clean_progress progress{0, bytes_total, 0, schedule.leaves.size(), "relocate"};
+  if (options.on_phase) options.on_phase(progress);
   std::size_t from = 0;
   for (const auto end : schedule.batch_ends) {
     if (options.stop_requested && options.stop_requested()) {

@@ -124,6 +124,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     check.dry_run = true;
     check.stop_requested = nullptr;
     check.on_progress = nullptr;
+    check.on_phase = nullptr;
     auto plan = clean(format, store, policy, check, verify);
     if (!plan) {
       if (auto f = failed(plan.error()); !f) return fail(f.error());

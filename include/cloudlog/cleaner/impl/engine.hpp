@@ -28,6 +28,14 @@ class stopwatch {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// Tells OPTIONS's phase hook that PHASE begins.
+inline void announce(const clean_options& options, const char* phase) {
+  if (!options.on_phase) return;
+  clean_progress p;
+  p.phase = phase;
+  options.on_phase(p);
+}
+
 inline void record_usage(clean_report& report, const live_graph& live, const usage_tally& usage) {
   auto& stats = report.stats;
   stats.items_live = live.nodes.size();
@@ -54,6 +62,7 @@ result<clean_report> finish(Store& store, clean_report report, clean_status stat
   report.status = status;
   const auto& dead = report.plan.deletions;
   if (options.dry_run || dead.empty()) return report;
+  announce(options, "delete");
   CLOUDLOG_TRY_VOID(delete_dead(store, std::span<const segment_info>(dead)));
   for (const auto& seg : dead) report.stats.bytes_freed += seg.size;
   report.stats.segments_deleted = dead.size();
@@ -84,6 +93,7 @@ result<void> move_live(const Format& format, Store& store, const Policy& policy,
   if (!rewritten) return fail(rewritten.error());
   CLOUDLOG_TRY_VOID(replace_root(format, store, live, ctx, options.coalesce_gap, verify, out));
   stats.items_rewritten = *rewritten + 1;
+  announce(options, "commit");
   CLOUDLOG_TRY_VOID(commit(store, out));
   stats.seconds_commit = clock.lap();
   stats.segments_written = out.written.size();
@@ -100,9 +110,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
                                    const clean_options& options, const Verifier& verify) {
   clean_report report;
   stopwatch clock;
+  announce(options, "load");
   auto ctx = format.load(store);
   if (!ctx) return fail(ctx.error());
   report.stats.seconds_load = clock.lap();
+  announce(options, "walk");
   auto live = walk(format, store, ctx->root(), options.parallel, options.coalesce_gap);
   if (!live) return fail(live.error());
   const auto usage = tabulate(*ctx, *live);
@@ -113,6 +125,7 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
 
   if (options.delete_only)
     return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
+  announce(options, "plan");
   const auto kept = quarantined_segments(*ctx, *live);
   report.plan.quarantined.assign(kept.begin(), kept.end());
   std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
