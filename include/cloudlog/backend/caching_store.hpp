@@ -149,6 +149,10 @@ class caching_store {
     return out;
   }
 
+  // INNER's (batch_remove_limit).
+  static constexpr std::size_t max_batch_remove =
+      batch_remove_limit<std::remove_reference_t<Inner>>();
+
   // Present when INNER has remove_many.
   result<void> remove_many(std::span<const std::string> names) requires
       batch_removable<std::remove_reference_t<Inner>> {
