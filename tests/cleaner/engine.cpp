@@ -81,7 +81,8 @@ TEST_CASE("walk finds the root, every directory and every live blob, reading onl
   const auto expect = read_reachable(t.store);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto& nodes = live->nodes;
   REQUIRE(nodes.size() == 1 + expect.directories.size() + expect.blobs.size());
@@ -112,7 +113,8 @@ TEST_CASE("walk fails with dangling_link when a link does not lead to the item i
   data[dir.offset + 7] ^=
       std::byte{0xff};  // in the id the root's link names (after magic, type, flags)
   REQUIRE(t.store.write(name, data));
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(!live);
   CHECK(live.error() == cloudlog::errc::dangling_link);
 }
@@ -123,7 +125,8 @@ TEST_CASE("tabulate counts each live location once per segment and lists the dea
   const auto expect = read_reachable(t.store);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
 
@@ -155,7 +158,8 @@ TEST_CASE("mark moves the live leaves of victims and dirties exactly their ances
   tree_store t(8);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
   const auto victims = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
@@ -204,7 +208,8 @@ TEST_CASE("schedule orders leaves by age class then place and batches about one 
   tree_store t(10);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
   const cloudlog::greedy_policy policy;

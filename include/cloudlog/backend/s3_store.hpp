@@ -24,6 +24,7 @@
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/detail/parallel_reads.hpp"
 #include "cloudlog/backend/detail/xml.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/s3_options.hpp"
 #include "cloudlog/backend/segment_store.hpp"
@@ -120,6 +121,9 @@ inline std::string describe(const s3_failure& f) {
 // that makes no sense).
 class s3_store {
  public:
+  // A request is a network round trip: reads are merged across gaps up to ~1 MiB.
+  static constexpr read_cost_model read_cost = remote_read_cost;
+
   // Opens bucket BUCKET with keys under PREFIX (used as given: "logs/" puts
   // segments at "logs/log-..."). Makes no request.
   // Fails: errc::invalid_argument for an empty bucket or one holding '/', or an

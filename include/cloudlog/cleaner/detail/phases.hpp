@@ -19,8 +19,8 @@
 
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/segment_store.hpp"
-#include "cloudlog/cleaner/detail/fetch_items.hpp"
 #include "cloudlog/cleaner/detail/output_log.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/options.hpp"
 #include "cloudlog/log/item.hpp"
@@ -256,13 +256,14 @@ struct relocation {
 };
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
-// at once). Corrupt or refused leaves are recorded in OUT.rejected and stay.
+// at once), each batch's reads planned by PLANNER (leaves are read once and not
+// kept). Corrupt or refused leaves are recorded in OUT.rejected and stay.
 // Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
-result<relocation> relocate(const Format& format, Store& store, const live_graph& live,
-                            const relocation_schedule& schedule, std::uint64_t bytes_total,
-                            const clean_options& options, const Verifier& verify,
-                            pass_output& out) {
+result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
+                            const live_graph& live, const relocation_schedule& schedule,
+                            std::uint64_t bytes_total, const clean_options& options,
+                            const Verifier& verify, pass_output& out) {
   const auto& nodes = live.nodes;
   relocation r;
   clean_progress progress{0, bytes_total, 0, schedule.leaves.size()};
@@ -274,7 +275,7 @@ result<relocation> relocate(const Format& format, Store& store, const live_graph
     }
     std::vector<location> locs;
     for (auto at = from; at < end; ++at) locs.push_back(nodes[schedule.leaves[at]].where);
-    auto data = fetch_items(store, locs, options.coalesce_gap);
+    auto data = planner.fetch(store, locs, false);
     for (std::size_t k = 0; k < locs.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
       const auto& n = nodes[idx];
@@ -317,23 +318,25 @@ std::vector<item_link> new_links(const pass_output& out, const live_node& n,
   return links;
 }
 
-// Re-reads the INTERIOR items (deepest first, in batches of 256) and appends each,
-// rewritten by the format with its children's new places, to OUT. Returns how many.
-// Items failing verification stay (OUT.rejected).
+// Takes the INTERIOR items (deepest first, in batches of 256) from PLANNER (its
+// cache holds what the walk read, within its budget; the rest is read again) and
+// appends each, rewritten by the format with its children's new places, to OUT.
+// Returns how many. Items failing verification stay (OUT.rejected).
 // Fails: the store's and the format's errors; any other check failure (the item read
 // fine in the walk).
 template <class Format, segment_store Store, class Verifier>
-result<std::uint64_t> rewrite_interior(const Format& format, Store& store, const live_graph& live,
+result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_planner& planner,
+                                       const live_graph& live,
                                        std::span<const std::uint32_t> interior,
-                                       const typename Format::context& ctx, std::uint64_t gap,
-                                       const Verifier& verify, pass_output& out) {
+                                       const typename Format::context& ctx, const Verifier& verify,
+                                       pass_output& out) {
   using layout = typename Format::layout;
   std::uint64_t rewritten = 0;
   for (std::size_t at = 0; at < interior.size(); at += 256) {
     const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
     std::vector<location> locs;
     for (auto i : part) locs.push_back(live.nodes[i].where);
-    auto data = fetch_items(store, locs, gap);
+    auto data = planner.fetch(store, locs, false);
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto& n = live.nodes[part[k]];
       auto v = check_item(format, verify, n, data[k]);
@@ -356,14 +359,15 @@ result<std::uint64_t> rewrite_interior(const Format& format, Store& store, const
   return rewritten;
 }
 
-// Re-reads the root and places the format's new root, linking the moved children,
-// last in OUT. Fails: the store's and the format's errors; any check failure.
+// Takes the root from PLANNER (cached by the walk) and places the format's new
+// root, linking the moved children, last in OUT.
+// Fails: the store's and the format's errors; any check failure.
 template <class Format, segment_store Store, class Verifier>
-result<void> replace_root(const Format& format, Store& store, const live_graph& live,
-                          const typename Format::context& ctx, std::uint64_t gap,
+result<void> replace_root(const Format& format, Store& store, read_planner& planner,
+                          const live_graph& live, const typename Format::context& ctx,
                           const Verifier& verify, pass_output& out) {
   const auto& root = live.nodes[0];
-  auto data = fetch_items(store, std::span(&root.where, 1), gap);
+  auto data = planner.fetch(store, std::span(&root.where, 1), false);
   auto v = check_item(format, verify, root, data[0]);
   if (!v) return fail(v.error());
   auto item = format.make_root(*v, new_links(out, root, *v), ctx);
