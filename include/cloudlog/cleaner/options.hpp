@@ -49,6 +49,10 @@ struct clean_options {
   // Bytes of interior items the pass keeps after the walk so that rewriting them
   // reads nothing again; beyond it, the rest are read a second time.
   std::uint64_t read_cache_bytes = 32u << 20;
+  // Full output segments written in the background while the pass reads on, at
+  // most this many at once (each holds one output segment's bytes); the root's
+  // segment is written only after all of them. 0: every write synchronous.
+  std::size_t writes_in_flight = 4;
   // Asked between relocation batches (about one output segment each): true stops
   // relocating; what moved so far is still committed (root last), and victims not
   // emptied keep their live items and are not deleted. The report's

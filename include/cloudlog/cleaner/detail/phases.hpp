@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -202,20 +204,68 @@ struct new_place {
   object_id id;
 };
 
+// Output segments being written in the background: at most LIMIT at once (each
+// holds its segment's bytes, so memory is bounded by LIMIT output segments);
+// 0 writes each segment synchronously. The store must be thread-safe (every
+// store of backend/ is). Not thread-safe itself.
+class write_pipeline {
+ public:
+  explicit write_pipeline(std::size_t limit = 0) : limit_(limit) {}
+  write_pipeline(write_pipeline&&) = default;
+  write_pipeline& operator=(write_pipeline&&) = default;
+  ~write_pipeline() { (void)drain(); }
+
+  // Writes DATA as NAME, in the background when LIMIT > 0, after waiting for the
+  // oldest write when LIMIT are in flight.
+  // Fails: the store's errors (of this write, or of an earlier one waited for).
+  template <segment_store Store>
+  result<void> write(Store& store, std::string name, bytes data) {
+    if (limit_ == 0) return store.write(name, data);
+    while (inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
+    inflight_.push_back(
+        std::async(std::launch::async, [&store, name = std::move(name), data = std::move(data)] {
+          return store.write(name, data);
+        }));
+    return {};
+  }
+
+  // Waits for every write in flight. Fails: the first one's error.
+  result<void> drain() {
+    result<void> first{};
+    while (!inflight_.empty()) {
+      auto r = wait_oldest();
+      if (!r && first) first = fail(r.error());
+    }
+    return first;
+  }
+
+ private:
+  result<void> wait_oldest() {
+    auto r = inflight_.front().get();
+    inflight_.pop_front();
+    return r;
+  }
+
+  std::size_t limit_;
+  std::deque<std::future<result<void>>> inflight_;
+};
+
 // The pass's output: the segments being filled, the ones written, the moves.
 struct pass_output {
   output_log log;
   std::vector<segment_info> written{};                   // in write order
   std::unordered_map<std::uint32_t, new_place> moved{};  // node -> new place
   std::vector<corruption> rejected{};                    // items left in place, and why
+  write_pipeline writes{};                               // full segments being written
 };
 
-// Writes SEG to STORE and records it in OUT.written. Fails: the store's errors.
+// Writes SEG to STORE (through OUT.writes: possibly still in flight on return) and
+// records it in OUT.written. Fails: the store's errors.
 template <segment_store Store>
 result<void> write_segment(Store& store, pass_output& out, output_log::segment&& seg) {
   const segment_id id{out.log.directory(), seg.sequence};
   segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
-  CLOUDLOG_TRY_VOID(store.write(info.name, seg.data));
+  CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data)));
   out.written.push_back(std::move(info));
   return {};
 }
@@ -378,11 +428,19 @@ result<void> replace_root(const Format& format, Store& store, read_planner& plan
 
 // --- commit: every other segment first, the root's last ---
 
+// Every write in flight is waited for before the root's segment is written, so
+// the root never reaches the store before a segment it references.
 template <segment_store Store>
 result<void> commit(Store& store, pass_output& out) {
   for (auto& seg : out.log.take_open())
     CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
-  return write_segment(store, out, std::move(out.log.root_segment()));
+  CLOUDLOG_TRY_VOID(out.writes.drain());
+  auto& root = out.log.root_segment();
+  const segment_id id{out.log.directory(), root.sequence};
+  segment_info info{id, segment_name(id).value_or(""), root.data.size()};
+  CLOUDLOG_TRY_VOID(store.write(info.name, root.data));
+  out.written.push_back(std::move(info));
+  return {};
 }
 
 // --- delete: the segments that were dead before the pass ---

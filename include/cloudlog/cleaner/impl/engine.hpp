@@ -71,7 +71,8 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   auto& stats = report.stats;
   const auto order = schedule(live, moves, victims, policy, options.mode, Format::segment_target);
   pass_output out{
-      .log = output_log(ctx.output_directory(), ctx.next_sequence(), Format::segment_target)};
+      .log = output_log(ctx.output_directory(), ctx.next_sequence(), Format::segment_target),
+      .writes = write_pipeline(options.writes_in_flight)};
   auto relocated =
       relocate(format, store, planner, live, order, moves.bytes_to_relocate, options, verify, out);
   if (!relocated) return fail(relocated.error());
