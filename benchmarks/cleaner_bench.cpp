@@ -8,6 +8,11 @@
 // and the cleaner only creates and deletes files, so the copy is exact and free).
 // $CLOUDLOG_BENCH_SCALE scales the store (1.0: 128 files x 8 MiB, every byte
 // overwritten once, so 2 GiB stored and half of it garbage).
+// $CLOUDLOG_BENCH_PRESET=cleanbench|smallfiles generates that workload preset
+// instead (bluesky_fs workload --preset, scaled likewise): the pass against the
+// equal-durability floor on the original's own benchmarks. $CLOUDLOG_BENCH_FLUSH_EVERY
+// overrides the workload's flush interval (cleanbench flushes after every 512 KiB
+// write, so each segment is wholly live or wholly dead and a pass only deletes).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -45,11 +50,20 @@ fs::path bench_root() {
   return v ? fs::path(v) : fs::path("/tmp/cloudlog-bench");
 }
 
+// $CLOUDLOG_BENCH_PRESET, or "" for the default store.
+std::string bench_preset() {
+  const char* v = std::getenv("CLOUDLOG_BENCH_PRESET");
+  return v ? std::string(v) : std::string();
+}
+
 // The pristine store: generated on first use, reused while its parameters match.
 const fs::path& pristine() {
   static const fs::path dir = [] {
     const double scale = env_double("CLOUDLOG_BENCH_SCALE", 1.0);
-    const fs::path d = bench_root() / ("store-scale-" + std::to_string(scale));
+    const auto preset = bench_preset();
+    const fs::path d =
+        bench_root() / ((preset.empty() ? "store" : preset) + "-scale-" + std::to_string(scale) +
+                        "-flush-" + std::to_string(env_double("CLOUDLOG_BENCH_FLUSH_EVERY", 0)));
     if (fs::exists(d / "COMPLETE")) return d;
     fs::remove_all(d);
     auto store = cloudlog::file_store::create(d).value();
@@ -63,6 +77,17 @@ const fs::path& pristine() {
     o.overwrite_fraction = 1.0;
     o.flush_every = 16;
     o.seed = 2026;
+    if (!preset.empty()) {
+      auto p = bs::workload_preset(preset);
+      if (!p) {
+        std::fprintf(stderr, "unknown CLOUDLOG_BENCH_PRESET %s\n", preset.c_str());
+        std::exit(1);
+      }
+      o = *p;
+      o.seed = 2026;
+    }
+    if (std::getenv("CLOUDLOG_BENCH_FLUSH_EVERY"))
+      o.flush_every = static_cast<std::uint64_t>(env_double("CLOUDLOG_BENCH_FLUSH_EVERY", 1));
     o.scale = scale;
     auto r = bs::run_workload(fsys, o);
     if (!r) {
@@ -121,7 +146,14 @@ double io_floor(const fs::path& dir, const cloudlog::clean_report& plan, std::ui
 
 template <class Verifier>
 void clean_pass(benchmark::State& state, const Verifier& verify) {
+  // Greedy with default options (target utilization 0.8). bluesky_cleaner's default
+  // policy, lifetime, finds nothing to do on a freshly written preset store (every
+  // segment is young).
   const cloudlog::greedy_policy policy{};
+  cloudlog::clean_options options;
+  // $CLOUDLOG_BENCH_WRITES: output segments written in the background (default 4; 0: none).
+  if (std::getenv("CLOUDLOG_BENCH_WRITES"))
+    options.writes_in_flight = static_cast<std::size_t>(env_double("CLOUDLOG_BENCH_WRITES", 4));
   double floor_total = 0, pass_total = 0;
   cloudlog::clean_report last;
   std::uint64_t peak_kib = 0, base_kib = 0;
@@ -133,12 +165,15 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     base_kib = peak_rss_kib();
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = cloudlog::clean(bs::format{}, store, policy, {}, verify);
+    auto r = cloudlog::clean(bs::format{}, store, policy, options, verify);
     const double pass =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     state.PauseTiming();
     peak_kib = peak_rss_kib();
     if (!r || r->status != cloudlog::clean_status::cleaned) {
+      std::fprintf(
+          stderr, "the pass did not clean: %s\n",
+          r ? std::string(cloudlog::to_string(r->status)).c_str() : r.error().message().c_str());
       state.SkipWithError("the pass did not clean");
       return;
     }
@@ -169,6 +204,14 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
   state.counters["written_over_live_in_victims"] =
       static_cast<double>(last.stats.bytes_written) / static_cast<double>(victim_live);
   state.counters["floor_s"] = floor;
+  state.counters["load_s"] = last.stats.seconds_load;
+  state.counters["walk_s"] = last.stats.seconds_walk;
+  state.counters["relocate_s"] = last.stats.seconds_relocate;
+  state.counters["commit_s"] = last.stats.seconds_commit;
+  state.counters["gets"] = static_cast<double>(last.stats.requests.get.requests);
+  state.counters["needed_runs"] = static_cast<double>(last.stats.needed_runs);
+  state.counters["read_over_strict"] =
+      static_cast<double>(last.stats.bytes_read) / static_cast<double>(last.stats.bytes_minimum);
   state.counters["pass_over_floor"] = pass / floor;
   state.counters["live_objects"] = static_cast<double>(last.stats.items_live);
   state.counters["peak_MiB"] = static_cast<double>(peak_kib) / 1024;

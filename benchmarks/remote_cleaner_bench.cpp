@@ -182,6 +182,12 @@ void pass(benchmark::State& state, const char* bucket, std::chrono::milliseconds
     state.counters["read_over_metadata_plus_live"] =
         static_cast<double>(r->stats.bytes_read) /
         static_cast<double>(r->stats.bytes_walked + live);
+    // The strict minimum (docs/design.md, "Reads are planned"): metadata walked + live
+    // bytes of the victims, and the ranged reads the planner needed.
+    state.counters["strict_min_MiB"] = static_cast<double>(r->stats.bytes_minimum) / (1 << 20);
+    state.counters["read_over_strict"] =
+        static_cast<double>(r->stats.bytes_read) / static_cast<double>(r->stats.bytes_minimum);
+    state.counters["needed_runs"] = static_cast<double>(r->stats.needed_runs);
     state.counters["victims"] = static_cast<double>(r->plan.victims.size());
     if (relay) state.counters["delayed_requests"] = static_cast<double>(relay->delayed());
   }

@@ -64,6 +64,8 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
                    {"put", s.requests.put.requests},
                    {"delete", s.requests.remove.requests}};
   j["bytes_walked"] = s.bytes_walked;
+  j["bytes_minimum"] = s.bytes_minimum;
+  j["needed_runs"] = s.needed_runs;
   j["items_live"] = s.items_live;
   j["items_relocated"] = s.items_relocated;
   j["items_rewritten"] = s.items_rewritten;

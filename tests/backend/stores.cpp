@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "backend/conformance.hpp"
+#include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/fault_injecting_store.hpp"
 #include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/backend/memory_store.hpp"
@@ -36,6 +37,31 @@ TEST_CASE("file_store obeys the segment_store laws", "[backend][file]") {
   test::temp_dir dir;
   auto store = file_store::open(dir.path()).value();
   test::check_segment_store_laws(store);
+}
+
+TEST_CASE("file_store remove_many deletes exactly the named files, one bad name none",
+          "[backend][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  STATIC_REQUIRE(batch_removable<file_store>);
+  for (std::uint32_t i = 0; i < 500; ++i)
+    REQUIRE(store.write(segment_name({0, i}).value(), test::pattern(16, i)));
+  std::vector<std::string> doomed;
+  for (std::uint32_t i = 0; i < 500; i += 2) doomed.push_back(segment_name({0, i}).value());
+  doomed.push_back(segment_name({0, 5001}).value());  // missing: not an error
+  // One invalid name: nothing at all is deleted.
+  auto mixed = doomed;
+  mixed.push_back("../escape");
+  CHECK(store.remove_many(mixed).error() == errc::invalid_name);
+  CHECK(store.list(0).value().size() == 500);
+  REQUIRE(store.remove_many(doomed));
+  const auto l = store.list(0).value();
+  REQUIRE(l.size() == 250);
+  for (std::uint32_t i = 0; i < 250; ++i) CHECK(l[i].id.sequence == 2 * i + 1);
+  // Again: everything is already gone, which is success.
+  REQUIRE(store.remove_many(doomed));
+  REQUIRE(store.remove_many(std::span<const std::string>{}));
+  CHECK(store.list(0).value().size() == 250);
 }
 
 TEST_CASE("fault_injecting_store with no faults set obeys the segment_store laws",

@@ -2,10 +2,15 @@
 // format tests/support/tree (not BlueSky): expected values are derived by reading
 // the store through the format's own reader, never pasted.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
+#include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -82,7 +87,8 @@ TEST_CASE("walk finds the root, every directory and every live blob, reading onl
   const auto expect = read_reachable(t.store);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto& nodes = live->nodes;
   REQUIRE(nodes.size() == 1 + expect.directories.size() + expect.blobs.size());
@@ -113,7 +119,8 @@ TEST_CASE("walk fails with dangling_link when a link does not lead to the item i
   data[dir.offset + 7] ^=
       std::byte{0xff};  // in the id the root's link names (after magic, type, flags)
   REQUIRE(t.store.write(name, data));
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(!live);
   CHECK(live.error() == cloudlog::errc::dangling_link);
 }
@@ -124,7 +131,8 @@ TEST_CASE("tabulate counts each live location once per segment and lists the dea
   const auto expect = read_reachable(t.store);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
 
@@ -156,7 +164,8 @@ TEST_CASE("choose never picks a segment that holds a quarantined live item",
   tree_store t(8);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
   const auto all = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
@@ -188,7 +197,8 @@ TEST_CASE("mark moves the live leaves of victims and dirties exactly their ances
   tree_store t(8);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
   const auto victims = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
@@ -237,7 +247,8 @@ TEST_CASE("schedule orders leaves by age class then place and batches about one 
   tree_store t(10);
   auto ctx = tree::format{}.load(t.store);
   REQUIRE(ctx);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), 8, 1u << 20);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(live);
   const auto usage = cloudlog::detail::tabulate(*ctx, *live);
   const cloudlog::greedy_policy policy;
@@ -402,4 +413,73 @@ TEST_CASE("a leaf that is not the item its link names is rejected and stays",
   CHECK(r->rejected[0].offset == hit->offset);
   CHECK(r->rejected[0].length == hit->size);
   CHECK(r->rejected[0].code == cloudlog::errc::dangling_link);
+}
+
+namespace {
+// A memory store whose writes take 20 ms and that records how many run at once
+// and the order in which they start and finish.
+struct slow_store : cloudlog::memory_store {
+  std::atomic<int> running{0}, most{0};
+  std::mutex order_mutex;
+  std::vector<std::string> started, finished;
+  cloudlog::result<void> write(std::string_view name, cloudlog::byte_view data) {
+    {
+      std::lock_guard lock(order_mutex);
+      started.emplace_back(name);
+    }
+    const int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = memory_store::write(name, data);
+    --running;
+    std::lock_guard lock(order_mutex);
+    finished.emplace_back(name);
+    return r;
+  }
+};
+}  // namespace
+
+TEST_CASE("write_pipeline keeps at most its limit of writes in flight and drains them all",
+          "[cleaner][engine][pipeline]") {
+  slow_store store;
+  {
+    cloudlog::detail::write_pipeline p(3);
+    for (std::uint32_t i = 0; i < 9; ++i)
+      REQUIRE(p.write(store, cloudlog::segment_name({1, i}).value(), cloudlog::bytes(10)));
+    REQUIRE(p.drain());
+  }
+  CHECK(store.list(1).value().size() == 9);
+  CHECK(store.most.load() == 3);
+  // Limit 0: one at a time, synchronously.
+  slow_store serial;
+  cloudlog::detail::write_pipeline p0(0);
+  for (std::uint32_t i = 0; i < 3; ++i)
+    REQUIRE(p0.write(serial, cloudlog::segment_name({1, i}).value(), cloudlog::bytes(10)));
+  CHECK(serial.finished.size() == 3);
+  CHECK(serial.most.load() == 1);
+}
+
+TEST_CASE("with writes in flight a pass still writes its root's segment last, after all others",
+          "[cleaner][engine][pipeline]") {
+  tree_store t(12);
+  slow_store store;
+  const auto listed = t.store.list(0).value();
+  for (const auto& seg : listed)
+    REQUIRE(store.memory_store::write(seg.name,
+                                      t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  store.started.clear();
+  store.finished.clear();
+  cloudlog::clean_options o;
+  o.writes_in_flight = 4;
+  auto r = cloudlog::clean(tree::format{}, store, cloudlog::greedy_policy{}, o);
+  REQUIRE(r);
+  REQUIRE(r->status == cloudlog::clean_status::cleaned);
+  REQUIRE(r->written.size() >= 2);
+  const auto root = r->written.back().name;
+  // The root's segment starts only once every other write has finished.
+  CHECK(store.started.back() == root);
+  CHECK(store.finished.back() == root);
+  CHECK(store.finished.size() == r->written.size());
+  CHECK(tree::read_tree(store).value() == t.writer.expected());
 }

@@ -3,6 +3,7 @@
 // of a stats_store wrapped around each store agree with the engine's own counts.
 #include <catch2/catch.hpp>
 
+#include "cleaner/reads_once.hpp"
 #include "cloudlog/backend/s3_store.hpp"
 #include "cloudlog/backend/simple_store.hpp"
 #include "cloudlog/backend/stats_store.hpp"
@@ -76,4 +77,39 @@ TEST_CASE("Clean and merge over the simple protocol (simple_store_server): every
   auto store = simple_store::open(o);
   REQUIRE(store);
   cycle(*store);
+}
+
+TEST_CASE("Over S3, every needed byte is read once: 256 files x 256 KiB, half overwritten",
+          "[cleaner][remote][s3][read_planner]") {
+  test::s3rver_process server({"bluesky"});
+  s3_options o;
+  o.endpoint = server.endpoint();
+  o.credentials = {"S3RVER", "S3RVER", ""};
+  o.proxy_from_environment = false;
+  o.request_timeout = 20s;
+  auto store = s3_store::open("bluesky", "mixed/", o);
+  REQUIRE(store);
+  STATIC_REQUIRE(read_cost_of<s3_store>() == remote_read_cost);
+  bs::workload_options w;
+  w.files = 256;
+  w.file_size = 256u << 10;
+  w.write_size = 32u << 10;
+  w.overwrite_fraction = 0.5;
+  w.flush_every = 8;
+  test::write_workload(*store, w);
+  test::check_reads_once(*store);
+}
+
+TEST_CASE("Over S3, every needed byte is read once: the smallfiles preset",
+          "[cleaner][remote][s3][read_planner]") {
+  test::s3rver_process server({"bluesky"});
+  s3_options o;
+  o.endpoint = server.endpoint();
+  o.credentials = {"S3RVER", "S3RVER", ""};
+  o.proxy_from_environment = false;
+  o.request_timeout = 20s;
+  auto store = s3_store::open("bluesky", "small/", o);
+  REQUIRE(store);
+  test::write_workload(*store, bs::smallfiles_preset());
+  test::check_reads_once(*store);
 }

@@ -218,9 +218,47 @@ TEST_CASE("stats_store counts requests and bytes per kind", "[remote][decorators
   CHECK(s.put == request_counts{2, 0, 150});
   CHECK(s.get == request_counts{4, 1, 20 + 100 + 7});
   CHECK(s.list == request_counts{1, 0, 2});
-  CHECK(s.remove == request_counts{1, 0, 0});
+  CHECK(s.remove == request_counts{1, 0, 1});
   store.reset();
   CHECK(store.stats() == store_stats{});
+}
+
+namespace {
+// A memory store that deletes in batches of at most 1000 names, as S3 does.
+struct batched_memory_store : memory_store {
+  static constexpr std::size_t max_batch_remove = 1000;
+  std::uint64_t calls = 0;
+  result<void> remove_many(std::span<const std::string> names) {
+    ++calls;
+    for (const auto& n : names) CLOUDLOG_TRY_VOID(remove(n));
+    return {};
+  }
+};
+}  // namespace
+
+TEST_CASE("stats_store counts a batch delete as the requests it takes on the wire",
+          "[remote][decorators][stats]") {
+  STATIC_REQUIRE(batch_remove_limit<memory_store>() == std::numeric_limits<std::size_t>::max());
+  STATIC_REQUIRE(batch_remove_limit<batched_memory_store>() == 1000);
+  STATIC_REQUIRE(batch_remove_limit<stats_store<retrying_store<batched_memory_store&>>>() == 1000);
+  STATIC_REQUIRE(remove_many_requests<batched_memory_store>(0) == 0);
+  STATIC_REQUIRE(remove_many_requests<batched_memory_store>(1000) == 1);
+  STATIC_REQUIRE(remove_many_requests<batched_memory_store>(1001) == 2);
+  batched_memory_store inner;
+  stats_store store(inner);
+  std::vector<std::string> names;
+  for (std::uint32_t i = 0; i < 2500; ++i) {
+    names.push_back(segment_name({0, i}).value());
+    REQUIRE(inner.write(names.back(), test::pattern(1, i)));
+  }
+  REQUIRE(remove_batch(store, names));
+  CHECK(store.stats().remove == request_counts{3, 0, 2500});
+  CHECK(inner.list(0).value().empty());
+  // A store without a limit (file_store's case): one call, one request; a failed
+  // call is one failed request.
+  stats_store<batch_remove_archetype> failing(batch_remove_archetype{});
+  CHECK(!failing.remove_many(names));
+  CHECK(failing.stats().remove == request_counts{1, 1, 0});
 }
 
 TEST_CASE("caching_store serves repeated reads locally and survives a restart",

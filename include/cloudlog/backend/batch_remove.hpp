@@ -4,6 +4,9 @@
 #define CLOUDLOG_BACKEND_BATCH_REMOVE_HPP
 
 #include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 
@@ -19,6 +22,25 @@ concept batch_removable = segment_store<S> && requires(S& s, std::span<const std
   // before anything is deleted.
   { s.remove_many(names) } -> std::same_as<result<void>>;
 };
+
+// The most names one remove_many request of S carries: S::max_batch_remove when S
+// declares it (S3's DeleteObjects: 1000), else unbounded (one call is one request,
+// as on file_store, where a batch is its unlinks and one directory fsync). Request
+// counters (stats_store) count ceil(names / this) requests per remove_many.
+template <class S>
+constexpr std::size_t batch_remove_limit() noexcept {
+  if constexpr (requires { S::max_batch_remove; })
+    return S::max_batch_remove;
+  else
+    return std::numeric_limits<std::size_t>::max();
+}
+
+// The requests one remove_many of N names costs on S (0 for no name).
+template <class S>
+constexpr std::uint64_t remove_many_requests(std::size_t n) noexcept {
+  const auto limit = batch_remove_limit<S>();
+  return n == 0 ? 0 : 1 + (n - 1) / limit;
+}
 
 // Deletes every object of NAMES from STORE: through its remove_many when it has
 // one, else one remove after another (names all checked first in both cases).

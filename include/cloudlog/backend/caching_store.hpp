@@ -27,6 +27,7 @@
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
 namespace cloudlog {
@@ -148,6 +149,12 @@ class caching_store {
     }
     return out;
   }
+
+  // INNER's (read_cost_of).
+  static constexpr read_cost_model read_cost = read_cost_of<std::remove_reference_t<Inner>>();
+  // INNER's (batch_remove_limit).
+  static constexpr std::size_t max_batch_remove =
+      batch_remove_limit<std::remove_reference_t<Inner>>();
 
   // Present when INNER has remove_many.
   result<void> remove_many(std::span<const std::string> names) requires

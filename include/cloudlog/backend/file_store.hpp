@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/conditional_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
@@ -166,6 +168,20 @@ class file_store {
     return sync_directory();
   }
 
+  // Deletes every object of NAMES: every name checked first (one invalid name
+  // deletes nothing), then each file unlinked (a missing one is not an error),
+  // then one fsync of the directory for the whole batch. On failure some files
+  // may be unlinked; running it again is harmless.
+  // Fails: errc::invalid_name, errc::io_error.
+  result<void> remove_many(std::span<const std::string> names) {
+    for (const auto& n : names)
+      if (auto ok = check_object_name(n); !ok) return fail(ok.error());
+    if (names.empty()) return {};
+    for (const auto& n : names)
+      if (::unlink(path_of(n).c_str()) != 0 && errno != ENOENT) return fail(errc::io_error);
+    return sync_directory();
+  }
+
   // Conditional operations are always atomic here.
   result<bool> conditional_writes() { return true; }
 
@@ -256,6 +272,7 @@ class file_store {
 };
 static_assert(segment_store<file_store>);
 static_assert(conditional_store<file_store>);
+static_assert(batch_removable<file_store>);
 
 }  // namespace cloudlog
 

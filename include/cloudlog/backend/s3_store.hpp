@@ -24,6 +24,7 @@
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/detail/parallel_reads.hpp"
 #include "cloudlog/backend/detail/xml.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/s3_options.hpp"
 #include "cloudlog/backend/segment_store.hpp"
@@ -120,6 +121,9 @@ inline std::string describe(const s3_failure& f) {
 // that makes no sense).
 class s3_store {
  public:
+  // A request is a network round trip: reads are merged across gaps up to ~1 MiB.
+  static constexpr read_cost_model read_cost = remote_read_cost;
+
   // Opens bucket BUCKET with keys under PREFIX (used as given: "logs/" puts
   // segments at "logs/log-..."). Makes no request.
   // Fails: errc::invalid_argument for an empty bucket or one holding '/', or an
@@ -264,6 +268,9 @@ class s3_store {
     return fail(status_error("DELETE " + std::string(name), *r));
   }
 
+  // The most keys one DeleteObjects request carries (batch_remove_limit).
+  static constexpr std::size_t max_batch_remove = 1000;
+
   // Deletes every object of NAMES with DeleteObjects requests of up to 1000 keys.
   // Every name is checked before any request, so a bad name deletes nothing.
   // Missing objects are success. On failure some objects may be deleted (each
@@ -272,9 +279,9 @@ class s3_store {
   result<void> remove_many(std::span<const std::string> names) {
     for (const auto& n : names)
       if (auto ok = check_object_name(n); !ok) return fail(ok.error());
-    for (std::size_t at = 0; at < names.size(); at += 1000) {
+    for (std::size_t at = 0; at < names.size(); at += max_batch_remove) {
       std::string doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
-      for (std::size_t i = at; i < std::min(names.size(), at + 1000); ++i)
+      for (std::size_t i = at; i < std::min(names.size(), at + max_batch_remove); ++i)
         doc += "<Object><Key>" + detail::xml_escape(key_of(names[i])) + "</Key></Object>";
       doc += "</Delete>";
       const auto body = as_bytes(doc);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cloudlog/backend/detail/parallel_reads.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/backend/simple_protocol.hpp"
@@ -94,6 +95,9 @@ struct simple_connection {
 // the protocol).
 class simple_store {
  public:
+  // A request is a network round trip: reads are merged across gaps up to ~1 MiB.
+  static constexpr read_cost_model read_cost = remote_read_cost;
+
   // A store on the server OPTIONS names. Makes no connection yet.
   // Fails: errc::invalid_argument for an empty host or port 0.
   static result<simple_store> open(simple_options options) {

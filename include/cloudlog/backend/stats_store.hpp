@@ -13,6 +13,7 @@
 
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
 namespace cloudlog {
@@ -21,7 +22,9 @@ namespace cloudlog {
 struct request_counts {
   std::uint64_t requests = 0;  // calls made (failed ones included)
   std::uint64_t failures = 0;  // calls that returned an error
-  std::uint64_t bytes = 0;     // of successful calls: get returned, put sent; list: entries
+  // Of successful calls: get returned, put sent; list: entries listed; delete:
+  // objects deleted.
+  std::uint64_t bytes = 0;
   friend bool operator==(const request_counts&, const request_counts&) = default;
 };
 
@@ -31,8 +34,10 @@ struct store_stats {
   friend bool operator==(const store_stats&, const store_stats&) = default;
 };
 
-// Wraps INNER (a store or a reference to one) and counts every call by kind; a
-// batch of reads counts as one get per read, a remove_many as one delete per name.
+// Wraps INNER (a store or a reference to one) and counts every request on the
+// wire by kind: a batch of reads counts as one get per read (each is one ranged
+// GET), a remove_many as the requests it takes (remove_many_requests: one per
+// 1000 names on S3, one per call on file_store), whatever the number of names.
 // Counting is lock-free and thread-safe; the store is thread-safe if INNER is.
 // Failure codes: INNER's, unchanged.
 template <class Inner>
@@ -58,7 +63,7 @@ class stats_store {
   }
   result<void> remove(std::string_view name) {
     auto r = inner_.remove(name);
-    count(remove_, r, 0);
+    count(remove_, r, 1);
     return r;
   }
   std::vector<result<bytes>> read_many(std::span<const read_request> requests) {
@@ -66,12 +71,22 @@ class stats_store {
     for (const auto& r : out) count(get_, r, r ? r->size() : 0);
     return out;
   }
+  // INNER's (read_cost_of).
+  static constexpr read_cost_model read_cost = read_cost_of<std::remove_reference_t<Inner>>();
+  // INNER's (batch_remove_limit).
+  static constexpr std::size_t max_batch_remove =
+      batch_remove_limit<std::remove_reference_t<Inner>>();
+
   // Present when INNER has remove_many.
   result<void> remove_many(std::span<const std::string> names) requires
       batch_removable<std::remove_reference_t<Inner>> {
     auto r = inner_.remove_many(names);
-    remove_.requests += names.size();
-    if (!r) remove_.failures += names.size();
+    const auto n = remove_many_requests<std::remove_reference_t<Inner>>(names.size());
+    remove_.requests += n;
+    if (r)
+      remove_.bytes += names.size();
+    else
+      remove_.failures += n;
     return r;
   }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 
@@ -45,10 +46,21 @@ struct clean_options {
   relocation_mode mode = relocation_mode::live_items;
   std::optional<std::uint8_t> repack_type;  // rewrite every live item of this type
   std::size_t parallel = 8;                 // reads per batch handed to the store
-  // Reads of one segment are merged across gaps up to this size: fewer requests for a
-  // few more bytes (a merged read never leaves its segment, so a pass never reads
-  // more than the victims and the metadata).
+  // The pass's reads are planned (cleaner/detail/read_planner.hpp): two needed
+  // ranges of one segment are read as one only when the gap between them costs
+  // less than a request under READ_COST (unset: the store's, read_cost_of: ~16 KiB
+  // on a file store, ~1 MiB on S3 and the simple store), cheapest gaps first and
+  // never more than READ_COST.max_waste of the bytes needed, and never across a gap
+  // larger than COALESCE_GAP.
+  std::optional<read_cost_model> read_cost;
   std::uint64_t coalesce_gap = 1u << 20;
+  // Bytes of interior items the pass keeps after the walk so that rewriting them
+  // reads nothing again; beyond it, the rest are read a second time.
+  std::uint64_t read_cache_bytes = 32u << 20;
+  // Full output segments written in the background while the pass reads on, at
+  // most this many at once (each holds one output segment's bytes); the root's
+  // segment is written only after all of them. 0: every write synchronous.
+  std::size_t writes_in_flight = 4;
   // Asked between relocation batches (about one output segment each): true stops
   // relocating; what moved so far is still committed (root last), and victims not
   // emptied keep their live items and are not deleted. The report's

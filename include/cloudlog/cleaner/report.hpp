@@ -46,14 +46,22 @@ struct clean_plan {
 
 // Measurements of one run.
 struct clean_stats {
-  std::uint64_t bytes_total = 0;      // all accounted segments
-  std::uint64_t bytes_used = 0;       // live bytes
-  std::uint64_t bytes_wasted = 0;     // total - used
-  std::uint64_t bytes_freed = 0;      // deleted this run
-  std::uint64_t bytes_read = 0;       // fetched from the store
-  std::uint64_t bytes_written = 0;    // written to the store
-  store_stats requests;               // every request the run made, by kind
-  std::uint64_t bytes_walked = 0;     // interior (metadata) items read by the walk
+  std::uint64_t bytes_total = 0;    // all accounted segments
+  std::uint64_t bytes_used = 0;     // live bytes
+  std::uint64_t bytes_wasted = 0;   // total - used
+  std::uint64_t bytes_freed = 0;    // deleted this run
+  std::uint64_t bytes_read = 0;     // fetched from the store
+  std::uint64_t bytes_written = 0;  // written to the store
+  store_stats requests;             // every request the run made, by kind
+  std::uint64_t bytes_walked = 0;   // interior (metadata) items read by the walk
+  // The strict minimum a run must read: bytes_walked plus the live bytes of its
+  // victims (sum of plan.victims[i].live; none for a dry run or a run that moves
+  // nothing). bytes_read can exceed it by the load's reads, bridged gaps
+  // (read_cost_model::max_waste) and metadata past the read cache's budget.
+  std::uint64_t bytes_minimum = 0;
+  // Ranged reads the read planner issued: the needed contiguous runs after the cost
+  // model's merges (requests.get also holds the load's reads).
+  std::uint64_t needed_runs = 0;
   std::uint64_t items_live = 0;       // items reachable from the root
   std::uint64_t items_relocated = 0;  // leaves copied
   std::uint64_t items_rewritten = 0;  // interior items rewritten (root included)

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -19,8 +21,8 @@
 
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/segment_store.hpp"
-#include "cloudlog/cleaner/detail/fetch_items.hpp"
 #include "cloudlog/cleaner/detail/output_log.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/options.hpp"
 #include "cloudlog/log/item.hpp"
@@ -220,20 +222,68 @@ struct new_place {
   object_id id;
 };
 
+// Output segments being written in the background: at most LIMIT at once (each
+// holds its segment's bytes, so memory is bounded by LIMIT output segments);
+// 0 writes each segment synchronously. The store must be thread-safe (every
+// store of backend/ is). Not thread-safe itself.
+class write_pipeline {
+ public:
+  explicit write_pipeline(std::size_t limit = 0) : limit_(limit) {}
+  write_pipeline(write_pipeline&&) = default;
+  write_pipeline& operator=(write_pipeline&&) = default;
+  ~write_pipeline() { (void)drain(); }
+
+  // Writes DATA as NAME, in the background when LIMIT > 0, after waiting for the
+  // oldest write when LIMIT are in flight.
+  // Fails: the store's errors (of this write, or of an earlier one waited for).
+  template <segment_store Store>
+  result<void> write(Store& store, std::string name, bytes data) {
+    if (limit_ == 0) return store.write(name, data);
+    while (inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
+    inflight_.push_back(
+        std::async(std::launch::async, [&store, name = std::move(name), data = std::move(data)] {
+          return store.write(name, data);
+        }));
+    return {};
+  }
+
+  // Waits for every write in flight. Fails: the first one's error.
+  result<void> drain() {
+    result<void> first{};
+    while (!inflight_.empty()) {
+      auto r = wait_oldest();
+      if (!r && first) first = fail(r.error());
+    }
+    return first;
+  }
+
+ private:
+  result<void> wait_oldest() {
+    auto r = inflight_.front().get();
+    inflight_.pop_front();
+    return r;
+  }
+
+  std::size_t limit_;
+  std::deque<std::future<result<void>>> inflight_;
+};
+
 // The pass's output: the segments being filled, the ones written, the moves.
 struct pass_output {
   output_log log;
   std::vector<segment_info> written{};                   // in write order
   std::unordered_map<std::uint32_t, new_place> moved{};  // node -> new place
   std::vector<corruption> rejected{};                    // items left in place, and why
+  write_pipeline writes{};                               // full segments being written
 };
 
-// Writes SEG to STORE and records it in OUT.written. Fails: the store's errors.
+// Writes SEG to STORE (through OUT.writes: possibly still in flight on return) and
+// records it in OUT.written. Fails: the store's errors.
 template <segment_store Store>
 result<void> write_segment(Store& store, pass_output& out, output_log::segment&& seg) {
   const segment_id id{out.log.directory(), seg.sequence};
   segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
-  CLOUDLOG_TRY_VOID(store.write(info.name, seg.data));
+  CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data)));
   out.written.push_back(std::move(info));
   return {};
 }
@@ -274,13 +324,14 @@ struct relocation {
 };
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
-// at once). Corrupt or refused leaves are recorded in OUT.rejected and stay.
+// at once), each batch's reads planned by PLANNER (leaves are read once and not
+// kept). Corrupt or refused leaves are recorded in OUT.rejected and stay.
 // Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
-result<relocation> relocate(const Format& format, Store& store, const live_graph& live,
-                            const relocation_schedule& schedule, std::uint64_t bytes_total,
-                            const clean_options& options, const Verifier& verify,
-                            pass_output& out) {
+result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
+                            const live_graph& live, const relocation_schedule& schedule,
+                            std::uint64_t bytes_total, const clean_options& options,
+                            const Verifier& verify, pass_output& out) {
   const auto& nodes = live.nodes;
   relocation r;
   clean_progress progress{0, bytes_total, 0, schedule.leaves.size(), "relocate"};
@@ -293,7 +344,7 @@ result<relocation> relocate(const Format& format, Store& store, const live_graph
     }
     std::vector<location> locs;
     for (auto at = from; at < end; ++at) locs.push_back(nodes[schedule.leaves[at]].where);
-    auto data = fetch_items(store, locs, options.coalesce_gap);
+    auto data = planner.fetch(store, locs, false);
     for (std::size_t k = 0; k < locs.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
       const auto& n = nodes[idx];
@@ -336,23 +387,25 @@ std::vector<item_link> new_links(const pass_output& out, const live_node& n,
   return links;
 }
 
-// Re-reads the INTERIOR items (deepest first, in batches of 256) and appends each,
-// rewritten by the format with its children's new places, to OUT. Returns how many.
-// Items failing verification stay (OUT.rejected).
+// Takes the INTERIOR items (deepest first, in batches of 256) from PLANNER (its
+// cache holds what the walk read, within its budget; the rest is read again) and
+// appends each, rewritten by the format with its children's new places, to OUT.
+// Returns how many. Items failing verification stay (OUT.rejected).
 // Fails: the store's and the format's errors; any other check failure (the item read
 // fine in the walk).
 template <class Format, segment_store Store, class Verifier>
-result<std::uint64_t> rewrite_interior(const Format& format, Store& store, const live_graph& live,
+result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_planner& planner,
+                                       const live_graph& live,
                                        std::span<const std::uint32_t> interior,
-                                       const typename Format::context& ctx, std::uint64_t gap,
-                                       const Verifier& verify, pass_output& out) {
+                                       const typename Format::context& ctx, const Verifier& verify,
+                                       pass_output& out) {
   using layout = typename Format::layout;
   std::uint64_t rewritten = 0;
   for (std::size_t at = 0; at < interior.size(); at += 256) {
     const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
     std::vector<location> locs;
     for (auto i : part) locs.push_back(live.nodes[i].where);
-    auto data = fetch_items(store, locs, gap);
+    auto data = planner.fetch(store, locs, false);
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto& n = live.nodes[part[k]];
       auto v = check_item(format, verify, n, data[k]);
@@ -375,14 +428,15 @@ result<std::uint64_t> rewrite_interior(const Format& format, Store& store, const
   return rewritten;
 }
 
-// Re-reads the root and places the format's new root, linking the moved children,
-// last in OUT. Fails: the store's and the format's errors; any check failure.
+// Takes the root from PLANNER (cached by the walk) and places the format's new
+// root, linking the moved children, last in OUT.
+// Fails: the store's and the format's errors; any check failure.
 template <class Format, segment_store Store, class Verifier>
-result<void> replace_root(const Format& format, Store& store, const live_graph& live,
-                          const typename Format::context& ctx, std::uint64_t gap,
+result<void> replace_root(const Format& format, Store& store, read_planner& planner,
+                          const live_graph& live, const typename Format::context& ctx,
                           const Verifier& verify, pass_output& out) {
   const auto& root = live.nodes[0];
-  auto data = fetch_items(store, std::span(&root.where, 1), gap);
+  auto data = planner.fetch(store, std::span(&root.where, 1), false);
   auto v = check_item(format, verify, root, data[0]);
   if (!v) return fail(v.error());
   auto item = format.make_root(*v, new_links(out, root, *v), ctx);
@@ -393,11 +447,19 @@ result<void> replace_root(const Format& format, Store& store, const live_graph& 
 
 // --- commit: every other segment first, the root's last ---
 
+// Every write in flight is waited for before the root's segment is written, so
+// the root never reaches the store before a segment it references.
 template <segment_store Store>
 result<void> commit(Store& store, pass_output& out) {
   for (auto& seg : out.log.take_open())
     CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
-  return write_segment(store, out, std::move(out.log.root_segment()));
+  CLOUDLOG_TRY_VOID(out.writes.drain());
+  auto& root = out.log.root_segment();
+  const segment_id id{out.log.directory(), root.sequence};
+  segment_info info{id, segment_name(id).value_or(""), root.data.size()};
+  CLOUDLOG_TRY_VOID(store.write(info.name, root.data));
+  out.written.push_back(std::move(info));
+  return {};
 }
 
 // --- delete: the segments that were dead before the pass ---

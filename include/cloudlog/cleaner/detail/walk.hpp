@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
-#include "cloudlog/cleaner/detail/fetch_items.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/log/item.hpp"
 #include "cloudlog/object_id.hpp"
@@ -37,15 +37,16 @@ struct live_graph {
   std::uint64_t bytes_walked = 0;  // interior bytes read
 };
 
-// Reads one chunk of interior nodes PART and appends their children to NODES.
+// Reads one chunk of interior nodes PART through PLANNER (kept in its cache, for
+// the rewrite) and appends their children to NODES.
 // Fails: the store's errors; errc::dangling_link if an item is not the one its link names.
 template <class Format, segment_store Store>
-result<void> expand(const Format& format, Store& store, std::vector<live_node>& nodes,
-                    std::span<const std::uint32_t> part, std::uint64_t gap) {
+result<void> expand(const Format& format, Store& store, read_planner& planner,
+                    std::vector<live_node>& nodes, std::span<const std::uint32_t> part) {
   using layout = typename Format::layout;
   std::vector<location> locs;
   for (auto i : part) locs.push_back(nodes[i].where);
-  auto data = fetch_items(store, locs, gap);
+  auto data = planner.fetch(store, locs, true);
   for (std::size_t k = 0; k < part.size(); ++k) {
     const auto idx = part[k];
     if (!data[k]) return fail(data[k].error());
@@ -67,25 +68,34 @@ result<void> expand(const Format& format, Store& store, std::vector<live_node>& 
   return {};
 }
 
-// Walks everything reachable from ROOT a level at a time: interior items are read
-// in chunks of about 32 * PARALLEL (coalesced across GAP), leaves are recorded from
-// their parents' links, never read.
+// The interior item bytes the walk plans in one fetch (a level is read in one
+// plan when it is no larger, so that its reads are merged across the whole level).
+inline constexpr std::uint64_t walk_chunk_bytes = 16u << 20;
+
+// Walks everything reachable from ROOT a level at a time through PLANNER (each
+// item read once, kept in its cache for the rewrite): a level's interior items
+// are planned together, in chunks of up to walk_chunk_bytes; leaves are recorded
+// from their parents' links, never read.
 // Fails: as expand().
 template <class Format, segment_store Store>
-result<live_graph> walk(const Format& format, Store& store, location root, std::size_t parallel,
-                        std::uint64_t gap) {
+result<live_graph> walk(const Format& format, Store& store, location root, read_planner& planner) {
   live_graph g;
   auto& nodes = g.nodes;
   nodes.push_back(live_node{root, {}, live_node::none, 0, 0, 0, false});
-  const std::size_t chunk = std::max<std::size_t>(64, parallel * 32);
   std::size_t level_begin = 0, level_end = 1;
   while (level_begin < level_end) {
     std::vector<std::uint32_t> interior;
     for (std::size_t i = level_begin; i < level_end; ++i)
       if (!nodes[i].leaf) interior.push_back(static_cast<std::uint32_t>(i));
-    for (std::size_t at = 0; at < interior.size(); at += chunk) {
-      const auto part = std::span(interior).subspan(at, std::min(chunk, interior.size() - at));
-      CLOUDLOG_TRY_VOID(expand(format, store, nodes, part, gap));
+    for (std::size_t at = 0; at < interior.size();) {
+      std::size_t end = at;
+      std::uint64_t sum = 0;
+      while (end < interior.size() &&
+             (end == at || sum + nodes[interior[end]].where.size <= walk_chunk_bytes))
+        sum += nodes[interior[end++]].where.size;
+      const auto part = std::span(interior).subspan(at, end - at);
+      CLOUDLOG_TRY_VOID(expand(format, store, planner, nodes, part));
+      at = end;
     }
     level_begin = level_end;
     level_end = nodes.size();

@@ -70,28 +70,29 @@ result<clean_report> finish(Store& store, clean_report report, clean_status stat
   return report;
 }
 
-// The moving part of a pass: schedule, relocate, rewrite, commit. Fills REPORT's
-// counts and written segments.
+// The moving part of a pass: schedule, relocate, rewrite, commit, reading through
+// the pass's PLANNER. Fills REPORT's counts and written segments.
 template <class Format, class Store, class Policy, class Verifier>
-result<void> move_live(const Format& format, Store& store, const Policy& policy,
-                       const clean_options& options, const Verifier& verify,
+result<void> move_live(const Format& format, Store& store, read_planner& planner,
+                       const Policy& policy, const clean_options& options, const Verifier& verify,
                        const typename Format::context& ctx, const live_graph& live,
                        const victim_set& victims, const move_set& moves, clean_report& report,
                        stopwatch& clock) {
   auto& stats = report.stats;
   const auto order = schedule(live, moves, victims, policy, options.mode, Format::segment_target);
   pass_output out{
-      .log = output_log(ctx.output_directory(), ctx.next_sequence(), Format::segment_target)};
+      .log = output_log(ctx.output_directory(), ctx.next_sequence(), Format::segment_target),
+      .writes = write_pipeline(options.writes_in_flight)};
   auto relocated =
-      relocate(format, store, live, order, moves.bytes_to_relocate, options, verify, out);
+      relocate(format, store, planner, live, order, moves.bytes_to_relocate, options, verify, out);
   if (!relocated) return fail(relocated.error());
   stats.items_relocated = relocated->items_relocated;
   report.interrupted = relocated->interrupted;
   stats.seconds_relocate = clock.lap();
-  auto rewritten = rewrite_interior(format, store, live, std::span(moves.interior), ctx,
-                                    options.coalesce_gap, verify, out);
+  auto rewritten =
+      rewrite_interior(format, store, planner, live, std::span(moves.interior), ctx, verify, out);
   if (!rewritten) return fail(rewritten.error());
-  CLOUDLOG_TRY_VOID(replace_root(format, store, live, ctx, options.coalesce_gap, verify, out));
+  CLOUDLOG_TRY_VOID(replace_root(format, store, planner, live, ctx, verify, out));
   stats.items_rewritten = *rewritten + 1;
   announce(options, "commit");
   CLOUDLOG_TRY_VOID(commit(store, out));
@@ -115,11 +116,15 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!ctx) return fail(ctx.error());
   report.stats.seconds_load = clock.lap();
   announce(options, "walk");
-  auto live = walk(format, store, ctx->root(), options.parallel, options.coalesce_gap);
+  read_planner planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
+                       options.read_cache_bytes);
+  auto live = walk(format, store, ctx->root(), planner);
   if (!live) return fail(live.error());
   const auto usage = tabulate(*ctx, *live);
   record_usage(report, *live, usage);
   report.stats.seconds_walk = clock.lap();
+  report.stats.bytes_minimum = live->bytes_walked;
+  report.stats.needed_runs = planner.counts().runs;
   if (!ctx->writer_caught_up())
     return finish(store, std::move(report), clean_status::waiting_for_writer, options, clock);
 
@@ -138,8 +143,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
     report.status = clean_status::cleaned;
     return report;
   }
-  CLOUDLOG_TRY_VOID(move_live(format, store, policy, options, verify, *ctx, *live, victims, moves,
-                              report, clock));
+  for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
+  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, *live, victims,
+                         moves, report, clock);
+  report.stats.needed_runs = planner.counts().runs;
+  if (!moved) return fail(moved.error());
   return finish(store, std::move(report), clean_status::cleaned, options, clock);
 }
 

@@ -1,0 +1,42 @@
+// read_cost_model: what a ranged read costs on a kind of store (a request against
+// bytes), from which the cleaner's read planner decides which reads to merge.
+#ifndef CLOUDLOG_BACKEND_READ_COST_HPP
+#define CLOUDLOG_BACKEND_READ_COST_HPP
+
+#include <cstdint>
+
+namespace cloudlog {
+
+// What a read costs on a kind of store, in bytes: one request costs as much as
+// reading REQUEST_BYTES more, so two needed ranges of one object are read as one
+// only when the gap between them is smaller. MAX_WASTE bounds the gap bytes read
+// in one planned batch to that fraction of the needed bytes (the cheapest gaps
+// are merged first), so a pass never reads much more than it needs whatever the
+// layout.
+struct read_cost_model {
+  std::uint64_t request_bytes = 16u << 10;
+  double max_waste = 0.10;
+  friend bool operator==(const read_cost_model&, const read_cost_model&) = default;
+};
+
+// A local file: a request is a system call and a seek (~20 us), against ~1 GB/s
+// of page-cache or disk bandwidth: about 16 KiB.
+inline constexpr read_cost_model local_read_cost{16u << 10, 0.10};
+// An object store (S3, the simple store over TCP): a request is a round trip
+// (~10-30 ms, and on S3 a priced GET) against ~50-100 MB/s per connection: about
+// 1 MiB.
+inline constexpr read_cost_model remote_read_cost{1u << 20, 0.10};
+
+// The cost model of store S: S::read_cost when S declares it (remote stores do;
+// decorators forward their inner store's), else local_read_cost.
+template <class S>
+constexpr read_cost_model read_cost_of() noexcept {
+  if constexpr (requires { S::read_cost; })
+    return S::read_cost;
+  else
+    return local_read_cost;
+}
+
+}  // namespace cloudlog
+
+#endif  // CLOUDLOG_BACKEND_READ_COST_HPP

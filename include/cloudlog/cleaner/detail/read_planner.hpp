@@ -1,0 +1,147 @@
+// The read planner of a pass: which ranged reads fetch a set of needed item
+// locations (coalesced only where a gap costs less than a request, under the store
+// kind's cost model), and a pass-scoped cache so that no item is fetched twice
+// (interior items read in the walk are not fetched again to rewrite them).
+// Shared by the walk, relocate and rewrite phases.
+#ifndef CLOUDLOG_CLEANER_DETAIL_READ_PLANNER_HPP
+#define CLOUDLOG_CLEANER_DETAIL_READ_PLANNER_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "cloudlog/backend/read_cost.hpp"
+#include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/cleaner/detail/fetch_items.hpp"
+#include "cloudlog/location.hpp"
+#include "cloudlog/result.hpp"
+
+namespace cloudlog::detail {
+
+// Plans the reads of LOCS under COST: overlapping or touching ranges of one
+// segment are one run; a gap between two runs of one segment is bridged when it
+// is at most min(COST.request_bytes, MAX_GAP), cheapest gaps first, as long as the
+// bridged bytes stay within COST.max_waste of the needed bytes and no run grows
+// past MAX_RUN (unless one item is longer). A run never leaves its segment.
+inline read_plan plan_costed_reads(std::span<const location> locs, const read_cost_model& cost,
+                                   std::uint64_t max_gap = whole_object,
+                                   std::uint64_t max_run = max_read_run) {
+  // The needed ranges: exact unions of the items (gap 0).
+  read_plan exact = plan_reads(locs, 0, max_run);
+  auto& runs = exact.runs;
+  std::uint64_t needed = 0;
+  for (const auto& r : runs) needed += r.end - r.begin;
+  const auto limit = std::min(cost.request_bytes, max_gap);
+  // Candidate gaps: between run i and i + 1 of one segment.
+  std::vector<std::size_t> gaps;
+  for (std::size_t i = 0; i + 1 < runs.size(); ++i)
+    if (runs[i].seg == runs[i + 1].seg && runs[i + 1].begin - runs[i].end <= limit)
+      gaps.push_back(i);
+  std::stable_sort(gaps.begin(), gaps.end(), [&](std::size_t a, std::size_t b) {
+    return runs[a + 1].begin - runs[a].end < runs[b + 1].begin - runs[b].end;
+  });
+  const auto budget = static_cast<std::uint64_t>(cost.max_waste * static_cast<double>(needed));
+  std::vector<bool> bridged(runs.size(), false);
+  std::uint64_t waste = 0;
+  for (auto i : gaps) {
+    const auto g = runs[i + 1].begin - runs[i].end;
+    if (waste + g > budget) break;
+    bridged[i] = true;
+    waste += g;
+  }
+  // Merge the bridged runs, splitting where a run would pass MAX_RUN.
+  read_plan plan;
+  std::vector<std::size_t> merged_of(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i > 0 && bridged[i - 1] && runs[i].end - plan.runs.back().begin <= max_run)
+      plan.runs.back().end = runs[i].end;
+    else
+      plan.runs.push_back(runs[i]);
+    merged_of[i] = plan.runs.size() - 1;
+  }
+  plan.run_of.resize(locs.size());
+  for (std::size_t k = 0; k < locs.size(); ++k) plan.run_of[k] = merged_of[exact.run_of[k]];
+  return plan;
+}
+
+// What a planner did so far.
+struct read_planner_counts {
+  std::uint64_t runs = 0;           // planned reads (needed runs after the cost model's merges)
+  std::uint64_t bytes_needed = 0;   // bytes of the items fetched from the store
+  std::uint64_t bytes_planned = 0;  // bytes of the planned reads (needed + bridged gaps)
+  std::uint64_t cache_hits = 0;     // items served from the pass's cache
+  std::uint64_t bytes_cached = 0;   // held in the cache now
+  friend bool operator==(const read_planner_counts&, const read_planner_counts&) = default;
+};
+
+// The reads of one pass. fetch() serves each item from the cache when it holds
+// it, plans the rest with plan_costed_reads and runs the plan as one read_batch;
+// items fetched with KEEP are held (their exact bytes, not the gaps) while the
+// cache stays within its budget, first come first kept. Not thread-safe.
+class read_planner {
+ public:
+  // COST: the store's model; MAX_GAP: a further bound on bridged gaps;
+  // CACHE_BUDGET: bytes the cache may hold.
+  explicit read_planner(read_cost_model cost, std::uint64_t max_gap = whole_object,
+                        std::uint64_t cache_budget = 32u << 20)
+      : cost_(cost), max_gap_(max_gap), budget_(cache_budget) {}
+
+  // The items at LOCS, in LOCS' order: each its bytes (short if the object is),
+  // or its read's error. KEEP: hold what is fetched for later fetches.
+  template <segment_store Store>
+  std::vector<result<bytes>> fetch(Store& store, std::span<const location> locs, bool keep) {
+    std::vector<result<bytes>> out(locs.size(), result<bytes>(fail(errc::not_found)));
+    std::vector<location> missing;
+    std::vector<std::size_t> missing_at;
+    for (std::size_t k = 0; k < locs.size(); ++k) {
+      if (auto it = cache_.find(locs[k]); it != cache_.end()) {
+        out[k] = it->second;
+        ++counts_.cache_hits;
+      } else {
+        missing.push_back(locs[k]);
+        missing_at.push_back(k);
+      }
+    }
+    if (missing.empty()) return out;
+    const auto plan = plan_costed_reads(missing, cost_, max_gap_);
+    counts_.runs += plan.runs.size();
+    for (const auto& r : plan.runs) counts_.bytes_planned += r.end - r.begin;
+    auto got = read_planned(store, plan, std::span<const location>(missing));
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      if (got[j]) counts_.bytes_needed += got[j]->size();
+      if (keep && got[j] && got[j]->size() == missing[j].size &&
+          counts_.bytes_cached + got[j]->size() <= budget_ && !cache_.count(missing[j])) {
+        cache_.emplace(missing[j], *got[j]);
+        counts_.bytes_cached += got[j]->size();
+      }
+      out[missing_at[j]] = std::move(got[j]);
+    }
+    return out;
+  }
+
+  // Drops what the cache holds.
+  void clear_cache() {
+    cache_.clear();
+    counts_.bytes_cached = 0;
+  }
+
+  const read_planner_counts& counts() const noexcept { return counts_; }
+  const read_cost_model& cost() const noexcept { return cost_; }
+
+ private:
+  read_cost_model cost_;
+  std::uint64_t max_gap_;
+  std::uint64_t budget_;
+  std::map<location, bytes> cache_;
+  read_planner_counts counts_;
+};
+
+}  // namespace cloudlog::detail
+
+#endif  // CLOUDLOG_CLEANER_DETAIL_READ_PLANNER_HPP

@@ -1,0 +1,181 @@
+// The read planner (cleaner/detail/read_planner.hpp): which reads a set of needed
+// locations costs under a store's cost model, its pass-scoped cache; and the
+// property it exists for, on real BlueSky stores written by the workload
+// generator: a pass reads at most 1.15x its strict minimum (+ 256 KiB) in at most
+// 1.2x its needed runs of GETs.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "backend/conformance.hpp"
+#include "cleaner/reads_once.hpp"
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
+#include "cloudlog/backend/retrying_store.hpp"
+#include "cloudlog/backend/stats_store.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
+#include "support/fixtures.hpp"
+
+using namespace cloudlog;
+using cloudlog::detail::plan_costed_reads;
+using cloudlog::detail::read_planner;
+namespace bs = cloudlog::bluesky;
+
+namespace {
+
+struct remote_like : memory_store {
+  static constexpr read_cost_model read_cost = remote_read_cost;
+};
+
+// Fills segment 0/1 of M with SIZE pattern bytes.
+void one_segment(memory_store& m, std::size_t size) {
+  REQUIRE(m.write(segment_name({0, 1}).value(), test::pattern(size, 7)));
+}
+
+}  // namespace
+
+TEST_CASE("read_cost_of: the store's model, forwarded by decorators; local by default",
+          "[cleaner][read_planner]") {
+  STATIC_REQUIRE(read_cost_of<memory_store>() == local_read_cost);
+  STATIC_REQUIRE(read_cost_of<file_store>() == local_read_cost);
+  STATIC_REQUIRE(read_cost_of<remote_like>() == remote_read_cost);
+  STATIC_REQUIRE(read_cost_of<stats_store<remote_like&>>() == remote_read_cost);
+  STATIC_REQUIRE(read_cost_of<stats_store<retrying_store<remote_like&>>>() == remote_read_cost);
+  STATIC_REQUIRE(remote_read_cost.request_bytes > local_read_cost.request_bytes);
+}
+
+TEST_CASE("plan_costed_reads bridges a gap only when it costs less than a request",
+          "[cleaner][read_planner]") {
+  // Items of 10 KiB with gaps of 1 KiB, 20 KiB and 2 KiB in segment 1; one in segment 2.
+  const std::vector<location> locs{{0, 1, 0, 10240},
+                                   {0, 1, 11264, 10240},
+                                   {0, 1, 41984, 10240},
+                                   {0, 1, 54272, 10240},
+                                   {0, 2, 0, 100}};
+  const read_cost_model cost{16u << 10, 1.0};
+  const auto plan = plan_costed_reads(locs, cost);
+  // The 1 KiB and 2 KiB gaps are bridged, the 20 KiB one is not; never across segments.
+  REQUIRE(plan.runs.size() == 3);
+  CHECK(plan.runs[0].begin == 0);
+  CHECK(plan.runs[0].end == 21504);
+  CHECK(plan.runs[1].begin == 41984);
+  CHECK(plan.runs[1].end == 64512);
+  CHECK(plan.runs[2].seg == segment_id{0, 2});
+  CHECK(plan.run_of == std::vector<std::size_t>{0, 0, 1, 1, 2});
+  // Remote: a request costs 1 MiB, so the 20 KiB gap is bridged too.
+  CHECK(plan_costed_reads(locs, read_cost_model{1u << 20, 1.0}).runs.size() == 2);
+  // MAX_GAP bounds the bridged gaps whatever the model.
+  CHECK(plan_costed_reads(locs, read_cost_model{1u << 20, 1.0}, 1024).runs.size() == 4);
+  // Overlapping and touching items are one run at any cost (the needed bytes).
+  const std::vector<location> touching{{0, 1, 0, 100}, {0, 1, 100, 50}, {0, 1, 120, 10}};
+  CHECK(plan_costed_reads(touching, read_cost_model{0, 0}).runs.size() == 1);
+}
+
+TEST_CASE("plan_costed_reads bridges the cheapest gaps first, within the waste budget",
+          "[cleaner][read_planner]") {
+  // Four 1000-byte items: gaps 300, 100, 200. Needed 4000 bytes.
+  const std::vector<location> locs{
+      {0, 1, 0, 1000}, {0, 1, 1300, 1000}, {0, 1, 2400, 1000}, {0, 1, 3600, 1000}};
+  // 10 % of 4000 = 400: the 100 and 200 gaps fit, the 300 one does not.
+  const auto plan = plan_costed_reads(locs, read_cost_model{1u << 20, 0.10});
+  REQUIRE(plan.runs.size() == 2);
+  CHECK(plan.runs[0].end == 1000);
+  CHECK(plan.runs[1].begin == 1300);
+  CHECK(plan.runs[1].end == 4600);
+  // Whatever the layout, the planned bytes stay within the budget.
+  std::uint64_t planned = 0;
+  for (const auto& r : plan.runs) planned += r.end - r.begin;
+  CHECK(planned <= 4000 + 400);
+  // No waste allowed: one run per item.
+  CHECK(plan_costed_reads(locs, read_cost_model{1u << 20, 0}).runs.size() == 4);
+  // MAX_RUN splits a bridged run: [0, 2300) and [2400, 4600).
+  const auto capped = plan_costed_reads(locs, read_cost_model{1u << 20, 1.0}, whole_object, 2500);
+  REQUIRE(capped.runs.size() == 2);
+  CHECK(capped.runs[0].end == 2300);
+  CHECK(capped.runs[1].begin == 2400);
+}
+
+TEST_CASE("read_planner returns each item's bytes and fetches a kept item only once",
+          "[cleaner][read_planner]") {
+  memory_store backing;
+  one_segment(backing, 100000);
+  stats_store store(backing);
+  const auto name = segment_name({0, 1}).value();
+  read_planner planner(local_read_cost, whole_object, 1000);
+  const std::vector<location> locs{{0, 1, 5000, 400}, {0, 1, 0, 300}, {0, 1, 90000, 800}};
+  auto got = planner.fetch(store, locs, true);
+  REQUIRE(got.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i)
+    CHECK(got[i].value() == backing.read(name, locs[i].offset, locs[i].size).value());
+  // Two runs: 0..300 and 5000..5400 are 4.7 KiB apart (< 16 KiB, but the waste
+  // budget is 10 % of 1500 bytes); 90000 is far.
+  CHECK(store.stats().get.requests == 3);
+  CHECK(planner.counts().runs == 3);
+  CHECK(planner.counts().bytes_needed == 1500);
+  // Kept within the 1000-byte budget: the first two (700 bytes), not the third.
+  CHECK(planner.counts().bytes_cached == 700);
+  auto again = planner.fetch(store, locs, false);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(again[i].value() == got[i].value());
+  CHECK(store.stats().get.requests == 4);  // only the 800-byte item again
+  CHECK(planner.counts().cache_hits == 2);
+  // Items fetched without KEEP are not held.
+  const std::vector<location> other{{0, 1, 20000, 100}};
+  REQUIRE(planner.fetch(store, other, false)[0]);
+  REQUIRE(planner.fetch(store, other, false)[0]);
+  CHECK(store.stats().get.requests == 6);
+  // A missing segment: that item's error only.
+  const std::vector<location> missing{{0, 9, 0, 10}, {0, 1, 0, 300}};
+  auto m = planner.fetch(store, missing, true);
+  CHECK(m[0].error() == errc::not_found);
+  CHECK(m[1]);
+  planner.clear_cache();
+  CHECK(planner.counts().bytes_cached == 0);
+}
+
+// --- the property, on real stores ---
+
+namespace {
+
+// Writes the workload O into a fresh file store in DIR.
+void make_store(const std::filesystem::path& dir, const bs::workload_options& o) {
+  auto store = file_store::open(dir).value();
+  test::write_workload(store, o);
+}
+
+void check_reads_once(const std::filesystem::path& dir) {
+  auto store = file_store::open(dir).value();
+  test::check_reads_once(store);
+}
+
+}  // namespace
+
+TEST_CASE("Every needed byte read once: the smallfiles preset",
+          "[cleaner][read_planner][bluesky]") {
+  test::temp_dir dir;
+  make_store(dir.path(), bs::smallfiles_preset());
+  check_reads_once(dir.path());
+}
+
+TEST_CASE("Every needed byte read once: cleanbench flushing every 8 writes",
+          "[cleaner][read_planner][bluesky]") {
+  test::temp_dir dir;
+  auto o = bs::cleanbench_preset();
+  o.flush_every = 8;
+  make_store(dir.path(), o);
+  check_reads_once(dir.path());
+}
+
+TEST_CASE("Every needed byte read once: 256 files x 256 KiB, half overwritten in 32 KiB writes",
+          "[cleaner][read_planner][bluesky]") {
+  test::temp_dir dir;
+  bs::workload_options o;
+  o.files = 256;
+  o.file_size = 256u << 10;
+  o.write_size = 32u << 10;
+  o.overwrite_fraction = 0.5;
+  o.flush_every = 8;
+  make_store(dir.path(), o);
+  check_reads_once(dir.path());
+}
