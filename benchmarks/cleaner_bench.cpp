@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cleaner_bench: one cleaning pass over a generated BlueSky store of at least 1 GiB
 // with about 50% garbage (file backend), key-less and with verification, beside
 // the I/O floor measured in the same run: reading the victims and writing the

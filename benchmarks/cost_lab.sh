@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # cost_lab.sh: the cost-aware policy against greedy and lifetime in the policy lab,
 # in dollars (docs/policies.md, "Dollars"). The geometry of benchmarks/steady_state.sh
 # (2048 blocks of 32 KiB, 2 MiB user segments, 4 MiB GC segments, 10% bursts, the

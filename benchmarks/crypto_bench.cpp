@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cipher throughput: bluesky::cipher seal / open / verify on BlueSky DATA items,
 // beside raw OpenSSL AES-128-CTR and HMAC-SHA256 over the same bytes, measured
 // in the same run (docs/performance.md, "cipher").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // delete_bench: deleting dead segments from a file store (docs/performance.md,
 // "deleting"). In the same run, on the same file system, for each round:
 //   batch:   file_store::remove_many of COUNT segment files (unlinks, one

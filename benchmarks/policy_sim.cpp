@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // policy_sim: the policy lab's sweep (docs/policies.md). Runs the library's policies,
 // unchanged, on a simulated log (cloudlog/policy/simulator.hpp) and prints one CSV
 // row per (policy, workload, segment size, utilization).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // remote_cleaner_bench: one cleaning pass over a BlueSky store on S3 (s3rver on
 // loopback), with and without 20 ms added per request by a delaying TCP relay:
 // requests by kind, bytes read against the minimum needed (the metadata walked plus

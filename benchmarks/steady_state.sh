@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # steady_state.sh: the real engine in steady state, through the real tools
 # (docs/policies.md, "The real engine"). A file store of 64 files x 1 MiB written in
 # 32 KiB writes, flushed every 64 writes (2 MiB proxy segments); then ROUNDS rounds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // store_bench: read_many throughput of the remote stores, one request at a time and in
 // parallel: simple_store against simple_store_server, s3_store against s3rver (32 x
 // 1 MiB), and s3_store against 20 ms of latency per request (64 x 64 KiB from a fake

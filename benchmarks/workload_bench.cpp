@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // workload_bench: the workload generator's write rate on a 1 GiB BlueSky store
 // (docs/performance.md, "workload"). File store in a temp dir, the real cipher.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // bluesky_cleaner: one cleaning pass over a BlueSky store (docs/tools.md).
 #include <atomic>
 #include <chrono>

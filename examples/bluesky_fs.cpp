@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // bluesky_fs: the BlueSky proxy side and inspection tool (docs/tools.md).
 #include <algorithm>
 #include <cerrno>

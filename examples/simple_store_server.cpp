@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // simple_store_server: serves one directory over the BlueSky "simple" protocol
 // (GET, PUT as the original; DELETE, LIST, STAT extensions — docs/backends.md).
 // Loopback by default; one thread per connection; atomic writes. Serves only the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: the AWS CLI's shared files (~/.aws/config and ~/.aws/credentials)
 // as s3_options::from_environment reads them (detail::ini_section).
 // The input is the config file, then (after the first NUL byte, if any) the

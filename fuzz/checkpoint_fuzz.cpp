@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: a checkpoint payload (decode_checkpoint).
 // Properties: a decoded checkpoint re-encodes to its input byte for byte (the
 // format has one spelling), its version vector and ranges are strictly ascending

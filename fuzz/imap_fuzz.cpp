@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: an inode-map block payload (decode_imap_block).
 // Properties: decoded inode numbers are non-zero and strictly ascending and
 // re-encode to the input byte for byte; every failure is errc::corrupt_payload.

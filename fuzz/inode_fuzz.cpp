@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: inode payloads, directories included (decode_inode).
 // Properties: a decoded inode re-encodes to its input byte for byte; directory
 // entries have valid names, non-zero inums and strictly ascending cookies; a

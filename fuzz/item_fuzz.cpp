@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: one item (parse_item) under both BlueSky header layouts.
 // Properties: a parsed item lies inside its input and its sections tile it exactly;
 // its links agree with its sections; from_view + append_item give back its bytes

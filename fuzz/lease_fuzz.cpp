@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: the cleaner's lease record (decode_lease, encode_lease).
 // Properties: a decoded record's holder has no newline and its expiry is not
 // negative; it re-encodes to the input byte for byte unless the input spelled the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Runs one fuzz target on its seed corpus (docs/reliability.md):
 #   fuzz/run.sh BUILD_DIR TARGET [libFuzzer flags...]
 # e.g. fuzz/run.sh build-fuzz item -max_total_time=15   or   ... -runs=10000000

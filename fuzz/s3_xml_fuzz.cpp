@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: the S3 XML the store parses (ListObjectsV2 pages, error
 // documents, DeleteObjects results) through detail::xml_elements / xml_text /
 // xml_unescape, queried as s3_store does.

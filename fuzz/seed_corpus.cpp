@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Writes the fuzz targets' seed corpora into OUT_DIR/<target>/, generated from the
 // shared BlueSky fixtures (read in place, never copied into the repository) and
 // from the library's own encoders: usage `make_seed_corpus OUT_DIR`.

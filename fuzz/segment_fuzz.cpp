@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: a whole segment (segment_items, parse_segment, serialize_segment).
 // Properties: items are contiguous from offset 0, each inside the input; a clean
 // segment is tiled exactly and re-serializes byte for byte; a corrupt one yields

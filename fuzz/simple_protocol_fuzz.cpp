@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: the simple protocol's request parsing on the server side
 // (simple_protocol::socket_reader, tokens, number, name_ok), driven over a real
 // socket the way simple_store_server's loop drives it: a line, its tokens, and for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target, structure-aware: edits a real fixture store (../shared/fixtures,
 // read in place, copied into a memory_store) and runs the reader over the whole
 // tree and a dry-run clean on it.

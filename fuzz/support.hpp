@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzz-target support: property checks that abort with a message (so libFuzzer
 // records the input), the error-code check every failure must pass, and byte helpers.
 #ifndef CLOUDLOG_FUZZ_SUPPORT_HPP

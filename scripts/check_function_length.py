@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Reports every function definition in the C++ headers under a folder that spans
 more than a limit of lines (signature to closing brace), and fails if one is found
 outside the allow-list.

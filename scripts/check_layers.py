@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Fails when a cloudlog header includes a header of a higher or a sibling layer.
 
 usage: check_layers.py INCLUDE_DIR

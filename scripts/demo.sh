@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # The main job on the embedded default, a store in a local directory: build a demo
 # BlueSky store with the workload generator, show its garbage, clean it, let the
 # proxy merge the cleaner's output, clean again, show the space reclaimed, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Writes the C++ exemplars of a docs page into a header, so the code the docs show
 is the code the tests compile and run (one source).
 

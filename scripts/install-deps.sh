@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Installs every build and test dependency of cloudlog on a fresh Debian 12
 # machine. Idempotent and non-interactive: safe to run again at any time.
 set -euo pipefail

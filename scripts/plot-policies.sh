@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Draws the policy lab's curves (docs/policies.md) from the CSV benchmarks/policy_sim
 # prints: write amplification against utilization per workload, one line per
 # policy (and Desnoyers' model for greedy on uniform), and the victim-utilization

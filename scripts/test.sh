@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Installs what is missing, builds everything and runs the whole test suite, then
 # every fuzz target for a short run on its seed corpus with its saved findings
 # replayed (CLOUDLOG_FUZZ=0 skips that); with CLOUDLOG_SANITIZERS=1 also the whole

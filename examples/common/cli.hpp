@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Flag parsing shared by the example tools: CLI11 errors as one `error:` line, and
 // checks CLI11 lacks (docs/tools.md, "Errors a user meets").
 #ifndef CLOUDLOG_EXAMPLES_COMMON_CLI_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Exit codes and one-line error messages shared by the example tools (docs/tools.md).
 #ifndef CLOUDLOG_EXAMPLES_COMMON_EXIT_CODES_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_EXIT_CODES_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // `bluesky_cleaner inspect`: how a store's bytes are spread over segments, for an
 // operator deciding a policy or a target (docs/tools.md, "inspect"): a
 // utilization histogram and an age x utilization grid in the terminal, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The key checked first: before a tool reads the store for work or writes to it,
 // the items the newest checkpoint covers (the checkpoint itself and the inode-map
 // blocks it links to) are verified with the key (docs/tools.md, "The key first").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What the cleaner leaves for operators (docs/tools.md, "Observability"): a
 // Prometheus text-format metrics file (for node_exporter's textfile collector),
 // written atomically; and the pass history, the last passes as JSON lines in one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Store bytes made safe to print on a terminal or in JSON (docs/tools.md, "dump").
 #ifndef CLOUDLOG_EXAMPLES_COMMON_PRINTABLE_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_PRINTABLE_HPP

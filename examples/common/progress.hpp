@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Progress of a cleaning pass on stderr (docs/tools.md, "Progress"): on a terminal
 // one line redrawn in place (phase, percent, bytes and items, rate, elapsed, ETA),
 // erased before anything else is printed; elsewhere one status line every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A clean_report as JSON and as readable text, for the tools.
 #ifndef CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_REPORT_JSON_HPP

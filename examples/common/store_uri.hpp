@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Opening a store named by URI (file:DIR, s3://BUCKET/PREFIX, simple://HOST:PORT)
 // for the example tools (docs/backends.md, "Store URIs").
 #ifndef CLOUDLOG_EXAMPLES_COMMON_STORE_URI_HPP

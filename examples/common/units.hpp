@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Byte counts with unit suffixes (4096, 64K, 512m, 1.5G, 2T) for tool flags.
 #ifndef CLOUDLOG_EXAMPLES_COMMON_UNITS_HPP
 #define CLOUDLOG_EXAMPLES_COMMON_UNITS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk: a log-structured file system in one disk image (docs/lfs_disk.md).
 #include <cstdio>
 #include <fstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // CLOUDLOG_ASSERT: broken preconditions are bugs, not error codes.
 #ifndef CLOUDLOG_ASSERT_HPP
 #define CLOUDLOG_ASSERT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Byte buffers, little-endian integer codec and hex text.
 #ifndef CLOUDLOG_BYTES_HPP
 #define CLOUDLOG_BYTES_HPP

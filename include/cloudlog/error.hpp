@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cloudlog error codes: one enum for every failure the library reports, and its
 // category.
 #ifndef CLOUDLOG_ERROR_HPP

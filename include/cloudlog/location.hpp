@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // location: where one item lives (log directory, segment sequence, byte offset, size).
 #ifndef CLOUDLOG_LOCATION_HPP
 #define CLOUDLOG_LOCATION_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // object_id: the 16-byte name of one item version; all zero means "null link".
 #ifndef CLOUDLOG_OBJECT_ID_HPP
 #define CLOUDLOG_OBJECT_ID_HPP

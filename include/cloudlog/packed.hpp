@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The packed little-endian codec of Boost.Hana structs: size, offsets, encode, decode,
 // all derived from the member list (never memcpy of a struct).
 #ifndef CLOUDLOG_PACKED_HPP

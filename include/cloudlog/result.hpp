@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // result<T>: a value or the std::error_code saying why there is none.
 #ifndef CLOUDLOG_RESULT_HPP
 #define CLOUDLOG_RESULT_HPP

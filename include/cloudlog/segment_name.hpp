@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Segment names: log-DDDDDDDD-SSSSSSSS (log directory, sequence; 8 decimal digits each).
 #ifndef CLOUDLOG_SEGMENT_NAME_HPP
 #define CLOUDLOG_SEGMENT_NAME_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cloudlog's version: the project's version in CMakeLists.txt (checked there at
 // configure time), as macros for the preprocessor and a string for the tools'
 // --version.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The segment_store law suite: run against every model (memory, file, S3, simple,
 // and the decorators). REQUIRES: the store starts empty.
 #ifndef CLOUDLOG_TESTS_BACKEND_CONFORMANCE_HPP

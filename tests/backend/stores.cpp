@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The segment_store law suite against memory, file and fault-injecting models, plus
 // each model's own promises (atomic file writes, fault schedules).
 #include <catch2/catch.hpp>

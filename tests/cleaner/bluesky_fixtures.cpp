@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The engine instantiated for BlueSky, on copies of the real fixture stages: it
 // relocates the items the original cleaner relocated, measures the bytes the
 // original's benchlog (main/cleaner-benchlog.txt) recorded, and deletes what it deleted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Crash tests: the cleaner, and the proxy's merge, are stopped after every k-th store
 // operation, for every k of a run. Each time a proxy restarted on the store reads
 // every file back, and clean + merge rerun to convergence without losing anything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaning daemon on a memory store with a test clock: it cleans while a
 // writer keeps writing, holds off below its garbage threshold, stops between
 // batches when asked (committed, lease released), and defers to a live lease.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // End to end, for every policy: workload, clean, merge, clean, ... for many seeded
 // rounds. After each round every file reads back identically (from the running
 // proxy and from a proxy restarted on the store), nothing still referenced was

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The engine's phases (cleaner/detail/) and a whole pass, over the in-tree test
 // format tests/support/tree (not BlueSky): expected values are derived by reading
 // the store through the format's own reader, never pasted.

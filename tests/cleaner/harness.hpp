@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test harness for cleaning BlueSky end to end: a proxy (filesystem) driven by a
 // seeded workload, an in-memory model of every file, and read-back checks.
 #ifndef CLOUDLOG_TESTS_CLEANER_HARNESS_HPP

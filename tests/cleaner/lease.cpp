@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaner's lease on a memory store with a test clock: acquisition, refusal
 // while live, takeover after expiry, renewal, release, the settle-time race.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaner's lease on S3: with conditional writes (If-None-Match / If-Match)
 // against a loopback server that honours them — no settle wait, a lost race
 // refused — and the detected fallback (write, settle, read back) against one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The read planner (cleaner/detail/read_planner.hpp): which reads a set of needed
 // locations costs under a store's cost model, its pass-scoped cache; and the
 // property it exists for, on real BlueSky stores written by the workload

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The read planner's property on a real BlueSky store, for any store: a dry run
 // reads at most 1.15x the metadata walked (+ 256 KiB), a pass at most 1.15x
 // (metadata walked + live bytes of its victims) (+ 256 KiB), each in at most 1.2x

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // End to end over real remote stores on loopback: workload, clean, merge, read back,
 // on s3rver (S3 over libcurl) and on simple_store_server. The request statistics
 // of a stats_store wrapped around each store agree with the engine's own counts.

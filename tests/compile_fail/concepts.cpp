@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Archetypes model cleaning_policy, format_context and log_format; each near miss
 // (one requirement missing) does not; and cloudlog::clean instantiates with
 // nothing but archetypes for its format, store and policy.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Script mode: builds TARGET in BUILD_DIR, which must FAIL with output matching REGEX.
 execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Script mode: builds and runs the consumer project in MODE (find_package or add_subdirectory).
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)

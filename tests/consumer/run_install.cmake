@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Script mode: installs the project's build tree (BINARY_DIR, tools built) into a
 # temporary prefix with `cmake --install`, checks what lands there (the tools in
 # bin/, the pkg-config file, man pages, bash completion, systemd units, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include <set>
 #include <system_error>
 #include <utility>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // aes_ctr_hmac_cipher: seal/open round trips on random items of every type and
 // payload sizes 0..64 KiB, with tags and ciphertext checked against OpenSSL's
 // one-shot HMAC() and a separate EVP AES-128-CTR; genericity over a made-up

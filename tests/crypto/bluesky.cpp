@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // BlueSky's cipher on the real fixture segments (spec section 6): derived keys,
 // tag status of every item, decryption to parseable payloads, bit flips, wrong
 // keys, truncation, and loading the master key.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cipher concept: archetype and near misses, crypto_traits, the key-less
 // model, and the laws for every model (docs/concepts/cipher.md).
 #include <catch2/catch.hpp>

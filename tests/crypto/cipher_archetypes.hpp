@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Archetypes for the cipher concept and crypto_traits: the least a type must
 // provide, and near misses that each lack exactly one requirement.
 #ifndef CLOUDLOG_TESTS_CRYPTO_CIPHER_ARCHETYPES_HPP

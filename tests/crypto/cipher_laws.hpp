@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cipher law suite (docs/concepts/cipher.md, "Laws"), run against every
 // model on random BlueSky items of every type.
 #ifndef CLOUDLOG_TESTS_CRYPTO_CIPHER_LAWS_HPP

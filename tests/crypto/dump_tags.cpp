@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // `bluesky_fs dump` with a key (--key-file or BLUESKY_KEY) shows every item's tag
 // status, and it matches the hmac=OK/BAD/ZERO of every fixture stage's .dump.txt;
 // the key never appears in the output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Crypto test helpers: the fixture key, the fixture .dump.txt listings (tag
 // status and decoded payload facts per item), and random BlueSky items.
 #ifndef CLOUDLOG_TESTS_CRYPTO_HELPERS_HPP

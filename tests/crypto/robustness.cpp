@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Hostile input: garbage, truncated and oversized items never crash a cipher,
 // are never read past their end, and never come back as data.
 #include <catch2/catch.hpp>

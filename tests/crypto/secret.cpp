@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // secret_bytes and cleanse: key material leaves no copy behind.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // open_segment and verify_segment on real fixture segments: every item's tag
 // status, and failures reported as corruption naming segment and offset.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The concept pages' exemplars, compiled from the pages themselves (tests/docs/
 // CMakeLists.txt extracts them) and run: each is a model of its concept and does
 // what its page says.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Script mode: installs cloudlog to a temporary prefix, builds the downstream
 # project against it by find_package, and runs it.
 file(REMOVE_RECURSE ${WORK_DIR})

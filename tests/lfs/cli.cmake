@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Script mode: drives the lfs_disk tool (TOOL) on an image in WORK_DIR, as a user would.
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk property test: random writes, overwrites and deletes against a model,
 // under space pressure (forced cleaning), with crashes at random bytes of random
 // writes; every remount must read back a state the model allows.

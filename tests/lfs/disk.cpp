@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk's block_disk laws, run against every model, and the crash wrapper's tearing.
 #include <catch2/catch.hpp>
 

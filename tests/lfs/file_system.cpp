@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk: layout, files across remounts, cleaning with each library policy, disk full.
 #include <catch2/catch.hpp>
 

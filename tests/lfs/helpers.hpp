@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test helpers for lfs_disk: a small geometry, a model of the files, random data.
 #ifndef CLOUDLOG_TESTS_LFS_HELPERS_HPP
 #define CLOUDLOG_TESTS_LFS_HELPERS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk scheduling on a test clock: cleaning starts only after 2 s without a
 // read or write, and a session yields after the segment during which a user
 // started waiting.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk under concurrency: foreground writer threads and the background idle
 // cleaner on the real clock (also built with ThreadSanitizer: test_lfs_tsan).
 #include <catch2/catch.hpp>

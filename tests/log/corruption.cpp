@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One test per corruption mode, each on bytes cut from the real fixtures. A corrupt
 // item never crashes and never silently ends a segment: the report names the
 // segment, the offset and the reason.

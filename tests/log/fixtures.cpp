@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Every item of every real BlueSky segment parses, and every segment re-serializes to its bytes.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Golden bytes for both header layouts (docs/format.md, section 1 and "The pre-crypto header").
 #include <catch2/catch.hpp>
 

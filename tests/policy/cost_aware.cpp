@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cost model (policy/cost_model.hpp) and the cost-aware policy: prices, the
 // price file, and a policy that declines to clean where cleaning costs more than
 // it saves.

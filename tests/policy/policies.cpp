@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaning_policy law suite, run against every model, plus each model's own rule.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The policy lab (policy/simulator.hpp): its sanity checks against published
 // results, and the policies' standing on the workloads of docs/policies.md.
 #include <catch2/catch.hpp>

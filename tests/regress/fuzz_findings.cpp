@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Findings of the fuzz targets (docs/reliability.md), one case each, with the
 // input libFuzzer saved (tests/regress/fuzz/<target>/crash-<sha1>).
 #include <sys/socket.h>

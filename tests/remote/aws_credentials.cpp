@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The credential chain (backend/aws_credentials.hpp), each source against a
 // loopback fake of its service: credential_process, web identity at a fake STS,
 // container credentials with the token file, IMDSv2; the chain's order; refresh

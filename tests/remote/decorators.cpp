@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The store decorators — retrying_store, stats_store, caching_store and the
 // network-style faults of fault_injecting_store — each against the segment_store
 // laws (over memory; over a real simple_store_server in simple_store.cpp) and its own

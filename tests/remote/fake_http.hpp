@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A tiny misbehaving HTTP/1.1 server on 127.0.0.1 for fault tests: it answers each
 // request with the next scripted action (a status, a connection reset, a silent
 // close, a stall), then with a default handler.

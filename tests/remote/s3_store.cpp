@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // s3_store against a real s3rver on loopback (the segment_store laws, paged
 // listings, batch deletes, cross-checks with /usr/bin/aws) and against a
 // misbehaving HTTP server (retries, timeouts, clear errors).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // SigV4 against AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite:
 // AKIDEXAMPLE, region us-east-1, service "service", 20150830T123600Z) and the S3
 // documentation's GET-object example, byte for byte.

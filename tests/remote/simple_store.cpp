@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // simple_store against our simple_store_server on loopback: the segment_store laws,
 // the original protocol's GET/PUT bytes, the extensions, name refusal, atomic
 // writes, connection reuse and parallel reads.

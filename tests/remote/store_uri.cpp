@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tools' store URIs (examples/common/store_uri.hpp): parsing, and bluesky_fs
 // reading a real fixture stage through simple:// and s3:// exactly as through file:.
 #include <catch2/catch.hpp>

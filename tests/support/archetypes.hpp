@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Archetypes: the least a type must provide to model each concept, and near
 // misses that each lack exactly one requirement.
 #ifndef CLOUDLOG_TESTS_SUPPORT_ARCHETYPES_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test support: the original cleaner's log of its runs on the fixtures
 // (main/cleaner-benchlog.txt): per run, bytes used, wasted and freed.
 #ifndef CLOUDLOG_TESTS_SUPPORT_BENCHLOG_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A small S3 object server on 127.0.0.1 that honours conditional writes as AWS S3
 // does (PUT with If-None-Match: * or If-Match: ETAG answers 412 when the condition
 // fails; DELETE with If-Match too), for the lease tests: s3rver ignores those

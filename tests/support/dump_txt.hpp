@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test support: the fixture .dump.txt listings (written by an independent reader):
 // per item its place, header fields, tag status, decoded payload facts and links.
 #ifndef CLOUDLOG_TESTS_SUPPORT_DUMP_TXT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test support: paths of the shared BlueSky fixtures (read in place) and file helpers.
 #ifndef CLOUDLOG_TESTS_SUPPORT_FIXTURES_HPP
 #define CLOUDLOG_TESTS_SUPPORT_FIXTURES_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test support: run a program as a subprocess, as a user would, capturing its
 // output and exit status.
 #ifndef CLOUDLOG_TESTS_SUPPORT_PROCESS_HPP

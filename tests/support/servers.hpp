@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test support: real servers on loopback for the remote-store tests — s3rver (the
 // npm S3 emulator) and our simple_store_server — each on a free port in its own
 // temporary directory, ready-checked with a bounded wait and killed on destruction.

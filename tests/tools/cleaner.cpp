@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // bluesky_cleaner run as a user would: --help, dry runs that change nothing, --json
 // that agrees with the store before and after, and one documented line and exit
 // code for every error a user meets.

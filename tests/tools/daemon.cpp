@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // bluesky_cleaner --daemon run as a user would: it cleans while a proxy keeps
 // writing and merging, stops cleanly on SIGTERM (exit 0, the store verifies), and
 // its lease keeps a second cleaner out (exit 7) until the lease expires.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Damage never becomes loss, run through the built tools as a user would (issue
 // 17): damage after the last checkpoint is refused by every tool with exit 4 and
 // nothing written; recovery is explicit; an interrupted flush is read past and

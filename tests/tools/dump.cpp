@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // `bluesky_fs dump` agrees with every fixture stage's .dump.txt (written by an
 // independent reader) on offsets, sizes, magic, types, inums, section sizes and links.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tools' bad-input paths, run as a user would (issue 17): each is one `error:`
 // line on stderr with the exit code of docs/tools.md — flag errors, workload
 // values out of range, error texts that say their cause once, and I/O errors with

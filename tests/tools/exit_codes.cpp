@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // examples/common/exit_codes.hpp: every error group maps to its exit code and hint
 // through the library's conditions (one table), as docs/tools.md lists them.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tools on S3 as an operator meets them: a stalled endpoint, a wrong region,
 // a private CA, credentials from each source of the chain (loopback fakes of
 // IMDSv2, STS, the container agent, and credential_process) for a dry run over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // simple_store_server run as a user would: it serves only the regular files of its
 // directory — never a symlink (issue 17: it served files outside its directory
 // through one) — and its bad-input paths are one `error:` line with the exit code

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test helpers shared by the tools' tests: the built tools' paths, a store
 // directory's snapshot, and the check that an error is one documented line.
 #ifndef CLOUDLOG_TESTS_TOOLS_TOOLS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // any_policy: a cleaning_policy chosen at run time (the CLI's --policy), holding
 // any model of cloudlog::cleaning_policy unchanged.
 #ifndef LFS_DISK_ANY_POLICY_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk's clocks: the lfs_clock concept, the steady clock, and a clock tests drive.
 #ifndef LFS_DISK_CLOCK_HPP
 #define LFS_DISK_CLOCK_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk's disk: the block_disk concept (one image, byte-addressed), an in-memory
 // model, a file model, and a crashing wrapper that stops at an arbitrary byte.
 #ifndef LFS_DISK_DISK_HPP

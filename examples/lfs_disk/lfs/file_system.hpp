@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk's file system: mkfs, mount (crash recovery), files in a flat root
 // directory, the write buffer, sync (checkpoint), and the 1996 note's cleaner
 // driven by any cloudlog::cleaning_policy (docs/lfs_disk.md).

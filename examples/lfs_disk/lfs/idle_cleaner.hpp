@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk's cleaner scheduling (the 1996 note): a timer reset by every read and
 // write; after IDLE of quiet the cleaner takes the lock and cleans segment by
 // segment, yielding as soon as a user waits.

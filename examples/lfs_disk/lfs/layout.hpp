@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // lfs_disk on-disk structures (docs/lfs_disk.md, "On-disk layout"): every one a packed
 // Hana struct encoded by cloudlog's codec; plus geometry, checksums and error codes.
 #ifndef LFS_DISK_LAYOUT_HPP

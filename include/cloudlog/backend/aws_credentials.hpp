@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // AWS credentials as the SDKs resolve them: the environment, the shared files'
 // profile, credential_process, web identity (STS), container credentials (ECS,
 // EKS) and EC2 instance metadata (IMDSv2); cached and refreshed before they expire

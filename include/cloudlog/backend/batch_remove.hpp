@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // batch_removable: stores that delete many objects in one call (S3's DeleteObjects),
 // and remove_batch, which uses that when a store has it.
 #ifndef CLOUDLOG_BACKEND_BATCH_REMOVE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // caching_store: a decorator that keeps whole objects of a (remote) store in a
 // local directory, bounded in size, verified by size and SHA-256 on every reuse.
 #ifndef CLOUDLOG_BACKEND_CACHING_STORE_HPP

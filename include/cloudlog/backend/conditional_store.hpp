@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // conditional_store: a segment store that can also create an object only if it is
 // absent and replace or delete it only if it is unchanged (compare-and-swap on a
 // version tag). The cleaner's lease uses it to need no settle wait.

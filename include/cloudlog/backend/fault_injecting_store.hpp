@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fault_injecting_store: a decorator that fails chosen calls of another store, to
 // test that failures and crashes lose nothing.
 #ifndef CLOUDLOG_BACKEND_FAULT_INJECTING_STORE_HPP

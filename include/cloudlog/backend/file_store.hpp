@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // file_store: a segment_store in one local directory, one file per segment.
 #ifndef CLOUDLOG_BACKEND_FILE_STORE_HPP
 #define CLOUDLOG_BACKEND_FILE_STORE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // memory_store: a segment_store held in memory (tests, demos, crash simulation).
 #ifndef CLOUDLOG_BACKEND_MEMORY_STORE_HPP
 #define CLOUDLOG_BACKEND_MEMORY_STORE_HPP

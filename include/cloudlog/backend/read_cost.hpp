@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // read_cost_model: what a ranged read costs on a kind of store (a request against
 // bytes), from which the cleaner's read planner decides which reads to merge.
 #ifndef CLOUDLOG_BACKEND_READ_COST_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // retrying_store: a decorator that retries a store's transient failures with
 // exponential backoff and jitter; retry_policy is shared with the remote stores.
 #ifndef CLOUDLOG_BACKEND_RETRYING_STORE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // s3_options: everything an s3_store needs besides the bucket and prefix, and how
 // the AWS CLI's environment and shared files fill it in (docs/backends.md).
 #ifndef CLOUDLOG_BACKEND_S3_OPTIONS_HPP

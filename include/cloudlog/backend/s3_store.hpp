@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // s3_store: a segment_store in an S3 bucket (or any S3-compatible service), over
 // libcurl with SigV4 signing. Part of the cloudlog::s3 target (docs/backends.md).
 // Options and the environment: s3_options.hpp; the transport: detail/curl_http.hpp.

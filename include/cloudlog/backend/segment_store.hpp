@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // segment_store: the concept of a place segments live (memory, a directory, S3, a
 // simple-store server), object-name rules, and batched reads.
 #ifndef CLOUDLOG_BACKEND_SEGMENT_STORE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // AWS Signature Version 4: canonical request, string to sign, signing key and the
 // Authorization header (docs/backends.md, "Signing").
 #ifndef CLOUDLOG_BACKEND_SIGV4_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The simple protocol's pieces shared by client and server (spec section 8,
 // docs/backends.md): limits, tokens, numbers, the names a server accepts, and a
 // buffered socket reader.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // simple_store: a segment_store served over TCP by the BlueSky "simple" protocol
 // (spec section 8) and its extensions (docs/backends.md, "The simple protocol").
 #ifndef CLOUDLOG_BACKEND_SIMPLE_STORE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // stats_store: a decorator that counts a store's requests and bytes per kind
 // (list, get, put, delete), for cost reports and tests.
 #ifndef CLOUDLOG_BACKEND_STATS_STORE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaning daemon: the 1996 LFS note's idle-triggered, yielding cleaner carried
 // to a cloud store — wake on an interval, check the garbage cheaply (a dry run),
 // clean a bounded batch under the store's lease, stop between batches when asked.

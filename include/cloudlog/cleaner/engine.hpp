@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaner engine, generic over the format, the store, the policy and an optional
 // verifier: one pass is load -> walk -> tabulate -> choose -> mark -> schedule ->
 // relocate -> rewrite -> commit -> delete (the phases: cleaner/detail/phases.hpp,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaner's lease: one object in the store saying which cleaner may clean it,
 // until when (docs/tools.md, "The cleaner's lease").
 #ifndef CLOUDLOG_CLEANER_LEASE_HPP

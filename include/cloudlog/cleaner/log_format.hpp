@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // log_format: what the cleaner engine needs to know of a format's meaning: how to
 // find the root, which links lead to leaves, how items are grouped, how a moved
 // item's parents are rewritten, and when a segment may be deleted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What a cleaning run may do and how: relocation mode, batching, reads, stop and
 // progress hooks; and the item verifier concept.
 #ifndef CLOUDLOG_CLEANER_OPTIONS_HPP

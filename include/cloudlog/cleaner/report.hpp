@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What a cleaning run planned, did and measured.
 #ifndef CLOUDLOG_CLEANER_REPORT_HPP
 #define CLOUDLOG_CLEANER_REPORT_HPP

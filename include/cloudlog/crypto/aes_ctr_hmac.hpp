@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // aes_ctr_hmac_cipher: the cipher model that encrypts payloads with AES-128-CTR
 // and authenticates items with HMAC-SHA256 (encrypt-then-MAC), on OpenSSL EVP,
 // generic over a format's crypto_traits (docs/crypto.md).

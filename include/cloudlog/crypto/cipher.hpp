@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cipher: the concept of protecting one serialized item in place (seal, open,
 // verify) and the tag status verify reports (docs/concepts/cipher.md). Where a
 // format keeps its protection is crypto/crypto_traits.hpp; the key-less model is

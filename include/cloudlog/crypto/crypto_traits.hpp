@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // crypto_traits: where a format keeps an item's protection (tag, IV, magics, the
 // covered region, key labels), by member index of its header layout, so a cipher
 // hard-codes nothing format-specific; and the framing helpers ciphers share.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // basic_no_cipher: the key-less cipher of a format (docs/concepts/cipher.md).
 #ifndef CLOUDLOG_CRYPTO_NO_CIPHER_HPP
 #define CLOUDLOG_CRYPTO_NO_CIPHER_HPP

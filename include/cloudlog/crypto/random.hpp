@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cryptographically strong random bytes and object ids, from OpenSSL.
 #ifndef CLOUDLOG_CRYPTO_RANDOM_HPP
 #define CLOUDLOG_CRYPTO_RANDOM_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Key material: fixed-size secret bytes that are cleansed (OPENSSL_cleanse) when
 // freed and leave no copy behind when moved; cleanse() for other buffers.
 #ifndef CLOUDLOG_CRYPTO_SECRET_HPP

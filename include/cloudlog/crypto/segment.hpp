@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Ciphers over whole segments: the tag status of every item, and opening every
 // item in place, with failures reported as corruption (segment, offset, code).
 #ifndef CLOUDLOG_CRYPTO_SEGMENT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // header_layout: the concept describing an item header as a packed Hana struct plus role traits.
 #ifndef CLOUDLOG_LOG_HEADER_LAYOUT_HPP
 #define CLOUDLOG_LOG_HEADER_LAYOUT_HPP

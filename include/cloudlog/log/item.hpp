@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Items: parse one item (header + payload + link ids + link locations) with strict
 // validation, view its sections and links, and serialize items back to bytes.
 #ifndef CLOUDLOG_LOG_ITEM_HPP

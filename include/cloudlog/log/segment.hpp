@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Segments: a segment is items back to back. A lazy range-v3 view of a segment's
 // items, corruption reports, and whole-segment parse and serialization.
 #ifndef CLOUDLOG_LOG_SEGMENT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // any_policy: a cleaning_policy chosen at run time (tools pick one from a flag).
 #ifndef CLOUDLOG_POLICY_ANY_POLICY_HPP
 #define CLOUDLOG_POLICY_ANY_POLICY_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cleaning_policy: chooses victims from the utilization table under budgets, and
 // where relocated items go (age classes keep hot and cold data apart).
 #ifndef CLOUDLOG_POLICY_CLEANING_POLICY_HPP

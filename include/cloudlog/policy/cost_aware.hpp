@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cost_aware_policy: cleans a segment only when the storage it frees over a horizon
 // is worth more, in dollars, than the requests and transfer cleaning it costs
 // (docs/backends.md, "What a pass costs").

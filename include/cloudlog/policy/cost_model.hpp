@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The object-store cost model: what a cleaning pass costs in requests and transfer
 // and what it saves in storage, in dollars, from a price table (docs/backends.md,
 // "What a pass costs").

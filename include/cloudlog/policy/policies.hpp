@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaning policies: threshold (BlueSky), greedy, cost-benefit (LFS), age-threshold
 // (F2FS), lifetime (after SepBIT).
 #ifndef CLOUDLOG_POLICY_POLICIES_HPP

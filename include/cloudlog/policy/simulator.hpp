@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The policy lab: a simulated log of fixed capacity driven by a block workload, cleaned
 // by any cleaning_policy unchanged, measuring write amplification (docs/policies.md).
 #ifndef CLOUDLOG_POLICY_SIMULATOR_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the cipher lacks verify(view).
 #include "crypto/cipher_archetypes.hpp"
 

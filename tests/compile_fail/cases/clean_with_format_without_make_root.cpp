@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: cloudlog::clean's signature refuses a format lacking make_root.
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/policy/policies.hpp"

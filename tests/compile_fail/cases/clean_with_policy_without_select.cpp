@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: cloudlog::clean's signature refuses a policy lacking select.
 #include "cloudlog/cleaner/engine.hpp"
 #include "support/archetypes.hpp"

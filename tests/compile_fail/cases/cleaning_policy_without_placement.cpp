@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the policy lacks placement(age).
 #include "support/archetypes.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the context lacks deletable(seg, live).
 #include "support/archetypes.hpp"
 

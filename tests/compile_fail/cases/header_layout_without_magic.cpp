@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the layout lacks magic_member.
 #include "support/archetypes.hpp"
 

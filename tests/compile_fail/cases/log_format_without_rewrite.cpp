@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the format lacks rewrite(item, links, ctx).
 #include "support/archetypes.hpp"
 

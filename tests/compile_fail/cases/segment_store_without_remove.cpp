@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: the store lacks remove(name).
 #include "support/archetypes.hpp"
 

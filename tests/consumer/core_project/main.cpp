@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A core-only downstream program: the memory store and segment names, no OpenSSL.
 #include <cstdio>
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A downstream program: reads a BlueSky store with the installed package.
 #include <cstdio>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A downstream user's format ("tree", in tests/support/tree/) cleaned by the installed cloudlog's
 // generic engine with library policies: everything reachable stays intact, and
 // garbage segments are deleted once the writer has adopted the cleaner's output.

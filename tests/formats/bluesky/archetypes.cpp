@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Compile-only: every generic component of the BlueSky file-system model
 // instantiates with the least a segment_store and a cipher must provide (the
 // archetypes), so no component asks more of its parameters than the concepts say.

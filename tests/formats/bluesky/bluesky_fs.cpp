@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // bluesky_fs ls / cat / readlink / verify / merge / workload, run as a subprocess
 // the way a user runs it, against every fixture stage and copies of them.
 #include <catch2/catch.hpp>

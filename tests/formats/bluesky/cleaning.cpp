@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The BlueSky log_format's ages (formats/bluesky/cleaning.hpp, docs/format.md
 // section 14, "Ages"): proxy and cleaner segments counted on the proxy's clock.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The writer (docs/format.md, section 11): changes flush as directory-0 segments in
 // the proxy's order, sealed with the cipher, 4 MiB target; reopening continues the
 // sequence; deletes leave the inode map; the version vector is preserved.

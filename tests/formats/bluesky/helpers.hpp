@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test helpers for the BlueSky file-system model: the fixture key, the expected
 // contents of every fixture stage (fixtures README), and a tree walker.
 #ifndef CLOUDLOG_TESTS_FORMATS_BLUESKY_HELPERS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The merge of the cleaner's output (docs/format.md, section 12) on copies of the
 // fixture stages: adopts what the original adopted in stage6, does real work on
 // the first merge, survives null links, and enforces tags.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Payload codecs (docs/format.md, sections 4-7): golden bytes, round trips on every
 // real payload of the fixtures, and one case per malformed payload.
 #include <catch2/catch.hpp>

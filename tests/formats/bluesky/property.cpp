@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Property test of the writer: seeded random create / mkdir / symlink / write /
 // truncate / delete / flush / reopen sequences on a memory store with the real
 // cipher, against an in-memory model. After every flush and every reopen the whole

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The quarantine record (formats/bluesky/quarantine.hpp): its text, and how a store
 // without one, or with a damaged one, reads.
 #include <catch2/catch.hpp>

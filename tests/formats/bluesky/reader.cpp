@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The reader (docs/format.md, section 10): every fixture stage reads back as the
 // fixtures README says; ranged reads; tag enforcement; clear errors naming what and
 // where for missing and corrupt objects.

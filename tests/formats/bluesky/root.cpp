@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Root discovery (root.hpp, docs/format.md section 4.1): damage after the last
 // checkpoint is never a reason to go back to an older one; a flush interrupted
 // before its checkpoint is. Every tool that finds a root uses the one rule: the

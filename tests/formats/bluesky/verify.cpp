@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // verify_filesystem: walks every fixture stage and counts what it checked.
 #include <catch2/catch.hpp>
 

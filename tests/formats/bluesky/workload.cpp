@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The workload generator: presets, seeded reproducibility, scale, and stores that
 // read back afterwards.
 #include <catch2/catch.hpp>

@@ -103,3 +103,4 @@ inline int long_function() {
   total += 99;
   return total;
 }
+// SPDX-License-Identifier: BSL-1.0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tree format as cloudlog's cleaner engine sees it: a log_format model.
 #ifndef TREE_FORMAT_HPP
 #define TREE_FORMAT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The "tree" format's bytes: its own item header (a Hana struct the cloudlog codec
 // packs) and item types. A store of it holds one root item per commit, linking
 // directory items, which link blob leaves.

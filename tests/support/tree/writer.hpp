@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tree format's writer (its "proxy"): commits blobs, directories and a root per
 // segment, adopts the cleaner's output, and reads the whole tree back.
 #ifndef TREE_WRITER_HPP

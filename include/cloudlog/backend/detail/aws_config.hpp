@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Reading the AWS CLI's shared files (~/.aws/credentials, ~/.aws/config): INI sections
 // of "key = value" lines, with nested blocks ("s3 =" and indented lines below it).
 #ifndef CLOUDLOG_BACKEND_DETAIL_AWS_CONFIG_HPP

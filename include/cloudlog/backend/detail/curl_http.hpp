@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The HTTP transport of the S3 store and of the AWS credential sources: libcurl easy
 // handles, a shared DNS/TLS-session cache, one exchange per call.
 #ifndef CLOUDLOG_BACKEND_DETAIL_CURL_HTTP_HPP

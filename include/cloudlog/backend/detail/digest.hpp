@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // SHA-256, HMAC-SHA256, MD5 and base64 over OpenSSL, for request signing and cache checks.
 #ifndef CLOUDLOG_BACKEND_DETAIL_DIGEST_HPP
 #define CLOUDLOG_BACKEND_DETAIL_DIGEST_HPP

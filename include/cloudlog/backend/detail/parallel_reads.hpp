@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Runs a batch of reads on a few threads at once (the remote stores' read_many).
 #ifndef CLOUDLOG_BACKEND_DETAIL_PARALLEL_READS_HPP
 #define CLOUDLOG_BACKEND_DETAIL_PARALLEL_READS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The little XML the S3 API needs: text of <Tag> elements, entity decoding and escaping.
 #ifndef CLOUDLOG_BACKEND_DETAIL_XML_HPP
 #define CLOUDLOG_BACKEND_DETAIL_XML_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Coalesced reads of items: which ranged reads cover a list of locations (the plan),
 // and the items cut out of those reads.
 #ifndef CLOUDLOG_CLEANER_DETAIL_FETCH_ITEMS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The segments a cleaning pass fills in its output directory, one open per (group, class).
 #ifndef CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP
 #define CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP

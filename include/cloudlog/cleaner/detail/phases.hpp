@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The phases of a cleaning pass, each a function from plain structs to plain structs:
 // tabulate, choose, mark, schedule, relocate, rewrite, commit, delete (load is the
 // format's, walk is detail/walk.hpp). impl/engine.hpp runs them in order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The read planner of a pass: which ranged reads fetch a set of needed item
 // locations (coalesced only where a gap costs less than a request, under the store
 // kind's cost model), and a pass-scoped cache so that no item is fetched twice

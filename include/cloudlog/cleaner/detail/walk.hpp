@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The walk: everything reachable from a root, as a compact breadth-first graph.
 #ifndef CLOUDLOG_CLEANER_DETAIL_WALK_HPP
 #define CLOUDLOG_CLEANER_DETAIL_WALK_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaning daemon's loop (see cleaner/daemon.hpp for the contract).
 #ifndef CLOUDLOG_CLEANER_IMPL_DAEMON_HPP
 #define CLOUDLOG_CLEANER_IMPL_DAEMON_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cleaner engine's body (see cleaner/engine.hpp for the contract): the phases of
 // cleaner/detail/phases.hpp run in order, the report filled from their results.
 #ifndef CLOUDLOG_CLEANER_IMPL_ENGINE_HPP

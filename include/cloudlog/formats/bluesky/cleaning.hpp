@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The BlueSky format as the cleaner engine sees it (a log_format model): the proxy's
 // checkpoint as root, the version-vector gate and deletion rule, groups 0/1/2, and
 // how inodes, inode-map blocks and checkpoints are rewritten (docs/format.md,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // BlueSky's item protection (docs/crypto.md, spec section 6): its crypto traits,
 // bluesky::cipher (AES-128-CTR + HMAC-SHA256), the key-less no_cipher, and
 // loading the master key from --key-file or BLUESKY_KEY.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The BlueSky proxy's side: an in-memory filesystem over a store that creates,
 // writes, truncates and deletes files, makes directories and symlinks, and flushes
 // its dirty state as directory-0 segments in the proxy's order (docs/format.md,

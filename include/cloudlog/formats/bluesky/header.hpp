@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The BlueSky item header (89 bytes) and the seed's pre-crypto header (41 bytes),
 // as header layouts; item types and magics (docs/format.md, sections 1 and 9).
 #ifndef CLOUDLOG_FORMATS_BLUESKY_HEADER_HPP

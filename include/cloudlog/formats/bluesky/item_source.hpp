@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // item_source: fetches BlueSky items named by links with ranged, batched reads,
 // checks that each is the item the link names, and opens it with a cipher
 // (docs/format.md, section 10, "Reading").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The proxy adopting the cleaner's output: the merge of spec section 7, without
 // the original's bugs (docs/format.md, section 12).
 #ifndef CLOUDLOG_FORMATS_BLUESKY_MERGE_HPP

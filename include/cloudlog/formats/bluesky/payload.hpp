@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // BlueSky payload codecs: inodes (76-byte fixed part + tails), directory entries,
 // data blocks, inode-map blocks and checkpoints (docs/format.md, sections 4-7).
 #ifndef CLOUDLOG_FORMATS_BLUESKY_PAYLOAD_HPP

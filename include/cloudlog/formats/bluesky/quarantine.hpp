@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The quarantine record: the writer's list of damaged live items the cleaner must
 // leave where they are (docs/format.md, section 12, "Damaged items").
 #ifndef CLOUDLOG_FORMATS_BLUESKY_QUARANTINE_HPP
@@ -19,8 +20,9 @@
 
 namespace cloudlog::bluesky {
 
-// Where the record lives: beside the cleaner's lease (log-99999999-00000000), in a
-// directory neither the proxy nor the cleaner writes segments to.
+// Where the record lives: beside the cleaner's lease (log-99999999-00000000) and
+// pass history (log-99999999-00000001), in a directory neither the proxy nor the
+// cleaner writes segments to.
 inline constexpr segment_id quarantine_object{max_segment_number, 2};
 
 // The record's text: a header line, one "directory sequence offset size" line per

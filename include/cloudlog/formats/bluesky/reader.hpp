@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The BlueSky reader: finds the current checkpoint by the one rule (root.hpp), walks
 // checkpoint -> inode map -> inodes -> data blocks, and reads files, directories
 // and symlinks with ranged, batched reads (docs/format.md, section 10).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Root discovery: the one rule by which the reader, the writer, the merge and the
 // cleaner find the current BlueSky checkpoint, and tell a flush that was
 // interrupted before its checkpoint from damage (docs/format.md, section 4.1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Verifying a BlueSky filesystem: walk everything reachable from the current
 // checkpoint (imap blocks, every inode, every directory entry, every data block),
 // checking framing, ids, types, tags and payloads (docs/format.md, section 10).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The workload generator: creates files and overwrites them at random through a
 // BlueSky filesystem, to build test and benchmark stores (docs/tools.md,
 // "bluesky_fs workload"). Seeded and reproducible.
