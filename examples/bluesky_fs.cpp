@@ -133,8 +133,16 @@ int report_stdout(int err) {
 }
 
 // Reports a file-system error: the library's text of what and where when there is one.
+// Whether the command runs without a key (no --key-file, no BLUESKY_KEY).
+bool keyless = false;
+
 int report_fs(std::error_code ec, const std::string& detail, const std::string& fallback) {
-  return tools::report(ec, detail.empty() ? fallback : detail);
+  const auto& what = detail.empty() ? fallback : detail;
+  // Without a key an encrypted item is not an "unusable key": no key was given.
+  if (keyless && ec == cloudlog::errc::bad_key)
+    return tools::emit_error(what + " (no key given: --key-file FILE or BLUESKY_KEY)",
+                             tools::exit_code_for(ec));
+  return tools::report(ec, what);
 }
 
 // Says on stderr which directory-0 segments a root search skipped: a flush
@@ -619,6 +627,7 @@ int main(int argc, char** argv) {
             return tools::exit_usage;
           };
           if (*key) return run(**key);
+          keyless = true;
           return run(bs::no_cipher{});
         },
         *store);

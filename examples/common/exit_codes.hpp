@@ -78,16 +78,29 @@ inline int exit_code_for(std::error_code ec) {
   return g ? g->exit_code : exit_failed;
 }
 
+// The kind of store the tool works on, for hints that differ by kind: the scheme
+// of its URI ("file", "s3", "simple"; "" until open_store has seen one).
+inline std::string& store_kind() {
+  static std::string kind;
+  return kind;
+}
+
 // What a user can do about EC, or "" when the message says it all: the code's own
-// hint, else its group's.
+// hint (for the store_kind() at hand), else its group's.
 inline std::string hint(std::error_code ec) {
   using cloudlog::errc;
   if (ec.category() == cloudlog::error_category()) {
     switch (static_cast<errc>(ec.value())) {
       case errc::unreachable:
-        return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
+        if (store_kind() == "simple")
+          return "is simple_store_server running? check HOST:PORT in the URI";
+        if (store_kind() == "s3")
+          return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
+        return "is the server running? check the URI";
       case errc::timeout:
-        return "the endpoint did not answer in time; check the network and try again";
+        return store_kind() == "s3" || store_kind() == "simple"
+                   ? "the server did not answer in time; check the network and try again"
+                   : "";
       case errc::access_denied:
         return "the credentials lack access to this bucket or prefix";
       case errc::bad_credentials:

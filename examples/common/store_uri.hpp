@@ -140,6 +140,8 @@ inline cloudlog::result<any_store> open_store(std::string_view uri, bool create 
                                               const store_settings& settings = {}) {
   using cloudlog::errc;
   using cloudlog::fail;
+  const auto colon = uri.find(':');
+  tools::store_kind() = std::string(uri.substr(0, colon == uri.npos ? 0 : colon));
   if (uri.substr(0, 5) == "file:") {
     const std::string dir(uri.substr(5));
     if (dir.empty()) return fail(errc::invalid_argument);

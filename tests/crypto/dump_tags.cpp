@@ -92,6 +92,21 @@ TEST_CASE("bluesky_fs dump: nocrypto items are bad with a key, readable without 
     CHECK_FALSE(nlohmann::json::parse(l).contains("tag"));
 }
 
+TEST_CASE("bluesky_fs with no key on an encrypted store says no key was given",
+          "[crypto][tools]") {
+  const auto stage = (test::fixtures_dir() / "main/stage1-write").string();
+  auto r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "cat",
+                      "/hello.txt"});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  const auto ls = test::lines(r.err);
+  REQUIRE(ls.size() == 1);
+  CHECK(ls[0].rfind("error: ", 0) == 0);
+  CHECK(ls[0].find("no key given: --key-file FILE or BLUESKY_KEY") != std::string::npos);
+  CHECK(ls[0].find("unusable") == std::string::npos);
+  CHECK(r.out.empty());
+}
+
 TEST_CASE("bluesky_fs refuses an unusable key without echoing it", "[crypto][tools][dump]") {
   const auto stage = (test::fixtures_dir() / "main/stage1-write").string();
   auto r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "--key-file",

@@ -464,11 +464,12 @@ TEST_CASE("Every user error is one line with its documented exit code", "[tools]
     const auto after = snapshot(d.store);
     for (const auto& [name, b] : before) CHECK(after.count(name));
   }
-  SECTION("unreachable simple:// endpoint") {
-    check_one_line_error(
-        clean_tool({"--store", "simple://127.0.0.1:" + std::to_string(closed_port()),
-                    "--max-attempts", "1"}),
-        3, "is the server running");
+  SECTION("unreachable simple:// endpoint: the hint is the simple store's, not S3's") {
+    auto r = clean_tool({"--store", "simple://127.0.0.1:" + std::to_string(closed_port()),
+                         "--max-attempts", "1"});
+    check_one_line_error(r, 3, "is simple_store_server running? check HOST:PORT in the URI");
+    CHECK(r.err.find("AWS") == std::string::npos);
+    CHECK(r.err.find("--endpoint-url") == std::string::npos);
   }
   SECTION("unreachable s3:// endpoint") {
     check_one_line_error(
