@@ -48,10 +48,11 @@ void check_name(std::string_view n) {
 
 // LINE without its spaces, tabs and CRs.
 FUZZ_NO_COVERAGE std::string without_white(std::string_view line) {
-  std::string out;
-  out.reserve(line.size());
+  std::string out(line.size(), '\0');
+  auto* o = out.data();
   for (char c : line)
-    if (c != ' ' && c != '\t' && c != '\r') out.push_back(c);
+    if (c != ' ' && c != '\t' && c != '\r') *o++ = c;
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
@@ -70,25 +71,27 @@ struct memory_source {
   }
 };
 
-// What the server's loop reads of SENT through READER, re-framed (each line
-// with its '\n', bodies as they are), with the properties of each piece checked.
+// What the server's loop reads through IN, re-framed (each line with its '\n',
+// bodies as they are); with CHECK, the properties of each line and token checked.
 template <class Reader>
-std::string serve(Reader& in) {
+std::string serve(Reader& in, bool check) {
   std::string seen;
   while (auto line = in.line()) {
     FUZZ_CHECK(line->find('\n') == line->npos);
     FUZZ_CHECK(line->size() < proto::max_line);
-    seen += *line + "\n";
+    seen.append(*line).push_back('\n');
     const auto t = proto::tokens(*line);
-    std::string joined;
-    for (auto tok : t) {
-      FUZZ_CHECK(!tok.empty() && tok.find_first_of(" \t\r") == tok.npos);
-      FUZZ_CHECK(fuzz::within(tok, *line));
-      joined += tok;
-      check_number(tok);
-      check_name(tok);
+    if (check) {
+      std::string joined;
+      for (auto tok : t) {
+        FUZZ_CHECK(!tok.empty() && tok.find_first_of(" \t\r") == tok.npos);
+        FUZZ_CHECK(fuzz::within(tok, *line));
+        joined += tok;
+        check_number(tok);
+        check_name(tok);
+      }
+      FUZZ_CHECK(joined == without_white(*line));
     }
-    FUZZ_CHECK(joined == without_white(*line));
     if (t.empty()) break;
     if (t[0] == "PUT") {
       auto len = t.size() == 3 ? proto::number(t[2]) : std::nullopt;
@@ -116,7 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static constexpr std::size_t whole[] = {65536};  // a socket pair's single read
   proto::stream_reader<memory_source> at_once(memory_source{sent, whole, 1});
-  const auto seen = serve(at_once);
+  const auto seen = serve(at_once, true);
   FUZZ_CHECK(seen.size() <= sent.size() && sent.substr(0, seen.size()) == seen);
   FUZZ_CHECK(at_once.received() <= sent.size());
 
@@ -127,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < std::size(split); ++i)
     order[i] = split[(first + i) % std::size(split)];
   proto::stream_reader<memory_source> in_pieces(memory_source{sent, order, std::size(order)});
-  FUZZ_CHECK(serve(in_pieces) == seen);
+  FUZZ_CHECK(serve(in_pieces, false) == seen);  // the same lines: checked above
   FUZZ_CHECK(in_pieces.received() <= sent.size());
   return 0;
 }
