@@ -24,6 +24,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The largest segment_fuzz input fuzz/run.sh allows (-max_len): fixture segments
+// past it are cut there, and also seeded by their small items, in order (a clean
+// segment that fits; the 32 KiB data items are
+// item_fuzz's seeds).
+constexpr std::size_t segment_max_len = 8192;
+
 struct corpus {
   fs::path dir;
   std::set<std::string> seen;
@@ -68,16 +74,18 @@ int main(int argc, char** argv) {
       if (!stage.is_directory()) continue;
       for (const auto& f : fs::directory_iterator(stage.path())) {
         const auto seg = slurp(f.path());
-        c["segment"].add(seg);
+        c["segment"].add(seg);  // cut to segment_max_len when fuzzed: a truncated item
         listing.emplace_back(f.path().filename().string(), seg.size());
         if (smallest.empty() || seg.size() < smallest.size()) smallest = seg;
         const auto bytes_of = to_bytes(seg);
+        std::string small;  // the segment's small items, in order: a clean segment
         for (const auto& it : segment_items<layout>(bytes_of)) {
           if (!it) {
             std::fprintf(stderr, "%s: corrupt fixture\n", f.path().c_str());
             return 1;
           }
           c["item"].add(it->bytes());
+          if (small.size() + it->size() <= segment_max_len) small += as_chars(it->bytes());
           bytes clear(it->bytes().begin(), it->bytes().end());
           if (it->header().magic == magic_encrypted && !key->open(clear)) continue;
           const auto v = parse_item<layout>(clear, 0);
@@ -96,6 +104,7 @@ int main(int argc, char** argv) {
               break;
           }
         }
+        if (!small.empty()) c["segment"].add(small);
       }
     }
   }

@@ -7,6 +7,9 @@
 // kinds (mod 6): overwrite a byte; truncate; set an item header field (type, inum,
 // size1..3) of the item picked by position to an edge value; overwrite a link
 // location's field; delete the segment; copy it under the next sequence number.
+// Each stage is loaded once per process into its own memory_store; an input's
+// edits are made on copies of the segments it touches only, written into that
+// store for the run and the stage's bytes written back after it.
 // Properties: the reader and the cleaner report every failure as an error code
 // (an exception or assertion is a crash); a dry run changes no byte of the store;
 // with no edit, the tree reads back as the fixtures README says and the dry run succeeds.
@@ -17,6 +20,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +89,23 @@ constexpr std::uint64_t edge[] = {0,          1,    2,    15,     16,         17
                                   89,         0x7f, 0xff, 0xffff, 0x7fffffff, 0xffffffff,
                                   0xfffffff0, '1',  '2',  '3',    '4',        4096};
 
+// A segment of an edited stage: the stage's bytes until an edit copies them.
+class segment_copy {
+ public:
+  explicit segment_copy(const bytes& base) : base_(&base) {}
+  const bytes& get() const { return own_ ? *own_ : *base_; }
+  bytes& edit() {
+    if (!own_) own_ = *base_;
+    return *own_;
+  }
+  bool edited() const { return own_.has_value(); }
+
+ private:
+  const bytes* base_;
+  std::optional<bytes> own_;
+};
+using edited_objects = std::map<std::string, segment_copy, std::less<>>;
+
 std::vector<std::uint64_t> item_offsets(const bytes& seg) {
   std::vector<std::uint64_t> out;
   for (const auto& it : segment_items<layout>(seg)) {
@@ -98,27 +120,27 @@ void put_le(bytes& b, std::size_t at, std::size_t n, std::uint64_t v) {
     b[at + i] = static_cast<std::byte>(v >> (8 * i));
 }
 
-std::size_t apply_edits(objects& segs, const std::uint8_t* p, std::size_t n) {
+std::size_t apply_edits(edited_objects& segs, const std::uint8_t* p, std::size_t n) {
   std::size_t applied = 0;
   for (; n >= 8 && !segs.empty(); p += 8, n -= 8, ++applied) {
     auto it = std::next(segs.begin(), p[0] % segs.size());
-    auto& b = it->second;
+    const bytes& b = it->second.get();
     std::uint32_t pos;
     std::uint16_t val;
     std::memcpy(&pos, p + 2, 4);
     std::memcpy(&val, p + 6, 2);
     switch (p[1] % 6) {
       case 0:
-        if (!b.empty()) b[pos % b.size()] = static_cast<std::byte>(val);
+        if (!b.empty()) it->second.edit()[pos % b.size()] = static_cast<std::byte>(val);
         break;
       case 1:
-        b.resize(pos % (b.size() + 1));
+        it->second.edit().resize(pos % (b.size() + 1));
         break;
       case 2: {
         const auto items = item_offsets(b);
         if (items.empty()) break;
         const auto f = val % 5;
-        put_le(b, items[pos % items.size()] + field_at[f], field_size[f],
+        put_le(it->second.edit(), items[pos % items.size()] + field_at[f], field_size[f],
                edge[(val >> 3) % std::size(edge)]);
         break;
       }
@@ -130,7 +152,8 @@ std::size_t apply_edits(objects& segs, const std::uint8_t* p, std::size_t n) {
         if (!v || v->link_locations_size() == 0) break;
         const auto locs = at + v->size() - v->link_locations_size();
         const auto which = (val >> 2) % (v->link_locations_size() / 16);
-        put_le(b, locs + which * 16 + (val % 4) * 4, 4, edge[(pos >> 8) % std::size(edge)]);
+        const auto value = edge[(pos >> 8) % std::size(edge)];
+        put_le(it->second.edit(), locs + which * 16 + (val % 4) * 4, 4, value);
         break;
       }
       case 4:
@@ -140,7 +163,11 @@ std::size_t apply_edits(objects& segs, const std::uint8_t* p, std::size_t n) {
         auto id = parse_segment_name(it->first);
         if (!id) break;
         ++id->sequence;
-        if (auto name = segment_name(*id)) segs.insert_or_assign(*name, b);
+        if (auto name = segment_name(*id)) {
+          segment_copy copy(b);
+          copy.edit();  // its own bytes: the original may be edited after
+          segs.insert_or_assign(*name, std::move(copy));
+        }
         break;
       }
     }
@@ -149,14 +176,49 @@ std::size_t apply_edits(objects& segs, const std::uint8_t* p, std::size_t n) {
 }
 
 // A == B, with memcmp: a byte loop would be traced compare by compare (slow).
-bool same(const objects& a, const objects& b) {
+bool same(const objects& a, const edited_objects& b) {
   if (a.size() != b.size()) return false;
-  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
-    if (i->first != j->first || i->second.size() != j->second.size() ||
-        (!i->second.empty() &&
-         std::memcmp(i->second.data(), j->second.data(), i->second.size()) != 0))
+  auto j = b.begin();
+  for (auto i = a.begin(); i != a.end(); ++i, ++j) {
+    const auto& jb = j->second.get();
+    if (i->first != j->first || i->second.size() != jb.size() ||
+        (!jb.empty() && std::memcmp(i->second.data(), jb.data(), jb.size()) != 0))
       return false;
+  }
   return true;
+}
+
+// The memory_store of each stage, loaded once per process.
+memory_store& store_of(std::size_t stage) {
+  static auto stores = [] {
+    std::vector<std::unique_ptr<memory_store>> out;
+    for (const auto& st : stages()) {
+      out.push_back(std::make_unique<memory_store>());
+      out.back()->restore(st.segments);
+    }
+    return out;
+  }();
+  return *stores[stage];
+}
+
+// Makes STORE hold SEGS (the stage's segments as edited) from the stage's ORIGINAL.
+void install(memory_store& store, const objects& original, const edited_objects& segs) {
+  for (const auto& [name, copy] : segs)
+    if (copy.edited()) FUZZ_CHECK(store.write(name, copy.get()).has_value());
+  for (const auto& [name, b] : original)
+    if (!segs.contains(name)) FUZZ_CHECK(store.remove(name).has_value());
+}
+
+// Gives STORE back the stage's ORIGINAL segments after SEGS was installed.
+void reset(memory_store& store, const objects& original, const edited_objects& segs) {
+  for (const auto& [name, copy] : segs) {
+    if (!copy.edited()) continue;
+    auto o = original.find(name);
+    FUZZ_CHECK(o != original.end() ? store.write(name, o->second).has_value()
+                                   : store.remove(name).has_value());
+  }
+  for (const auto& [name, b] : original)
+    if (!segs.contains(name)) FUZZ_CHECK(store.write(name, b).has_value());
 }
 
 template <class Reader>
@@ -208,12 +270,14 @@ void read_all(memory_store& store, const Cipher& c, bool clean_store) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const auto& st = stages()[data[0] % stages().size()];
-  objects segs = st.segments;
+  const auto which = data[0] % stages().size();
+  const auto& st = stages()[which];
+  edited_objects segs;
+  for (const auto& [name, b] : st.segments) segs.emplace(name, segment_copy(b));
   const bool clean_store = apply_edits(segs, data + 1, size - 1) == 0;
 
-  memory_store store;
-  store.restore(segs);
+  auto& store = store_of(which);
+  install(store, st.segments, segs);
   if (st.encrypted)
     read_all(store, key(), clean_store);
   else
@@ -225,5 +289,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(report || !clean_store);
   if (!report) FUZZ_CHECK(report.error().value() != 0);
   FUZZ_CHECK(same(store.snapshot(), segs));  // a dry run writes and deletes nothing
+  reset(store, st.segments, segs);
   return 0;
 }

@@ -578,11 +578,12 @@ TEST_CASE("a stalled endpoint fails an attempt after the idle timeout, clearly",
 TEST_CASE("a nested service block in the config does not change S3's settings",
           "[remote][s3][unit]") {
   test::temp_dir home;
-  std::ofstream(home.path() / "config")
-      << "[default]\nregion = eu-west-2\ndynamodb =\n  endpoint_url = http://127.0.0.1:8000\n"
-         "  region = nowhere-1\ns3 =\n  addressing_style = virtual\nca_bundle = /etc/ca.pem\n"
-         "[profile svc]\nservices = local\n[services local]\ndynamodb =\n"
-         "  endpoint_url = http://127.0.0.1:8000\ns3 =\n  endpoint_url = http://127.0.0.1:4566\n";
+  const std::string config =
+      "[default]\nregion = eu-west-2\ndynamodb =\n  endpoint_url = http://127.0.0.1:8000\n"
+      "  region = nowhere-1\ns3 =\n  addressing_style = virtual\nca_bundle = /etc/ca.pem\n"
+      "[profile svc]\nservices = local\n[services local]\ndynamodb =\n"
+      "  endpoint_url = http://127.0.0.1:8000\ns3 =\n  endpoint_url = http://127.0.0.1:4566\n";
+  std::ofstream(home.path() / "config") << config;
   const auto set = [](const char* n, const std::string& v) { ::setenv(n, v.c_str(), 1); };
   const char* vars[] = {"AWS_PROFILE",         "AWS_CONFIG_FILE",   "AWS_ENDPOINT_URL",
                         "AWS_ENDPOINT_URL_S3", "AWS_REGION",        "AWS_DEFAULT_REGION",
@@ -605,6 +606,17 @@ TEST_CASE("a nested service block in the config does not change S3's settings",
   CHECK(s3_options::from_environment().ca_file == "/tmp/private-ca.pem");
   set("AWS_PROFILE", "svc");
   CHECK(s3_options::from_environment().endpoint == "http://127.0.0.1:4566");
+  // The same text from memory (what from_environment does with the files' contents).
+  const auto svc = detail::aws_profile::from_text("svc", config, "");
+  CHECK(svc.config == detail::aws_profile::from_environment().config);
+  CHECK(svc.services == detail::aws_profile::from_environment().services);
+  CHECK(svc.services.at("s3.endpoint_url") == "http://127.0.0.1:4566");
+  CHECK(s3_options::from_profile(svc).endpoint == "http://127.0.0.1:4566");
+  const auto def = s3_options::from_profile(detail::aws_profile::from_text("default", config, ""));
+  CHECK(def.region == "eu-west-2");
+  CHECK(def.addressing == s3_addressing::virtual_host);
+  CHECK(detail::ini_section_text(config, "default") ==
+        detail::ini_section(home.path() / "config", "default"));
   for (auto& [n, v] : saved)
     if (v)
       ::setenv(n.c_str(), v->c_str(), 1);

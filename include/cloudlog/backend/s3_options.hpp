@@ -104,8 +104,13 @@ struct s3_options {
   //                credential_source, and again before they expire.
   // The profile is AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
   static s3_options from_environment() {
+    return from_profile(detail::aws_profile::from_environment());
+  }
+
+  // Options from PROFILE (its files already read, as aws_profile::from_text does)
+  // and the environment's variables, as from_environment takes them.
+  static s3_options from_profile(const detail::aws_profile& profile) {
     s3_options o;
-    const auto profile = detail::aws_profile::from_environment();
     const auto& config = profile.config;
     auto value = [](const std::map<std::string, std::string>& m, const std::string& k) {
       auto i = m.find(k);

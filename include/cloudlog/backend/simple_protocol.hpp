@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sys/socket.h>
@@ -72,11 +73,15 @@ inline bool send_all(int fd, const void* data, std::size_t n) {
   return true;
 }
 
-// Reads lines and exact byte counts from socket FD through one buffer. Not
-// thread-safe; FD stays owned by the caller.
-class socket_reader {
+// Reads lines and exact byte counts from SOURCE through one buffer. SOURCE is
+// called as source(char* buffer, std::size_t n) and answers as recv(2) does: the
+// bytes read (1..n), 0 at the end, or -1 with errno set (EAGAIN/EWOULDBLOCK: a
+// timeout). What the reader hands out does not depend on how the bytes are split
+// into reads. Not thread-safe.
+template <class Source>
+class stream_reader {
  public:
-  explicit socket_reader(int fd) : fd_(fd) {}
+  explicit stream_reader(Source source) : source_(std::move(source)) {}
   // One line without its '\n'; nothing on EOF, error, timeout, or a line longer than MAX.
   std::optional<std::string> line(std::size_t max = max_line) {
     while (true) {
@@ -120,7 +125,7 @@ class socket_reader {
     }
     char tmp[65536];
     while (true) {
-      const auto r = ::recv(fd_, tmp, sizeof tmp, 0);
+      const auto r = source_(tmp, sizeof tmp);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
       if (r <= 0) return false;
@@ -130,11 +135,24 @@ class socket_reader {
     }
   }
 
-  int fd_;
+  Source source_;
   std::string buf_;
   std::size_t at_ = 0;
   std::uint64_t received_ = 0;
   bool timed_out_ = false;
+};
+
+// recv(2) on socket FD, which stays owned by the caller.
+struct socket_source {
+  int fd;
+  ssize_t operator()(char* buffer, std::size_t n) const { return ::recv(fd, buffer, n, 0); }
+};
+
+// The reader of the server's requests and the client's answers: a stream_reader
+// on socket FD (which stays owned by the caller).
+class socket_reader : public stream_reader<socket_source> {
+ public:
+  explicit socket_reader(int fd) : stream_reader<socket_source>(socket_source{fd}) {}
 };
 
 }  // namespace cloudlog::simple_protocol

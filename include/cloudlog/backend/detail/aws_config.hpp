@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -20,18 +21,19 @@ inline std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// The keys of section SECTION of the INI file PATH (empty if the file or section
-// is missing). A key with an empty value followed by indented lines is a nested
-// block: its keys come out as "BLOCK.KEY" ("dynamodb.endpoint_url"), never as
-// the section's own keys.
-inline std::map<std::string, std::string> ini_section(const std::filesystem::path& path,
-                                                      std::string_view section) {
+// The keys of section SECTION of TEXT, an INI file's contents (empty if the
+// section is missing). A key with an empty value followed by indented lines is a
+// nested block: its keys come out as "BLOCK.KEY" ("dynamodb.endpoint_url"), never
+// as the section's own keys.
+inline std::map<std::string, std::string> ini_section_text(std::string_view text,
+                                                           std::string_view section) {
   std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  if (!in) return out;
-  std::string line, block;
+  std::string block;
   bool inside = false;
-  while (std::getline(in, line)) {
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const auto line = text.substr(0, nl);
+    text.remove_prefix(nl == text.npos ? text.size() : nl + 1);
     const auto t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     const bool indented = line[0] == ' ' || line[0] == '\t';
@@ -55,6 +57,20 @@ inline std::map<std::string, std::string> ini_section(const std::filesystem::pat
   return out;
 }
 
+// The contents of the file PATH (empty if it is missing or unreadable).
+inline std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The keys of section SECTION of the INI file PATH, as ini_section_text reads them
+// (empty if the file or section is missing).
+inline std::map<std::string, std::string> ini_section(const std::filesystem::path& path,
+                                                      std::string_view section) {
+  return ini_section_text(file_text(path), section);
+}
+
 inline std::string env_or(const char* name, std::string fallback = {}) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
@@ -72,17 +88,25 @@ struct aws_profile {
   std::string name;
   std::map<std::string, std::string> config, credentials, services;
 
-  // Reads the profile AWS_PROFILE (else AWS_DEFAULT_PROFILE, else "default") from
-  // AWS_CONFIG_FILE (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials).
-  static aws_profile from_environment() {
+  // The profile NAME from the contents of a config file and a credentials file.
+  static aws_profile from_text(std::string name, std::string_view config_text,
+                               std::string_view credentials_text) {
     aws_profile p;
-    p.name = env_or("AWS_PROFILE", env_or("AWS_DEFAULT_PROFILE", "default"));
-    const auto config_path = aws_file("AWS_CONFIG_FILE", "config");
-    p.config = ini_section(config_path, p.name == "default" ? "default" : "profile " + p.name);
-    p.credentials = ini_section(aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), p.name);
+    p.name = std::move(name);
+    p.config = ini_section_text(config_text, p.name == "default" ? "default" : "profile " + p.name);
+    p.credentials = ini_section_text(credentials_text, p.name);
     if (auto s = p.config.find("services"); s != p.config.end())
-      p.services = ini_section(config_path, "services " + s->second);
+      p.services = ini_section_text(config_text, "services " + s->second);
     return p;
+  }
+
+  // Reads the profile AWS_PROFILE (else AWS_DEFAULT_PROFILE, else "default") from
+  // AWS_CONFIG_FILE (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials),
+  // as from_text reads them (a missing file counts as empty).
+  static aws_profile from_environment() {
+    return from_text(env_or("AWS_PROFILE", env_or("AWS_DEFAULT_PROFILE", "default")),
+                     file_text(aws_file("AWS_CONFIG_FILE", "config")),
+                     file_text(aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials")));
   }
 
   // KEY from the credentials file's section, else the config file's ("" if neither).

@@ -3,6 +3,7 @@
 #ifndef CLOUDLOG_BACKEND_DETAIL_XML_HPP
 #define CLOUDLOG_BACKEND_DETAIL_XML_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,15 +16,20 @@ namespace cloudlog::detail {
 inline std::string xml_unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
+  // The first ';' at or after the current '&' (npos: none left). Kept across
+  // references, so text with many '&' and few ';' costs one pass, not one per '&'.
+  auto semi = s.find(';');
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
+    if (s[i] != '&') {  // the run of plain text up to the next '&', in one append
+      const auto amp = std::min(s.find('&', i), s.size());
+      out.append(s.substr(i, amp - i));
+      i = amp - 1;
       continue;
     }
-    const auto semi = s.find(';', i);
-    if (semi == s.npos) {
-      out.push_back(s[i]);
-      continue;
+    if (semi != s.npos && semi < i) semi = s.find(';', i);
+    if (semi == s.npos) {  // no reference can end: the rest is text
+      out.append(s.substr(i));
+      break;
     }
     const auto ent = s.substr(i + 1, semi - i - 1);
     std::uint32_t cp = 0;
@@ -87,8 +93,14 @@ inline std::string xml_unescape(std::string_view s) {
 
 inline std::string xml_escape(std::string_view s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    // The run of characters that need no escaping, in one append.
+    const auto special = std::min(s.find_first_of("&<>\"'", i), s.size());
+    out.append(s.substr(i, special - i));
+    if (special == s.size()) break;
+    i = special;
+    switch (s[i]) {
       case '&':
         out += "&amp;";
         break;
@@ -105,7 +117,7 @@ inline std::string xml_escape(std::string_view s) {
         out += "&apos;";
         break;
       default:
-        out.push_back(c);
+        break;
     }
   }
   return out;
