@@ -236,7 +236,12 @@ TEST_CASE("--delete-only deletes the victims once the merge released them, never
   auto early = clean_tool({"--store", d.uri(), "--delete-only", "--json"});
   CHECK(early.exit_code == 6);
   CHECK(nlohmann::json::parse(early.out)["segments_deleted"] == 0);
-  CHECK(snapshot(d.store) == unmerged);
+  // No segment changed; the pass only recorded itself in the cleaner's history.
+  auto segments_of = [](auto s) {
+    s.erase("log-99999999-00000001");
+    return s;
+  };
+  CHECK(segments_of(snapshot(d.store)) == segments_of(unmerged));
   auto m = test::run({fs_tool(), "--store", d.uri(), "--key-file", d.key.string(), "merge"});
   REQUIRE(m.exit_code == 0);
   const auto merged = snapshot(d.store);
@@ -465,8 +470,8 @@ TEST_CASE("Every user error is one line with its documented exit code", "[tools]
     for (const auto& [name, b] : before) CHECK(after.count(name));
   }
   SECTION("unreachable simple:// endpoint: the hint is the simple store's, not S3's") {
-    auto r = clean_tool({"--store", "simple://127.0.0.1:" + std::to_string(closed_port()),
-                         "--max-attempts", "1"});
+    auto r = clean_tool(
+        {"--store", "simple://127.0.0.1:" + std::to_string(closed_port()), "--max-attempts", "1"});
     check_one_line_error(r, 3, "is simple_store_server running? check HOST:PORT in the URI");
     CHECK(r.err.find("AWS") == std::string::npos);
     CHECK(r.err.find("--endpoint-url") == std::string::npos);
