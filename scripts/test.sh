@@ -29,7 +29,10 @@ fi
 # on the merged tree, and CI lands nothing on a red run (docs/reliability.md, "Status").
 if [ "${CLOUDLOG_SANITIZERS:-0}" = 1 ]; then
   asan=${CLOUDLOG_ASAN_BUILD_DIR:-build-asan}
-  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLOUDLOG_TEST_AREAS= \
+  # -O1 -g1: the optimization ASan's documentation recommends, and line tables for
+  # its reports; both compile faster than -O2 -g.
+  cmake -S . -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DCLOUDLOG_TEST_AREAS= \
     -DCLOUDLOG_SANITIZE=address,undefined -DCLOUDLOG_BUILD_BENCHMARKS=OFF
   cmake --build "$asan" -j "$(nproc)"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
