@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -244,12 +245,14 @@ int main(int argc, char** argv) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) {
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found) {
     std::fprintf(stderr, "error: --host %s: cannot resolve (give an address, e.g. 127.0.0.1)\n",
                  host.c_str());
     return tools::exit_unreachable;
   }
+  // Freed on every path out, the refusals included.
+  const std::unique_ptr<addrinfo, void (*)(addrinfo*)> res(found, ::freeaddrinfo);
   const int lfd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -262,7 +265,6 @@ int main(int argc, char** argv) {
                                    : "");
     return tools::exit_unreachable;
   }
-  ::freeaddrinfo(res);
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(lfd, reinterpret_cast<sockaddr*>(&bound), &len);

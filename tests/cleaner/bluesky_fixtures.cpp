@@ -220,8 +220,9 @@ TEST_CASE("Pass 2 on stage4 deletes the unreferenced generation and recleans as 
   CHECK(ids_of(dir.path(), bs::item_type::data) == ids_of(original, bs::item_type::data));
   CHECK(ids_of(dir.path(), bs::item_type::inode) == ids_of(original, bs::item_type::inode));
   CHECK(names(store) == names(*file_store::open(original)));
-  auto last =
-      parse_segment<bs::layout>(store.read("log-00000001-00000005", 0, whole_object).value());
+  // The items are views into BYTES, which must outlive them.
+  const auto bytes = store.read("log-00000001-00000005", 0, whole_object).value();
+  auto last = parse_segment<bs::layout>(bytes);
   auto cp = bs::decode_checkpoint(last.value().back().payload()).value();
   CHECK(cp.version_vector == std::vector<bs::version_entry>{{0, 2}, {1, 2}});
 }
