@@ -92,11 +92,10 @@ TEST_CASE("bluesky_fs dump: nocrypto items are bad with a key, readable without 
     CHECK_FALSE(nlohmann::json::parse(l).contains("tag"));
 }
 
-TEST_CASE("bluesky_fs with no key on an encrypted store says no key was given",
-          "[crypto][tools]") {
+TEST_CASE("bluesky_fs with no key on an encrypted store says no key was given", "[crypto][tools]") {
   const auto stage = (test::fixtures_dir() / "main/stage1-write").string();
-  auto r = test::run({test::tool("bluesky_fs").string(), "--store", "file:" + stage, "cat",
-                      "/hello.txt"});
+  auto r = test::run(
+      {test::tool("bluesky_fs").string(), "--store", "file:" + stage, "cat", "/hello.txt"});
   INFO(r.err);
   CHECK(r.exit_code == 2);
   const auto ls = test::lines(r.err);
