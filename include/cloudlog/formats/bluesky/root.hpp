@@ -5,6 +5,8 @@
 #ifndef CLOUDLOG_FORMATS_BLUESKY_ROOT_HPP
 #define CLOUDLOG_FORMATS_BLUESKY_ROOT_HPP
 
+#include <string.h>  // memrchr (a GNU extension: glibc, musl and the BSDs have it)
+
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
@@ -85,15 +87,22 @@ inline std::optional<stored_checkpoint> checkpoint_ending_at(byte_view bytes_, s
                            std::move(*cp)};
 }
 
-// The same, looked for at every position of TAIL from its end backwards.
+// The same, looked for at every position of TAIL from its end backwards. Only
+// positions whose type byte says "checkpoint" are parsed; they are found with
+// memrchr (a segment without a checkpoint is scanned once, at memory speed).
 inline std::optional<stored_checkpoint> checkpoint_in_tail(byte_view tail, const segment_info& seg,
                                                            std::uint64_t from) {
   constexpr auto hs = header_size_v<layout>;
   constexpr auto type_at = header_offset_v<layout, layout::type_member>;
-  for (std::size_t p = tail.size() >= hs ? tail.size() - hs + 1 : 0; p-- > 0;) {
-    if (std::to_integer<std::uint8_t>(tail[p + type_at]) != type_byte(item_type::checkpoint))
-      continue;
+  // Candidates are the positions [0, n): tail[p + type_at] is p's type byte.
+  std::size_t n = tail.size() >= hs ? tail.size() - hs + 1 : 0;
+  const auto* types = reinterpret_cast<const unsigned char*>(tail.data()) + type_at;
+  while (n > 0) {
+    const void* hit = ::memrchr(types, type_byte(item_type::checkpoint), n);
+    if (hit == nullptr) break;
+    const auto p = static_cast<std::size_t>(static_cast<const unsigned char*>(hit) - types);
     if (auto found = checkpoint_ending_at(tail, p, seg, from)) return found;
+    n = p;
   }
   return std::nullopt;
 }
