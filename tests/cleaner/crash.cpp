@@ -119,8 +119,9 @@ struct small_segments : bs::format {
   static constexpr std::uint64_t segment_target = 64 * 1024;
 };
 
-TEST_CASE("A run asked to stop commits what it moved, and a rerun finishes the work",
-          "[cleaner][bluesky][interrupt]") {
+TEST_CASE(
+    "A run asked to stop commits what it moved (nothing if nothing), and a rerun finishes the work",
+    "[cleaner][bluesky][interrupt]") {
   memory_store store;
   test::file_model model;
   build(store, model);
@@ -142,7 +143,15 @@ TEST_CASE("A run asked to stop commits what it moved, and a rerun finishes the w
     for (std::size_t i = 1; i < seen.size(); ++i)
       CHECK(seen[i].bytes_done > seen[i - 1].bytes_done);
     for (const auto& p : seen) CHECK(p.bytes_done < p.bytes_total);
-    if (stop_after == 0) CHECK(r->stats.items_relocated == 0);
+    if (stop_after == 0) {  // nothing moved, so nothing is committed for the writer to merge
+      CHECK(r->stats.items_relocated == 0);
+      CHECK(r->stats.segments_written == 0);
+      CHECK(r->written.empty());
+      // Only the segments already dead are gone (deleted as in any pass).
+      auto before = store.snapshot();
+      for (const auto& d : r->plan.deletions) CHECK(before.erase(d.name) == 1);
+      CHECK(s.snapshot() == before);
+    }
     converge(s, model);
   }
 }

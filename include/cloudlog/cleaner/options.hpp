@@ -63,9 +63,9 @@ struct clean_options {
   // segment is written only after all of them. 0: every write synchronous.
   std::size_t writes_in_flight = 4;
   // Asked between relocation batches (about one output segment each): true stops
-  // relocating; what moved so far is still committed (root last), and victims not
-  // emptied keep their live items and are not deleted. The report's
-  // `interrupted` is then true.
+  // relocating; what moved so far is still committed (root last; nothing is
+  // written when nothing moved), and victims not emptied keep their live items and
+  // are not deleted. The report's `interrupted` is then true.
   std::function<bool()> stop_requested;
   // Called after every relocation batch.
   std::function<void(const clean_progress&)> on_progress;

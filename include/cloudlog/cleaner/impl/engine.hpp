@@ -90,6 +90,9 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   stats.items_relocated = relocated->items_relocated;
   report.interrupted = relocated->interrupted;
   stats.seconds_relocate = clock.lap();
+  // Stopped before anything moved: a new root would only give the writer a merge
+  // to do for nothing, so nothing is written.
+  if (relocated->interrupted && out.moved.empty() && out.rejected.empty()) return {};
   auto rewritten =
       rewrite_interior(format, store, planner, live, std::span(moves.interior), ctx, verify, out);
   if (!rewritten) return fail(rewritten.error());
