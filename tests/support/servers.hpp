@@ -251,6 +251,10 @@ class simple_server_process {
   std::filesystem::path data() const { return dir_.path() / "data"; }
   std::string log_text() const { return process_->log_text(); }
   void stop() { process_->stop(); }
+  // Stops and continues the server (SIGSTOP / SIGCONT): while it is paused the
+  // kernel still accepts connections into its listen queue, but nothing is answered.
+  void pause() { ::kill(process_->pid(), SIGSTOP); }
+  void resume() { ::kill(process_->pid(), SIGCONT); }
 
  private:
   temp_dir dir_;
