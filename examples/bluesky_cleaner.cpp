@@ -525,17 +525,19 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     j["checks"] = r->checks;
     j["passes"] = r->passes;
     j["yields"] = r->yields;
+    j["releases"] = r->releases;
     j["items_relocated"] = r->items_relocated;
     j["bytes_freed"] = r->bytes_freed;
     std::puts(j.dump().c_str());
     std::fflush(stdout);
   } else if (!o.quiet)
     std::fprintf(stderr,
-                 "daemon %s: %llu check(s), %llu pass(es) (%llu yielded), %llu item(s) "
-                 "relocated, %llu B freed; lease released\n",
+                 "daemon %s: %llu check(s), %llu pass(es) (%llu yielded), %llu release(s), "
+                 "%llu item(s) relocated, %llu B freed; lease released\n",
                  r->stopped ? "stopped" : "done", static_cast<unsigned long long>(r->checks),
                  static_cast<unsigned long long>(r->passes),
                  static_cast<unsigned long long>(r->yields),
+                 static_cast<unsigned long long>(r->releases),
                  static_cast<unsigned long long>(r->items_relocated),
                  static_cast<unsigned long long>(r->bytes_freed));
   return tools::exit_ok;
