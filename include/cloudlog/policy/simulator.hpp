@@ -18,6 +18,7 @@
 #include "cloudlog/error.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/splitmix64.hpp"
 
 namespace cloudlog {
 
@@ -137,23 +138,6 @@ inline double desnoyers_greedy(double utilization, std::uint64_t blocks_per_segm
 
 namespace detail {
 
-// splitmix64: seedable, the same sequence on every platform.
-class sim_rng {
- public:
-  explicit sim_rng(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
-
- private:
-  std::uint64_t state_;
-};
-
 class block_source {
  public:
   block_source(const sim_workload& w, std::uint64_t n, std::uint64_t seed)
@@ -193,7 +177,7 @@ class block_source {
  private:
   const sim_workload& w_;
   std::uint64_t n_;
-  sim_rng rng_;
+  splitmix64 rng_;
   std::uint64_t hot_ = 0;
   std::vector<double> cdf_;
   std::size_t at_ = 0;

@@ -19,6 +19,7 @@
 #include "cloudlog/crypto/cipher.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/result.hpp"
+#include "cloudlog/splitmix64.hpp"
 
 namespace cloudlog::bluesky {
 
@@ -99,32 +100,6 @@ struct workload_report {
 };
 
 namespace detail {
-// splitmix64: a small, fast, seedable generator (same sequence on every platform).
-class splitmix64 {
- public:
-  explicit splitmix64(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n). REQUIRES: n > 0.
-  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
-  void fill(bytes& out) noexcept {
-    std::size_t i = 0;
-    for (; i + 8 <= out.size(); i += 8) store_le<std::uint64_t>(out.data() + i, next());
-    if (i < out.size()) {
-      const auto v = next();
-      for (std::size_t k = 0; i < out.size(); ++i, ++k)
-        out[i] = static_cast<std::byte>(v >> (8 * k));
-    }
-  }
-
- private:
-  std::uint64_t state_;
-};
-
 inline std::string numbered(std::string_view prefix, std::uint64_t n, int width) {
   std::string digits = std::to_string(n);
   if (digits.size() < static_cast<std::size_t>(width))
@@ -183,14 +158,13 @@ class file_picker {
   }
 
   std::uint64_t operator()(splitmix64& rng) const {
-    auto unit = [&] { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; };
     if (!zipf_cdf_.empty()) {
-      const auto it = std::lower_bound(zipf_cdf_.begin(), zipf_cdf_.end(), unit());
+      const auto it = std::lower_bound(zipf_cdf_.begin(), zipf_cdf_.end(), rng.unit());
       return std::min<std::uint64_t>(static_cast<std::uint64_t>(it - zipf_cdf_.begin()),
                                      files_ - 1);
     }
     if (hot_ == 0 || hot_ == files_) return rng.below(files_);
-    return unit() < hot_share_ ? rng.below(hot_) : hot_ + rng.below(files_ - hot_);
+    return rng.unit() < hot_share_ ? rng.below(hot_) : hot_ + rng.below(files_ - hot_);
   }
 
  private:
@@ -219,7 +193,7 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
   if (!detail::workload_options_valid(opt)) return fail(errc::invalid_argument);
   const auto start = std::chrono::steady_clock::now();
   workload_report rep;
-  detail::splitmix64 rng(opt.seed);
+  splitmix64 rng(opt.seed);
   const std::uint64_t files = workload_file_count(opt);
 
   auto flush = [&]() -> result<void> {
