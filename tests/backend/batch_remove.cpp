@@ -39,6 +39,7 @@ struct remove_many_takes_views : test::store_archetype {
 struct batch_remove_archetype : test::store_archetype {
   result<void> remove_many(std::span<const std::string>) { return fail(errc::io_error); }
 };
+}  // namespace
 
 TEST_CASE("decorators satisfy segment_store and keep batch abilities", "[remote][decorators]") {
   STATIC_REQUIRE(segment_store<retrying_store<memory_store>>);

@@ -67,6 +67,10 @@ struct batched_memory_store : memory_store {
     return {};
   }
 };
+// A store whose batch deletes always fail.
+struct batch_remove_archetype : test::store_archetype {
+  result<void> remove_many(std::span<const std::string>) { return fail(errc::io_error); }
+};
 }  // namespace
 
 TEST_CASE("stats_store counts a batch delete as the requests it takes on the wire",
