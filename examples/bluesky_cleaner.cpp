@@ -41,6 +41,7 @@ namespace bs = cloudlog::bluesky;
 
 struct options {
   std::string store;
+  tools::store_context context;  // the opened store's: its kind and its failures' own words
   std::string policy = "lifetime";
   double threshold = -1;  // < 0: the policy's default
   std::uint64_t min_age = 4;
@@ -106,9 +107,15 @@ tools::progress_reporter* reporter = nullptr;
 
 int report_lease_held(const cloudlog::lease_record& holder, const std::string& store);
 
+// EC, a failure of WHAT on the store, reported with the store's own explanation.
+int report_store(const options& o, std::error_code ec, const std::string& what) {
+  return tools::report(o.context.error_of(ec, what));
+}
+
 // Why the lease could not be taken, on one line.
 int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holder,
-                         const std::string& store) {
+                         const options& o) {
+  const auto& store = o.store;
   if (ec == cloudlog::errc::lease_held) return report_lease_held(holder, store);
   if (ec == cloudlog::errc::invalid_argument)
     return tools::emit_error(
@@ -116,7 +123,7 @@ int report_lease_failure(std::error_code ec, const cloudlog::lease_record& holde
         "with conditional writes); " +
             store + " has none: give a positive settle time",
         tools::exit_usage);
-  return tools::report(ec, "cannot take the cleaner's lease on " + store);
+  return report_store(o, ec, "cannot take the cleaner's lease on " + store);
 }
 
 // The lease's message: who holds it and for how long yet.
@@ -275,13 +282,13 @@ int finish(const cloudlog::clean_report& r, const options& o) {
 // Reports a failed pass. A root that cannot be found is explained by the one
 // rule's own text (which segment, where, why), asked again only on this path.
 template <class Store>
-int report_pass(Store& store, std::error_code ec, const std::string& what) {
+int report_pass(Store& store, const options& o, std::error_code ec, const std::string& what) {
   if (ec == cloudlog::errc::damaged_log || ec == cloudlog::errc::no_checkpoint) {
     std::string why;
     if (!bs::find_root(store, bs::no_cipher{}, {}, &why) && !why.empty())
-      return tools::report(ec, what + ": " + why);
+      return report_store(o, ec, what + ": " + why);
   }
-  return tools::report(ec, what);
+  return report_store(o, ec, what);
 }
 
 // One pass: a dry run needs no lease (it changes nothing); a real one takes it.
@@ -291,19 +298,20 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   const auto co = pass_options(o);
   if (o.dry_run) {
     auto r = cloudlog::clean(bs::format{}, store, policy, co, verify);
-    if (!r) return report_pass(store, r.error(), "planning " + o.store + " failed");
+    if (!r) return report_pass(store, o, r.error(), "planning " + o.store + " failed");
     return finish(*r, o);
   }
   cloudlog::lease_record holder;
   auto lease = cloudlog::store_lease<LeaseStore>::acquire(lease_store, lease_opts(o),
                                                           cloudlog::lease_clock::system(), &holder);
-  if (!lease) return report_lease_failure(lease.error(), holder, o.store);
+  if (!lease) return report_lease_failure(lease.error(), holder, o);
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
   if (!r)
-    return report_pass(store, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
+    return report_pass(store, o, r.error(),
+                       "cleaning " + o.store + " failed (nothing was deleted)");
   record_pass(lease_store, *r, seconds_of(*r), o);
   if (auto rel = lease->release(); !rel)
-    tools::report(rel.error(), "cannot release the lease (it expires on its own)");
+    report_store(o, rel.error(), "cannot release the lease (it expires on its own)");
   return finish(*r, o);
 }
 
@@ -311,7 +319,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
 template <class Store>
 int show_history(Store& store, const options& o) {
   auto h = tools::read_history(store);
-  if (!h) return tools::report(h.error(), "cannot read the pass history of " + o.store);
+  if (!h) return report_store(o, h.error(), "cannot read the pass history of " + o.store);
   const std::size_t from = h->size() > o.history_lines ? h->size() - o.history_lines : 0;
   if (o.json) {
     auto j = tools::json_object("history");
@@ -355,12 +363,12 @@ std::optional<std::optional<cloudlog::lease_record>> read_lease(Store& store, in
   auto data = store.read(name, 0, cloudlog::whole_object);
   if (!data) {
     if (data.error() == cloudlog::errc::not_found) return std::optional<cloudlog::lease_record>{};
-    code = tools::report(data.error(), "cannot read the lease of " + o.store);
+    code = report_store(o, data.error(), "cannot read the lease of " + o.store);
     return std::nullopt;
   }
   auto r = cloudlog::decode_lease(*data);
   if (!r) {
-    code = tools::report(r.error(), "the lease of " + o.store + " (" + name + ") does not parse");
+    code = report_store(o, r.error(), "the lease of " + o.store + " (" + name + ") does not parse");
     return std::nullopt;
   }
   return std::optional<cloudlog::lease_record>(*r);
@@ -423,7 +431,7 @@ int break_lease(Store& store, const options& o) {
         tools::exit_usage);
   const auto name = cloudlog::segment_name(cloudlog::default_lease_segment).value();
   if (auto r = store.remove(name); !r)
-    return tools::report(r.error(), "cannot remove the lease " + name + " of " + o.store);
+    return report_store(o, r.error(), "cannot remove the lease " + name + " of " + o.store);
   if (!o.quiet)
     std::printf("removed the lease of %s on %s\n", (*lease)->holder.c_str(), o.store.c_str());
   return tools::exit_ok;
@@ -449,7 +457,7 @@ int inspect(Store& store, const options& o, const cloudlog::any_policy& policy) 
   co.dry_run = true;
   auto r = cloudlog::clean(bs::format{}, store, policy, co, cloudlog::accept_all{});
   if (reporter) reporter->idle();
-  if (!r) return report_pass(store, r.error(), "inspecting " + o.store + " failed");
+  if (!r) return report_pass(store, o, r.error(), "inspecting " + o.store + " failed");
   const auto& table = r->plan.table;
   if (o.json) {
     auto j = tools::json_object("inspect");
@@ -495,7 +503,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     const int code = tools::exit_code_for(ec);
     const bool transient = code == tools::exit_unreachable || ec == cloudlog::errc::no_checkpoint;
     if (transient && !o.quiet)
-      tools::report(ec, "pass failed; retrying in " + fmt::format("{:g}", o.interval) + " s");
+      report_store(o, ec, "pass failed; retrying in " + fmt::format("{:g}", o.interval) + " s");
     return transient;
   };
   d.on_check = [&](const cloudlog::clean_report& r) {
@@ -515,8 +523,8 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                                 cloudlog::lease_clock::system(), &holder);
   if (!r) {
     if (r.error() == cloudlog::errc::lease_held || r.error() == cloudlog::errc::invalid_argument)
-      return report_lease_failure(r.error(), holder, o.store);
-    return tools::report(r.error(), "the cleaning daemon on " + o.store + " stopped");
+      return report_lease_failure(r.error(), holder, o);
+    return report_store(o, r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
   if (o.json) {
     // The daemon's last word: why it ended and what it did, one object.
@@ -565,12 +573,13 @@ int with_cache(Store& store, const options& o, const cloudlog::any_policy& polic
 
 // A versioned bucket keeps what the cleaner deletes as noncurrent versions: say
 // so, and which lifecycle rule frees them. Silent when the bucket cannot be asked.
-void warn_if_versioned(tools::any_store& store, const std::string& uri) {
+void warn_if_versioned(tools::any_store& store, const tools::store_context& context,
+                       const std::string& uri) {
 #ifdef CLOUDLOG_TOOLS_WITH_S3
   auto* s3 = std::get_if<cloudlog::s3_store>(&store);
   if (!s3) return;
   auto status = s3->bucket_versioning();
-  (void)tools::take_detail();  // a refused GetBucketVersioning is not this run's error
+  (void)context.notes->take();  // a refused GetBucketVersioning is not this run's error
   if (!status || status->empty()) return;
   std::fprintf(stderr,
                "warning: bucket %s has versioning %s: segments the cleaner deletes stay "
@@ -580,6 +589,7 @@ void warn_if_versioned(tools::any_store& store, const std::string& uri) {
                s3->bucket().c_str(), status->c_str(), uri.c_str());
 #else
   (void)store;
+  (void)context;
   (void)uri;
 #endif
 }
@@ -820,11 +830,15 @@ int main(int argc, char** argv) {
   }
   auto store = tools::open_store(o.store, false, o.settings);
   if (!store) return tools::report_open(store.error(), o.store);
-  if (history_cmd->parsed()) return std::visit([&](auto& s) { return show_history(s, o); }, *store);
-  if (lease_cmd->parsed()) return std::visit([&](auto& s) { return show_lease(s, o); }, *store);
-  if (break_cmd->parsed()) return std::visit([&](auto& s) { return break_lease(s, o); }, *store);
+  o.context = store->context;
+  if (history_cmd->parsed())
+    return std::visit([&](auto& s) { return show_history(s, o); }, store->store);
+  if (lease_cmd->parsed())
+    return std::visit([&](auto& s) { return show_lease(s, o); }, store->store);
+  if (break_cmd->parsed())
+    return std::visit([&](auto& s) { return break_lease(s, o); }, store->store);
   if (inspect_cmd->parsed())
-    return std::visit([&](auto& s) { return inspect(s, o, *policy); }, *store);
+    return std::visit([&](auto& s) { return inspect(s, o, *policy); }, store->store);
   o.holder = cloudlog::unique_holder();
 
   std::optional<bs::cipher> cipher;
@@ -841,17 +855,18 @@ int main(int argc, char** argv) {
         if (cipher) {
           // The key first: a wrong one ends the run before any work (dry runs too).
           tools::key_check_result checked;
-          if (const int bad = tools::check_key_first(s, *cipher, o.store, checked); bad) return bad;
+          if (const int bad = tools::check_key_first(s, *cipher, o.store, o.context, checked); bad)
+            return bad;
           return with_cache(s, o, *policy, [&](cloudlog::byte_view item) {
             return cipher->verify(item) == cloudlog::tag_status::ok;
           });
         }
         return with_cache(s, o, *policy, cloudlog::accept_all{});
       },
-      *store);
+      store->store);
   // After the run, so that a stalled endpoint costs one timeout, not two.
   if (!o.quiet && (code == tools::exit_ok || code == tools::exit_waiting))
-    warn_if_versioned(*store, o.store);
+    warn_if_versioned(store->store, store->context, o.store);
   metrics.store = o.store;
   metrics.exit_code = code;
   write_metrics(o);

@@ -37,6 +37,8 @@ using cloudlog::errc;
 
 struct options {
   std::string store;
+  tools::store_context context;  // the opened store's: its kind and its failures' own words
+  bool keyless = false;          // no --key-file, no BLUESKY_KEY
   std::optional<std::string> key_file;
   bool json = false;
   // ls, cat, readlink
@@ -67,11 +69,11 @@ cloudlog::result<std::optional<bs::cipher>> load_cipher(const options& opt) {
 template <class Store>
 int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key) {
   auto segments = cloudlog::list_all(store, {0, 1});
-  if (!segments) return tools::report(segments.error(), "cannot list the store");
+  if (!segments) return report_store(opt, segments.error(), "cannot list the store");
   int status = tools::exit_ok;
   for (const auto& seg : *segments) {
     auto data = store.read(seg.name, 0, cloudlog::whole_object);
-    if (!data) return tools::report(data.error(), "cannot read " + seg.name);
+    if (!data) return report_store(opt, data.error(), "cannot read " + seg.name);
     if (!opt.json) fmt::print("{} {}\n", seg.name, data->size());
     for (const auto& it : cloudlog::segment_items<bs::layout>(*data)) {
       if (!it) {
@@ -132,17 +134,20 @@ int report_stdout(int err) {
                            tools::exit_failed);
 }
 
-// Reports a file-system error: the library's text of what and where when there is one.
-// Whether the command runs without a key (no --key-file, no BLUESKY_KEY).
-bool keyless = false;
+// Reports EC, a failure on OPT's store, with the store's own explanation.
+int report_store(const options& opt, std::error_code ec, const std::string& what) {
+  return tools::report(opt.context.error_of(ec, what));
+}
 
-int report_fs(std::error_code ec, const std::string& detail, const std::string& fallback) {
+// Reports a file-system error: the library's text of what and where when there is one.
+int report_fs(const options& opt, std::error_code ec, const std::string& detail,
+              const std::string& fallback) {
   const auto& what = detail.empty() ? fallback : detail;
   // Without a key an encrypted item is not an "unusable key": no key was given.
-  if (keyless && ec == cloudlog::errc::bad_key)
+  if (opt.keyless && ec == cloudlog::errc::bad_key)
     return tools::emit_error(what + " (no key given: --key-file FILE or BLUESKY_KEY)",
                              tools::exit_code_for(ec));
-  return tools::report(ec, what);
+  return report_store(opt, ec, what);
 }
 
 // Says on stderr which directory-0 segments a root search skipped: a flush
@@ -160,11 +165,12 @@ void note_skipped(const std::vector<cloudlog::segment_info>& skipped,
 
 // Opens the reader, saying what a root search skipped; nullopt after reporting.
 template <class Store, class Cipher>
-std::optional<bs::reader<Store, Cipher>> open_reader(Store& store, const Cipher& c, int& status) {
+std::optional<bs::reader<Store, Cipher>> open_reader(Store& store, const Cipher& c,
+                                                     const options& opt, int& status) {
   std::string why;
   auto r = bs::reader<Store, Cipher>::open(store, c, &why);
   if (!r) {
-    status = report_fs(r.error(), why, "cannot open the filesystem");
+    status = report_fs(opt, r.error(), why, "cannot open the filesystem");
     return std::nullopt;
   }
   note_skipped(r->found().skipped, r->newest_segment());
@@ -198,19 +204,20 @@ void print_entry(const bs::inode& n, const std::string& name) {
 }
 
 template <class Reader>
-int ls_dir(Reader& r, const bs::inode_record& dir, const std::string& path, bool recursive) {
+int ls_dir(Reader& r, const options& opt, const bs::inode_record& dir, const std::string& path,
+           bool recursive) {
   auto entries = dir.node.entries;
   std::sort(entries.begin(), entries.end(),
             [](const bs::dir_entry& a, const bs::dir_entry& b) { return a.name < b.name; });
   std::vector<std::uint64_t> inums;
   for (const auto& e : entries) inums.push_back(e.inum);
   auto recs = r.load_inodes(inums);
-  if (!recs) return report_fs(recs.error(), r.last_error(), "cannot list " + path);
+  if (!recs) return report_fs(opt, recs.error(), r.last_error(), "cannot list " + path);
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto child = (path == "/" ? "/" : path + "/") + entries[i].name;
     print_entry((*recs)[i].node, recursive ? child : entries[i].name);
     if (recursive && (*recs)[i].node.type == bs::file_type::directory)
-      if (int st = ls_dir(r, (*recs)[i], child, true); st != tools::exit_ok) return st;
+      if (int st = ls_dir(r, opt, (*recs)[i], child, true); st != tools::exit_ok) return st;
   }
   return tools::exit_ok;
 }
@@ -220,20 +227,20 @@ int ls_dir(Reader& r, const bs::inode_record& dir, const std::string& path, bool
 template <class Store, class Cipher>
 int ls(Store& store, const Cipher& c, const options& opt) {
   int status = tools::exit_ok;
-  auto r = open_reader(store, c, status);
+  auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   const std::string path = opt.path.empty() ? "/" : opt.path;
   auto n = r->lookup(path);
-  if (!n) return report_fs(n.error(), r->last_error(), path);
+  if (!n) return report_fs(opt, n.error(), r->last_error(), path);
   auto rec = r->load_inode(*n);
-  if (!rec) return report_fs(rec.error(), r->last_error(), path);
+  if (!rec) return report_fs(opt, rec.error(), r->last_error(), path);
   if (rec->node.type != bs::file_type::directory) {
     print_entry(rec->node, path);
     return tools::exit_ok;
   }
   std::string norm;
   for (auto comp : bs::path_components(path)) (norm += '/') += comp;
-  return ls_dir(*r, *rec, norm.empty() ? "/" : norm, opt.recursive);
+  return ls_dir(*r, opt, *rec, norm.empty() ? "/" : norm, opt.recursive);
 }
 
 // cat PATH: the file's bytes on stdout; a symlink at PATH is followed (relative
@@ -241,17 +248,18 @@ int ls(Store& store, const Cipher& c, const options& opt) {
 template <class Store, class Cipher>
 int cat(Store& store, const Cipher& c, const options& opt) {
   int status = tools::exit_ok;
-  auto r = open_reader(store, c, status);
+  auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   std::string path = opt.path;
   for (int hops = 0;; ++hops) {
     auto n = r->lookup(path);
-    if (!n) return report_fs(n.error(), r->last_error(), path);
+    if (!n) return report_fs(opt, n.error(), r->last_error(), path);
     auto rec = r->load_inode(*n);
-    if (!rec) return report_fs(rec.error(), r->last_error(), path);
+    if (!rec) return report_fs(opt, rec.error(), r->last_error(), path);
     if (rec->node.type == bs::file_type::symlink) {
       if (hops == 8)
-        return tools::report(make_error_code(errc::invalid_argument), path + ": too many symlinks");
+        return report_store(opt, make_error_code(errc::invalid_argument),
+                            path + ": too many symlinks");
       const auto& t = rec->node.target;
       path = t.front() == '/' ? t : path.substr(0, path.find_last_of('/') + 1) + t;
       continue;
@@ -259,7 +267,7 @@ int cat(Store& store, const Cipher& c, const options& opt) {
     const std::uint64_t chunk = 8u << 20;
     for (std::uint64_t off = 0; off == 0 || off < rec->node.size; off += chunk) {
       auto data = r->read_file(*rec, off, chunk);
-      if (!data) return report_fs(data.error(), r->last_error(), path);
+      if (!data) return report_fs(opt, data.error(), r->last_error(), path);
       if (!data->empty() && std::fwrite(data->data(), 1, data->size(), stdout) != data->size())
         return report_stdout(errno);
     }
@@ -271,15 +279,15 @@ int cat(Store& store, const Cipher& c, const options& opt) {
 template <class Store, class Cipher>
 int readlink(Store& store, const Cipher& c, const options& opt) {
   int status = tools::exit_ok;
-  auto r = open_reader(store, c, status);
+  auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   auto n = r->lookup(opt.path);
-  if (!n) return report_fs(n.error(), r->last_error(), opt.path);
+  if (!n) return report_fs(opt, n.error(), r->last_error(), opt.path);
   auto rec = r->load_inode(*n);
-  if (!rec) return report_fs(rec.error(), r->last_error(), opt.path);
+  if (!rec) return report_fs(opt, rec.error(), r->last_error(), opt.path);
   if (rec->node.type != bs::file_type::symlink)
-    return tools::report(make_error_code(std::errc::invalid_argument),
-                         opt.path + ": not a symbolic link");
+    return report_store(opt, make_error_code(std::errc::invalid_argument),
+                        opt.path + ": not a symbolic link");
   fmt::print("{}\n", rec->node.target);
   return tools::exit_ok;
 }
@@ -288,10 +296,10 @@ int readlink(Store& store, const Cipher& c, const options& opt) {
 template <class Store, class Cipher>
 int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
   int status = tools::exit_ok;
-  auto r = open_reader(store, c, status);
+  auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   auto rep = bs::verify_filesystem(*r);
-  if (!rep) return report_fs(rep.error(), r->last_error(), "verify failed");
+  if (!rep) return report_fs(opt, rep.error(), r->last_error(), "verify failed");
   std::string vv;
   for (const auto& e : rep->version_vector)
     vv += (vv.empty() ? "" : ", ") + fmt::format("({}, {})", e.directory, e.sequence);
@@ -332,9 +340,9 @@ template <class Store, class Cipher>
 int merge(Store& store, const Cipher& c, const options& opt) {
   std::string why;
   auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
-  if (!fs) return report_fs(fs.error(), why, "cannot open the filesystem");
+  if (!fs) return report_fs(opt, fs.error(), why, "cannot open the filesystem");
   auto rep = bs::merge_cleaner_output(*fs);
-  if (!rep) return report_fs(rep.error(), fs->last_error(), "merge failed");
+  if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "merge failed");
   if (!rep->refused.empty())
     std::fprintf(stderr,
                  "warning: %zu item(s) of the cleaner's output set aside, the proxy keeps its own "
@@ -381,9 +389,9 @@ template <class Store, class Cipher>
 int workload(Store& store, const Cipher& c, const options& opt) {
   std::string why;
   auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
-  if (!fs) return report_fs(fs.error(), why, "cannot open the filesystem");
+  if (!fs) return report_fs(opt, fs.error(), why, "cannot open the filesystem");
   auto rep = bs::run_workload(*fs, opt.workload);
-  if (!rep) return report_fs(rep.error(), fs->last_error(), "workload failed");
+  if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "workload failed");
   const double mib = static_cast<double>(rep->bytes_written) / (1 << 20);
   if (opt.json) {
     nlohmann::json j = tools::json_object("workload");
@@ -420,7 +428,7 @@ int recover(Store& store, const Cipher& c, const options& opt) {
         "--to-checkpoint takes a directory-0 segment name (log-00000000-SSSSSSSS)");
   std::string why;
   auto fs = bs::filesystem<Store, Cipher>::recover_to(store, c, id->sequence, {}, &why);
-  if (!fs) return report_fs(fs.error(), why, "cannot recover to " + opt.recover_to);
+  if (!fs) return report_fs(opt, fs.error(), why, "cannot recover to " + opt.recover_to);
   const auto& lost = fs->skipped_segments();
   if (opt.json) {
     nlohmann::json j = tools::json_object("recover");
@@ -605,6 +613,7 @@ int main(int argc, char** argv) {
   settings.tool = "bluesky_fs";
   auto store = tools::open_store(opt.store, workload_cmd->parsed(), settings);
   if (!store) return tools::report_open(store.error(), opt.store);
+  opt.context = store->context;
   int status = tools::exit_ok;
   try {
     status = std::visit(
@@ -627,10 +636,10 @@ int main(int argc, char** argv) {
             return tools::exit_usage;
           };
           if (*key) return run(**key);
-          keyless = true;
+          opt.keyless = true;
           return run(bs::no_cipher{});
         },
-        *store);
+        store->store);
   } catch (const std::system_error& e) {  // fmt::print could not write to stdout
     return report_stdout(e.code().value());
   }

@@ -27,6 +27,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cloudlog/backend/posix_io.hpp"
 #include "cloudlog/backend/simple_protocol.hpp"
 #include "cloudlog/bytes.hpp"
 #include "common/cli.hpp"
@@ -91,8 +92,8 @@ bool do_get(int fd, const server_config& cfg, const std::vector<std::string_view
   std::uint64_t done = 0;
   while (done < n) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), n - done));
-    const auto r = ::pread(f.get(), buf.data(), want, static_cast<off_t>(*off + done));
-    if (r < 0 && errno == EINTR) continue;
+    const auto r = cloudlog::posix::retry_eintr(
+        [&] { return ::pread(f.get(), buf.data(), want, static_cast<off_t>(*off + done)); });
     if (r <= 0) return false;  // the file shrank under us: the stream cannot be repaired
     if (!proto::send_all(fd, buf.data(), static_cast<std::size_t>(r))) return false;
     done += static_cast<std::uint64_t>(r);
@@ -114,14 +115,9 @@ bool do_put(int fd, proto::socket_reader& in, const server_config& cfg,
   fd_closer guard(out);
   bool ok = out >= 0;
   const bool received = in.exact(*len, [&](cloudlog::byte_view b) {
-    std::size_t done = 0;
-    while (ok && done < b.size()) {
-      const auto w = ::write(out, b.data() + done, b.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0)
-        ok = false;
-      else
-        done += static_cast<std::size_t>(w);
+    if (ok) {
+      const auto put = cloudlog::posix::write_all(out, b);
+      ok = put && *put == b.size();
     }
     return true;  // keep draining the body even when the write failed
   });

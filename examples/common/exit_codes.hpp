@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -78,27 +80,67 @@ inline int exit_code_for(std::error_code ec) {
   return g ? g->exit_code : exit_failed;
 }
 
-// The kind of store the tool works on, for hints that differ by kind: the scheme
-// of its URI ("file", "s3", "simple"; "" until open_store has seen one).
-inline std::string& store_kind() {
-  static std::string kind;
-  return kind;
-}
+// A tool's failure as a value: everything its one error line is made of. CODE
+// decides the exit code and the hint; WHAT says what failed and where; DETAIL is
+// the failing party's own explanation when it gave one (an S3 answer's Code,
+// Message and what to do), shown in place of CODE's message and hint; STORE_KIND
+// is the scheme of the store it happened on ("file", "s3", "simple"; "" when no
+// store was involved), for hints that differ by kind.
+struct error {
+  std::error_code code;
+  std::string what;
+  std::string detail;
+  std::string store_kind;
+};
 
-// What a user can do about EC, or "" when the message says it all: the code's own
-// hint (for the store_kind() at hand), else its group's.
-inline std::string hint(std::error_code ec) {
+// The explanations a store gave of its failures (an S3 answer's Code, Message and
+// what to do), kept with the store that gave them until an error value takes the
+// latest. Thread-safe: a store's parallel reads may fail at once.
+class failure_notes {
+ public:
+  void record(std::string text) {
+    std::lock_guard lock(mutex_);
+    text_ = std::move(text);
+  }
+  // The latest explanation ("" if none), forgotten once taken.
+  std::string take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(text_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string text_;
+};
+
+// What a tool knows about the store it opened, beyond the store itself: its kind
+// (the URI's scheme: "file", "s3", "simple") and what it said about its failures.
+// Copies share the notes.
+struct store_context {
+  std::string kind;
+  std::shared_ptr<failure_notes> notes = std::make_shared<failure_notes>();
+
+  // EC, a failure of WHAT on this store, as an error value: with the store's own
+  // explanation of it (taken from the notes) and the store's kind.
+  error error_of(std::error_code ec, std::string what) const {
+    return error{ec, std::move(what), notes->take(), kind};
+  }
+};
+
+// What a user can do about EC on a store of kind STORE_KIND, or "" when the
+// message says it all: the code's own hint, else its group's.
+inline std::string hint(std::error_code ec, std::string_view store_kind = {}) {
   using cloudlog::errc;
   if (ec.category() == cloudlog::error_category()) {
     switch (static_cast<errc>(ec.value())) {
       case errc::unreachable:
-        if (store_kind() == "simple")
+        if (store_kind == "simple")
           return "is simple_store_server running? check HOST:PORT in the URI";
-        if (store_kind() == "s3")
+        if (store_kind == "s3")
           return "is the server running? check the URI, --endpoint-url or AWS_ENDPOINT_URL";
         return "is the server running? check the URI";
       case errc::timeout:
-        return store_kind() == "s3" || store_kind() == "simple"
+        return store_kind == "s3" || store_kind == "simple"
                    ? "the server did not answer in time; check the network and try again"
                    : "";
       case errc::access_denied:
@@ -131,26 +173,6 @@ inline std::string hint(std::error_code ec) {
   }
   const auto* g = group_of(ec);
   return g ? g->hint : "";
-}
-
-// The context of the last remote failure (an S3 answer's Code, Message and what
-// to do), set by the stores' failure callbacks; the next error line shows it in
-// place of the generic message and hint. Thread-safe.
-struct detail_slot {
-  std::mutex mutex;
-  std::string text;
-};
-inline detail_slot& last_detail() {
-  static detail_slot slot;
-  return slot;
-}
-inline void set_detail(std::string text) {
-  std::lock_guard lock(last_detail().mutex);
-  last_detail().text = std::move(text);
-}
-inline std::string take_detail() {
-  std::lock_guard lock(last_detail().mutex);
-  return std::exchange(last_detail().text, {});
 }
 
 // The version of every JSON object the tools print (docs/tools.md, "JSON"):
@@ -224,14 +246,14 @@ inline int emit_error(const std::string& text, int code) {
   return code;
 }
 
-// Prints "error: WHAT: MESSAGE (HINT)" on one line to stderr (with a remote
-// failure's own explanation in place of MESSAGE (HINT) when there is one);
-// returns the exit code for EC. A WHAT that already ends with EC's message (the
+// E's one line: "WHAT: DETAIL" when the failing party explained itself, else
+// "WHAT: MESSAGE (HINT)". A WHAT that already ends with the code's message (the
 // library's texts say why) is not followed by it a second time.
-inline int report(std::error_code ec, const std::string& what) {
-  if (auto d = take_detail(); !d.empty()) return emit_error(what + ": " + d, exit_code_for(ec));
-  const auto h = hint(ec);
-  const auto message = ec.message();
+inline std::string message_of(const error& e) {
+  const auto& what = e.what;
+  if (!e.detail.empty()) return what + ": " + e.detail;
+  const auto h = hint(e.code, e.store_kind);
+  const auto message = e.code.message();
   // Case aside: std::errc's messages are capitalized, the library's texts are not.
   const bool said =
       what.size() >= message.size() &&
@@ -240,26 +262,36 @@ inline int report(std::error_code ec, const std::string& what) {
                    return std::tolower(static_cast<unsigned char>(a)) ==
                           std::tolower(static_cast<unsigned char>(b));
                  });
-  return emit_error(what + (said ? "" : ": " + message) + (h.empty() ? "" : " (" + h + ")"),
-                    exit_code_for(ec));
+  return what + (said ? "" : ": " + message) + (h.empty() ? "" : " (" + h + ")");
 }
 
-// Reports a failure to open the store named URI: a missing directory is "no such
-// store" (exit 3, like an unreachable one); a malformed URI is bad usage.
-inline int report_open(std::error_code ec, const std::string& uri) {
+// Prints E's one line (message_of) to stderr; returns the exit code for its code.
+inline int report(const error& e) {
+  return emit_error(message_of(e), exit_code_for(e.code));
+}
+
+// Reports EC from no store in particular (a key, a cache, the command line).
+inline int report(std::error_code ec, const std::string& what) {
+  return report(error{ec, what, {}, {}});
+}
+
+// Reports E, a failure to open the store named URI: a missing directory is "no
+// such store" (exit 3, like an unreachable one); a malformed URI is bad usage.
+inline int report_open(const error& e, const std::string& uri) {
+  const auto ec = e.code;
   if (ec == cloudlog::errc::not_found)
     return emit_error("cannot open store " + uri +
                           ": no such directory (check the path; bluesky_fs workload creates a "
                           "store)",
                       exit_unreachable);
-  if (auto d = take_detail(); !d.empty())
-    return emit_error("cannot open store " + uri + ": " + d, exit_code_for(ec));
+  if (!e.detail.empty())
+    return emit_error("cannot open store " + uri + ": " + e.detail, exit_code_for(ec));
   if (ec == cloudlog::errc::invalid_argument)
     return emit_error("cannot open store " + uri +
                           ": not a store URI (use file:DIR, s3://BUCKET/PREFIX or "
                           "simple://HOST:PORT)",
                       exit_usage);
-  return report(ec, "cannot open store " + uri);
+  return report(error{ec, "cannot open store " + uri, {}, e.store_kind});
 }
 
 // Prints a corruption report on one line to stderr; returns exit_corrupt.

@@ -32,10 +32,11 @@ struct key_check_result {
 // whose root cannot be found is left to the caller (which reports it with the
 // rule's own words): CHECKED stays false. Items tagged all zeros (written by a
 // key-less cleaner) cannot say anything about the key and are passed over.
+// Failures are reported with CONTEXT's explanation (the store's own words).
 // Returns exit_ok or the exit code it reported.
 template <class Store, class Cipher>
 int check_key_first(Store& store, const Cipher& cipher, const std::string& uri,
-                    key_check_result& out) {
+                    const store_context& context, key_check_result& out) {
   namespace bs = cloudlog::bluesky;
   auto root = bs::find_root(store, bs::no_cipher{}, {}, nullptr);
   if (!root) return exit_ok;
@@ -53,17 +54,21 @@ int check_key_first(Store& store, const Cipher& cipher, const std::string& uri,
     return wrong(fmt::format("its own item, {} @{}", cp.segment.name, cp.where.offset));
   ++out.items;
   auto view = cloudlog::parse_item<bs::layout>(cp.item, 0);
-  if (!view) return report(view.error(), "cannot parse the checkpoint in " + cp.segment.name);
+  if (!view)
+    return report(
+        context.error_of(view.error(), "cannot parse the checkpoint in " + cp.segment.name));
   for (const auto& link : view->links()) {
     if (!link.where) continue;
     const auto& at = *link.where;
     auto name = cloudlog::segment_name(at.segment());
-    if (!name) return report(name.error(), "the checkpoint in " + cp.segment.name);
+    if (!name)
+      return report(context.error_of(name.error(), "the checkpoint in " + cp.segment.name));
     auto item = store.read(*name, at.offset, at.size);
     if (!item)
-      return report(item.error(), fmt::format("cannot read {} @{} (an inode-map block the "
-                                              "newest checkpoint links to)",
-                                              *name, at.offset));
+      return report(context.error_of(item.error(), fmt::format("cannot read {} @{} (an inode-map "
+                                                               "block the newest checkpoint "
+                                                               "links to)",
+                                                               *name, at.offset)));
     if (cipher.verify(*item) == cloudlog::tag_status::bad)
       return wrong(fmt::format("the inode-map block {} @{} it links to", *name, at.offset));
     ++out.items;

@@ -8,9 +8,11 @@
 
 #include <charconv>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "cloudlog/backend/file_store.hpp"
@@ -29,6 +31,15 @@ using any_store = std::variant<cloudlog::file_store, cloudlog::simple_store
                                cloudlog::s3_store
 #endif
                                >;
+
+// A store opened from a URI, with its context.
+struct opened_store {
+  any_store store;
+  store_context context;
+};
+
+// What open_store returns: the store, or why not as an error value.
+using open_result = tl::expected<opened_store, error>;
 
 // Settings a tool's flags may override; empty means "as the environment says".
 struct store_settings {
@@ -95,10 +106,11 @@ inline cloudlog::result<std::pair<std::string, std::uint16_t>> split_host_port(
 
 #ifdef CLOUDLOG_TOOLS_WITH_S3
 // The S3 options: the environment's (s3_options::from_environment) with SETTINGS
-// over them; every failure described to the next error line (set_detail).
+// over them; every failure the store meets described to NOTES.
 // Fails: errc::invalid_argument for an endpoint that is not http(s)://HOST[:PORT]
-// (described as the endpoint's fault, not the store URI's).
-inline cloudlog::result<cloudlog::s3_options> s3_settings(const store_settings& settings) {
+// (its detail says it is the endpoint's fault, not the store URI's).
+inline tl::expected<cloudlog::s3_options, error> s3_settings(
+    const store_settings& settings, const std::shared_ptr<failure_notes>& notes) {
   auto o = cloudlog::s3_options::from_environment();
   if (!settings.endpoint_url.empty()) o.endpoint = settings.endpoint_url;
   if (settings.parallelism) o.parallelism = *settings.parallelism;
@@ -115,13 +127,14 @@ inline cloudlog::result<cloudlog::s3_options> s3_settings(const store_settings& 
   if (settings.idle_timeout) o.idle_timeout = ms(*settings.idle_timeout);
   o.user_agent = settings.tool + "/" + std::string(cloudlog::cloudlog_version) + " cloudlog/" +
                  std::string(cloudlog::cloudlog_version);
-  o.on_failure = [](const cloudlog::s3_failure& f) { set_detail(cloudlog::describe(f)); };
-  if (!o.endpoint.empty() && !cloudlog::detail::split_endpoint(o.endpoint)) {
-    set_detail("the S3 endpoint " + o.endpoint +
-               " is not http(s)://HOST[:PORT] (check --endpoint-url, AWS_ENDPOINT_URL_S3, "
-               "AWS_ENDPOINT_URL or endpoint_url in the AWS config)");
-    return cloudlog::fail(cloudlog::errc::invalid_argument);
-  }
+  o.on_failure = [notes](const cloudlog::s3_failure& f) { notes->record(cloudlog::describe(f)); };
+  if (!o.endpoint.empty() && !cloudlog::detail::split_endpoint(o.endpoint))
+    return tl::unexpected(error{make_error_code(cloudlog::errc::invalid_argument), "",
+                                "the S3 endpoint " + o.endpoint +
+                                    " is not http(s)://HOST[:PORT] (check --endpoint-url, "
+                                    "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or endpoint_url in the "
+                                    "AWS config)",
+                                "s3"});
   return o;
 }
 #endif
@@ -133,21 +146,24 @@ inline cloudlog::result<cloudlog::s3_options> s3_settings(const store_settings& 
 //                         as the AWS CLI takes them (s3_options::from_environment),
 //                         SETTINGS.endpoint_url overriding the endpoint;
 //   simple://HOST:PORT    a simple-protocol server (also the original's simple:HOST:PORT).
-// Makes no network request: remote errors show on first use.
-// Fails: errc::invalid_argument for an unknown scheme or a malformed URI,
-// errc::not_found for a missing directory, errc::bad_credentials for S3 without credentials.
-inline cloudlog::result<any_store> open_store(std::string_view uri, bool create = false,
-                                              const store_settings& settings = {}) {
+// Makes no network request: remote errors show on first use. The context's kind
+// is the URI's scheme; its notes receive the store's explanations of failures.
+// Fails (the error's code): errc::invalid_argument for an unknown scheme or a
+// malformed URI, errc::not_found for a missing directory, errc::bad_credentials
+// for S3 without credentials.
+inline open_result open_store(std::string_view uri, bool create = false,
+                              const store_settings& settings = {}) {
   using cloudlog::errc;
-  using cloudlog::fail;
   const auto colon = uri.find(':');
-  tools::store_kind() = std::string(uri.substr(0, colon == uri.npos ? 0 : colon));
+  store_context context{std::string(uri.substr(0, colon == uri.npos ? 0 : colon))};
+  auto fail = [&](std::error_code ec) { return tl::unexpected(context.error_of(ec, "")); };
+  auto opened = [&](auto&& s) { return opened_store{any_store(std::move(s)), context}; };
   if (uri.substr(0, 5) == "file:") {
     const std::string dir(uri.substr(5));
-    if (dir.empty()) return fail(errc::invalid_argument);
+    if (dir.empty()) return fail(make_error_code(errc::invalid_argument));
     auto s = create ? cloudlog::file_store::create(dir) : cloudlog::file_store::open(dir);
     if (!s) return fail(s.error());
-    return any_store(std::move(*s));
+    return opened(std::move(*s));
   }
   if (uri.substr(0, 9) == "simple://" || uri.substr(0, 7) == "simple:") {
     auto hp = split_host_port(uri.substr(uri.substr(0, 9) == "simple://" ? 9 : 7));
@@ -159,7 +175,7 @@ inline cloudlog::result<any_store> open_store(std::string_view uri, bool create 
     if (settings.max_attempts) o.retries.max_attempts = *settings.max_attempts;
     auto s = cloudlog::simple_store::open(o);
     if (!s) return fail(s.error());
-    return any_store(std::move(*s));
+    return opened(std::move(*s));
   }
 #ifdef CLOUDLOG_TOOLS_WITH_S3
   if (uri.substr(0, 5) == "s3://") {
@@ -168,15 +184,15 @@ inline cloudlog::result<any_store> open_store(std::string_view uri, bool create 
     const std::string bucket(rest.substr(0, slash));
     std::string prefix(slash == rest.npos ? std::string_view{} : rest.substr(slash + 1));
     if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    if (bucket.empty()) return fail(errc::invalid_argument);
-    auto o = s3_settings(settings);
-    if (!o) return fail(o.error());
+    if (bucket.empty()) return fail(make_error_code(errc::invalid_argument));
+    auto o = s3_settings(settings, context.notes);
+    if (!o) return tl::unexpected(o.error());
     auto s = cloudlog::s3_store::open(bucket, prefix, std::move(*o));
     if (!s) return fail(s.error());
-    return any_store(std::move(*s));
+    return opened(std::move(*s));
   }
 #endif
-  return fail(errc::invalid_argument);
+  return fail(make_error_code(errc::invalid_argument));
 }
 
 }  // namespace tools

@@ -13,26 +13,26 @@ using namespace cloudlog;
 
 TEST_CASE("open_store understands file:, simple:// and s3:// URIs", "[remote][uri]") {
   test::temp_dir dir;
-  CHECK(
-      std::holds_alternative<file_store>(tools::open_store("file:" + dir.path().string()).value()));
-  auto simple = tools::open_store("simple://127.0.0.1:9541").value();
+  CHECK(std::holds_alternative<file_store>(
+      tools::open_store("file:" + dir.path().string()).value().store));
+  auto simple = tools::open_store("simple://127.0.0.1:9541").value().store;
   REQUIRE(std::holds_alternative<simple_store>(simple));
   CHECK(std::get<simple_store>(simple).options().port == 9541);
-  auto original = tools::open_store("simple:localhost:12345").value();
+  auto original = tools::open_store("simple:localhost:12345").value().store;
   CHECK(std::get<simple_store>(original).options().host == "localhost");
-  auto v6 = tools::open_store("simple://[::1]:7000").value();
+  auto v6 = tools::open_store("simple://[::1]:7000").value().store;
   CHECK(std::get<simple_store>(v6).options().host == "::1");
   for (auto bad : {"simple://host", "simple://host:0", "simple://host:70000", "simple://:80",
                    "nfs://x", "s3://", "file:"}) {
     INFO(bad);
-    CHECK(tools::open_store(bad).error() == errc::invalid_argument);
+    CHECK(tools::open_store(bad).error().code == errc::invalid_argument);
   }
   ::setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "SECRET", 1);
   tools::store_settings settings;
   settings.endpoint_url = "http://127.0.0.1:4569";
   settings.parallelism = 3;
-  auto s3 = tools::open_store("s3://bucket/some/prefix", false, settings).value();
+  auto s3 = tools::open_store("s3://bucket/some/prefix", false, settings).value().store;
   REQUIRE(std::holds_alternative<s3_store>(s3));
   const auto& store = std::get<s3_store>(s3);
   CHECK(store.bucket() == "bucket");
@@ -40,9 +40,54 @@ TEST_CASE("open_store understands file:, simple:// and s3:// URIs", "[remote][ur
   CHECK(store.options().parallelism == 3);
   CHECK(store.url_of("log-00000000-00000001") ==
         "http://127.0.0.1:4569/bucket/some/prefix/log-00000000-00000001");
-  CHECK(std::get<s3_store>(tools::open_store("s3://bucket", false, settings).value())
+  CHECK(std::get<s3_store>(tools::open_store("s3://bucket", false, settings).value().store)
             .prefix()
             .empty());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+TEST_CASE("open_store's store and errors carry their context: the kind, the store's own words",
+          "[remote][uri]") {
+  test::temp_dir dir;
+  auto file = tools::open_store("file:" + dir.path().string()).value();
+  CHECK(file.context.kind == "file");
+  CHECK(tools::open_store("simple://127.0.0.1:9541").value().context.kind == "simple");
+  auto missing = tools::open_store("file:" + (dir.path() / "nothing").string());
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == errc::not_found);
+  CHECK(missing.error().store_kind == "file");
+  CHECK(missing.error().detail.empty());
+
+  // A store's explanation reaches the error value made for its failure, once; the
+  // context's copies share it, and another store's context never sees it.
+  auto other = tools::open_store("file:" + dir.path().string()).value();
+  auto copy = file.context;
+  copy.notes->record("the server said why");
+  auto e = file.context.error_of(make_error_code(errc::unreachable), "cannot list the store");
+  CHECK(e.detail == "the server said why");
+  CHECK(e.store_kind == "file");
+  CHECK(tools::message_of(e) == "cannot list the store: the server said why");
+  CHECK(other.context.error_of(make_error_code(errc::unreachable), "x").detail.empty());
+  CHECK(file.context.error_of(make_error_code(errc::unreachable), "x").detail.empty());
+
+  // Without the store's words, the hint follows the store's kind.
+  CHECK(tools::message_of(
+            tools::error{make_error_code(errc::unreachable), "cannot list", {}, "simple"})
+            .find("simple_store_server") != std::string::npos);
+  CHECK(tools::message_of(tools::error{make_error_code(errc::unreachable), "cannot list", {}, "s3"})
+            .find("--endpoint-url") != std::string::npos);
+
+  ::setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "SECRET", 1);
+  tools::store_settings settings;
+  settings.endpoint_url = "ftp://127.0.0.1";
+  auto bad = tools::open_store("s3://bucket", false, settings);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::invalid_argument);
+  CHECK(bad.error().store_kind == "s3");
+  CHECK(bad.error().detail.find("the S3 endpoint ftp://127.0.0.1 is not http(s)://HOST[:PORT]") ==
+        0);
   ::unsetenv("AWS_ACCESS_KEY_ID");
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
 }

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "cloudlog/backend/posix_io.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/result.hpp"
 
@@ -90,26 +91,15 @@ class file_disk {
   }
 
   result<void> read(std::uint64_t offset, mutable_byte_view out) {
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const auto n =
-          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(std::error_code(errno, std::generic_category()));
-      if (n == 0) return fail(cloudlog::errc::out_of_range);
-      done += static_cast<std::size_t>(n);
-    }
+    const auto got = cloudlog::posix::pread_all(fd_, out, offset);
+    if (!got) return fail(got.error());
+    if (*got != out.size()) return fail(cloudlog::errc::out_of_range);
     return {};
   }
   result<void> write(std::uint64_t offset, byte_view data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      const auto n =
-          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(std::error_code(errno, std::generic_category()));
-      done += static_cast<std::size_t>(n);
-    }
+    const auto put = cloudlog::posix::pwrite_all(fd_, data, offset);
+    if (!put) return fail(put.error());
+    if (*put != data.size()) return fail(std::errc::io_error);  // pwrite(2) wrote nothing
     return {};
   }
   result<void> sync() {

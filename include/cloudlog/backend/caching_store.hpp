@@ -28,6 +28,7 @@
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/detail/digest.hpp"
 #include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/posix_io.hpp"
 #include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
@@ -207,15 +208,8 @@ class caching_store {
     bool ok = ::fstat(fd, &st) == 0;
     if (ok) {
       out.resize(static_cast<std::size_t>(st.st_size));
-      std::size_t done = 0;
-      while (ok && done < out.size()) {
-        const auto r = ::read(fd, out.data() + done, out.size() - done);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0)
-          ok = false;
-        else
-          done += static_cast<std::size_t>(r);
-      }
+      const auto got = posix::read_all(fd, out);
+      ok = got && *got == out.size();
     }
     ::close(fd);
     return ok;
@@ -225,16 +219,8 @@ class caching_store {
     std::string tmp = p.string() + ".tmp-XXXXXX";
     const int fd = ::mkstemp(tmp.data());
     if (fd < 0) return false;
-    std::size_t done = 0;
-    bool ok = true;
-    while (ok && done < data.size()) {
-      const auto w = ::write(fd, data.data() + done, data.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0)
-        ok = false;
-      else
-        done += static_cast<std::size_t>(w);
-    }
+    const auto put = posix::write_all(fd, data);
+    bool ok = put && *put == data.size();
     ok = ::close(fd) == 0 && ok && ::rename(tmp.c_str(), p.c_str()) == 0;
     if (!ok) ::unlink(tmp.c_str());
     return ok;
@@ -342,22 +328,15 @@ class caching_store {
   static bool read_range(int fd, std::uint64_t size, std::uint64_t offset, bytes& out,
                          const std::string* expected) {
     if (!expected) {
-      std::uint64_t done = 0;
-      while (done < out.size()) {
-        const auto r =
-            ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        done += static_cast<std::uint64_t>(r);
-      }
-      return true;
+      const auto got = posix::pread_all(fd, out, offset);
+      return got && *got == out.size();
     }
     detail::sha256_stream hash;
     std::vector<std::byte> chunk(1 << 20);
     for (std::uint64_t at = 0; at < size;) {
       const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), size - at));
-      const auto r = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
-      if (r < 0 && errno == EINTR) continue;
+      const auto r = posix::retry_eintr(
+          [&] { return ::pread(fd, chunk.data(), want, static_cast<off_t>(at)); });
       if (r <= 0) return false;
       const auto got = static_cast<std::uint64_t>(r);
       hash.update(byte_view(chunk.data(), got));

@@ -22,6 +22,7 @@
 
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/conditional_store.hpp"
+#include "cloudlog/backend/posix_io.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 
 namespace cloudlog {
@@ -124,16 +125,9 @@ class file_store {
     if (offset > size) return fail(errc::out_of_range);
     const auto n = std::min<std::uint64_t>(length, size - offset);
     bytes out(n);
-    std::uint64_t done = 0;
-    while (done < n) {
-      const auto r =
-          ::pread(fd.get(), out.data() + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return fail(errc::io_error);
-      if (r == 0) break;  // the file shrank: cannot happen to our immutable objects
-      done += static_cast<std::uint64_t>(r);
-    }
-    out.resize(done);
+    const auto done = posix::pread_all(fd.get(), out, offset);
+    if (!done) return fail(errc::io_error);
+    out.resize(*done);  // shorter only if the file shrank: not our immutable objects
     return out;
   }
 
@@ -147,13 +141,8 @@ class file_store {
       ::unlink(tmp.c_str());
       return fail(errc::io_error);
     };
-    std::size_t done = 0;
-    while (done < data.size()) {
-      const auto w = ::write(fd.get(), data.data() + done, data.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return cleanup_fail();
-      done += static_cast<std::size_t>(w);
-    }
+    if (auto put = posix::write_all(fd.get(), data); !put || *put != data.size())
+      return cleanup_fail();
     if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) return cleanup_fail();
     if (::rename(tmp.c_str(), path_of(name).c_str()) != 0) return cleanup_fail();
     return sync_directory();
@@ -228,8 +217,8 @@ class file_store {
   result<detail::fd_guard> lock_directory() const {
     detail::fd_guard fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) return fail(errc::io_error);
-    while (::flock(fd.get(), LOCK_EX) != 0)
-      if (errno != EINTR) return fail(errc::io_error);
+    if (posix::retry_eintr([&] { return ::flock(fd.get(), LOCK_EX); }) != 0)
+      return fail(errc::io_error);
     return fd;
   }
 

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cloudlog/backend/posix_io.hpp"
 #include "cloudlog/bytes.hpp"
 
 namespace cloudlog::simple_protocol {
@@ -62,15 +63,8 @@ inline bool name_ok(std::string_view n) {
 
 // Sends all of DATA on socket FD. False on any failure (timeouts included).
 inline bool send_all(int fd, const void* data, std::size_t n) {
-  auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const auto w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
+  const auto sent = posix::send_all(fd, byte_view(static_cast<const std::byte*>(data), n));
+  return sent && *sent == n;
 }
 
 // Reads lines and exact byte counts from SOURCE through one buffer. SOURCE is
@@ -124,15 +118,12 @@ class stream_reader {
       at_ = 0;
     }
     char tmp[65536];
-    while (true) {
-      const auto r = source_(tmp, sizeof tmp);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
-      if (r <= 0) return false;
-      buf_.append(tmp, static_cast<std::size_t>(r));
-      received_ += static_cast<std::uint64_t>(r);
-      return true;
-    }
+    const auto r = posix::retry_eintr([&] { return source_(tmp, sizeof tmp); });
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
+    if (r <= 0) return false;
+    buf_.append(tmp, static_cast<std::size_t>(r));
+    received_ += static_cast<std::uint64_t>(r);
+    return true;
   }
 
   Source source_;

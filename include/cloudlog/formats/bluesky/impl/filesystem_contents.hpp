@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: BSL-1.0
+// The file contents of bluesky::filesystem: reading, writing and truncating regular
+// files, blocks fetched on demand (contract: formats/bluesky/filesystem.hpp).
+#ifndef CLOUDLOG_FORMATS_BLUESKY_IMPL_FILESYSTEM_CONTENTS_HPP
+#define CLOUDLOG_FORMATS_BLUESKY_IMPL_FILESYSTEM_CONTENTS_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "cloudlog/formats/bluesky/filesystem.hpp"
+
+namespace cloudlog::bluesky {
+
+template <segment_store Store, cloudlog::cipher Cipher>
+result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t offset,
+                                              std::uint64_t length) {
+  auto s = regular(inum);
+  if (!s) return fail(s.error());
+  const node_state& n = **s;
+  const std::uint64_t size = n.node.size;
+  if (offset >= size) return bytes{};
+  const std::uint64_t end = size - offset < length ? size : offset + length;
+  const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
+  std::vector<fetch_request> rqs;
+  for (std::uint64_t i = first; i <= last; ++i)
+    if (n.blocks[i].stored()) rqs.push_back(block_request(inum, n, i));
+  auto items = source_.fetch(rqs);
+  if (!items) return fail(items.error());
+  bytes out(end - offset);
+  std::size_t k = 0;
+  for (std::uint64_t i = first; i <= last; ++i) {
+    const auto& b = n.blocks[i];
+    byte_view content;
+    if (b.data) {
+      content = *b.data;
+    } else if (b.stored()) {
+      content = (*items)[k].view().payload();
+      if (content.size() != block_length(size, i))
+        return wrong_length(rqs[k], content.size(), size);
+      ++k;
+    } else {
+      continue;  // a hole: zeros
+    }
+    const std::uint64_t start = i * block_size;
+    const std::uint64_t from = std::max(offset, start);
+    const std::uint64_t to = std::min(end, start + content.size());
+    std::copy(content.begin() + static_cast<std::ptrdiff_t>(from - start),
+              content.begin() + static_cast<std::ptrdiff_t>(to - start),
+              out.begin() + static_cast<std::ptrdiff_t>(from - offset));
+  }
+  return out;
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+result<void> filesystem<Store, Cipher>::write(std::uint64_t inum, std::uint64_t offset,
+                                              byte_view data) {
+  auto s = regular(inum);
+  if (!s) return fail(s.error());
+  node_state& n = **s;
+  if (offset > max_file_size || data.size() > max_file_size - offset)
+    return source_.note(make_error_code(errc::invalid_argument), "write past the largest file");
+  if (data.empty()) return {};
+  const std::uint64_t end = offset + data.size();
+  const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
+  // Blocks written in part need their old contents: fetch them before changing anything.
+  std::vector<std::uint64_t> partial;
+  for (auto i : {first, last}) {
+    if (i >= n.blocks.size() || !n.blocks[i].stored()) continue;
+    const std::uint64_t start = i * block_size;
+    if (offset > start || end < start + block_length(n.node.size, i))
+      if (partial.empty() || partial.back() != i) partial.push_back(i);
+  }
+  CLOUDLOG_TRY_VOID(materialize(inum, n, partial));
+  if (end > n.node.size) CLOUDLOG_TRY_VOID(resize(inum, n, end));
+  for (std::uint64_t i = first; i <= last; ++i) {
+    const std::uint64_t start = i * block_size;
+    const std::uint64_t len = block_length(n.node.size, i);
+    const std::uint64_t from = std::max(offset, start), to = std::min(end, start + len);
+    auto& b = n.blocks[i];
+    if (from == start && to == start + len) {
+      b.data.emplace(data.begin() + static_cast<std::ptrdiff_t>(from - offset),
+                     data.begin() + static_cast<std::ptrdiff_t>(to - offset));
+    } else {
+      if (!b.data) b.data.emplace(len, std::byte{0});  // a hole (stored ones are materialized)
+      std::copy(data.begin() + static_cast<std::ptrdiff_t>(from - offset),
+                data.begin() + static_cast<std::ptrdiff_t>(to - offset),
+                b.data->begin() + static_cast<std::ptrdiff_t>(from - start));
+    }
+    b.id = {};
+    b.where.reset();
+  }
+  touch(n);
+  return {};
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+result<void> filesystem<Store, Cipher>::truncate(std::uint64_t inum, std::uint64_t size) {
+  auto s = regular(inum);
+  if (!s) return fail(s.error());
+  if (size > max_file_size)
+    return source_.note(make_error_code(errc::invalid_argument), "size past the largest file");
+  if (size == (*s)->node.size) return {};
+  CLOUDLOG_TRY_VOID(resize(inum, **s, size));
+  touch(**s);
+  return {};
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+auto filesystem<Store, Cipher>::regular(std::uint64_t inum) -> result<node_state*> {
+  auto it = nodes_.find(inum);
+  if (it == nodes_.end())
+    return source_.note(make_error_code(std::errc::no_such_file_or_directory),
+                        "inode " + std::to_string(inum) + " does not exist");
+  if (it->second.node.type == file_type::directory)
+    return source_.note(make_error_code(std::errc::is_a_directory),
+                        "inode " + std::to_string(inum) + " is a directory");
+  if (it->second.node.type != file_type::regular)
+    return source_.note(make_error_code(errc::invalid_argument),
+                        "inode " + std::to_string(inum) + " is not a regular file");
+  return &it->second;
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+tl::unexpected<std::error_code> filesystem<Store, Cipher>::wrong_length(const fetch_request& rq,
+                                                                        std::size_t got,
+                                                                        std::uint64_t size) {
+  return source_.note(make_error_code(errc::corrupt_payload),
+                      describe(rq) + " at " + segment_name_of(rq.ref.where) + " @" +
+                          std::to_string(rq.ref.where.offset) + ": holds " + std::to_string(got) +
+                          " bytes, expected " + std::to_string(block_length(size, rq.index)));
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+result<void> filesystem<Store, Cipher>::materialize(std::uint64_t inum, node_state& n,
+                                                    std::span<const std::uint64_t> which) {
+  std::vector<fetch_request> rqs;
+  for (auto i : which)
+    if (n.blocks[i].stored()) rqs.push_back(block_request(inum, n, i));
+  if (rqs.empty()) return {};
+  auto items = source_.fetch(rqs);
+  if (!items) return fail(items.error());
+  for (std::size_t k = 0; k < rqs.size(); ++k) {
+    const auto payload = (*items)[k].view().payload();
+    if (payload.size() != block_length(n.node.size, rqs[k].index))
+      return wrong_length(rqs[k], payload.size(), n.node.size);
+  }
+  for (std::size_t k = 0; k < rqs.size(); ++k) {
+    const auto payload = (*items)[k].view().payload();
+    n.blocks[rqs[k].index].data.emplace(payload.begin(), payload.end());
+  }
+  return {};
+}
+
+template <segment_store Store, cloudlog::cipher Cipher>
+result<void> filesystem<Store, Cipher>::resize(std::uint64_t inum, node_state& n,
+                                               std::uint64_t size) {
+  const std::uint64_t old = n.node.size;
+  const std::uint64_t old_count = block_count(old), new_count = block_count(size);
+  // The one block whose length changes without being dropped: the old last one
+  // when growing, the new last one when shrinking.
+  std::optional<std::uint64_t> edge;
+  if (size > old && old_count > 0 && old % block_size != 0) edge = old_count - 1;
+  if (size < old && new_count > 0 && size % block_size != 0) edge = new_count - 1;
+  if (edge) {
+    const std::uint64_t e = *edge;
+    CLOUDLOG_TRY_VOID(materialize(inum, n, std::span<const std::uint64_t>(&e, 1)));
+  }
+  n.blocks.resize(new_count);
+  n.node.size = size;
+  if (edge) {
+    auto& b = n.blocks[*edge];
+    if (b.data) {
+      b.data->resize(block_length(size, *edge), std::byte{0});
+      b.id = {};
+      b.where.reset();
+    }
+  }
+  return {};
+}
+
+}  // namespace cloudlog::bluesky
+
+#endif  // CLOUDLOG_FORMATS_BLUESKY_IMPL_FILESYSTEM_CONTENTS_HPP

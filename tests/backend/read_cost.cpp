@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: BSL-1.0
+// read_cost.hpp: the two cost models, and read_cost_of: a store's own model when
+// it declares one (remote stores), forwarded by decorators, else the local one.
+#include <catch2/catch.hpp>
+
+#include "cloudlog/backend/caching_store.hpp"
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
+#include "cloudlog/backend/retrying_store.hpp"
+#include "cloudlog/backend/simple_store.hpp"
+
+using namespace cloudlog;
+
+TEST_CASE("A store's read cost is its own, forwarded through decorators, else local's",
+          "[backend][read_cost]") {
+  STATIC_REQUIRE(local_read_cost.request_bytes == 16u << 10);
+  STATIC_REQUIRE(remote_read_cost.request_bytes == 1u << 20);
+  STATIC_REQUIRE(local_read_cost.max_waste == 0.10);
+  STATIC_REQUIRE(read_cost_of<memory_store>() == local_read_cost);
+  STATIC_REQUIRE(read_cost_of<file_store>() == local_read_cost);
+  STATIC_REQUIRE(read_cost_of<simple_store>() == remote_read_cost);
+  STATIC_REQUIRE(read_cost_of<retrying_store<simple_store&>>() == remote_read_cost);
+  STATIC_REQUIRE(read_cost_of<caching_store<retrying_store<simple_store&>>>() == remote_read_cost);
+  STATIC_REQUIRE(read_cost_of<retrying_store<memory_store>>() == local_read_cost);
+  STATIC_REQUIRE(read_cost_model{} == local_read_cost);
+  STATIC_REQUIRE_FALSE(read_cost_model{1, 0.5} == local_read_cost);
+}
