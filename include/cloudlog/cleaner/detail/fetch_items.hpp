@@ -69,11 +69,14 @@ std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
   for (const auto& r : plan.runs)
     requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
   auto data = read_batch(store, requests);
+  // A run that only one location uses is handed over, not copied, when it is that item.
+  std::vector<std::uint32_t> users(plan.runs.size(), 0);
+  for (const auto run : plan.run_of) ++users[run];
   std::vector<result<bytes>> out;
   out.reserve(locs.size());
   for (std::size_t i = 0; i < locs.size(); ++i) {
     const auto run = plan.run_of[i];
-    const auto& d = data[run];
+    auto& d = data[run];
     if (!d) {
       out.push_back(fail(d.error()));
       continue;
@@ -82,6 +85,10 @@ std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
     // FROM is clamped so that no iterator points past the buffer (UB; found by store_fuzz).
     const auto from = std::min<std::uint64_t>(locs[i].offset - plan.runs[run].begin, d->size());
     const auto n = std::min<std::uint64_t>(d->size() - from, locs[i].size);
+    if (users[run] == 1 && from == 0 && n == d->size()) {
+      out.push_back(std::move(*d));
+      continue;
+    }
     out.push_back(bytes(d->begin() + static_cast<std::ptrdiff_t>(from),
                         d->begin() + static_cast<std::ptrdiff_t>(from + n)));
   }

@@ -36,7 +36,12 @@ class output_log {
   appended append(std::uint32_t group, std::uint32_t cls, byte_view item) {
     auto key = std::pair(group, cls);
     auto it = open_.find(key);
-    if (it == open_.end()) it = open_.emplace(key, segment{next_sequence_++, {}}).first;
+    if (it == open_.end()) {
+      it = open_.emplace(key, segment{next_sequence_++, {}}).first;
+      // Room for a full segment at once: growing it item by item would copy it
+      // and fault its pages in again at every doubling.
+      it->second.data.reserve(target_ + item.size());
+    }
     auto& seg = it->second;
     appended out{location{directory_, seg.sequence, static_cast<std::uint32_t>(seg.data.size()),
                           static_cast<std::uint32_t>(item.size())},
