@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -72,10 +73,20 @@ class output_log {
   }
 
   // The segments still open (not holding the root), lowest sequence first.
-  std::vector<segment> take_open() {
+  std::vector<segment> take_open() { return take_open_but({}); }
+
+  // The open segments of every group but those of KEEP (which stay open), lowest
+  // sequence first: the groups no item will be appended to any more.
+  std::vector<segment> take_open_but(const std::set<std::uint32_t>& keep) {
     std::vector<segment> out;
-    for (auto& [k, s] : open_) out.push_back(std::move(s));
-    open_.clear();
+    for (auto it = open_.begin(); it != open_.end();) {
+      if (keep.count(it->first.first)) {
+        ++it;
+        continue;
+      }
+      out.push_back(std::move(it->second));
+      it = open_.erase(it);
+    }
     std::sort(out.begin(), out.end(),
               [](const segment& a, const segment& b) { return a.sequence < b.sequence; });
     return out;

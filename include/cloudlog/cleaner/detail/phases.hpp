@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <deque>
 #include <future>
+#include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <system_error>
@@ -443,6 +445,40 @@ result<void> replace_root(const Format& format, Store& store, read_planner& plan
   auto item = format.make_root(*v, new_links(out, root, *v), ctx);
   if (!item) return fail(item.error());
   out.log.place_root(format.group_of(root.type), *item);
+  return {};
+}
+
+// --- seal: write the segments of groups that are finished ---
+
+// For each output group of the interior items INTERIOR of LIVE (rewritten in that
+// order) and of the root: the position in INTERIOR past its last item (the root's
+// group: past the end, as the root comes last).
+template <class Format>
+std::map<std::uint32_t, std::size_t> group_ends(const Format& format, const live_graph& live,
+                                                std::span<const std::uint32_t> interior) {
+  std::map<std::uint32_t, std::size_t> ends;
+  for (std::size_t k = 0; k < interior.size(); ++k)
+    ends[format.group_of(live.nodes[interior[k]].type)] = k + 1;
+  ends[format.group_of(live.nodes[0].type)] = interior.size() + 1;
+  return ends;
+}
+
+// The groups of ENDS still appended to once the interior items before AT are rewritten.
+inline std::set<std::uint32_t> groups_open_at(const std::map<std::uint32_t, std::size_t>& ends,
+                                              std::size_t at) {
+  std::set<std::uint32_t> keep;
+  for (const auto& [g, end] : ends)
+    if (end > at) keep.insert(g);
+  return keep;
+}
+
+// Hands the open segments of every group but KEEP to OUT's writes now, so that
+// their writes overlap what the pass still does (rather than wait for the commit).
+// Fails: the store's errors.
+template <segment_store Store>
+result<void> seal(Store& store, pass_output& out, const std::set<std::uint32_t>& keep) {
+  for (auto& seg : out.log.take_open_but(keep))
+    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
   return {};
 }
 
