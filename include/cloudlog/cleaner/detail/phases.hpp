@@ -328,7 +328,8 @@ struct relocation {
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
 // at once), each batch's reads planned by PLANNER (leaves are read once and not
-// kept). Corrupt or refused leaves are recorded in OUT.rejected and stay.
+// kept) and run in the background up to OPTIONS.reads_ahead batches ahead of the
+// one being copied. Corrupt or refused leaves are recorded in OUT.rejected and stay.
 // Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
@@ -339,16 +340,32 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
   relocation r;
   clean_progress progress{0, bytes_total, 0, schedule.leaves.size(), "relocate"};
   if (options.on_phase) options.on_phase(progress);
+  const auto& ends = schedule.batch_ends;
+  const auto locations = [&](std::size_t batch) {
+    std::vector<location> locs;
+    for (auto at = batch == 0 ? 0 : ends[batch - 1]; at < ends[batch]; ++at)
+      locs.push_back(nodes[schedule.leaves[at]].where);
+    return locs;
+  };
+  // Batches being read, oldest first; waited for (by their futures) however this returns.
+  std::deque<std::future<read_planner::pending>> reading;
+  std::size_t launched = 0;
   std::size_t from = 0;
-  for (const auto end : schedule.batch_ends) {
+  for (std::size_t batch = 0; batch < ends.size(); ++batch) {
     if (options.stop_requested && options.stop_requested()) {
       r.interrupted = true;
       break;
     }
-    std::vector<location> locs;
-    for (auto at = from; at < end; ++at) locs.push_back(nodes[schedule.leaves[at]].where);
-    auto data = planner.fetch(store, locs, false);
-    for (std::size_t k = 0; k < locs.size(); ++k) {
+    for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
+      reading.push_back(std::async(
+          std::launch::async, [&store, p = planner.prepare(locations(launched), false)]() mutable {
+            read_planner::read(store, p);
+            return std::move(p);
+          }));
+    auto data = planner.finish(reading.front().get());
+    reading.pop_front();
+    const auto end = ends[batch];
+    for (std::size_t k = 0; k < data.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
       const auto& n = nodes[idx];
       if (!data[k] && data[k].error() != errc::out_of_range) return fail(data[k].error());
@@ -363,8 +380,9 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       out.moved[idx] = {*where, n.id};
       ++r.items_relocated;
     }
-    for (const auto& l : locs) progress.bytes_done += l.size;
-    progress.items_done += locs.size();
+    for (auto at = from; at < end; ++at)
+      progress.bytes_done += nodes[schedule.leaves[at]].where.size;
+    progress.items_done += end - from;
     if (options.on_progress) options.on_progress(progress);
     from = end;
   }

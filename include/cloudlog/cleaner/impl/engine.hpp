@@ -133,7 +133,9 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   report.stats.seconds_load = clock.lap();
   announce(options, "walk");
   read_planner planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
-                       options.read_cache_bytes);
+                       options.read_cache_bytes, options.reads_ahead + 1);
+  if constexpr (requires { byte_view(ctx->root_item()); })
+    planner.hold(ctx->root(), byte_view(ctx->root_item()));
   auto live = walk(format, store, ctx->root(), planner);
   if (!live) return fail(live.error());
   const auto usage = tabulate(*ctx, *live);
