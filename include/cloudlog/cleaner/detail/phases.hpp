@@ -329,8 +329,9 @@ struct relocation {
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
 // at once), each batch's reads planned by PLANNER (leaves are read once and not
 // kept) and run in the background up to OPTIONS.reads_ahead batches ahead of the
-// one being copied. Corrupt or refused leaves are recorded in OUT.rejected and stay.
-// Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
+// one being copied (each batch as one read_batch: reads_ahead + 1 in flight, as
+// the planner's fan-out elsewhere). Corrupt or refused leaves are recorded in OUT.rejected and
+// stay. Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
                             const live_graph& live, const relocation_schedule& schedule,
@@ -357,11 +358,12 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       break;
     }
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
-      reading.push_back(std::async(
-          std::launch::async, [&store, p = planner.prepare(locations(launched), false)]() mutable {
-            read_planner::read(store, p);
-            return std::move(p);
-          }));
+      reading.push_back(
+          std::async(std::launch::async,
+                     [&store, p = planner.prepare(locations(launched), false, 1)]() mutable {
+                       read_planner::read(store, p);
+                       return std::move(p);
+                     }));
     auto data = planner.finish(reading.front().get());
     reading.pop_front();
     const auto end = ends[batch];

@@ -117,15 +117,16 @@ class read_planner {
     return finish(std::move(p));
   }
 
-  // Serves LOCS from the cache and plans the reads of the rest (counted now).
-  pending prepare(std::span<const location> locs, bool keep) {
+  // Serves LOCS from the cache and plans the reads of the rest (counted now), to be
+  // read as FAN_OUT batches at once (0: the planner's).
+  pending prepare(std::span<const location> locs, bool keep, std::size_t fan_out = 0) {
     pending p{std::vector<result<bytes>>(locs.size(), result<bytes>(fail(errc::not_found))),
               {},
               {},
               {},
               {},
               keep,
-              fan_out_};
+              fan_out == 0 ? fan_out_ : fan_out};
     for (std::size_t k = 0; k < locs.size(); ++k) {
       if (auto it = cache_.find(locs[k]); it != cache_.end()) {
         p.out[k] = it->second;
