@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
@@ -125,6 +127,14 @@ std::uint64_t peak_rss_kib() {
     if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
   return 0;
 }
+// CPU seconds of the whole process (every thread) so far.
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 double load_average() {
   double l = 0;
   std::ifstream("/proc/loadavg") >> l;
@@ -168,6 +178,7 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     options.writes_in_flight = static_cast<std::size_t>(env_double("CLOUDLOG_BENCH_WRITES", 4));
   double floor_total = 0, pass_total = 0;
   std::vector<double> ratios, passes, floors;
+  double pass_cpu = 0, floor_cpu = 0;  // CPU seconds of every thread
   cloudlog::clean_report last;
   std::uint64_t peak_kib = 0, base_kib = 0;
   for (auto _ : state) {
@@ -178,9 +189,11 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     base_kib = peak_rss_kib();
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();
+    const auto c0 = process_cpu_s();
     auto r = cloudlog::clean(bs::format{}, store, policy, options, verify);
     const double pass =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    pass_cpu += process_cpu_s() - c0;
     state.PauseTiming();
     peak_kib = peak_rss_kib();
     if (!r || r->status != cloudlog::clean_status::cleaned) {
@@ -192,7 +205,9 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     }
     last = *r;
     pass_total += pass;
+    const auto c1 = process_cpu_s();
     const double floor = io_floor(dir, *r, r->stats.bytes_written);
+    floor_cpu += process_cpu_s() - c1;
     floor_total += floor;
     passes.push_back(pass);
     floors.push_back(floor);
@@ -236,6 +251,10 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
   state.counters["pass_min_s"] = *std::min_element(passes.begin(), passes.end());
   state.counters["floor_min_s"] = *std::min_element(floors.begin(), floors.end());
   state.counters["load1"] = load_average();
+  // CPU of the whole process (the pass's threads included), which the machine's
+  // load disturbs far less than wall time.
+  state.counters["pass_cpu_s"] = pass_cpu / n;
+  state.counters["floor_cpu_s"] = floor_cpu / n;
   state.counters["live_objects"] = static_cast<double>(last.stats.items_live);
   state.counters["peak_MiB"] = static_cast<double>(peak_kib) / 1024;
   state.counters["peak_growth_MiB"] = static_cast<double>(peak_kib - base_kib) / 1024;
