@@ -1,14 +1,25 @@
 // SPDX-License-Identifier: BSL-1.0
-// remote_cleaner_bench: one cleaning pass over a BlueSky store on S3 (s3rver on
+// remote_cleaner_bench: cleaning passes over a BlueSky store on S3 (s3rver on
 // loopback), with and without 20 ms added per request by a delaying TCP relay:
 // requests by kind, bytes read against the minimum needed (the metadata walked plus
 // the victims' bytes), and wall time (docs/performance.md, "cleaner on S3").
-// The same store (generated in memory, seeded) is uploaded to two buckets, one per case.
+// The same store (generated in memory, seeded) is uploaded to a fresh bucket per
+// pass. $CLOUDLOG_BENCH_ROUNDS rounds (default 5) each time one pass without and
+// one with the added latency, alternating which goes first; the ratio (with / without)
+// is reported per round (median, min) and of the medians, beside load1 (the
+// 1-minute load average at the end: the machine is shared).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -96,6 +107,18 @@ class delaying_relay {
     for (ssize_t n; (n = ::read(client, buf, sizeof buf)) > 0;) {
       if (answered->exchange(false)) {
         ++delayed_;
+        // $CLOUDLOG_RELAY_LOG: each held request's time and first line, to see
+        // which requests wait for one another.
+        static const bool log = std::getenv("CLOUDLOG_RELAY_LOG") != nullptr;
+        if (log) {
+          const std::string line(buf,
+                                 static_cast<std::size_t>(std::find(buf, buf + n, '\r') - buf));
+          std::fprintf(
+              stderr, "relay %.3f %s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                  .count(),
+              line.substr(0, 100).c_str());
+        }
         std::this_thread::sleep_for(delay_);
       }
       if (::write(server, buf, static_cast<std::size_t>(n)) != n) break;
@@ -115,8 +138,20 @@ class delaying_relay {
   std::thread acceptor_;
 };
 
+std::size_t rounds() {
+  const char* v = std::getenv("CLOUDLOG_BENCH_ROUNDS");
+  return v ? std::max(1, std::atoi(v)) : 5;
+}
+
+std::vector<std::string> bucket_names() {
+  std::vector<std::string> b;
+  for (std::size_t r = 0; r < rounds(); ++r)
+    for (const char* kind : {"plain", "delayed"}) b.push_back(kind + std::to_string(r));
+  return b;
+}
+
 struct fixture {
-  cloudlog::test::s3rver_process server{{"plain", "delayed"}};
+  cloudlog::test::s3rver_process server{bucket_names()};
   std::map<std::string, cloudlog::bytes, std::less<>> objects;
 
   fixture() {
@@ -134,7 +169,7 @@ struct fixture {
     o.seed = 7;
     if (!bs::run_workload(fsys, o)) std::abort();
     objects = mem.snapshot();
-    for (const char* bucket : {"plain", "delayed"}) {
+    for (const auto& bucket : bucket_names()) {
       auto s = open(bucket, server.port());
       for (const auto& [name, data] : objects)
         if (!s.write(name, data)) std::abort();
@@ -155,55 +190,90 @@ fixture& shared() {
   return f;
 }
 
-void pass(benchmark::State& state, const char* bucket, std::chrono::milliseconds delay) {
+double load_average() {
+  double l = 0;
+  std::ifstream("/proc/loadavg") >> l;
+  return l;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// One pass over BUCKET through PORT: its wall time and report (nullopt if it did not clean).
+std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::string& bucket,
+                                                                    int port) {
+  auto store = fixture::open(bucket, port);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{});
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!r || r->status != cloudlog::clean_status::cleaned) return std::nullopt;
+  return std::pair{s, std::move(*r)};
+}
+
+void BM_s3_pass_rounds(benchmark::State& state) {
   auto& f = shared();
-  std::optional<delaying_relay> relay;
-  if (delay.count() > 0) relay.emplace(f.server.port(), delay);
+  delaying_relay relay(f.server.port(), 20ms);
+  std::vector<double> plain, delayed, ratio;
+  cloudlog::clean_report last;
   for (auto _ : state) {
-    auto store = fixture::open(bucket, relay ? relay->port() : f.server.port());
-    auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{});
-    if (!r || r->status != cloudlog::clean_status::cleaned) {
-      state.SkipWithError("the pass did not clean");
-      return;
+    for (std::size_t r = 0; r < rounds(); ++r) {
+      std::optional<std::pair<double, cloudlog::clean_report>> a, b;
+      if (r % 2 == 0) {
+        a = timed_pass("plain" + std::to_string(r), f.server.port());
+        b = timed_pass("delayed" + std::to_string(r), relay.port());
+      } else {
+        b = timed_pass("delayed" + std::to_string(r), relay.port());
+        a = timed_pass("plain" + std::to_string(r), f.server.port());
+      }
+      if (!a || !b) {
+        state.SkipWithError("a pass did not clean");
+        return;
+      }
+      plain.push_back(a->first);
+      delayed.push_back(b->first);
+      ratio.push_back(b->first / a->first);
+      last = std::move(b->second);
     }
-    std::uint64_t victims = 0, live = 0;
-    for (const auto& v : r->plan.victims) {
-      victims += v.size;
-      live += v.live;
-    }
-    const auto& q = r->stats.requests;
-    state.counters["list"] = static_cast<double>(q.list.requests);
-    state.counters["get"] = static_cast<double>(q.get.requests);
-    state.counters["put"] = static_cast<double>(q.put.requests);
-    state.counters["delete"] = static_cast<double>(q.remove.requests);
-    state.counters["read_MiB"] = static_cast<double>(r->stats.bytes_read) / (1 << 20);
-    state.counters["min_MiB"] = static_cast<double>(r->stats.bytes_walked + victims) / (1 << 20);
-    state.counters["read_over_min"] = static_cast<double>(r->stats.bytes_read) /
-                                      static_cast<double>(r->stats.bytes_walked + victims);
-    state.counters["read_over_metadata_plus_live"] =
-        static_cast<double>(r->stats.bytes_read) /
-        static_cast<double>(r->stats.bytes_walked + live);
-    // The strict minimum (docs/design.md, "Reads are planned"): metadata walked + live
-    // bytes of the victims, and the ranged reads the planner needed.
-    state.counters["strict_min_MiB"] = static_cast<double>(r->stats.bytes_minimum) / (1 << 20);
-    state.counters["read_over_strict"] =
-        static_cast<double>(r->stats.bytes_read) / static_cast<double>(r->stats.bytes_minimum);
-    state.counters["needed_runs"] = static_cast<double>(r->stats.needed_runs);
-    state.counters["victims"] = static_cast<double>(r->plan.victims.size());
-    if (relay) state.counters["delayed_requests"] = static_cast<double>(relay->delayed());
   }
+  const auto* r = &last;
+  std::uint64_t victims = 0, live = 0;
+  for (const auto& v : r->plan.victims) {
+    victims += v.size;
+    live += v.live;
+  }
+  const auto& q = r->stats.requests;
+  state.counters["list"] = static_cast<double>(q.list.requests);
+  state.counters["get"] = static_cast<double>(q.get.requests);
+  state.counters["put"] = static_cast<double>(q.put.requests);
+  state.counters["delete"] = static_cast<double>(q.remove.requests);
+  state.counters["read_MiB"] = static_cast<double>(r->stats.bytes_read) / (1 << 20);
+  // The strict minimum (docs/design.md, "Reads are planned"): metadata walked + live
+  // bytes of the victims, and the ranged reads the planner needed.
+  state.counters["strict_min_MiB"] = static_cast<double>(r->stats.bytes_minimum) / (1 << 20);
+  state.counters["read_over_strict"] =
+      static_cast<double>(r->stats.bytes_read) / static_cast<double>(r->stats.bytes_minimum);
+  state.counters["needed_runs"] = static_cast<double>(r->stats.needed_runs);
+  state.counters["victims"] = static_cast<double>(r->plan.victims.size());
+  state.counters["delayed_requests"] =
+      static_cast<double>(relay.delayed()) / static_cast<double>(rounds());
+  state.counters["plain_s_median"] = median(plain);
+  state.counters["plain_s_min"] = *std::min_element(plain.begin(), plain.end());
+  state.counters["delayed_s_median"] = median(delayed);
+  state.counters["delayed_s_min"] = *std::min_element(delayed.begin(), delayed.end());
+  state.counters["ratio_median"] = median(ratio);
+  state.counters["ratio_min"] = *std::min_element(ratio.begin(), ratio.end());
+  state.counters["ratio_max"] = *std::max_element(ratio.begin(), ratio.end());
+  state.counters["ratio_of_medians"] = median(delayed) / median(plain);
+  state.counters["load1"] = load_average();
+  for (std::size_t i = 0; i < ratio.size(); ++i)
+    std::fprintf(stderr, "round %zu: %.3f s without, %.3f s with 20 ms per request: %.2fx\n", i + 1,
+                 plain[i], delayed[i], ratio[i]);
 }
 
-void BM_s3_pass(benchmark::State& state) {
-  pass(state, "plain", 0ms);
-}
-void BM_s3_pass_20ms(benchmark::State& state) {
-  pass(state, "delayed", 20ms);
-}
-
-// One iteration each: a pass changes its bucket (the second would find little to do).
-BENCHMARK(BM_s3_pass)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
-BENCHMARK(BM_s3_pass_20ms)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+// One iteration: each round's passes change their buckets.
+BENCHMARK(BM_s3_pass_rounds)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
 

@@ -23,6 +23,39 @@ TEST_CASE("file_store obeys the segment_store laws", "[backend][file]") {
   test::check_segment_store_laws(store);
 }
 
+TEST_CASE("file_store read_many serves runs of one file as read() would, in order",
+          "[backend][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  STATIC_REQUIRE(batch_readable<file_store>);
+  const auto a = segment_name({0, 1}).value(), b = segment_name({0, 2}).value();
+  const auto missing = segment_name({0, 3}).value();
+  const auto pa = test::pattern(100, 1), pb = test::pattern(50, 2);
+  REQUIRE(store.write(a, pa));
+  REQUIRE(store.write(b, pb));
+  // Runs of one name, a name again after another, a missing file between, a bad
+  // name, a range past the end and one running over it.
+  const std::vector<read_request> reqs{{a, 0, 10},      {a, 90, 20}, {b, 10, 5},
+                                       {missing, 0, 1}, {a, 50, 1},  {"../x", 0, 1},
+                                       {b, 51, 1},      {b, 50, 9},  {a, 0, whole_object}};
+  const auto r = store.read_many(reqs);
+  REQUIRE(r.size() == reqs.size());
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    INFO(i);
+    const auto one = store.read(reqs[i].name, reqs[i].offset, reqs[i].length);
+    REQUIRE(r[i].has_value() == one.has_value());
+    if (one)
+      CHECK(*r[i] == *one);
+    else
+      CHECK(r[i].error() == one.error());
+  }
+  CHECK(r[1].value() == bytes(pa.begin() + 90, pa.end()));
+  CHECK(r[3].error() == errc::not_found);
+  CHECK(r[5].error() == errc::invalid_name);
+  CHECK(r[6].error() == errc::out_of_range);
+  CHECK(r[7].value().empty());
+}
+
 TEST_CASE("file_store remove_many deletes exactly the named files, one bad name none",
           "[backend][file]") {
   test::temp_dir dir;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -349,6 +350,53 @@ TEST_CASE("output_log closes a segment at the target and places the root in the 
   REQUIRE(open.size() == 1);
   CHECK(open[0].sequence == 11);
   CHECK(out.root_segment().sequence == 12);
+}
+
+TEST_CASE("output_log hands over the open segments of the groups it is told are finished",
+          "[cleaner][engine][output_log]") {
+  cloudlog::detail::output_log out(1, 10, 1000);
+  const cloudlog::bytes item(60);
+  out.append(0, 0, item);  // sequence 10
+  out.append(0, 1, item);  // 11
+  out.append(1, 0, item);  // 12
+  out.append(2, 0, item);  // 13
+  // Groups 1 and 2 still take items: group 0's two segments (both classes) go.
+  const auto sealed = out.take_open_but({1, 2});
+  REQUIRE(sealed.size() == 2);
+  CHECK(sealed[0].sequence == 10);
+  CHECK(sealed[1].sequence == 11);
+  CHECK(out.take_open_but({1, 2}).empty());
+  // Group 0 opens a new segment if an item comes after all; the rest stay.
+  CHECK(out.append(0, 0, item).where == location{1, 14, 0, 60});
+  const auto rest = out.take_open();
+  REQUIRE(rest.size() == 3);
+  CHECK(rest[0].sequence == 12);
+  CHECK(rest[2].sequence == 14);
+}
+
+TEST_CASE("a pass reads, relocates and writes the same whatever it reads ahead",
+          "[cleaner][engine][relocate]") {
+  std::optional<cloudlog::clean_report> first;
+  for (const std::size_t ahead : {0u, 1u, 2u, 5u}) {
+    INFO(ahead);
+    tree_store t(12);
+    cloudlog::clean_options o;
+    o.reads_ahead = ahead;
+    auto r = cloudlog::clean(tree::format{}, t.store, cloudlog::greedy_policy{}, o);
+    REQUIRE(r);
+    REQUIRE(r->status == cloudlog::clean_status::cleaned);
+    CHECK(tree::read_tree(t.store).value() == t.writer.expected());
+    if (!first) {
+      first = *r;
+      continue;
+    }
+    CHECK(r->stats.items_relocated == first->stats.items_relocated);
+    CHECK(r->stats.items_rewritten == first->stats.items_rewritten);
+    CHECK(r->stats.bytes_read == first->stats.bytes_read);
+    CHECK(r->stats.requests.get.requests == first->stats.requests.get.requests);
+    CHECK(r->stats.bytes_written == first->stats.bytes_written);
+    CHECK(r->stats.needed_runs == first->stats.needed_runs);
+  }
 }
 
 TEST_CASE("a pass over the tree format relocates exactly what it planned, root last",

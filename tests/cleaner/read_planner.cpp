@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "backend/conformance.hpp"
@@ -133,6 +134,56 @@ TEST_CASE("read_planner returns each item's bytes and fetches a kept item only o
   CHECK(m[1]);
   planner.clear_cache();
   CHECK(planner.counts().bytes_cached == 0);
+}
+
+TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds what it is given",
+          "[cleaner][read_planner]") {
+  memory_store backing;
+  for (std::uint32_t s = 1; s <= 5; ++s)
+    REQUIRE(backing.write(segment_name({0, s}).value(), test::pattern(50000, s)));
+  std::vector<location> locs;
+  for (std::uint32_t s = 1; s <= 5; ++s)
+    for (std::uint32_t k = 0; k < 4; ++k) locs.push_back({0, s, k * 12000, 700 + k});
+  const auto expect = [&](const std::vector<result<bytes>>& got) {
+    REQUIRE(got.size() == locs.size());
+    for (std::size_t i = 0; i < locs.size(); ++i) {
+      INFO(i);
+      CHECK(got[i].value() ==
+            backing.read(segment_name(locs[i].segment()).value(), locs[i].offset, locs[i].size)
+                .value());
+    }
+  };
+  // The same items and the same requests whatever the fan-out (reads on 3 threads).
+  stats_store one(backing), three(backing);
+  read_planner p1(local_read_cost, whole_object, 0, 1), p3(local_read_cost, whole_object, 0, 3);
+  expect(p1.fetch(one, locs, false));
+  expect(p3.fetch(three, locs, false));
+  CHECK(three.stats().get.requests == one.stats().get.requests);
+  CHECK(p3.counts() == p1.counts());
+  // prepare on this thread, read on another, finish here: the same as fetch.
+  stats_store split(backing);
+  read_planner ps(local_read_cost, whole_object, 1u << 20, 2);
+  auto pending = ps.prepare(locs, true);
+  CHECK(split.stats().get.requests == 0);
+  std::thread([&] { read_planner::read(split, pending); }).join();
+  expect(ps.finish(std::move(pending)));
+  CHECK(ps.counts().runs == p1.counts().runs);
+  CHECK(split.stats().get.requests == one.stats().get.requests);
+  // Kept by finish: fetched again, nothing is read.
+  expect(ps.fetch(split, locs, false));
+  CHECK(split.stats().get.requests == one.stats().get.requests);
+  // hold: an item given (as the format's load read it) is served without a read;
+  // one of the wrong size, or past the budget, is not held.
+  stats_store held(backing);
+  read_planner ph(local_read_cost, whole_object, 1000);
+  const location root{0, 2, 100, 600};
+  const auto root_bytes = backing.read(segment_name({0, 2}).value(), 100, 600).value();
+  ph.hold(root, root_bytes);
+  ph.hold(location{0, 3, 0, 10}, byte_view(root_bytes).first(9));
+  ph.hold(location{0, 4, 0, 600}, root_bytes);  // 1200 > 1000 bytes
+  CHECK(ph.counts().bytes_cached == 600);
+  CHECK(ph.fetch(held, std::span(&root, 1), false)[0].value() == root_bytes);
+  CHECK(held.stats().get.requests == 0);
 }
 
 // --- the property, on real stores ---

@@ -121,13 +121,40 @@ class file_store {
     if (fd.get() < 0) return fail(detail::errno_code(errno));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return fail(errc::io_error);
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    if (offset > size) return fail(errc::out_of_range);
-    const auto n = std::min<std::uint64_t>(length, size - offset);
-    bytes out(n);
-    const auto done = posix::pread_all(fd.get(), out, offset);
-    if (!done) return fail(errc::io_error);
-    out.resize(*done);  // shorter only if the file shrank: not our immutable objects
+    return read_open(fd.get(), static_cast<std::uint64_t>(st.st_size), offset, length);
+  }
+
+  // The reads REQUESTS, in their order, each as read() would serve it. A file is
+  // opened once for a run of consecutive requests naming it (the read planner sends
+  // each segment's ranges together), so a batch costs one pread per range.
+  std::vector<result<bytes>> read_many(std::span<const read_request> requests) {
+    std::vector<result<bytes>> out;
+    out.reserve(requests.size());
+    const std::string* open_name = nullptr;  // the file FD was opened for
+    std::optional<detail::fd_guard> fd;
+    result<std::uint64_t> size = fail(errc::io_error);  // its size, or why it cannot be read
+    for (const auto& r : requests) {
+      if (auto ok = check_object_name(r.name); !ok) {
+        out.push_back(fail(ok.error()));
+        continue;
+      }
+      if (!open_name || *open_name != r.name) {
+        open_name = &r.name;
+        fd.emplace(::open(path_of(r.name).c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st;
+        if (fd->get() < 0)
+          size = fail(detail::errno_code(errno));
+        else if (::fstat(fd->get(), &st) != 0)
+          size = fail(errc::io_error);
+        else
+          size = static_cast<std::uint64_t>(st.st_size);
+      }
+      if (!size) {
+        out.push_back(fail(size.error()));
+        continue;
+      }
+      out.push_back(read_open(fd->get(), *size, r.offset, r.length));
+    }
     return out;
   }
 
@@ -159,17 +186,21 @@ class file_store {
   }
 
   // Deletes every object of NAMES: every name checked first (one invalid name
-  // deletes nothing), then each file unlinked (a missing one is not an error),
-  // then one fsync of the directory for the whole batch. On failure some files
-  // may be unlinked; running it again is harmless.
+  // deletes nothing), then each file unlinked relative to one descriptor of the
+  // directory (unlinkat: no path built or resolved per name; a missing file is not
+  // an error), then one fsync of that descriptor for the whole batch. On failure
+  // some files may be unlinked; running it again is harmless.
   // Fails: errc::invalid_name, errc::io_error.
   result<void> remove_many(std::span<const std::string> names) {
     for (const auto& n : names)
       if (auto ok = check_object_name(n); !ok) return fail(ok.error());
     if (names.empty()) return {};
+    detail::fd_guard dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0) return fail(errc::io_error);
     for (const auto& n : names)
-      if (::unlink(path_of(n).c_str()) != 0 && errno != ENOENT) return fail(errc::io_error);
-    return sync_directory();
+      if (::unlinkat(dir.get(), n.c_str(), 0) != 0 && errno != ENOENT) return fail(errc::io_error);
+    if (::fsync(dir.get()) != 0) return fail(errc::io_error);
+    return {};
   }
 
   // Conditional operations are always atomic here.
@@ -249,6 +280,19 @@ class file_store {
   }
 
   explicit file_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  // LENGTH bytes at OFFSET of the open file FD of SIZE bytes (fewer at its end).
+  // Fails: errc::out_of_range past the end, errc::io_error.
+  static result<bytes> read_open(int fd, std::uint64_t size, std::uint64_t offset,
+                                 std::uint64_t length) {
+    if (offset > size) return fail(errc::out_of_range);
+    const auto n = std::min<std::uint64_t>(length, size - offset);
+    bytes out(n);
+    const auto done = posix::pread_all(fd, out, offset);
+    if (!done) return fail(errc::io_error);
+    out.resize(*done);  // shorter only if the file shrank: not our immutable objects
+    return out;
+  }
 
   std::filesystem::path path_of(std::string_view name) const { return dir_ / std::string(name); }
 

@@ -39,6 +39,8 @@ concept format_context = requires(const C& c, const segment_info& seg, std::uint
   // Optional: quarantined(), a set of locations (count(location)) of damaged items
   // the writer found in place; a segment holding one of them live is never a victim
   // (cleaner/detail/phases.hpp, quarantined_segments).
+  // Optional: root_item(), the root item's bytes as load() read them (a byte_view
+  // valid as long as the context): the walk then does not read the root again.
 };
 
 // A format F the engine can clean (docs/concepts/log_format.md). Liveness is

@@ -62,6 +62,12 @@ struct clean_options {
   // most this many at once (each holds one output segment's bytes); the root's
   // segment is written only after all of them. 0: every write synchronous.
   std::size_t writes_in_flight = 4;
+  // Relocation batches (about one output segment each) read in the background
+  // ahead of the one being copied, at most this many (each holds its batch's
+  // bytes): their requests are in flight together (on a remote store, read_many's
+  // parallelism times this many) and overlap the copying. 0: each batch is read
+  // when it is copied. If the pass is interrupted, batches read ahead are not used.
+  std::size_t reads_ahead = 2;
   // Asked between relocation batches (about one output segment each): true stops
   // relocating; what moved so far is still committed (root last; nothing is
   // written when nothing moved), and victims not emptied keep their live items and

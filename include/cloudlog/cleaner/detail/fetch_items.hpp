@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <numeric>
 #include <span>
 #include <utility>
@@ -59,21 +60,48 @@ inline read_plan plan_reads(std::span<const location> locs, std::uint64_t gap,
   return plan;
 }
 
-// Runs PLAN (made for LOCS) as one read_batch. One entry per location, in LOCS'
-// order: the item's bytes (short if the object is), or the read's error.
+// Serves REQUESTS as up to FAN_OUT read_batch calls at once, each of a contiguous
+// slice (the caller's thread runs the first): on a remote store, FAN_OUT times its
+// read_many parallelism in flight. STORE must be thread-safe when FAN_OUT > 1.
+template <segment_store Store>
+std::vector<result<bytes>> read_fanned_out(Store& store, std::span<const read_request> requests,
+                                           std::size_t fan_out) {
+  const auto parts = std::clamp<std::size_t>(fan_out, 1, std::max<std::size_t>(requests.size(), 1));
+  if (parts == 1) return read_batch(store, requests);
+  const auto slice = [&](std::size_t k) {
+    const auto begin = requests.size() * k / parts, end = requests.size() * (k + 1) / parts;
+    return requests.subspan(begin, end - begin);
+  };
+  std::vector<std::future<std::vector<result<bytes>>>> rest;
+  for (std::size_t k = 1; k < parts; ++k)
+    rest.push_back(std::async(std::launch::async,
+                              [&store, part = slice(k)] { return read_batch(store, part); }));
+  auto out = read_batch(store, slice(0));
+  out.reserve(requests.size());
+  for (auto& f : rest)
+    for (auto& r : f.get()) out.push_back(std::move(r));
+  return out;
+}
+
+// Runs PLAN (made for LOCS) as one read_batch (FAN_OUT: as up to that many at
+// once, read_fanned_out). One entry per location, in LOCS' order: the item's bytes
+// (short if the object is), or the read's error.
 template <segment_store Store>
 std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
-                                        std::span<const location> locs) {
+                                        std::span<const location> locs, std::size_t fan_out = 1) {
   std::vector<read_request> requests;
   requests.reserve(plan.runs.size());
   for (const auto& r : plan.runs)
     requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
-  auto data = read_batch(store, requests);
+  auto data = read_fanned_out(store, std::span<const read_request>(requests), fan_out);
+  // A run that only one location uses is handed over, not copied, when it is that item.
+  std::vector<std::uint32_t> users(plan.runs.size(), 0);
+  for (const auto run : plan.run_of) ++users[run];
   std::vector<result<bytes>> out;
   out.reserve(locs.size());
   for (std::size_t i = 0; i < locs.size(); ++i) {
     const auto run = plan.run_of[i];
-    const auto& d = data[run];
+    auto& d = data[run];
     if (!d) {
       out.push_back(fail(d.error()));
       continue;
@@ -82,6 +110,10 @@ std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
     // FROM is clamped so that no iterator points past the buffer (UB; found by store_fuzz).
     const auto from = std::min<std::uint64_t>(locs[i].offset - plan.runs[run].begin, d->size());
     const auto n = std::min<std::uint64_t>(d->size() - from, locs[i].size);
+    if (users[run] == 1 && from == 0 && n == d->size()) {
+      out.push_back(std::move(*d));
+      continue;
+    }
     out.push_back(bytes(d->begin() + static_cast<std::ptrdiff_t>(from),
                         d->begin() + static_cast<std::ptrdiff_t>(from + n)));
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,12 @@ class output_log {
   appended append(std::uint32_t group, std::uint32_t cls, byte_view item) {
     auto key = std::pair(group, cls);
     auto it = open_.find(key);
-    if (it == open_.end()) it = open_.emplace(key, segment{next_sequence_++, {}}).first;
+    if (it == open_.end()) {
+      it = open_.emplace(key, segment{next_sequence_++, {}}).first;
+      // Room for a full segment at once: growing it item by item would copy it
+      // and fault its pages in again at every doubling.
+      it->second.data.reserve(target_ + item.size());
+    }
     auto& seg = it->second;
     appended out{location{directory_, seg.sequence, static_cast<std::uint32_t>(seg.data.size()),
                           static_cast<std::uint32_t>(item.size())},
@@ -67,10 +73,20 @@ class output_log {
   }
 
   // The segments still open (not holding the root), lowest sequence first.
-  std::vector<segment> take_open() {
+  std::vector<segment> take_open() { return take_open_but({}); }
+
+  // The open segments of every group but those of KEEP (which stay open), lowest
+  // sequence first: the groups no item will be appended to any more.
+  std::vector<segment> take_open_but(const std::set<std::uint32_t>& keep) {
     std::vector<segment> out;
-    for (auto& [k, s] : open_) out.push_back(std::move(s));
-    open_.clear();
+    for (auto it = open_.begin(); it != open_.end();) {
+      if (keep.count(it->first.first)) {
+        ++it;
+        continue;
+      }
+      out.push_back(std::move(it->second));
+      it = open_.erase(it);
+    }
     std::sort(out.begin(), out.end(),
               [](const segment& a, const segment& b) { return a.sequence < b.sequence; });
     return out;

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <deque>
 #include <future>
+#include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <system_error>
@@ -326,8 +328,10 @@ struct relocation {
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
 // at once), each batch's reads planned by PLANNER (leaves are read once and not
-// kept). Corrupt or refused leaves are recorded in OUT.rejected and stay.
-// Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
+// kept) and run in the background up to OPTIONS.reads_ahead batches ahead of the
+// one being copied (each batch as one read_batch: reads_ahead + 1 in flight, as
+// the planner's fan-out elsewhere). Corrupt or refused leaves are recorded in OUT.rejected and
+// stay. Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
                             const live_graph& live, const relocation_schedule& schedule,
@@ -337,16 +341,33 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
   relocation r;
   clean_progress progress{0, bytes_total, 0, schedule.leaves.size(), "relocate"};
   if (options.on_phase) options.on_phase(progress);
+  const auto& ends = schedule.batch_ends;
+  const auto locations = [&](std::size_t batch) {
+    std::vector<location> locs;
+    for (auto at = batch == 0 ? 0 : ends[batch - 1]; at < ends[batch]; ++at)
+      locs.push_back(nodes[schedule.leaves[at]].where);
+    return locs;
+  };
+  // Batches being read, oldest first; waited for (by their futures) however this returns.
+  std::deque<std::future<read_planner::pending>> reading;
+  std::size_t launched = 0;
   std::size_t from = 0;
-  for (const auto end : schedule.batch_ends) {
+  for (std::size_t batch = 0; batch < ends.size(); ++batch) {
     if (options.stop_requested && options.stop_requested()) {
       r.interrupted = true;
       break;
     }
-    std::vector<location> locs;
-    for (auto at = from; at < end; ++at) locs.push_back(nodes[schedule.leaves[at]].where);
-    auto data = planner.fetch(store, locs, false);
-    for (std::size_t k = 0; k < locs.size(); ++k) {
+    for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
+      reading.push_back(
+          std::async(std::launch::async,
+                     [&store, p = planner.prepare(locations(launched), false, 1)]() mutable {
+                       read_planner::read(store, p);
+                       return std::move(p);
+                     }));
+    auto data = planner.finish(reading.front().get());
+    reading.pop_front();
+    const auto end = ends[batch];
+    for (std::size_t k = 0; k < data.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
       const auto& n = nodes[idx];
       if (!data[k] && data[k].error() != errc::out_of_range) return fail(data[k].error());
@@ -361,8 +382,9 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       out.moved[idx] = {*where, n.id};
       ++r.items_relocated;
     }
-    for (const auto& l : locs) progress.bytes_done += l.size;
-    progress.items_done += locs.size();
+    for (auto at = from; at < end; ++at)
+      progress.bytes_done += nodes[schedule.leaves[at]].where.size;
+    progress.items_done += end - from;
     if (options.on_progress) options.on_progress(progress);
     from = end;
   }
@@ -443,6 +465,40 @@ result<void> replace_root(const Format& format, Store& store, read_planner& plan
   auto item = format.make_root(*v, new_links(out, root, *v), ctx);
   if (!item) return fail(item.error());
   out.log.place_root(format.group_of(root.type), *item);
+  return {};
+}
+
+// --- seal: write the segments of groups that are finished ---
+
+// For each output group of the interior items INTERIOR of LIVE (rewritten in that
+// order) and of the root: the position in INTERIOR past its last item (the root's
+// group: past the end, as the root comes last).
+template <class Format>
+std::map<std::uint32_t, std::size_t> group_ends(const Format& format, const live_graph& live,
+                                                std::span<const std::uint32_t> interior) {
+  std::map<std::uint32_t, std::size_t> ends;
+  for (std::size_t k = 0; k < interior.size(); ++k)
+    ends[format.group_of(live.nodes[interior[k]].type)] = k + 1;
+  ends[format.group_of(live.nodes[0].type)] = interior.size() + 1;
+  return ends;
+}
+
+// The groups of ENDS still appended to once the interior items before AT are rewritten.
+inline std::set<std::uint32_t> groups_open_at(const std::map<std::uint32_t, std::size_t>& ends,
+                                              std::size_t at) {
+  std::set<std::uint32_t> keep;
+  for (const auto& [g, end] : ends)
+    if (end > at) keep.insert(g);
+  return keep;
+}
+
+// Hands the open segments of every group but KEEP to OUT's writes now, so that
+// their writes overlap what the pass still does (rather than wait for the commit).
+// Fails: the store's errors.
+template <segment_store Store>
+result<void> seal(Store& store, pass_output& out, const std::set<std::uint32_t>& keep) {
+  for (auto& seg : out.log.take_open_but(keep))
+    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
   return {};
 }
 

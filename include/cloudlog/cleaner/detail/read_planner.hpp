@@ -84,46 +84,97 @@ struct read_planner_counts {
 // The reads of one pass. fetch() serves each item from the cache when it holds
 // it, plans the rest with plan_costed_reads and runs the plan as one read_batch;
 // items fetched with KEEP are held (their exact bytes, not the gaps) while the
-// cache stays within its budget, first come first kept. Not thread-safe.
+// cache stays within its budget, first come first kept. A fetch can also be split
+// so that its reads run on another thread: prepare() and finish() on the planner's
+// thread, read() on any. Not thread-safe.
 class read_planner {
  public:
   // COST: the store's model; MAX_GAP: a further bound on bridged gaps;
-  // CACHE_BUDGET: bytes the cache may hold.
+  // CACHE_BUDGET: bytes the cache may hold; FAN_OUT: the planned reads of one fetch
+  // run as up to this many read batches at once (read_fanned_out; > 1 needs a
+  // thread-safe store).
   explicit read_planner(read_cost_model cost, std::uint64_t max_gap = whole_object,
-                        std::uint64_t cache_budget = 32u << 20)
-      : cost_(cost), max_gap_(max_gap), budget_(cache_budget) {}
+                        std::uint64_t cache_budget = 32u << 20, std::size_t fan_out = 1)
+      : cost_(cost), max_gap_(max_gap), budget_(cache_budget), fan_out_(fan_out) {}
+
+  // A fetch in progress: what the cache served, and the plan for the rest.
+  struct pending {
+    std::vector<result<bytes>> out;  // one per location, in order
+    std::vector<location> missing;   // the locations not in the cache
+    std::vector<std::size_t> missing_at;
+    read_plan plan;                    // for MISSING
+    std::vector<result<bytes>> got{};  // MISSING's items once read
+    bool keep = false;
+    std::size_t fan_out = 1;
+  };
 
   // The items at LOCS, in LOCS' order: each its bytes (short if the object is),
   // or its read's error. KEEP: hold what is fetched for later fetches.
   template <segment_store Store>
   std::vector<result<bytes>> fetch(Store& store, std::span<const location> locs, bool keep) {
-    std::vector<result<bytes>> out(locs.size(), result<bytes>(fail(errc::not_found)));
-    std::vector<location> missing;
-    std::vector<std::size_t> missing_at;
+    auto p = prepare(locs, keep);
+    read(store, p);
+    return finish(std::move(p));
+  }
+
+  // Serves LOCS from the cache and plans the reads of the rest (counted now), to be
+  // read as FAN_OUT batches at once (0: the planner's).
+  pending prepare(std::span<const location> locs, bool keep, std::size_t fan_out = 0) {
+    pending p{std::vector<result<bytes>>(locs.size(), result<bytes>(fail(errc::not_found))),
+              {},
+              {},
+              {},
+              {},
+              keep,
+              fan_out == 0 ? fan_out_ : fan_out};
     for (std::size_t k = 0; k < locs.size(); ++k) {
       if (auto it = cache_.find(locs[k]); it != cache_.end()) {
-        out[k] = it->second;
+        p.out[k] = it->second;
         ++counts_.cache_hits;
       } else {
-        missing.push_back(locs[k]);
-        missing_at.push_back(k);
+        p.missing.push_back(locs[k]);
+        p.missing_at.push_back(k);
       }
     }
-    if (missing.empty()) return out;
-    const auto plan = plan_costed_reads(missing, cost_, max_gap_);
-    counts_.runs += plan.runs.size();
-    for (const auto& r : plan.runs) counts_.bytes_planned += r.end - r.begin;
-    auto got = read_planned(store, plan, std::span<const location>(missing));
-    for (std::size_t j = 0; j < missing.size(); ++j) {
-      if (got[j]) counts_.bytes_needed += got[j]->size();
-      if (keep && got[j] && got[j]->size() == missing[j].size &&
-          counts_.bytes_cached + got[j]->size() <= budget_ && !cache_.count(missing[j])) {
-        cache_.emplace(missing[j], *got[j]);
-        counts_.bytes_cached += got[j]->size();
+    if (p.missing.empty()) return p;
+    p.plan = plan_costed_reads(p.missing, cost_, max_gap_);
+    counts_.runs += p.plan.runs.size();
+    for (const auto& r : p.plan.runs) counts_.bytes_planned += r.end - r.begin;
+    return p;
+  }
+
+  // Runs P's plan on STORE. Touches nothing of the planner: may run on any thread
+  // (STORE must then be thread-safe, as every store of backend/ is).
+  template <segment_store Store>
+  static void read(Store& store, pending& p) {
+    if (!p.missing.empty())
+      p.got = read_planned(store, p.plan, std::span<const location>(p.missing), p.fan_out);
+  }
+
+  // P's items, in the order of the locations it was prepared for; keeps them if P
+  // says so.
+  std::vector<result<bytes>> finish(pending&& p) {
+    for (std::size_t j = 0; j < p.got.size(); ++j) {
+      auto& got = p.got[j];
+      if (got) counts_.bytes_needed += got->size();
+      if (p.keep && got && got->size() == p.missing[j].size &&
+          counts_.bytes_cached + got->size() <= budget_ && !cache_.count(p.missing[j])) {
+        cache_.emplace(p.missing[j], *got);
+        counts_.bytes_cached += got->size();
       }
-      out[missing_at[j]] = std::move(got[j]);
+      p.out[p.missing_at[j]] = std::move(got);
     }
-    return out;
+    return std::move(p.out);
+  }
+
+  // Holds DATA as the item at WHERE (read by other means, e.g. the format's load)
+  // if the cache has room, so that fetching it reads nothing.
+  void hold(const location& where, byte_view data) {
+    if (data.size() != where.size || counts_.bytes_cached + data.size() > budget_ ||
+        cache_.count(where))
+      return;
+    cache_.emplace(where, bytes(data.begin(), data.end()));
+    counts_.bytes_cached += data.size();
   }
 
   // Drops what the cache holds.
@@ -139,6 +190,7 @@ class read_planner {
   read_cost_model cost_;
   std::uint64_t max_gap_;
   std::uint64_t budget_;
+  std::size_t fan_out_;
   std::map<location, bytes> cache_;
   read_planner_counts counts_;
 };

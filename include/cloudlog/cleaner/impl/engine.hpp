@@ -93,11 +93,26 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   // Stopped before anything moved: a new root would only give the writer a merge
   // to do for nothing, so nothing is written.
   if (relocated->interrupted && out.moved.empty() && out.rejected.empty()) return {};
-  auto rewritten =
-      rewrite_interior(format, store, planner, live, std::span(moves.interior), ctx, verify, out);
-  if (!rewritten) return fail(rewritten.error());
+  // Interior items are rewritten a run of one output group at a time (deepest
+  // first), each group's segments sealed (written in the background) as soon as no
+  // later item goes to it.
+  const std::span<const std::uint32_t> interior(moves.interior);
+  const auto ends = group_ends(format, live, interior);
+  CLOUDLOG_TRY_VOID(seal(store, out, groups_open_at(ends, 0)));
+  std::uint64_t rewritten = 0;
+  for (std::size_t at = 0; at < interior.size();) {
+    const auto group = format.group_of(live.nodes[interior[at]].type);
+    auto end = at;
+    while (end < interior.size() && format.group_of(live.nodes[interior[end]].type) == group) ++end;
+    auto n = rewrite_interior(format, store, planner, live, interior.subspan(at, end - at), ctx,
+                              verify, out);
+    if (!n) return fail(n.error());
+    rewritten += *n;
+    CLOUDLOG_TRY_VOID(seal(store, out, groups_open_at(ends, end)));
+    at = end;
+  }
   CLOUDLOG_TRY_VOID(replace_root(format, store, planner, live, ctx, verify, out));
-  stats.items_rewritten = *rewritten + 1;
+  stats.items_rewritten = rewritten + 1;
   announce(options, "commit");
   CLOUDLOG_TRY_VOID(commit(store, out));
   stats.seconds_commit = clock.lap();
@@ -121,7 +136,9 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   report.stats.seconds_load = clock.lap();
   announce(options, "walk");
   read_planner planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
-                       options.read_cache_bytes);
+                       options.read_cache_bytes, options.reads_ahead + 1);
+  if constexpr (requires { byte_view(ctx->root_item()); })
+    planner.hold(ctx->root(), byte_view(ctx->root_item()));
   auto live = walk(format, store, ctx->root(), planner);
   if (!live) return fail(live.error());
   const auto usage = tabulate(*ctx, *live);

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
@@ -79,6 +81,8 @@ class cleaning_context {
 
   // The decoded proxy checkpoint the run started from.
   const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
+  // Its item's bytes as stored (read by load(): the walk need not read them again).
+  byte_view root_item() const { return root_item_; }
   // The sequence of the newest cleaner segment that ends with a checkpoint.
   std::optional<std::uint32_t> newest_generation() const { return newest_generation_; }
 
@@ -86,6 +90,7 @@ class cleaning_context {
   friend struct format;
   location root_{};
   checkpoint proxy_checkpoint_;
+  bytes root_item_;
   std::map<std::uint32_t, std::uint32_t> version_vector_;
   std::vector<segment_info> segments_;
   std::set<location> quarantined_;
@@ -162,29 +167,45 @@ struct format {
 
   // Lists directories 0 and 1, finds the proxy's checkpoint by the one rule
   // (root.hpp: past an interrupted flush, never past damage) and the newest
-  // complete cleaner generation. On failure WHY (if given) says what and where.
+  // complete cleaner generation. The cleaner's side (its listing and generation
+  // probes) and the quarantine record are read on other threads while the root is
+  // found (independent reads: on a remote store, fewer round trips one after
+  // another; STORE must be thread-safe, as every store of backend/ is).
+  // On failure WHY (if given) says what and where.
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
   result<context> load(Store& store, std::string* why = nullptr) const {
     context ctx;
+    using cleaner_side =
+        std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
+    auto cleaner_future = std::async(std::launch::async, [&store]() -> result<cleaner_side> {
+      auto segs = store.list(cleaner_directory);
+      if (!segs) return fail(segs.error());
+      auto generations = generation_bases(store, *segs);
+      if (!generations) return fail(generations.error());
+      return cleaner_side{std::move(*segs), std::move(*generations)};
+    });
+    // A damaged record reads as empty.
+    auto quarantine_future =
+        std::async(std::launch::async, [&store] { return read_quarantine(store); });
     auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt}, why);
+    auto proxy = found ? store.list(proxy_directory) : result<std::vector<segment_info>>{};
+    auto cleaner_read = cleaner_future.get();
+    auto quarantined = quarantine_future.get();
     if (!found) return fail(found.error());
-    auto cleaner = store.list(cleaner_directory);
-    if (!cleaner) return fail(cleaner.error());
-    auto proxy = store.list(proxy_directory);
     if (!proxy) return fail(proxy.error());
+    if (!cleaner_read) return fail(cleaner_read.error());
+    const auto* cleaner = &cleaner_read->first;
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
-    auto generations = generation_bases(store, *cleaner);
-    if (!generations) return fail(generations.error());
-    ctx.generations_ = std::move(*generations);
-    auto quarantined = read_quarantine(store);  // a damaged record reads as empty
+    ctx.generations_ = std::move(cleaner_read->second);
     if (!quarantined) return fail(quarantined.error());
     ctx.quarantined_ = std::move(*quarantined);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
+    ctx.root_item_ = std::move(found->checkpoint.item);
 
     for (const auto& e : ctx.proxy_checkpoint_.version_vector)
       ctx.version_vector_[e.directory] = e.sequence;

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "cloudlog/assert.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/crypto/cipher.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/location.hpp"
@@ -101,8 +103,10 @@ class item_source {
     std::string why;
   };
 
-  // Fetches REQUESTS, in order. Requests for adjacent items of one segment are
-  // coalesced into one ranged read; all reads go out as one read_batch. Each item
+  // Fetches REQUESTS, in order, through the engine's read path (the read planner
+  // of cleaner/detail/read_planner.hpp under the store's cost model: needed ranges
+  // of one segment read as one only where the gap costs less than a request, each
+  // range read once; all reads go out as one read_batch). Each item
   // must be exactly where its link says (errc::dangling_link otherwise, also for a
   // missing segment), carry the link's id (errc::dangling_link), the requested type
   // (errc::unexpected_type) and inum (errc::corrupt_payload), and open under the
@@ -122,39 +126,15 @@ class item_source {
   // Fetches REQUESTS as fetch does, but reports each one's outcome on its own, so
   // a caller can set aside the items that fail (see fetch for the checks).
   std::vector<outcome> fetch_each(std::span<const fetch_request> requests) {
-    std::vector<std::size_t> order(requests.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return requests[a].ref.where < requests[b].ref.where;
-    });
-    struct span_read {
-      location first;
-      std::uint64_t end;
-    };
-    std::vector<span_read> spans;
-    std::vector<std::size_t> span_of(requests.size());
-    for (auto i : order) {
-      const auto& w = requests[i].ref.where;
-      if (!spans.empty() && spans.back().first.segment() == w.segment() &&
-          w.offset <= spans.back().end) {
-        spans.back().end = std::max(spans.back().end, w.end());
-      } else {
-        spans.push_back({w, w.end()});
-      }
-      span_of[i] = spans.size() - 1;
-    }
-    std::vector<read_request> reads;
-    reads.reserve(spans.size());
-    for (const auto& s : spans)
-      reads.push_back({segment_name_of(s.first), s.first.offset, s.end - s.first.offset});
-    auto got = read_batch(*store_, std::span<const read_request>(reads));
+    std::vector<location> locs;
+    locs.reserve(requests.size());
+    for (const auto& rq : requests) locs.push_back(rq.ref.where);
+    auto got = planner_.fetch(*store_, locs, false);
 
     std::vector<outcome> out(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {
       const auto& rq = requests[i];
-      const auto& w = rq.ref.where;
-      const auto& s = spans[span_of[i]];
-      auto& r = got[span_of[i]];
+      auto& r = got[i];
       auto failed = [&](std::error_code code, const std::string& why) {
         out[i].error = code;
         out[i].why = where_of(rq) + why;
@@ -166,13 +146,11 @@ class item_source {
                missing ? "segment or range does not exist" : r.error().message());
         continue;
       }
-      const std::uint64_t at = w.offset - s.first.offset;
-      if (r->size() < at + w.size) {
+      if (r->size() < rq.ref.where.size) {
         failed(make_error_code(errc::dangling_link), "the segment ends inside the item");
         continue;
       }
-      opened_item item{w, bytes(r->begin() + static_cast<std::ptrdiff_t>(at),
-                                r->begin() + static_cast<std::ptrdiff_t>(at + w.size))};
+      opened_item item{rq.ref.where, std::move(*r)};
       if (auto ok = check_and_open(rq, item.data); !ok) {
         out[i].error = ok.error();
         out[i].why = last_error_;
@@ -181,6 +159,11 @@ class item_source {
       out[i].item = std::move(item);
     }
     return out;
+  }
+
+  // What the source's reads cost so far: planned reads (requests) and bytes.
+  const cloudlog::detail::read_planner_counts& read_counts() const noexcept {
+    return planner_.counts();
   }
 
   // Fetches one item (see fetch).
@@ -246,6 +229,9 @@ class item_source {
 
   Store* store_;
   const Cipher* cipher_;
+  // Plans each fetch (no cache: a source lives longer than a pass, and its callers
+  // keep what they need).
+  cloudlog::detail::read_planner planner_{read_cost_of<Store>(), whole_object, 0};
   std::string last_error_;
 };
 
