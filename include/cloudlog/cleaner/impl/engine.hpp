@@ -11,6 +11,7 @@
 
 #include "cloudlog/backend/stats_store.hpp"
 #include "cloudlog/cleaner/detail/phases.hpp"
+#include "cloudlog/cleaner/detail/usage_walk.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 
@@ -106,7 +107,8 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
 }
 
 // One pass over STORE, which counts every request (clean() reads the counts after):
-// load, walk, tabulate, choose, mark, then move_live and finish (delete).
+// load, walk (with the usage index when enabled), tabulate, choose, mark, then
+// move_live and finish (delete), then the usage index's next record.
 template <class Format, class Store, class Policy, class Verifier>
 result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
                                    const clean_options& options, const Verifier& verify) {
@@ -119,37 +121,59 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   announce(options, "walk");
   read_planner planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
                        options.read_cache_bytes);
-  auto live = walk(format, store, ctx->root(), planner);
-  if (!live) return fail(live.error());
-  const auto usage = tabulate(*ctx, *live);
-  record_usage(report, *live, usage);
+  auto walked =
+      walk_phase(format, store, ctx->root(), std::span<const segment_info>(ctx->segments()),
+                 planner, options.usage_index);
+  if (!walked) return fail(walked.error());
+  const auto& live = walked->live;
+  const auto usage = tabulate(*ctx, live);
+  record_usage(report, live, usage);
+  if constexpr (requires { store.stats().get.bytes; })
+    report.stats.metadata_bytes_read = store.stats().get.bytes;
+  report.index = walked->index;
   report.stats.seconds_walk = clock.lap();
-  report.stats.bytes_minimum = live->bytes_walked;
+  report.stats.bytes_minimum = live.bytes_walked;
   report.stats.needed_runs = planner.counts().runs;
-  if (!ctx->writer_caught_up())
-    return finish(store, std::move(report), clean_status::waiting_for_writer, options, clock);
+  // The delete phase, then (not in a dry run) the usage index's next record.
+  const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
+    auto out = finish(store, std::move(r), status, options, clock);
+    if (!out || options.dry_run) return out;
+    if (auto saved = save_usage_index(store, *walked, ctx->root(),
+                                      std::span<const segment_usage>(out->plan.table));
+        !saved)
+      out->index.note = "could not write the usage index: " + saved.error().message();
+    out->index.generation_written = walked->index.generation_written;
+    out->index.bytes_written = walked->index.bytes_written;
+    return out;
+  };
+  // A usage index that disagrees with the full walk: the full walk's table is
+  // reported, nothing is chosen and nothing deleted.
+  if (walked->index.mismatch) {
+    report.plan.deletions.clear();
+    report.plan.bytes_to_free_now = 0;
+    return done(std::move(report), clean_status::nothing_to_do);
+  }
+  if (!ctx->writer_caught_up()) return done(std::move(report), clean_status::waiting_for_writer);
 
-  if (options.delete_only)
-    return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
+  if (options.delete_only) return done(std::move(report), clean_status::nothing_to_do);
   announce(options, "plan");
-  const auto kept = quarantined_segments(*ctx, *live);
+  const auto kept = quarantined_segments(*ctx, live);
   report.plan.quarantined.assign(kept.begin(), kept.end());
   std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
   const auto victims = choose(policy, usage, options.target_utilization, kept);
-  if (victims.ids.empty())
-    return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
-  const auto moves = mark(*live, victims, options.mode, options.repack_type);
+  if (victims.ids.empty()) return done(std::move(report), clean_status::nothing_to_do);
+  const auto moves = mark(live, victims, options.mode, options.repack_type);
   record_plan(report.plan, victims, moves);
   if (options.dry_run) {
     report.status = clean_status::cleaned;
     return report;
   }
   for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
-  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, *live, victims,
+  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, live, victims,
                          moves, report, clock);
   report.stats.needed_runs = planner.counts().runs;
   if (!moved) return fail(moved.error());
-  return finish(store, std::move(report), clean_status::cleaned, options, clock);
+  return done(std::move(report), clean_status::cleaned);
 }
 
 }  // namespace cloudlog::detail
