@@ -214,13 +214,46 @@ TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full wa
   });
   full_walk_with("truncated or corrupt", [&](memory_store& s) {
     auto bad = record;
-    bad[bad.size() - 3] ^= std::byte{0x40};
+    bad[110] ^= std::byte{0x40};  // in the table
     REQUIRE(s.write(name, bad));
   });
   full_walk_with("holds generation 2", [&](memory_store& s) {
     REQUIRE(s.remove(name));
     REQUIRE(s.write(segment_name(usage_index_segment(7)).value(), record));
   });
+  {
+    // A damaged tree is found when the tree is needed (here: the plan has victims),
+    // and then costs a full walk; never a different plan.
+    memory_store s;
+    s.restore(store.snapshot());
+    {
+      auto fs = fs_type::open(s, test::harness_cipher()).value();
+      REQUIRE(bs::merge_cleaner_output(fs));
+    }
+    auto d = indexed(false, 0);
+    d.delete_only = true;
+    auto wrote = clean(bs::format{}, s, greedy_policy{}, d);
+    REQUIRE(wrote);
+    REQUIRE(wrote->index.generation_written == 3);
+    const auto third = segment_name(usage_index_segment(3)).value();
+    auto bad = s.read(third, 0, whole_object).value();
+    bad[bad.size() - 3] ^= std::byte{0x40};
+    REQUIRE(s.write(third, bad));
+    threshold_policy every;
+    every.threshold = 1.0;
+    auto o = indexed(true, 0);
+    o.target_utilization = 1.0;
+    auto e = full(true);
+    e.target_utilization = 1.0;
+    auto want = clean(bs::format{}, s, every, e);
+    auto r = clean(bs::format{}, s, every, o);
+    REQUIRE(want);
+    REQUIRE(r);
+    same_plan(*r, *want);
+    REQUIRE(!want->plan.victims.empty());
+    CHECK(r->index.full_walk);
+    CHECK(r->index.note.find("truncated or corrupt") != std::string::npos);
+  }
   full_walk_with("from another store", [&](memory_store& s) {
     auto x = decode_usage_index(record).value();
     for (auto& row : x.segments) row.size += 1;

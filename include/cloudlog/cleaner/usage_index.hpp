@@ -139,8 +139,9 @@ inline constexpr std::size_t usage_index_node_bytes = 38;
 
 // The record's bytes (docs/format.md, "The usage index"): a 104-byte header (magic
 // "clusage1", generation, passes since the full walk, root location and id, the
-// counts of segments and nodes, the CRC-64s of the table and the tree), its own
-// CRC-64, then the table (32 bytes a segment) and the tree (38 bytes a node).
+// counts of segments and nodes, the interior bytes walked, the CRC-64s of the table
+// and the tree, the count of interior nodes), its own CRC-64, then the table (32
+// bytes a segment) and the tree (38 bytes a node).
 inline bytes encode_usage_index(const usage_index& x) {
   detail::index_writer table, tree;
   for (const auto& s : x.segments) {
@@ -169,62 +170,93 @@ inline bytes encode_usage_index(const usage_index& x) {
   h.u64(x.tree.bytes_walked);
   h.u64(detail::crc64(table.out));
   h.u64(detail::crc64(tree.out));
-  h.u64(0);  // reserved
+  std::uint64_t interior = 0;
+  for (const auto& n : x.tree.nodes) interior += n.leaf ? 0 : 1;
+  h.u64(interior);
   h.u64(detail::crc64(h.out));
   h.out.insert(h.out.end(), table.out.begin(), table.out.end());
   h.out.insert(h.out.end(), tree.out.begin(), tree.out.end());
   return std::move(h.out);
 }
 
-// Parses what encode_usage_index writes and checks it: magic, the three CRC-64s,
-// the exact length, the tree's shape (breadth-first, every node but the root a
-// child of an earlier interior node, leaves childless).
-// Fails: errc::corrupt_payload for anything else (truncated, damaged, foreign).
-inline result<usage_index> decode_usage_index(byte_view data) {
+// The header of a record: what the rest must hold.
+struct usage_index_head {
+  std::uint32_t generation = 0;
+  std::uint32_t passes_since_full_walk = 0;
+  location root{};
+  object_id root_id;
+  std::uint64_t segments = 0, nodes = 0, bytes_walked = 0;
+  std::uint64_t table_crc = 0, tree_crc = 0;
+  std::uint64_t interior = 0;  // interior nodes of the tree
+  // Where the table and the tree are in the record, and its whole length.
+  std::uint64_t table_bytes() const { return segments * detail::usage_index_row_bytes; }
+  std::uint64_t tree_offset() const { return detail::usage_index_header_bytes + table_bytes(); }
+  std::uint64_t tree_bytes() const { return nodes * detail::usage_index_node_bytes; }
+  std::uint64_t size() const { return tree_offset() + tree_bytes(); }
+};
+
+// Parses and checks a record's first usage_index_header_bytes.
+// Fails: errc::corrupt_payload (short, wrong magic, wrong CRC, impossible counts).
+inline result<usage_index_head> decode_usage_index_head(byte_view data) {
   using detail::usage_index_header_bytes;
   if (data.size() < usage_index_header_bytes) return fail(errc::corrupt_payload);
-  detail::index_reader r{data};
+  detail::index_reader r{data.first(usage_index_header_bytes)};
   for (char c : detail::usage_index_magic)
     if (r.u8() != static_cast<std::uint8_t>(c)) return fail(errc::corrupt_payload);
-  usage_index x;
-  x.generation = r.u32();
-  x.passes_since_full_walk = r.u32();
-  x.root = r.loc();
-  x.root_id = r.id();
-  const auto segments = r.u64(), nodes = r.u64();
-  x.tree.bytes_walked = r.u64();
-  const auto table_crc = r.u64(), tree_crc = r.u64();
-  (void)r.u64();
-  const auto header_crc = r.u64();
-  if (!r.ok || header_crc != detail::crc64(data.first(usage_index_header_bytes - 8)))
+  usage_index_head h;
+  h.generation = r.u32();
+  h.passes_since_full_walk = r.u32();
+  h.root = r.loc();
+  h.root_id = r.id();
+  h.segments = r.u64();
+  h.nodes = r.u64();
+  h.bytes_walked = r.u64();
+  h.table_crc = r.u64();
+  h.tree_crc = r.u64();
+  h.interior = r.u64();
+  const auto crc = r.u64();
+  if (!r.ok || crc != detail::crc64(data.first(usage_index_header_bytes - 8)) || h.nodes == 0 ||
+      h.segments > (std::uint64_t{1} << 40) || h.nodes > (std::uint64_t{1} << 48) ||
+      h.interior == 0 || h.interior > h.nodes)
     return fail(errc::corrupt_payload);
-  const auto rest = data.size() - usage_index_header_bytes;
-  if (segments > rest / detail::usage_index_row_bytes ||
-      nodes > rest / detail::usage_index_node_bytes ||
-      segments * detail::usage_index_row_bytes + nodes * detail::usage_index_node_bytes != rest ||
-      nodes == 0)
+  return h;
+}
+
+// The usage table of a record whose header is H, from its bytes DATA.
+// Fails: errc::corrupt_payload (wrong length or CRC).
+inline result<std::vector<segment_usage>> decode_usage_table(const usage_index_head& h,
+                                                             byte_view data) {
+  if (data.size() != h.table_bytes() || detail::crc64(data) != h.table_crc)
     return fail(errc::corrupt_payload);
-  const auto table =
-      data.subspan(usage_index_header_bytes, segments * detail::usage_index_row_bytes);
-  const auto tree = data.subspan(usage_index_header_bytes + table.size());
-  if (detail::crc64(table) != table_crc || detail::crc64(tree) != tree_crc)
-    return fail(errc::corrupt_payload);
-  detail::index_reader t{table};
-  x.segments.reserve(segments);
-  for (std::uint64_t i = 0; i < segments; ++i) {
+  detail::index_reader t{data};
+  std::vector<segment_usage> out;
+  out.reserve(h.segments);
+  for (std::uint64_t i = 0; i < h.segments; ++i) {
     segment_usage s;
     s.id.directory = t.u32();
     s.id.sequence = t.u32();
     s.size = t.u64();
     s.live = t.u64();
     s.age = t.u64();
-    x.segments.push_back(s);
+    out.push_back(s);
   }
-  detail::index_reader n{tree};
-  auto& out = x.tree.nodes;
-  out.reserve(nodes);
+  return out;
+}
+
+// The tree of a record whose header is H, from its bytes DATA, checked: breadth-first,
+// every node but the root a child of an earlier interior node, leaves childless, the
+// root where H says.
+// Fails: errc::corrupt_payload.
+inline result<detail::live_graph> decode_usage_tree(const usage_index_head& h, byte_view data) {
+  if (data.size() != h.tree_bytes() || detail::crc64(data) != h.tree_crc)
+    return fail(errc::corrupt_payload);
+  detail::index_reader n{data};
+  detail::live_graph g;
+  g.bytes_walked = h.bytes_walked;
+  auto& out = g.nodes;
+  out.reserve(h.nodes);
   std::uint64_t next_child = 1;
-  for (std::uint64_t i = 0; i < nodes; ++i) {
+  for (std::uint64_t i = 0; i < h.nodes; ++i) {
     detail::live_node v;
     v.where = n.loc();
     v.id = n.id();
@@ -236,31 +268,60 @@ inline result<usage_index> decode_usage_index(byte_view data) {
     v.first_child = next_child;
     if (v.child_count && v.first_child <= i) return fail(errc::corrupt_payload);
     next_child += v.child_count;
-    if (next_child > nodes) return fail(errc::corrupt_payload);
+    if (next_child > h.nodes) return fail(errc::corrupt_payload);
     out.push_back(v);
   }
-  if (!n.ok || next_child != nodes || out[0].where != x.root) return fail(errc::corrupt_payload);
-  for (std::uint64_t i = 0; i < nodes; ++i)
+  std::uint64_t interior = 0;
+  for (const auto& v : out) interior += v.leaf ? 0 : 1;
+  if (!n.ok || next_child != h.nodes || out[0].where != h.root || interior != h.interior)
+    return fail(errc::corrupt_payload);
+  for (std::uint64_t i = 0; i < h.nodes; ++i)
     for (auto c = out[i].first_child; c < out[i].first_child + out[i].child_count; ++c)
       out[c].parent = i;
+  return g;
+}
+
+// Parses what encode_usage_index writes and checks all of it (header, exact length,
+// table, tree). Fails: errc::corrupt_payload (truncated, damaged, not a record).
+inline result<usage_index> decode_usage_index(byte_view data) {
+  auto h = decode_usage_index_head(data);
+  if (!h) return fail(h.error());
+  if (data.size() != h->size()) return fail(errc::corrupt_payload);
+  auto table =
+      decode_usage_table(*h, data.subspan(detail::usage_index_header_bytes, h->table_bytes()));
+  if (!table) return fail(table.error());
+  auto tree = decode_usage_tree(*h, data.subspan(h->tree_offset()));
+  if (!tree) return fail(tree.error());
+  usage_index x;
+  x.generation = h->generation;
+  x.passes_since_full_walk = h->passes_since_full_walk;
+  x.root = h->root;
+  x.root_id = h->root_id;
+  x.segments = std::move(*table);
+  x.tree = std::move(*tree);
   return x;
 }
 
-// What looking for the newest record found: the record, or why there is none to
-// use (NOTE: one line for the report; empty when a record was found).
+// What looking for the newest record found: its header and table (the tree is read
+// on demand, read_usage_tree), or why there is none to use (NOTE: one line for the
+// report; empty when a record was found).
 struct usage_index_lookup {
-  std::optional<usage_index> index;
+  std::optional<usage_index> index;  // tree empty until read_usage_tree
+  std::optional<usage_index_head> head;
+  std::string name;  // of the newest record listed
   std::string note;
   std::uint64_t bytes_read = 0;         // of the record
   std::uint32_t newest_generation = 0;  // the highest listed, usable or not (0: none)
 };
 
-// The newest record in STORE (the highest generation listed). A record that is
-// missing, unreadable as a record, or whose name and generation disagree is not an
-// error: the lookup holds no index and NOTE says why.
+// The newest record in STORE (the highest generation listed): its header and table
+// (two ranged reads), unless HEAD_TOO is false (then only the listing). A record
+// that is missing, shorter or longer than its header says, damaged, or whose name
+// and generation disagree is not an error: the lookup holds no index and NOTE says
+// why.
 // Fails: the store's errors other than errc::not_found.
 template <segment_store Store>
-result<usage_index_lookup> read_usage_index(Store& store) {
+result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true) {
   usage_index_lookup out;
   auto listed = store.list(usage_index_directory);
   if (!listed) return fail(listed.error());
@@ -274,27 +335,69 @@ result<usage_index_lookup> read_usage_index(Store& store) {
     return out;
   }
   out.newest_generation = newest->id.sequence;
-  auto data = store.read(newest->name, 0, whole_object);
-  if (!data) {
-    if (data.error() == make_error_code(errc::not_found)) {
+  out.name = newest->name;
+  if (!head_too) return out;
+  const auto damaged = [&] {
+    out.note = "usage index " + newest->name + " is truncated or corrupt: ignored, full walk";
+    return out;
+  };
+  auto head = store.read(newest->name, 0, detail::usage_index_header_bytes);
+  if (!head) {
+    if (head.error() == make_error_code(errc::not_found)) {
       out.note = "usage index " + newest->name + " vanished: full walk";
       return out;
     }
-    return fail(data.error());
+    if (head.error() != make_error_code(errc::out_of_range)) return fail(head.error());
+    return damaged();
   }
-  out.bytes_read = data->size();
-  auto x = decode_usage_index(*data);
-  if (!x) {
-    out.note = "usage index " + newest->name + " is truncated or corrupt: ignored, full walk";
-    return out;
-  }
-  if (x->generation != newest->id.sequence) {
+  out.bytes_read += head->size();
+  auto h = decode_usage_index_head(*head);
+  if (!h || h->size() != newest->size) return damaged();
+  if (h->generation != newest->id.sequence) {
     out.note = "usage index " + newest->name + " holds generation " +
-               std::to_string(x->generation) + ": ignored, full walk";
+               std::to_string(h->generation) + ": ignored, full walk";
     return out;
   }
-  out.index = std::move(*x);
+  auto table_bytes = store.read(newest->name, detail::usage_index_header_bytes, h->table_bytes());
+  if (!table_bytes) {
+    if (table_bytes.error() == make_error_code(errc::not_found)) return damaged();
+    if (table_bytes.error() != make_error_code(errc::out_of_range))
+      return fail(table_bytes.error());
+    return damaged();
+  }
+  out.bytes_read += table_bytes->size();
+  auto table = decode_usage_table(*h, *table_bytes);
+  if (!table) return damaged();
+  usage_index x;
+  x.generation = h->generation;
+  x.passes_since_full_walk = h->passes_since_full_walk;
+  x.root = h->root;
+  x.root_id = h->root_id;
+  x.segments = std::move(*table);
+  out.index = std::move(x);
+  out.head = *h;
   return out;
+}
+
+// The tree of the record LOOKUP found (one ranged read), into LOOKUP.index->tree;
+// adds the bytes to LOOKUP.bytes_read. Returns false, with LOOKUP's note saying so,
+// when the tree is damaged or the record is gone (the caller then walks in full).
+// Fails: the store's errors other than errc::not_found and errc::out_of_range.
+template <segment_store Store>
+result<bool> read_usage_tree(Store& store, usage_index_lookup& lookup) {
+  const auto& h = *lookup.head;
+  auto data = store.read(lookup.name, h.tree_offset(), h.tree_bytes());
+  if (!data && data.error() != make_error_code(errc::not_found) &&
+      data.error() != make_error_code(errc::out_of_range))
+    return fail(data.error());
+  if (data) lookup.bytes_read += data->size();
+  auto tree = data ? decode_usage_tree(h, *data) : result<detail::live_graph>(fail(data.error()));
+  if (!tree) {
+    lookup.note = "usage index " + lookup.name + " is truncated or corrupt: ignored, full walk";
+    return false;
+  }
+  lookup.index->tree = std::move(*tree);
+  return true;
 }
 
 // Writes X as its generation's object, then deletes every other record (a crash in

@@ -44,9 +44,8 @@ struct usage_tally {
   std::uint64_t bytes_total = 0, bytes_used = 0, bytes_dead = 0;
 };
 
-// Live bytes of every segment of CTX: each distinct location of LIVE counted once.
-template <class Context>
-usage_tally tabulate(const Context& ctx, const live_graph& live) {
+// Live bytes per segment of LIVE: each distinct location counted once.
+inline std::unordered_map<segment_id, std::uint64_t> live_bytes(const live_graph& live) {
   const auto& nodes = live.nodes;
   std::unordered_map<segment_id, std::uint64_t> bytes_in;
   std::vector<node_index> by_location(nodes.size());
@@ -58,6 +57,14 @@ usage_tally tabulate(const Context& ctx, const live_graph& live) {
     if (i > 0 && nodes[by_location[i - 1]].where == w) continue;
     bytes_in[w.segment()] += w.size;
   }
+  return bytes_in;
+}
+
+// The usage table of every segment of CTX, given the live bytes in each (BYTES_IN;
+// a segment it does not name holds none).
+template <class Context>
+usage_tally tabulate(const Context& ctx,
+                     const std::unordered_map<segment_id, std::uint64_t>& bytes_in) {
   usage_tally t;
   for (const auto& seg : ctx.segments()) {
     const auto it = bytes_in.find(seg.id);
@@ -72,6 +79,12 @@ usage_tally tabulate(const Context& ctx, const live_graph& live) {
     }
   }
   return t;
+}
+
+// Live bytes of every segment of CTX: each distinct location of LIVE counted once.
+template <class Context>
+usage_tally tabulate(const Context& ctx, const live_graph& live) {
+  return tabulate(ctx, live_bytes(live));
 }
 
 // --- choose: the policy's victims ---
@@ -96,6 +109,15 @@ std::unordered_set<segment_id> quarantined_segments(const Context& ctx, const li
         if (q.count(n.where)) out.insert(n.where.segment());
   }
   return out;
+}
+
+// Whether CTX quarantines any item (quarantined_segments then needs the live graph).
+template <class Context>
+bool quarantines_any(const Context& ctx) {
+  if constexpr (requires { ctx.quarantined().empty(); })
+    return !ctx.quarantined().empty();
+  else
+    return false;
 }
 
 // The policy's victims but those in KEPT, in its order, cut where the store would

@@ -160,78 +160,152 @@ inline bool same_graph(const live_graph& a, const live_graph& b) {
   return true;
 }
 
-// What the walk phase produced: the graph, what it did with the index, and the
-// record it started from (to number the next one).
+// What the walk phase produced: the graph (or, when the root and every segment
+// holding a live item are as the record says, only the record's header and table:
+// the graph is then the record's tree, read on demand by live_graph_of), what it did
+// with the index, and the record it started from.
 struct walk_outcome {
-  live_graph live;
+  std::optional<live_graph> live;  // empty: the record's tree, not read yet
   usage_index_stats index;
-  std::optional<usage_index> prior;
-  std::uint32_t newest_generation = 0;  // listed in the store, usable or not
+  usage_index_lookup lookup;  // lookup.index: the record used, if any
+  std::uint64_t items_live = 0;
+  std::uint64_t bytes_walked = 0;  // interior bytes read from the store
+  bool unread = false;             // live is the record's tree (read or not)
 };
 
+// Whether the record X describes the tree from ROOT in the store of SEGMENTS
+// exactly: the same root, and every segment holding a live item present with the
+// size X recorded (items are immutable, so the tree is X's, node for node).
+inline bool record_is_current(const usage_index& x, location root,
+                              std::span<const segment_info> segments) {
+  if (!(x.root == root)) return false;
+  std::unordered_map<segment_id, std::uint64_t> now;
+  for (const auto& s : segments) now[s.id] = s.size;
+  for (const auto& row : x.segments)
+    if (row.live > 0)
+      if (auto it = now.find(row.id); it == now.end() || it->second != row.size) return false;
+  return true;
+}
+
 // The walk phase. Without OPTIONS.enabled: walk(). With it: reads the newest
-// record; walks with walk_reusing() when one is usable, in full when there is none
-// (one note says why), when OPTIONS.full_walk, or every OPTIONS.check_every passes,
-// when it also walks with the record and compares: a difference sets
-// index.mismatch (the engine then deletes nothing).
+// record's header and table; when the record is current (record_is_current) reads
+// nothing more now; when it is usable, walks with walk_reusing() (reading the
+// record's tree); in full when there is none (one note says why), when
+// OPTIONS.full_walk (the record is then only listed, not read), or every
+// OPTIONS.check_every passes, when it also walks with the record and compares: a
+// difference sets index.mismatch (the engine then deletes nothing).
 // Fails: the store's errors; as walk().
 template <class Format, segment_store Store>
 result<walk_outcome> walk_phase(const Format& format, Store& store, location root,
                                 std::span<const segment_info> segments, read_planner& planner,
                                 const usage_index_options& options) {
   walk_outcome w;
-  if (!options.enabled) {
+  const auto full = [&]() -> result<void> {
     auto live = walk(format, store, root, planner);
     if (!live) return fail(live.error());
+    w.items_live = live->nodes.size();
+    w.bytes_walked = live->bytes_walked;
     w.live = std::move(*live);
+    return {};
+  };
+  if (!options.enabled) {
+    CLOUDLOG_TRY_VOID(full());
     return w;
   }
   auto& s = w.index;
   s.enabled = true;
-  auto found = read_usage_index(store);
+  auto found = read_usage_index(store, !options.full_walk);
   if (!found) return fail(found.error());
-  s.bytes_read = found->bytes_read;
-  s.note = std::move(found->note);
-  w.newest_generation = found->newest_generation;
-  if (found->index && unchanged_segments(*found->index, segments).empty()) {
-    s.note = "usage index generation " + std::to_string(found->index->generation) +
-             " describes none of this store's segments (from another store?): ignored, full walk";
-    found->index.reset();
+  w.lookup = std::move(*found);
+  auto& lookup = w.lookup;
+  if (lookup.index && unchanged_segments(*lookup.index, segments).empty()) {
+    lookup.note = "usage index generation " + std::to_string(lookup.index->generation) +
+                  " describes none of this store's segments (from another store?): ignored, "
+                  "full walk";
+    lookup.index.reset();
   }
-  if (found->index) s.generation_read = found->index->generation;
-  const bool usable = found->index && !options.full_walk;
+  const bool usable = lookup.index.has_value();
   s.checked = usable && options.check_every > 0 &&
-              found->index->passes_since_full_walk + 1 >= options.check_every;
-  std::optional<live_graph> indexed;
-  if (usable) {
-    std::uint64_t reused = 0, read = 0;
-    auto g = walk_reusing(format, store, root, planner, *found->index, segments, reused, read);
-    if (!g) return fail(g.error());
-    s.items_reused = reused;
-    s.items_read = read;
-    indexed = std::move(*g);
-  }
-  if (!usable || s.checked) {
-    s.full_walk = true;
-    auto live = walk(format, store, root, planner);
-    if (!live) return fail(live.error());
-    std::uint64_t interior = 0;
-    for (const auto& n : live->nodes) interior += n.leaf ? 0 : 1;
-    if (!usable) s.items_read = interior;
-    if (indexed && !same_graph(*indexed, *live)) s.mismatch = true;
-    w.live = std::move(*live);
+              lookup.index->passes_since_full_walk + 1 >= options.check_every;
+  if (usable && !s.checked && record_is_current(*lookup.index, root, segments)) {
+    w.unread = true;
+    w.items_live = lookup.head->nodes;
+    s.items_reused = lookup.head->interior;
   } else {
-    w.live = std::move(*indexed);
+    std::optional<live_graph> indexed;
+    if (usable) {
+      auto tree = read_usage_tree(store, lookup);
+      if (!tree) return fail(tree.error());
+      if (!*tree) lookup.index.reset();
+    }
+    if (lookup.index) {
+      std::uint64_t reused = 0, read = 0;
+      auto g = walk_reusing(format, store, root, planner, *lookup.index, segments, reused, read);
+      if (!g) return fail(g.error());
+      s.items_reused = reused;
+      s.items_read = read;
+      indexed = std::move(*g);
+    }
+    if (!lookup.index || s.checked) {
+      s.full_walk = true;
+      CLOUDLOG_TRY_VOID(full());
+      if (!lookup.index)
+        for (const auto& n : w.live->nodes) s.items_read += n.leaf ? 0 : 1;
+      if (indexed && !same_graph(*indexed, *w.live)) s.mismatch = true;
+    } else {
+      w.items_live = indexed->nodes.size();
+      w.bytes_walked = indexed->bytes_walked;
+      w.live = std::move(*indexed);
+    }
   }
-  if (!usable) s.generation_read = 0;
-  w.prior = std::move(found->index);
+  if (lookup.index) s.generation_read = lookup.index->generation;
+  s.note = lookup.note;
+  s.bytes_read = lookup.bytes_read;
   return w;
 }
 
+// Live bytes per segment of what W walked: from the graph, or from the record's
+// table when the graph is the record's tree, unread.
+inline std::unordered_map<segment_id, std::uint64_t> live_bytes(const walk_outcome& w) {
+  if (w.live) return live_bytes(*w.live);
+  std::unordered_map<segment_id, std::uint64_t> out;
+  for (const auto& row : w.lookup.index->segments)
+    if (row.live > 0) out[row.id] = row.live;
+  return out;
+}
+
+// The graph W walked, reading the record's tree now if it was not read (one ranged
+// read); if that tree turns out damaged, walks from ROOT in full instead (the note
+// says so).
+// Fails: the store's errors; as walk().
+template <class Format, segment_store Store>
+result<const live_graph*> live_graph_of(const Format& format, Store& store, location root,
+                                        read_planner& planner, walk_outcome& w) {
+  if (w.live) return &*w.live;
+  auto tree = read_usage_tree(store, w.lookup);
+  if (!tree) return fail(tree.error());
+  w.index.bytes_read = w.lookup.bytes_read;
+  if (*tree) {
+    w.live = std::move(w.lookup.index->tree);
+    w.live->bytes_walked = 0;
+    return &*w.live;
+  }
+  w.index.note = w.lookup.note;
+  w.index.full_walk = true;
+  w.unread = false;
+  auto live = walk(format, store, root, planner);
+  if (!live) return fail(live.error());
+  w.index.items_reused = 0;
+  for (const auto& n : live->nodes) w.index.items_read += n.leaf ? 0 : 1;
+  w.bytes_walked += live->bytes_walked;
+  w.live = std::move(*live);
+  return &*w.live;
+}
+
 // After a pass that is not a dry run: writes the record of what W walked (root ROOT,
-// table USAGE) as the next generation and deletes the older ones, unless nothing
-// changed since the record W started from (the same root and segments, nothing
-// read). Takes W.live's nodes (the pass is over). Fills W.index's
+// table USAGE) as the next generation and deletes the older ones, unless the record
+// W started from is still current (the same root, nothing read: only dead
+// segments may have gone). Takes W.live's nodes (the pass is over). Fills W.index's
 // generation_written and bytes_written.
 // Fails: the store's errors.
 template <segment_store Store>
@@ -239,22 +313,18 @@ result<void> save_usage_index(Store& store, walk_outcome& w, location root,
                               std::span<const segment_usage> usage) {
   auto& s = w.index;
   if (!s.enabled) return {};
-  if (w.prior && !s.full_walk && s.items_read == 0 && w.prior->root == root &&
-      w.prior->segments.size() == usage.size()) {
-    bool same = true;
-    for (std::size_t i = 0; i < usage.size() && same; ++i)
-      same = w.prior->segments[i].id == usage[i].id && w.prior->segments[i].size == usage[i].size &&
-             w.prior->segments[i].live == usage[i].live;
-    if (same) return {};
-  }
+  if (w.lookup.index && !s.full_walk && s.items_read == 0 && w.lookup.index->root == root)
+    return {};
+  if (!w.live) return {};
   usage_index x;
-  x.generation = next_usage_generation(w.newest_generation);
-  x.passes_since_full_walk = s.full_walk || !w.prior ? 0 : w.prior->passes_since_full_walk + 1;
+  x.generation = next_usage_generation(w.lookup.newest_generation);
+  x.passes_since_full_walk =
+      s.full_walk || !w.lookup.index ? 0 : w.lookup.index->passes_since_full_walk + 1;
   x.root = root;
-  x.root_id = w.live.nodes[0].id;
+  x.root_id = w.live->nodes[0].id;
   x.segments.assign(usage.begin(), usage.end());
-  x.tree.nodes = std::move(w.live.nodes);
-  x.tree.bytes_walked = w.live.bytes_walked;
+  x.tree.nodes = std::move(w.live->nodes);
+  x.tree.bytes_walked = w.bytes_walked;
   auto n = write_usage_index(store, x);
   if (!n) return fail(n.error());
   s.generation_written = x.generation;

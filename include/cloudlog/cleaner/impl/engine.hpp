@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <span>
+#include <unordered_set>
 #include <utility>
 
 #include "cloudlog/backend/stats_store.hpp"
@@ -38,10 +40,11 @@ inline void announce(const clean_options& options, const char* phase) {
   options.on_phase(p);
 }
 
-inline void record_usage(clean_report& report, const live_graph& live, const usage_tally& usage) {
+inline void record_usage(clean_report& report, const walk_outcome& walked,
+                         const usage_tally& usage) {
   auto& stats = report.stats;
-  stats.items_live = live.nodes.size();
-  stats.bytes_walked = live.bytes_walked;
+  stats.items_live = walked.items_live;
+  stats.bytes_walked = walked.bytes_walked;
   stats.bytes_total = usage.bytes_total;
   stats.bytes_used = usage.bytes_used;
   stats.bytes_wasted = usage.bytes_total - usage.bytes_used;
@@ -125,15 +128,29 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
       walk_phase(format, store, ctx->root(), std::span<const segment_info>(ctx->segments()),
                  planner, options.usage_index);
   if (!walked) return fail(walked.error());
-  const auto& live = walked->live;
-  const auto usage = tabulate(*ctx, live);
-  record_usage(report, live, usage);
-  if constexpr (requires { store.stats().get.bytes; })
-    report.stats.metadata_bytes_read = store.stats().get.bytes;
+  const auto usage = tabulate(*ctx, live_bytes(*walked));
+  record_usage(report, *walked, usage);
+  const auto bytes_got = [&]() -> std::uint64_t {
+    if constexpr (requires { store.stats().get.bytes; })
+      return store.stats().get.bytes;
+    else
+      return 0;
+  };
+  report.stats.metadata_bytes_read = bytes_got();
   report.index = walked->index;
   report.stats.seconds_walk = clock.lap();
-  report.stats.bytes_minimum = live.bytes_walked;
+  report.stats.bytes_minimum = walked->bytes_walked;
   report.stats.needed_runs = planner.counts().runs;
+  // The graph, read from the usage index's record only when a phase needs it.
+  const auto live_graph_now = [&]() -> result<const live_graph*> {
+    const auto before = bytes_got();
+    auto g = live_graph_of(format, store, ctx->root(), planner, *walked);
+    report.stats.metadata_bytes_read += bytes_got() - before;
+    report.stats.bytes_walked = walked->bytes_walked;
+    report.stats.bytes_minimum = walked->bytes_walked;
+    report.index = walked->index;
+    return g;
+  };
   // The delete phase, then (not in a dry run) the usage index's next record.
   const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
     auto out = finish(store, std::move(r), status, options, clock);
@@ -157,17 +174,26 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
 
   if (options.delete_only) return done(std::move(report), clean_status::nothing_to_do);
   announce(options, "plan");
-  const auto kept = quarantined_segments(*ctx, live);
+  std::unordered_set<segment_id> kept;
+  if (quarantines_any(*ctx)) {
+    auto g = live_graph_now();
+    if (!g) return fail(g.error());
+    kept = quarantined_segments(*ctx, **g);
+  }
   report.plan.quarantined.assign(kept.begin(), kept.end());
   std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
   const auto victims = choose(policy, usage, options.target_utilization, kept);
   if (victims.ids.empty()) return done(std::move(report), clean_status::nothing_to_do);
+  auto graph = live_graph_now();
+  if (!graph) return fail(graph.error());
+  const auto& live = **graph;
   const auto moves = mark(live, victims, options.mode, options.repack_type);
   record_plan(report.plan, victims, moves);
   if (options.dry_run) {
     report.status = clean_status::cleaned;
     return report;
   }
+  report.stats.bytes_minimum = walked->bytes_walked;
   for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
   auto moved = move_live(format, store, planner, policy, options, verify, *ctx, live, victims,
                          moves, report, clock);
