@@ -88,7 +88,7 @@ void bluesky_property(std::uint64_t seed, const Policy& policy, int rounds) {
     w.populate(fs, model, 6 + static_cast<int>(seed % 7), 40'000);
     w.churn(fs, model, 12, 3, 20'000);
   }
-  std::uint64_t reused = 0;
+  std::uint64_t reused = 0, checks = 0;
   for (int round = 0; round < rounds; ++round) {
     INFO("seed " << seed << " round " << round);
     // Dry runs on the same store: with the index, and walking in full.
@@ -112,6 +112,7 @@ void bluesky_property(std::uint64_t seed, const Policy& policy, int rounds) {
     CHECK(c->stats.bytes_freed == d->stats.bytes_freed);
     CHECK(c->stats.segments_written == d->stats.segments_written);
     reused += c->index.items_reused;
+    checks += a->index.checked + c->index.checked;
     (void)before;
     // The proxy adopts, writes more; the model still reads back.
     auto fs = fs_type::open(store, test::harness_cipher()).value();
@@ -120,6 +121,7 @@ void bluesky_property(std::uint64_t seed, const Policy& policy, int rounds) {
     test::check_reads(fs, model);
   }
   CHECK(reused > 0);
+  CHECK(checks > 0);  // the periodic cross-check ran (every 3 passes) and agreed
 }
 
 }  // namespace

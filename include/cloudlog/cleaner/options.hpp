@@ -46,7 +46,7 @@ inline constexpr std::uint32_t default_index_check_every = 16;
 // one full walk, never a different result.
 struct usage_index_options {
   // Read the newest record before the walk; write the next one after a pass that
-  // is not a dry run (after the commit and the deletions).
+  // is neither a dry run nor delete_only (after the commit and the deletions).
   bool enabled = false;
   // Walk in full even if a record is usable (a new record is still written).
   bool full_walk = false;

@@ -151,10 +151,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
     report.index = walked->index;
     return g;
   };
-  // The delete phase, then (not in a dry run) the usage index's next record.
+  // The delete phase, then (not in a dry run or a delete-only pass, which write
+  // nothing) the usage index's next record.
   const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
     auto out = finish(store, std::move(r), status, options, clock);
-    if (!out || options.dry_run) return out;
+    if (!out || options.dry_run || options.delete_only) return out;
     if (auto saved = save_usage_index(store, *walked, ctx->root(),
                                       std::span<const segment_usage>(out->plan.table));
         !saved)
