@@ -525,6 +525,11 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   };
   d.on_pass = [&](const cloudlog::clean_report& r) {
     print_report(r, o, false);
+    if (r.index.mismatch)
+      std::fprintf(stderr,
+                   "error: the usage index disagreed with a full walk of %s: nothing was deleted "
+                   "this pass; a new index was written from the full walk; the daemon goes on\n",
+                   o.store.c_str());
     record_pass(lease_store, r, seconds_of(r), o);
   };
   cloudlog::lease_record holder;

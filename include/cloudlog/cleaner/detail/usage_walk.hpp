@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/cleaner/detail/phases.hpp"
 #include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/options.hpp"
