@@ -232,9 +232,9 @@ TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full wa
       auto fs = fs_type::open(s, test::harness_cipher()).value();
       REQUIRE(bs::merge_cleaner_output(fs));
     }
-    auto d = indexed(false, 0);
-    d.delete_only = true;
-    auto wrote = clean(bs::format{}, s, greedy_policy{}, d);
+    threshold_policy none;  // chooses no victim: the pass only writes the record
+    none.threshold = 0.0;
+    auto wrote = clean(bs::format{}, s, none, indexed(false, 0));
     REQUIRE(wrote);
     REQUIRE(wrote->index.generation_written == 3);
     const auto third = segment_name(usage_index_segment(3)).value();
