@@ -52,6 +52,9 @@ struct options {
   bool repack_inodes = false;
   bool dry_run = false;
   bool delete_only = false;
+  bool full_walk = false;     // --full-walk: ignore the usage index this pass
+  bool no_usage_index = false;  // --no-usage-index: neither read nor write it
+  std::uint32_t index_check_every = cloudlog::default_index_check_every;
   bool json = false;
   std::optional<std::string> key_file;
   std::size_t parallel = 8;
@@ -185,6 +188,9 @@ cloudlog::clean_options pass_options(const options& o) {
   if (o.repack_inodes) co.repack_type = bs::type_byte(bs::item_type::inode);
   co.parallel = o.parallel;
   co.target_utilization = o.target_utilization;
+  co.usage_index.enabled = !o.no_usage_index;
+  co.usage_index.full_walk = o.full_walk;
+  co.usage_index.check_every = o.index_check_every;
   co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   if (reporter) {
     co.on_phase = [](const cloudlog::clean_progress& p) { reporter->phase(p); };
@@ -256,6 +262,17 @@ double seconds_of(const cloudlog::clean_report& r) {
 // Prints one pass's report; returns its exit code.
 int finish(const cloudlog::clean_report& r, const options& o) {
   print_report(r, o, o.dry_run);
+  if (r.index.mismatch)
+    return tools::emit_error(
+        "the usage index disagreed with a full walk of " + o.store +
+            ": nothing was deleted this pass; a new index was written from the full walk "
+            "(report this: the store changed under the index, or a bug)",
+        tools::exit_index_mismatch);
+  // One note when the usage index could not be used (a first pass, without one, says
+  // so only with --verbose); the pass walked in full and its result is the same.
+  const bool first = r.index.note.rfind("no usage index", 0) == 0;
+  if (!r.index.note.empty() && !o.json && !o.quiet && (o.verbose || !first))
+    std::fprintf(stderr, "note: %s\n", r.index.note.c_str());
   if (!r.rejected.empty())
     return tools::emit_error(
         fmt::format("{} item(s) failed verification or are corrupt and were left in place "
@@ -516,6 +533,11 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   };
   d.on_pass = [&](const cloudlog::clean_report& r) {
     print_report(r, o, false);
+    if (r.index.mismatch)
+      std::fprintf(stderr,
+                   "error: the usage index disagreed with a full walk of %s: nothing was deleted "
+                   "this pass; a new index was written from the full walk; the daemon goes on\n",
+                   o.store.c_str());
     record_pass(lease_store, r, seconds_of(r), o);
   };
   cloudlog::lease_record holder;
@@ -675,6 +697,15 @@ int main(int argc, char** argv) {
   app.add_flag("--delete-only", o.delete_only,
                "Only delete the segments the proxy has released (after its merge): no victim, "
                "nothing written; reads the metadata only (docs/policies.md)");
+  app.add_flag("--full-walk", o.full_walk,
+               "Walk the whole live tree this pass, ignoring the usage index (a new index is "
+               "still written; docs/tools.md)");
+  app.add_flag("--no-usage-index", o.no_usage_index,
+               "Neither read nor write the usage index (log-99999998-*): every pass walks in full");
+  app.add_option("--index-check-every", o.index_check_every,
+                 "Every N passes since the last full walk, walk in full and compare with the usage "
+                 "index; a disagreement exits 8 and deletes nothing (0: never)")
+      ->capture_default_str();
   app.add_flag("--json", o.json,
                "Print every statistic as one JSON object (a daemon: one per pass, one per line)");
   app.add_option("--key-file", o.key_file,

@@ -27,6 +27,7 @@ inline constexpr int exit_corrupt = 4;      // corruption found (a bad item, a b
 inline constexpr int exit_failed = 5;       // any other failure (I/O, missing object)
 inline constexpr int exit_waiting = 6;      // the proxy has not merged earlier cleaner output
 inline constexpr int exit_lease_held = 7;   // another cleaner holds the store's lease
+inline constexpr int exit_index_mismatch = 8;  // the usage index disagreed with a full walk
 
 // The one exit-code table: docs/tools.md's "Exit codes" table says the same
 // (tests/tools/exit_codes.cpp compares them), and the tools' --help is made from it.
@@ -42,6 +43,7 @@ inline constexpr exit_code_entry exit_code_table[] = {
     {exit_failed, "any other failure"},
     {exit_waiting, "waiting for the proxy to merge the previous cleaner output"},
     {exit_lease_held, "another cleaner holds the store's lease"},
+    {exit_index_mismatch, "the usage index disagreed with a full walk"},
 };
 
 // "Exit codes: 0 success, 2 bad usage, ... (docs/tools.md)." for a --help footer.

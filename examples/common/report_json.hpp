@@ -66,6 +66,19 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
                    {"delete", s.requests.remove.requests}};
   j["bytes_walked"] = s.bytes_walked;
   j["bytes_minimum"] = s.bytes_minimum;
+  j["metadata_bytes_read"] = s.metadata_bytes_read;
+  const auto& x = r.index;
+  j["usage_index"] = {{"enabled", x.enabled},
+                      {"full_walk", x.full_walk},
+                      {"checked", x.checked},
+                      {"mismatch", x.mismatch},
+                      {"generation_read", x.generation_read},
+                      {"generation_written", x.generation_written},
+                      {"items_reused", x.items_reused},
+                      {"items_read", x.items_read},
+                      {"bytes_read", x.bytes_read},
+                      {"bytes_written", x.bytes_written},
+                      {"note", x.note}};
   j["needed_runs"] = s.needed_runs;
   j["items_live"] = s.items_live;
   j["items_relocated"] = s.items_relocated;

@@ -36,6 +36,26 @@ struct clean_progress {
   const char* phase = "relocate";  // a string literal
 };
 
+// Every this many passes since the last full walk, a pass that has a usage index
+// also walks in full and compares (usage_index_options::check_every).
+inline constexpr std::uint32_t default_index_check_every = 16;
+
+// The usage index (cleaner/usage_index.hpp, docs/design.md "The walk phase"): the
+// tree the last pass walked, kept in the store so that a pass reads only the
+// interior items that changed since. A cache: a missing or damaged record costs
+// one full walk, never a different result.
+struct usage_index_options {
+  // Read the newest record before the walk; write the next one after a pass that
+  // is neither a dry run nor delete_only (after the commit and the deletions).
+  bool enabled = false;
+  // Walk in full even if a record is usable (a new record is still written).
+  bool full_walk = false;
+  // Every CHECK_EVERY-th pass since the last full walk walks both ways and compares;
+  // a difference is reported (usage_index_stats::mismatch) and nothing is deleted
+  // in that pass. 0: never.
+  std::uint32_t check_every = default_index_check_every;
+};
+
 // Options of one run.
 struct clean_options {
   bool dry_run = false;  // plan only: nothing is written or deleted
@@ -83,6 +103,8 @@ struct clean_options {
   // least this full (cut_to_target, policy/cleaning_policy.hpp), so that no policy
   // compacts everything. 1 (or more): every victim the policy chose.
   double target_utilization = default_target_utilization;
+  // The usage index: off unless enabled.
+  usage_index_options usage_index{};
 };
 
 // A verifier accepts or refuses an item about to be copied with its tag intact.

@@ -4,6 +4,7 @@
 #define CLOUDLOG_CLEANER_REPORT_HPP
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct clean_stats {
   std::uint64_t bytes_written = 0;  // written to the store
   store_stats requests;             // every request the run made, by kind
   std::uint64_t bytes_walked = 0;   // interior (metadata) items read by the walk
+  // Every byte read by the load and the walk phases: the format's context, the usage
+  // index record, the interior items read (what a pass pays to know the store).
+  std::uint64_t metadata_bytes_read = 0;
   // The strict minimum a run must read: bytes_walked plus the live bytes of its
   // victims (sum of plan.victims[i].live; none for a dry run or a run that moves
   // nothing). bytes_read can exceed it by the load's reads, bridged gaps
@@ -73,6 +77,21 @@ struct clean_stats {
          seconds_delete = 0;
 };
 
+// What the walk did with the usage index (clean_options::usage_index).
+struct usage_index_stats {
+  bool enabled = false;    // the index was asked for
+  bool full_walk = false;  // the walk was a full one (forced, no usable record, or a check)
+  bool checked = false;    // it also walked with the record and compared the two
+  bool mismatch = false;   // ... and they differed: nothing was deleted this pass
+  std::uint32_t generation_read = 0;     // of the record used; 0: none
+  std::uint32_t generation_written = 0;  // 0: none written (dry run, or nothing changed)
+  std::uint64_t items_reused = 0;        // interior items taken from the record, unread
+  std::uint64_t items_read = 0;          // interior items read from the store
+  std::uint64_t bytes_read = 0;          // of the record
+  std::uint64_t bytes_written = 0;       // of the new record
+  std::string note;                      // why no record was used, when none was
+};
+
 // Everything a run reports.
 struct clean_report {
   clean_status status = clean_status::nothing_to_do;
@@ -81,6 +100,7 @@ struct clean_report {
   clean_stats stats;
   std::vector<segment_info> written;  // segments written, the root's last
   std::vector<corruption> rejected;   // items left in place, and why
+  usage_index_stats index;            // the usage index's part in the walk
 };
 
 }  // namespace cloudlog

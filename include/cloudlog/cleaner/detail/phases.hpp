@@ -46,13 +46,12 @@ struct usage_tally {
   std::uint64_t bytes_total = 0, bytes_used = 0, bytes_dead = 0;
 };
 
-// Live bytes of every segment of CTX: each distinct location of LIVE counted once.
-template <class Context>
-usage_tally tabulate(const Context& ctx, const live_graph& live) {
+// Live bytes per segment of LIVE: each distinct location counted once.
+inline std::unordered_map<segment_id, std::uint64_t> live_bytes(const live_graph& live) {
   const auto& nodes = live.nodes;
   std::unordered_map<segment_id, std::uint64_t> bytes_in;
-  std::vector<std::uint32_t> by_location(nodes.size());
-  std::iota(by_location.begin(), by_location.end(), 0u);
+  std::vector<node_index> by_location(nodes.size());
+  std::iota(by_location.begin(), by_location.end(), node_index{0});
   std::sort(by_location.begin(), by_location.end(),
             [&](auto a, auto b) { return nodes[a].where < nodes[b].where; });
   for (std::size_t i = 0; i < by_location.size(); ++i) {
@@ -60,6 +59,14 @@ usage_tally tabulate(const Context& ctx, const live_graph& live) {
     if (i > 0 && nodes[by_location[i - 1]].where == w) continue;
     bytes_in[w.segment()] += w.size;
   }
+  return bytes_in;
+}
+
+// The usage table of every segment of CTX, given the live bytes in each (BYTES_IN;
+// a segment it does not name holds none).
+template <class Context>
+usage_tally tabulate(const Context& ctx,
+                     const std::unordered_map<segment_id, std::uint64_t>& bytes_in) {
   usage_tally t;
   for (const auto& seg : ctx.segments()) {
     const auto it = bytes_in.find(seg.id);
@@ -74,6 +81,12 @@ usage_tally tabulate(const Context& ctx, const live_graph& live) {
     }
   }
   return t;
+}
+
+// Live bytes of every segment of CTX: each distinct location of LIVE counted once.
+template <class Context>
+usage_tally tabulate(const Context& ctx, const live_graph& live) {
+  return tabulate(ctx, live_bytes(live));
 }
 
 // --- choose: the policy's victims ---
@@ -100,6 +113,15 @@ std::unordered_set<segment_id> quarantined_segments(const Context& ctx, const li
   return out;
 }
 
+// Whether CTX quarantines any item (quarantined_segments then needs the live graph).
+template <class Context>
+bool quarantines_any(const Context& ctx) {
+  if constexpr (requires { ctx.quarantined().empty(); })
+    return !ctx.quarantined().empty();
+  else
+    return false;
+}
+
 // The policy's victims but those in KEPT, in its order, cut where the store would
 // reach TARGET utilization once they are cleaned (cut_to_target; 1: all of them).
 template <class Policy>
@@ -121,8 +143,8 @@ victim_set choose(const Policy& policy, const usage_tally& usage, double target 
 // --- mark: which leaves move and which interior items are rewritten ---
 
 struct move_set {
-  std::vector<std::uint32_t> leaves;    // leaves that move, in node order
-  std::vector<std::uint32_t> interior;  // dirty interior items but the root, deepest first
+  std::vector<node_index> leaves;       // leaves that move, in node order
+  std::vector<node_index> interior;     // dirty interior items but the root, deepest first
   std::uint64_t bytes_to_relocate = 0;  // of the leaves
   std::uint64_t bytes_to_read = 0;      // of the leaves and the interior items
 };
@@ -158,7 +180,7 @@ inline move_set mark(const live_graph& live, const victim_set& victims, relocati
   }
   state[0] = dirty;
   move_set m;
-  for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+  for (node_index i = 0; i < nodes.size(); ++i) {
     if (state[i] == moves) {
       m.leaves.push_back(i);
       m.bytes_to_relocate += nodes[i].where.size;
@@ -175,7 +197,7 @@ inline move_set mark(const live_graph& live, const victim_set& victims, relocati
 // --- schedule: the order leaves are copied in, their classes, the read batches ---
 
 struct relocation_schedule {
-  std::vector<std::uint32_t> leaves;    // in copy order
+  std::vector<node_index> leaves;       // in copy order
   std::vector<std::uint32_t> classes;   // the age class of each, same order
   std::vector<std::size_t> batch_ends;  // batch k copies leaves [end[k-1], end[k])
 };
@@ -191,7 +213,7 @@ relocation_schedule schedule(const live_graph& live, const move_set& moves,
   std::unordered_map<segment_id, std::uint32_t> class_of;
   if (mode == relocation_mode::live_items)
     for (const auto& v : victims.rows) class_of[v.id] = placement_for(policy, v.age, victims.scale);
-  const auto leaf_class = [&](std::uint32_t i) {
+  const auto leaf_class = [&](node_index i) {
     const auto it = class_of.find(nodes[i].where.segment());
     return it == class_of.end() ? std::uint32_t{0} : it->second;
   };
@@ -274,10 +296,10 @@ class write_pipeline {
 // The pass's output: the segments being filled, the ones written, the moves.
 struct pass_output {
   output_log log;
-  std::vector<segment_info> written{};                   // in write order
-  std::unordered_map<std::uint32_t, new_place> moved{};  // node -> new place
-  std::vector<corruption> rejected{};                    // items left in place, and why
-  write_pipeline writes{};                               // full segments being written
+  std::vector<segment_info> written{};                // in write order
+  std::unordered_map<node_index, new_place> moved{};  // node -> new place
+  std::vector<corruption> rejected{};                 // items left in place, and why
+  write_pipeline writes{};                            // full segments being written
 };
 
 // Writes SEG to STORE (through OUT.writes: possibly still in flight on return) and
@@ -418,8 +440,7 @@ std::vector<item_link> new_links(const pass_output& out, const live_node& n,
 // fine in the walk).
 template <class Format, segment_store Store, class Verifier>
 result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_planner& planner,
-                                       const live_graph& live,
-                                       std::span<const std::uint32_t> interior,
+                                       const live_graph& live, std::span<const node_index> interior,
                                        const typename Format::context& ctx, const Verifier& verify,
                                        pass_output& out) {
   using layout = typename Format::layout;

@@ -19,14 +19,18 @@
 
 namespace cloudlog::detail {
 
+// The index of a node in a live_graph: 64-bit, so that no store is too large for it
+// (a node's children, at most one item's links, are counted in 32 bits).
+using node_index = std::uint64_t;
+
 // One item reachable from the root. Children of an interior node are stored
 // contiguously (the walk is breadth-first), in the order of its non-null links.
 struct live_node {
-  static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+  static constexpr node_index none = std::numeric_limits<node_index>::max();
   location where;
   object_id id;
-  std::uint32_t parent = none;
-  std::uint32_t first_child = 0;
+  node_index parent = none;
+  node_index first_child = 0;
   std::uint32_t child_count = 0;
   std::uint8_t type = 0;
   bool leaf = false;
@@ -43,7 +47,7 @@ struct live_graph {
 // Fails: the store's errors; errc::dangling_link if an item is not the one its link names.
 template <class Format, segment_store Store>
 result<void> expand(const Format& format, Store& store, read_planner& planner,
-                    std::vector<live_node>& nodes, std::span<const std::uint32_t> part) {
+                    std::vector<live_node>& nodes, std::span<const node_index> part) {
   using layout = typename Format::layout;
   std::vector<location> locs;
   for (auto i : part) locs.push_back(nodes[i].where);
@@ -58,7 +62,7 @@ result<void> expand(const Format& format, Store& store, read_planner& planner,
     nodes[idx].id = v->id();
     nodes[idx].type = v->type();
     const auto leaf = format.leaf_type(v->type());
-    const auto first = static_cast<std::uint32_t>(nodes.size());
+    const node_index first = nodes.size();
     for (const auto& l : v->links()) {
       if (l.is_null()) continue;
       nodes.push_back(live_node{*l.where, l.id, idx, 0, 0, leaf.value_or(0), leaf.has_value()});
@@ -85,9 +89,9 @@ result<live_graph> walk(const Format& format, Store& store, location root, read_
   nodes.push_back(live_node{root, {}, live_node::none, 0, 0, 0, false});
   std::size_t level_begin = 0, level_end = 1;
   while (level_begin < level_end) {
-    std::vector<std::uint32_t> interior;
+    std::vector<node_index> interior;
     for (std::size_t i = level_begin; i < level_end; ++i)
-      if (!nodes[i].leaf) interior.push_back(static_cast<std::uint32_t>(i));
+      if (!nodes[i].leaf) interior.push_back(i);
     for (std::size_t at = 0; at < interior.size();) {
       std::size_t end = at;
       std::uint64_t sum = 0;

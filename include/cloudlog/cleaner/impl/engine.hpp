@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <span>
+#include <unordered_set>
 #include <utility>
 
 #include "cloudlog/backend/stats_store.hpp"
 #include "cloudlog/cleaner/detail/phases.hpp"
+#include "cloudlog/cleaner/detail/usage_walk.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 
@@ -37,10 +40,11 @@ inline void announce(const clean_options& options, const char* phase) {
   options.on_phase(p);
 }
 
-inline void record_usage(clean_report& report, const live_graph& live, const usage_tally& usage) {
+inline void record_usage(clean_report& report, const walk_outcome& walked,
+                         const usage_tally& usage) {
   auto& stats = report.stats;
-  stats.items_live = live.nodes.size();
-  stats.bytes_walked = live.bytes_walked;
+  stats.items_live = walked.items_live;
+  stats.bytes_walked = walked.bytes_walked;
   stats.bytes_total = usage.bytes_total;
   stats.bytes_used = usage.bytes_used;
   stats.bytes_wasted = usage.bytes_total - usage.bytes_used;
@@ -124,7 +128,8 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
 }
 
 // One pass over STORE, which counts every request (clean() reads the counts after):
-// load, walk, tabulate, choose, mark, then move_live and finish (delete).
+// load, walk (with the usage index when enabled), tabulate, choose, mark, then
+// move_live and finish (delete), then the usage index's next record.
 template <class Format, class Store, class Policy, class Verifier>
 result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
                                    const clean_options& options, const Verifier& verify) {
@@ -139,37 +144,83 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
                        options.read_cache_bytes, options.reads_ahead + 1);
   if constexpr (requires { byte_view(ctx->root_item()); })
     planner.hold(ctx->root(), byte_view(ctx->root_item()));
-  auto live = walk(format, store, ctx->root(), planner);
-  if (!live) return fail(live.error());
-  const auto usage = tabulate(*ctx, *live);
-  record_usage(report, *live, usage);
+  auto walked =
+      walk_phase(format, store, ctx->root(), std::span<const segment_info>(ctx->segments()),
+                 planner, options.usage_index);
+  if (!walked) return fail(walked.error());
+  const auto usage = tabulate(*ctx, live_bytes(*walked));
+  record_usage(report, *walked, usage);
+  const auto bytes_got = [&]() -> std::uint64_t {
+    if constexpr (requires { store.stats().get.bytes; })
+      return store.stats().get.bytes;
+    else
+      return 0;
+  };
+  report.stats.metadata_bytes_read = bytes_got();
+  report.index = walked->index;
   report.stats.seconds_walk = clock.lap();
-  report.stats.bytes_minimum = live->bytes_walked;
+  report.stats.bytes_minimum = walked->bytes_walked;
   report.stats.needed_runs = planner.counts().runs;
-  if (!ctx->writer_caught_up())
-    return finish(store, std::move(report), clean_status::waiting_for_writer, options, clock);
+  // The graph, read from the usage index's record only when a phase needs it.
+  const auto live_graph_now = [&]() -> result<const live_graph*> {
+    const auto before = bytes_got();
+    auto g = live_graph_of(format, store, ctx->root(), planner, *walked);
+    report.stats.metadata_bytes_read += bytes_got() - before;
+    report.stats.bytes_walked = walked->bytes_walked;
+    report.stats.bytes_minimum = walked->bytes_walked;
+    report.index = walked->index;
+    return g;
+  };
+  // The delete phase, then (not in a dry run or a delete-only pass, which write
+  // nothing) the usage index's next record.
+  const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
+    auto out = finish(store, std::move(r), status, options, clock);
+    if (!out || options.dry_run || options.delete_only) return out;
+    if (auto saved = save_usage_index(store, *walked, ctx->root(),
+                                      std::span<const segment_usage>(out->plan.table));
+        !saved)
+      out->index.note = "could not write the usage index: " + saved.error().message();
+    out->index.generation_written = walked->index.generation_written;
+    out->index.bytes_written = walked->index.bytes_written;
+    return out;
+  };
+  // A usage index that disagrees with the full walk: the full walk's table is
+  // reported, nothing is chosen and nothing deleted.
+  if (walked->index.mismatch) {
+    report.plan.deletions.clear();
+    report.plan.bytes_to_free_now = 0;
+    return done(std::move(report), clean_status::nothing_to_do);
+  }
+  if (!ctx->writer_caught_up()) return done(std::move(report), clean_status::waiting_for_writer);
 
-  if (options.delete_only)
-    return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
+  if (options.delete_only) return done(std::move(report), clean_status::nothing_to_do);
   announce(options, "plan");
-  const auto kept = quarantined_segments(*ctx, *live);
+  std::unordered_set<segment_id> kept;
+  if (quarantines_any(*ctx)) {
+    auto g = live_graph_now();
+    if (!g) return fail(g.error());
+    kept = quarantined_segments(*ctx, **g);
+  }
   report.plan.quarantined.assign(kept.begin(), kept.end());
   std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
   const auto victims = choose(policy, usage, options.target_utilization, kept);
-  if (victims.ids.empty())
-    return finish(store, std::move(report), clean_status::nothing_to_do, options, clock);
-  const auto moves = mark(*live, victims, options.mode, options.repack_type);
+  if (victims.ids.empty()) return done(std::move(report), clean_status::nothing_to_do);
+  auto graph = live_graph_now();
+  if (!graph) return fail(graph.error());
+  const auto& live = **graph;
+  const auto moves = mark(live, victims, options.mode, options.repack_type);
   record_plan(report.plan, victims, moves);
   if (options.dry_run) {
     report.status = clean_status::cleaned;
     return report;
   }
+  report.stats.bytes_minimum = walked->bytes_walked;
   for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
-  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, *live, victims,
+  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, live, victims,
                          moves, report, clock);
   report.stats.needed_runs = planner.counts().runs;
   if (!moved) return fail(moved.error());
-  return finish(store, std::move(report), clean_status::cleaned, options, clock);
+  return done(std::move(report), clean_status::cleaned);
 }
 
 }  // namespace cloudlog::detail

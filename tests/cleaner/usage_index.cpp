@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: BSL-1.0
+// The usage index (cleaner/usage_index.hpp, detail/usage_walk.hpp): the record's
+// bytes and every way it can be damaged; passes with the index plan exactly what a
+// full walk plans, over many seeded workloads and every policy, on BlueSky and the
+// tree format; a crash at any store operation leaves a usable store and index; a
+// record that disagrees with the store is caught by the periodic full walk.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "cloudlog/backend/fault_injecting_store.hpp"
+#include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/cleaner/usage_index.hpp"
+#include "cloudlog/policy/cost_aware.hpp"
+#include "cloudlog/policy/policies.hpp"
+#include "harness.hpp"
+#include "support/tree/format.hpp"
+#include "support/tree/writer.hpp"
+
+using namespace cloudlog;
+namespace bs = cloudlog::bluesky;
+
+namespace {
+
+using fs_type = bs::filesystem<memory_store, bs::cipher>;
+
+clean_options indexed(bool dry = false, std::uint32_t check_every = default_index_check_every) {
+  clean_options o;
+  o.dry_run = dry;
+  o.usage_index.enabled = true;
+  o.usage_index.check_every = check_every;
+  return o;
+}
+
+clean_options full(bool dry = false) {
+  clean_options o;
+  o.dry_run = dry;
+  return o;
+}
+
+std::string rows(const std::vector<segment_usage>& t) {
+  std::ostringstream s;
+  for (const auto& r : t)
+    s << r.id.directory << '/' << r.id.sequence << ' ' << r.size << ' ' << r.live << ' ' << r.age
+      << '\n';
+  return s.str();
+}
+
+std::string names(const std::vector<segment_info>& t) {
+  std::string s;
+  for (const auto& r : t) s += r.name + ' ' + std::to_string(r.size) + '\n';
+  return s;
+}
+
+// The plan and the accounting of two reports are the same.
+void same_plan(const clean_report& a, const clean_report& b) {
+  CHECK(rows(a.plan.table) == rows(b.plan.table));
+  CHECK(rows(a.plan.victims) == rows(b.plan.victims));
+  CHECK(names(a.plan.deletions) == names(b.plan.deletions));
+  CHECK(a.plan.quarantined == b.plan.quarantined);
+  CHECK(a.plan.bytes_to_read == b.plan.bytes_to_read);
+  CHECK(a.plan.bytes_to_relocate == b.plan.bytes_to_relocate);
+  CHECK(a.plan.bytes_to_free_now == b.plan.bytes_to_free_now);
+  CHECK(a.plan.bytes_to_free_later == b.plan.bytes_to_free_later);
+  CHECK(a.stats.bytes_total == b.stats.bytes_total);
+  CHECK(a.stats.bytes_used == b.stats.bytes_used);
+  CHECK(a.stats.items_live == b.stats.items_live);
+  CHECK(a.status == b.status);
+}
+
+// The objects of STORE outside the usage index's directory.
+std::map<std::string, bytes, std::less<>> without_index(const memory_store& store) {
+  auto all = store.snapshot();
+  const auto prefix = segment_prefix(usage_index_directory);
+  std::erase_if(all, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  return all;
+}
+
+template <class Policy>
+void bluesky_property(std::uint64_t seed, const Policy& policy, int rounds) {
+  memory_store store;
+  test::file_model model;
+  test::workload w(seed);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 6 + static_cast<int>(seed % 7), 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  std::uint64_t reused = 0, checks = 0;
+  for (int round = 0; round < rounds; ++round) {
+    INFO("seed " << seed << " round " << round);
+    // Dry runs on the same store: with the index, and walking in full.
+    auto a = clean(bs::format{}, store, policy, indexed(true, 3));
+    auto b = clean(bs::format{}, store, policy, full(true));
+    REQUIRE(a);
+    REQUIRE(b);
+    same_plan(*a, *b);
+    CHECK(!a->index.mismatch);
+    // The real pass, both ways, from the same store.
+    const auto before = store.snapshot();
+    memory_store other;
+    other.restore(without_index(store));
+    auto c = clean(bs::format{}, store, policy, indexed(false, 3));
+    auto d = clean(bs::format{}, other, policy, full(false));
+    REQUIRE(c);
+    REQUIRE(d);
+    same_plan(*c, *d);
+    CHECK(!c->index.mismatch);
+    CHECK(c->stats.items_relocated == d->stats.items_relocated);
+    CHECK(c->stats.bytes_freed == d->stats.bytes_freed);
+    CHECK(c->stats.segments_written == d->stats.segments_written);
+    reused += c->index.items_reused;
+    checks += a->index.checked + c->index.checked;
+    (void)before;
+    // The proxy adopts, writes more; the model still reads back.
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 6, 3, 20'000);
+    test::check_reads(fs, model);
+  }
+  CHECK(reused > 0);
+  CHECK(checks > 0);  // the periodic cross-check ran (every 3 passes) and agreed
+}
+
+}  // namespace
+
+TEST_CASE("A usage index record round-trips and every damage is detected",
+          "[cleaner][usage_index]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(5);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 6, 20'000);
+  REQUIRE(fs.flush());
+  auto r = clean(bs::format{}, store, greedy_policy{}, indexed());
+  REQUIRE(r);
+  REQUIRE(r->index.generation_written == 1);
+  CHECK(r->index.full_walk);
+  CHECK(r->index.note == "no usage index in the store: full walk");
+  const auto name = segment_name(usage_index_segment(1)).value();
+  const auto data = store.read(name, 0, whole_object).value();
+  CHECK(data.size() == r->index.bytes_written);
+  auto x = decode_usage_index(data);
+  REQUIRE(x);
+  CHECK(x->generation == 1);
+  CHECK(x->passes_since_full_walk == 0);
+  CHECK(x->tree.nodes.size() == r->stats.items_live);
+  CHECK(encode_usage_index(*x) == data);
+  CHECK(rows(x->segments) == rows(r->plan.table));
+  // Every truncation and every single-bit flip is refused.
+  for (std::size_t n = 0; n < data.size(); ++n)
+    CHECK(!decode_usage_index(byte_view(data).first(n)));
+  for (std::size_t at = 0; at < data.size(); ++at) {
+    auto bad = data;
+    bad[at] ^= std::byte(static_cast<unsigned char>(1u << (at % 8)));
+    CHECK(!decode_usage_index(bad));
+  }
+  auto longer = data;
+  longer.push_back(std::byte{0});
+  CHECK(!decode_usage_index(longer));
+}
+
+TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full walk, same plan",
+          "[cleaner][usage_index]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(11);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 9, 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 4, 2, 20'000);
+  }
+  auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
+  REQUIRE(expect);
+  // A pass that is not a dry run writes the next generation, which is used.
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed(false, 0)));
+  const auto prefix = segment_prefix(usage_index_directory);
+  const auto listed = store.list(usage_index_directory).value();
+  REQUIRE(listed.size() == 1);  // the older generation was deleted
+  const auto name = listed[0].name;
+  CHECK(listed[0].id.sequence == 2);
+  expect = clean(bs::format{}, store, greedy_policy{}, full(true));
+  REQUIRE(expect);
+  auto good = clean(bs::format{}, store, greedy_policy{}, indexed(true, 0));
+  REQUIRE(good);
+  same_plan(*good, *expect);
+  CHECK(good->index.note.empty());
+  CHECK(good->index.generation_read == 2);
+  CHECK(good->index.items_read == 0);  // nothing changed since that pass
+  CHECK(!good->index.full_walk);
+  const auto record = store.read(name, 0, whole_object).value();
+
+  const auto full_walk_with = [&](const std::string& why, auto&& damage) {
+    INFO(why);
+    memory_store s;
+    s.restore(store.snapshot());
+    damage(s);
+    auto r = clean(bs::format{}, s, greedy_policy{}, indexed(true, 0));
+    REQUIRE(r);
+    same_plan(*r, *expect);
+    CHECK(r->index.full_walk);
+    CHECK(r->index.generation_read == 0);
+    CHECK(r->index.note.find(why) != std::string::npos);
+  };
+  full_walk_with("no usage index", [&](memory_store& s) { REQUIRE(s.remove(name)); });
+  full_walk_with("truncated or corrupt", [&](memory_store& s) {
+    REQUIRE(s.write(name, byte_view(record).first(record.size() / 2)));
+  });
+  full_walk_with("truncated or corrupt", [&](memory_store& s) {
+    auto bad = record;
+    bad[110] ^= std::byte{0x40};  // in the table
+    REQUIRE(s.write(name, bad));
+  });
+  full_walk_with("holds generation 2", [&](memory_store& s) {
+    REQUIRE(s.remove(name));
+    REQUIRE(s.write(segment_name(usage_index_segment(7)).value(), record));
+  });
+  {
+    // A damaged tree is found when the tree is needed (here: the plan has victims),
+    // and then costs a full walk; never a different plan.
+    memory_store s;
+    s.restore(store.snapshot());
+    {
+      auto fs = fs_type::open(s, test::harness_cipher()).value();
+      REQUIRE(bs::merge_cleaner_output(fs));
+    }
+    threshold_policy none;  // chooses no victim: the pass only writes the record
+    none.threshold = 0.0;
+    auto wrote = clean(bs::format{}, s, none, indexed(false, 0));
+    REQUIRE(wrote);
+    REQUIRE(wrote->index.generation_written == 3);
+    const auto third = segment_name(usage_index_segment(3)).value();
+    auto bad = s.read(third, 0, whole_object).value();
+    bad[bad.size() - 3] ^= std::byte{0x40};
+    REQUIRE(s.write(third, bad));
+    threshold_policy every;
+    every.threshold = 1.0;
+    auto o = indexed(true, 0);
+    o.target_utilization = 1.0;
+    auto e = full(true);
+    e.target_utilization = 1.0;
+    auto want = clean(bs::format{}, s, every, e);
+    auto r = clean(bs::format{}, s, every, o);
+    REQUIRE(want);
+    REQUIRE(r);
+    same_plan(*r, *want);
+    REQUIRE(!want->plan.victims.empty());
+    CHECK(r->index.full_walk);
+    CHECK(r->index.note.find("truncated or corrupt") != std::string::npos);
+  }
+  full_walk_with("from another store", [&](memory_store& s) {
+    auto x = decode_usage_index(record).value();
+    for (auto& row : x.segments) row.size += 1;
+    REQUIRE(s.write(name, encode_usage_index(x)));
+  });
+}
+
+TEST_CASE("Passes with the usage index plan exactly what full walks plan: BlueSky, every policy",
+          "[cleaner][usage_index][property]") {
+  const int seeds = 8;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    bluesky_property(seed, greedy_policy{}, 4);
+    bluesky_property(seed + 100, threshold_policy{}, 4);
+    bluesky_property(seed + 200, cost_benefit_policy{}, 4);
+    bluesky_property(seed + 300, age_threshold_policy{}, 4);
+    bluesky_property(seed + 400, lifetime_policy{}, 4);
+    bluesky_property(seed + 500, cost_aware_policy{}, 4);
+  }
+}
+
+TEST_CASE("Passes with the usage index plan exactly what full walks plan: the tree format",
+          "[cleaner][usage_index][property]") {
+  std::uint64_t reused = 0;
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    INFO("seed " << seed);
+    memory_store store;
+    tree::writer writer(4, 8);
+    std::mt19937 rng(seed);
+    for (int round = 0; round < 8; ++round) {
+      for (int k = 0; k < 6; ++k) {
+        bytes data(200 + rng() % 1500);
+        for (auto& b : data) b = static_cast<std::byte>(rng());
+        writer.put(rng() % 4, rng() % 8, std::move(data));
+      }
+      REQUIRE(writer.commit(store));
+      auto a = clean(tree::format{}, store, greedy_policy{}, indexed(true, 3));
+      auto b = clean(tree::format{}, store, greedy_policy{}, full(true));
+      REQUIRE(a);
+      REQUIRE(b);
+      same_plan(*a, *b);
+      memory_store other;
+      other.restore(without_index(store));
+      auto c = clean(tree::format{}, store, greedy_policy{}, indexed(false, 3));
+      auto d = clean(tree::format{}, other, greedy_policy{}, full(false));
+      REQUIRE(c);
+      REQUIRE(d);
+      same_plan(*c, *d);
+      CHECK(!c->index.mismatch);
+      reused += c->index.items_reused;
+      REQUIRE(writer.adopt(store));
+      auto content = tree::read_tree(store);
+      REQUIRE(content);
+    }
+  }
+  CHECK(reused > 0);
+}
+
+TEST_CASE("A usage index that disagrees with the store is caught by the periodic full walk",
+          "[cleaner][usage_index]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(23);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 9, 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 4, 2, 20'000);
+  }
+  // A record with the right checksums but a wrong tree: every leaf a byte off.
+  const auto listed = store.list(usage_index_directory).value();
+  REQUIRE(listed.size() == 1);
+  auto x = decode_usage_index(store.read(listed[0].name, 0, whole_object).value()).value();
+  bool changed = false;
+  for (auto& n : x.tree.nodes)
+    if (n.leaf) {
+      n.where.offset += 1;
+      changed = true;
+    }
+  REQUIRE(changed);
+  x.passes_since_full_walk = 5;
+  REQUIRE(store.write(listed[0].name, encode_usage_index(x)));
+  auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
+  REQUIRE(expect);
+  REQUIRE(!expect->plan.deletions.empty());
+  // The next pass is a check (every 6 passes): it reports, deletes nothing, and
+  // writes a record from the full walk.
+  const auto before = without_index(store);
+  auto r = clean(bs::format{}, store, greedy_policy{}, indexed(false, 6));
+  REQUIRE(r);
+  CHECK(r->index.checked);
+  CHECK(r->index.mismatch);
+  CHECK(r->status == clean_status::nothing_to_do);
+  CHECK(r->plan.deletions.empty());
+  CHECK(r->plan.victims.empty());
+  CHECK(r->stats.segments_deleted == 0);
+  CHECK(rows(r->plan.table) == rows(expect->plan.table));
+  CHECK(without_index(store) == before);
+  CHECK(r->index.generation_written > 0);
+  // The record written from the full walk agrees on the next check.
+  auto again = clean(bs::format{}, store, greedy_policy{}, indexed(false, 1));
+  REQUIRE(again);
+  CHECK(again->index.checked);
+  CHECK(!again->index.mismatch);
+  CHECK(again->stats.segments_deleted > 0);
+}
+
+TEST_CASE("A cleaner with the usage index stopped after any store operation converges",
+          "[cleaner][usage_index][crash]") {
+  memory_store base;
+  test::file_model model;
+  test::workload w(99);
+  {
+    auto fs = fs_type::open(base, test::harness_cipher()).value();
+    w.populate(fs, model, 8, 80'000);
+    REQUIRE(fs.flush());
+    w.churn(fs, model, 20, 5, 30'000);
+  }
+  REQUIRE(clean(bs::format{}, base, greedy_policy{}, indexed()));
+  {
+    auto fs = fs_type::open(base, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 20, 5, 30'000);
+  }
+  for (const bool with_index : {true, false}) {
+    memory_store start;
+    start.restore(base.snapshot());
+    if (!with_index) {
+      const auto records = start.list(usage_index_directory).value();
+      for (const auto& s : records) REQUIRE(start.remove(s.name));
+    }
+    const auto snapshot = start.snapshot();
+    std::uint64_t total = 0;
+    {
+      memory_store s;
+      s.restore(snapshot);
+      fault_injecting_store counted(s);
+      auto r = clean(bs::format{}, counted, greedy_policy{}, indexed());
+      REQUIRE(r);
+      REQUIRE(r->status == clean_status::cleaned);
+      REQUIRE(r->index.generation_written > 0);
+      total = counted.calls();
+    }
+    REQUIRE(total > 5);
+    for (std::uint64_t k = 0; k <= total; ++k) {
+      INFO("with index " << with_index << ": crash after operation " << k << " of " << total);
+      memory_store s;
+      s.restore(snapshot);
+      {
+        fault_injecting_store crashing(s);
+        crashing.crash_after(k);
+        (void)clean(bs::format{}, crashing, greedy_policy{}, indexed());
+      }
+      test::check_reopen(s, model);
+      // Clean + merge to convergence, each pass planning what a full walk plans.
+      bool done = false;
+      for (int i = 0; i < 8 && !done; ++i) {
+        auto fs = fs_type::open(s, test::harness_cipher()).value();
+        REQUIRE(bs::merge_cleaner_output(fs));
+        auto a = clean(bs::format{}, s, greedy_policy{}, indexed(true, 0));
+        auto b = clean(bs::format{}, s, greedy_policy{}, full(true));
+        REQUIRE(a);
+        REQUIRE(b);
+        same_plan(*a, *b);
+        auto r = clean(bs::format{}, s, greedy_policy{}, indexed(false, 0));
+        REQUIRE(r);
+        done = r->status == clean_status::nothing_to_do;
+      }
+      CHECK(done);
+      test::check_reopen(s, model);
+    }
+  }
+}
