@@ -167,16 +167,21 @@ struct format {
 
   // Lists directories 0 and 1, finds the proxy's checkpoint by the one rule
   // (root.hpp: past an interrupted flush, never past damage) and the newest
-  // complete cleaner generation. The cleaner's side (its listing and generation
-  // probes) and the quarantine record are read on other threads while the root is
-  // found (independent reads: on a remote store, fewer round trips one after
-  // another; STORE must be thread-safe, as every store of backend/ is).
+  // complete cleaner generation. Once the root is found, the cleaner's side (its
+  // listing and generation probes) and the quarantine record are read on other
+  // threads while directory 0 is listed again (independent reads: on a remote
+  // store, fewer round trips one after another; STORE must be thread-safe, as
+  // every store of backend/ is).
   // On failure WHY (if given) says what and where.
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
   result<context> load(Store& store, std::string* why = nullptr) const {
     context ctx;
+    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt}, why);
+    if (!found) return fail(found.error());
+    // Once the root is found (nothing more is asked of a store that fails there),
+    // the rest are independent reads, made at once.
     using cleaner_side =
         std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
     auto cleaner_future = std::async(std::launch::async, [&store]() -> result<cleaner_side> {
@@ -189,13 +194,11 @@ struct format {
     // A damaged record reads as empty.
     auto quarantine_future =
         std::async(std::launch::async, [&store] { return read_quarantine(store); });
-    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt}, why);
-    auto proxy = found ? store.list(proxy_directory) : result<std::vector<segment_info>>{};
+    auto proxy = store.list(proxy_directory);
     auto cleaner_read = cleaner_future.get();
     auto quarantined = quarantine_future.get();
-    if (!found) return fail(found.error());
-    if (!proxy) return fail(proxy.error());
     if (!cleaner_read) return fail(cleaner_read.error());
+    if (!proxy) return fail(proxy.error());
     const auto* cleaner = &cleaner_read->first;
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
