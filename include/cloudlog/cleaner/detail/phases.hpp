@@ -496,7 +496,7 @@ result<void> replace_root(const Format& format, Store& store, read_planner& plan
 // group: past the end, as the root comes last).
 template <class Format>
 std::map<std::uint32_t, std::size_t> group_ends(const Format& format, const live_graph& live,
-                                                std::span<const std::uint32_t> interior) {
+                                                std::span<const node_index> interior) {
   std::map<std::uint32_t, std::size_t> ends;
   for (std::size_t k = 0; k < interior.size(); ++k)
     ends[format.group_of(live.nodes[interior[k]].type)] = k + 1;

@@ -100,7 +100,7 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   // Interior items are rewritten a run of one output group at a time (deepest
   // first), each group's segments sealed (written in the background) as soon as no
   // later item goes to it.
-  const std::span<const std::uint32_t> interior(moves.interior);
+  const std::span<const node_index> interior(moves.interior);
   const auto ends = group_ends(format, live, interior);
   CLOUDLOG_TRY_VOID(seal(store, out, groups_open_at(ends, 0)));
   std::uint64_t rewritten = 0;
