@@ -16,6 +16,8 @@
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/cleaner/lease.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/formats/bluesky/reader.hpp"
+#include "cloudlog/formats/bluesky/root.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "formats/bluesky/helpers.hpp"
 #include "support/fixtures.hpp"
@@ -139,5 +141,36 @@ TEST_CASE(
   dry.dry_run = true;
   auto r = clean(bluesky::format{}, store, threshold_policy{}, dry);
   if (!r) CHECK(r.error().category() == error_category());
+  CHECK(store.snapshot() == objects);  // a dry run changes nothing
+}
+
+TEST_CASE(
+    "an empty segment is read as one without a checkpoint, with no pointer arithmetic on its "
+    "missing bytes (store_fuzz)",
+    "[regress][fuzz][bluesky]") {
+  // The input: stage nocrypto/stage1-write, then one edit truncating its only
+  // segment to 0 bytes. The memrchr search for a checkpoint's type byte added the
+  // type byte's offset to the empty buffer's null data pointer (UBSan: applying
+  // non-zero offset 52 to null pointer) before looking at the length.
+  const auto in = finding("store", "crash-c3a40135320ac7a19add1e9c5bfd17aefebd0dd9");
+  REQUIRE(in.size() == 9);
+  memory_store store;
+  test::load_stage(store, test::fixtures_dir() / "nocrypto" / "stage1-write");
+  auto objects = store.snapshot();
+  REQUIRE(objects.size() == 1);
+  objects.begin()->second.clear();
+  store.restore(objects);
+  CHECK_FALSE(bluesky::detail::checkpoint_in_tail(byte_view{}, segment_info{}, 0));
+  auto end = bluesky::read_segment_end(store, store.list(0).value().at(0));
+  REQUIRE(end);
+  CHECK_FALSE(end->checkpoint);
+  std::string why;
+  auto r = bluesky::reader<memory_store, no_cipher>::open(store, no_cipher{}, &why);
+  CHECK_FALSE(r);
+  if (!r) CHECK(r.error().category() == error_category());
+  clean_options dry;
+  dry.dry_run = true;
+  auto c = clean(bluesky::format{}, store, threshold_policy{}, dry);
+  if (!c) CHECK(c.error().category() == error_category());
   CHECK(store.snapshot() == objects);  // a dry run changes nothing
 }

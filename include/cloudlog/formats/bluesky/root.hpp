@@ -96,6 +96,7 @@ inline std::optional<stored_checkpoint> checkpoint_in_tail(byte_view tail, const
   constexpr auto type_at = header_offset_v<layout, layout::type_member>;
   // Candidates are the positions [0, n): tail[p + type_at] is p's type byte.
   std::size_t n = tail.size() >= hs ? tail.size() - hs + 1 : 0;
+  if (n == 0) return std::nullopt;  // (an empty TAIL may have no data pointer at all)
   const auto* types = reinterpret_cast<const unsigned char*>(tail.data()) + type_at;
   while (n > 0) {
     const void* hit = ::memrchr(types, type_byte(item_type::checkpoint), n);
