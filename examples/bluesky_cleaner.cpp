@@ -52,7 +52,7 @@ struct options {
   bool repack_inodes = false;
   bool dry_run = false;
   bool delete_only = false;
-  bool full_walk = false;     // --full-walk: ignore the usage index this pass
+  bool full_walk = false;       // --full-walk: ignore the usage index this pass
   bool no_usage_index = false;  // --no-usage-index: neither read nor write it
   std::uint32_t index_check_every = cloudlog::default_index_check_every;
   bool json = false;

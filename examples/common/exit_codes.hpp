@@ -20,13 +20,13 @@
 
 namespace tools {
 
-inline constexpr int exit_ok = 0;           // success (also: nothing to clean)
-inline constexpr int exit_usage = 2;        // bad flags or arguments
-inline constexpr int exit_unreachable = 3;  // the store cannot be opened or reached
-inline constexpr int exit_corrupt = 4;      // corruption found (a bad item, a bad tag)
-inline constexpr int exit_failed = 5;       // any other failure (I/O, missing object)
-inline constexpr int exit_waiting = 6;      // the proxy has not merged earlier cleaner output
-inline constexpr int exit_lease_held = 7;   // another cleaner holds the store's lease
+inline constexpr int exit_ok = 0;              // success (also: nothing to clean)
+inline constexpr int exit_usage = 2;           // bad flags or arguments
+inline constexpr int exit_unreachable = 3;     // the store cannot be opened or reached
+inline constexpr int exit_corrupt = 4;         // corruption found (a bad item, a bad tag)
+inline constexpr int exit_failed = 5;          // any other failure (I/O, missing object)
+inline constexpr int exit_waiting = 6;         // the proxy has not merged earlier cleaner output
+inline constexpr int exit_lease_held = 7;      // another cleaner holds the store's lease
 inline constexpr int exit_index_mismatch = 8;  // the usage index disagreed with a full walk
 
 // The one exit-code table: docs/tools.md's "Exit codes" table says the same
