@@ -60,7 +60,6 @@ result<live_graph> walk_reusing(const Format& format, Store& store, location roo
                                 read_planner& planner, const usage_index& prior,
                                 std::span<const segment_info> segments, std::uint64_t& reused,
                                 std::uint64_t& read) {
-  using layout = typename Format::layout;
   const auto& old = prior.tree.nodes;
   const auto same = unchanged_segments(prior, segments);
   std::unordered_map<location, node_index, location_hash> old_at;
@@ -94,28 +93,17 @@ result<live_graph> walk_reusing(const Format& format, Store& store, location roo
     // Read what must be read, in chunks of up to walk_chunk_bytes (as walk() does).
     std::unordered_map<node_index, expanded> got;
     for (std::size_t at = 0; at < to_read.size();) {
-      std::size_t end = at;
-      std::uint64_t sum = 0;
-      while (end < to_read.size() &&
-             (end == at || sum + nodes[to_read[end]].where.size <= walk_chunk_bytes))
-        sum += nodes[to_read[end++]].where.size;
+      const auto end = chunk_end(nodes, to_read, at);
       std::vector<location> locs;
       for (auto k = at; k < end; ++k) locs.push_back(nodes[to_read[k]].where);
       auto data = planner.fetch(store, locs, true);
       for (std::size_t k = 0; k < locs.size(); ++k) {
         const auto idx = to_read[at + k];
-        if (!data[k]) return fail(data[k].error());
-        auto v = parse_item<layout>(*data[k], 0);
-        if (!v || v->size() != nodes[idx].where.size) return fail(errc::dangling_link);
-        if (nodes[idx].parent != live_node::none && v->id() != nodes[idx].id)
-          return fail(errc::dangling_link);
-        expanded e{v->id(), v->type(), {}};
-        const auto leaf = format.leaf_type(v->type());
-        for (const auto& l : v->links()) {
-          if (l.is_null()) continue;
-          e.children.push_back(
-              live_node{*l.where, l.id, idx, 0, 0, leaf.value_or(0), leaf.has_value()});
-        }
+        expanded e;
+        auto head = read_children(format, nodes[idx], idx, data[k], e.children);
+        if (!head) return fail(head.error());
+        e.id = head->id;
+        e.type = head->type;
         g.bytes_walked += nodes[idx].where.size;
         got.emplace(idx, std::move(e));
       }

@@ -42,31 +42,47 @@ struct live_graph {
   std::uint64_t bytes_walked = 0;  // interior bytes read
 };
 
+// The id and type of an interior item as read.
+struct item_head {
+  object_id id;
+  std::uint8_t type = 0;
+};
+
+// The one check of a walked item: DATA, read for interior node N (index IDX), must be
+// the item N's link names (its size, and its id unless N is the root). Appends N's
+// children (parent IDX) to OUT and returns the item's id and type.
+// Fails: the read's error; errc::dangling_link.
+template <class Format>
+result<item_head> read_children(const Format& format, live_node n, node_index idx,
+                                const result<bytes>& data, std::vector<live_node>& out) {
+  using layout = typename Format::layout;
+  if (!data) return fail(data.error());
+  auto v = parse_item<layout>(*data, 0);
+  if (!v || v->size() != n.where.size) return fail(errc::dangling_link);
+  if (n.parent != live_node::none && v->id() != n.id) return fail(errc::dangling_link);
+  const auto leaf = format.leaf_type(v->type());
+  for (const auto& l : v->links())
+    if (!l.is_null())
+      out.push_back(live_node{*l.where, l.id, idx, 0, 0, leaf.value_or(0), leaf.has_value()});
+  return item_head{v->id(), v->type()};
+}
+
 // Reads one chunk of interior nodes PART through PLANNER (kept in its cache, for
 // the rewrite) and appends their children to NODES.
-// Fails: the store's errors; errc::dangling_link if an item is not the one its link names.
+// Fails: as read_children().
 template <class Format, segment_store Store>
 result<void> expand(const Format& format, Store& store, read_planner& planner,
                     std::vector<live_node>& nodes, std::span<const node_index> part) {
-  using layout = typename Format::layout;
   std::vector<location> locs;
   for (auto i : part) locs.push_back(nodes[i].where);
   auto data = planner.fetch(store, locs, true);
   for (std::size_t k = 0; k < part.size(); ++k) {
     const auto idx = part[k];
-    if (!data[k]) return fail(data[k].error());
-    auto v = parse_item<layout>(*data[k], 0);
-    if (!v || v->size() != nodes[idx].where.size) return fail(errc::dangling_link);
-    if (nodes[idx].parent != live_node::none && v->id() != nodes[idx].id)
-      return fail(errc::dangling_link);
-    nodes[idx].id = v->id();
-    nodes[idx].type = v->type();
-    const auto leaf = format.leaf_type(v->type());
     const node_index first = nodes.size();
-    for (const auto& l : v->links()) {
-      if (l.is_null()) continue;
-      nodes.push_back(live_node{*l.where, l.id, idx, 0, 0, leaf.value_or(0), leaf.has_value()});
-    }
+    auto head = read_children(format, nodes[idx], idx, data[k], nodes);  // N copied first
+    if (!head) return fail(head.error());
+    nodes[idx].id = head->id;
+    nodes[idx].type = head->type;
     nodes[idx].first_child = first;
     nodes[idx].child_count = static_cast<std::uint32_t>(nodes.size() - first);
   }
@@ -76,6 +92,18 @@ result<void> expand(const Format& format, Store& store, read_planner& planner,
 // The interior item bytes the walk plans in one fetch (a level is read in one
 // plan when it is no larger, so that its reads are merged across the whole level).
 inline constexpr std::uint64_t walk_chunk_bytes = 16u << 20;
+
+// The end of the chunk of INTERIOR (indices into NODES) that starts at AT: as many
+// nodes as fit in walk_chunk_bytes, at least one.
+inline std::size_t chunk_end(const std::vector<live_node>& nodes,
+                             std::span<const node_index> interior, std::size_t at) {
+  std::size_t end = at;
+  std::uint64_t sum = 0;
+  while (end < interior.size() &&
+         (end == at || sum + nodes[interior[end]].where.size <= walk_chunk_bytes))
+    sum += nodes[interior[end++]].where.size;
+  return end;
+}
 
 // Walks everything reachable from ROOT a level at a time through PLANNER (each
 // item read once, kept in its cache for the rewrite): a level's interior items
@@ -93,11 +121,7 @@ result<live_graph> walk(const Format& format, Store& store, location root, read_
     for (std::size_t i = level_begin; i < level_end; ++i)
       if (!nodes[i].leaf) interior.push_back(i);
     for (std::size_t at = 0; at < interior.size();) {
-      std::size_t end = at;
-      std::uint64_t sum = 0;
-      while (end < interior.size() &&
-             (end == at || sum + nodes[interior[end]].where.size <= walk_chunk_bytes))
-        sum += nodes[interior[end++]].where.size;
+      const auto end = chunk_end(nodes, interior, at);
       const auto part = std::span(interior).subspan(at, end - at);
       CLOUDLOG_TRY_VOID(expand(format, store, planner, nodes, part));
       at = end;
