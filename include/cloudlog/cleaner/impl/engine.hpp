@@ -150,12 +150,7 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!walked) return fail(walked.error());
   const auto usage = tabulate(*ctx, live_bytes(*walked));
   record_usage(report, *walked, usage);
-  const auto bytes_got = [&]() -> std::uint64_t {
-    if constexpr (requires { store.stats().get.bytes; })
-      return store.stats().get.bytes;
-    else
-      return 0;
-  };
+  const auto bytes_got = [&] { return store.stats().get.bytes; };  // STORE counts (clean())
   report.stats.metadata_bytes_read = bytes_got();
   report.index = walked->index;
   report.stats.seconds_walk = clock.lap();
@@ -214,7 +209,6 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
     report.status = clean_status::cleaned;
     return report;
   }
-  report.stats.bytes_minimum = walked->bytes_walked;
   for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
   auto moved = move_live(format, store, planner, policy, options, verify, *ctx, live, victims,
                          moves, report, clock);
