@@ -195,6 +195,17 @@ struct usage_index_head {
   std::uint64_t size() const { return tree_offset() + tree_bytes(); }
 };
 
+// The record H heads, with its TABLE; its tree is left empty.
+inline usage_index headed_index(const usage_index_head& h, std::vector<segment_usage> table) {
+  usage_index x;
+  x.generation = h.generation;
+  x.passes_since_full_walk = h.passes_since_full_walk;
+  x.root = h.root;
+  x.root_id = h.root_id;
+  x.segments = std::move(table);
+  return x;
+}
+
 // Parses and checks a record's first usage_index_header_bytes.
 // Fails: errc::corrupt_payload (short, wrong magic, wrong CRC, impossible counts).
 inline result<usage_index_head> decode_usage_index_head(byte_view data) {
@@ -292,12 +303,7 @@ inline result<usage_index> decode_usage_index(byte_view data) {
   if (!table) return fail(table.error());
   auto tree = decode_usage_tree(*h, data.subspan(h->tree_offset()));
   if (!tree) return fail(tree.error());
-  usage_index x;
-  x.generation = h->generation;
-  x.passes_since_full_walk = h->passes_since_full_walk;
-  x.root = h->root;
-  x.root_id = h->root_id;
-  x.segments = std::move(*table);
+  auto x = headed_index(*h, std::move(*table));
   x.tree = std::move(*tree);
   return x;
 }
@@ -359,22 +365,16 @@ result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true) 
     return out;
   }
   auto table_bytes = store.read(newest->name, detail::usage_index_header_bytes, h->table_bytes());
-  if (!table_bytes) {
-    if (table_bytes.error() == make_error_code(errc::not_found)) return damaged();
-    if (table_bytes.error() != make_error_code(errc::out_of_range))
-      return fail(table_bytes.error());
-    return damaged();
+  if (!table_bytes) {  // gone or shorter since the listing: a damaged record
+    const auto e = table_bytes.error();
+    if (e == make_error_code(errc::not_found) || e == make_error_code(errc::out_of_range))
+      return damaged();
+    return fail(e);
   }
   out.bytes_read += table_bytes->size();
   auto table = decode_usage_table(*h, *table_bytes);
   if (!table) return damaged();
-  usage_index x;
-  x.generation = h->generation;
-  x.passes_since_full_walk = h->passes_since_full_walk;
-  x.root = h->root;
-  x.root_id = h->root_id;
-  x.segments = std::move(*table);
-  out.index = std::move(x);
+  out.index = headed_index(*h, std::move(*table));
   out.head = *h;
   return out;
 }
