@@ -533,11 +533,6 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   };
   d.on_pass = [&](const cloudlog::clean_report& r) {
     print_report(r, o, false);
-    if (r.index.mismatch)
-      std::fprintf(stderr,
-                   "error: the usage index disagreed with a full walk of %s: nothing was deleted "
-                   "this pass; a new index was written from the full walk; the daemon goes on\n",
-                   o.store.c_str());
     record_pass(lease_store, r, seconds_of(r), o);
   };
   cloudlog::lease_record holder;
@@ -558,6 +553,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     j["releases"] = r->releases;
     j["items_relocated"] = r->items_relocated;
     j["bytes_freed"] = r->bytes_freed;
+    j["index_mismatch"] = r->index_mismatch;
     std::puts(j.dump().c_str());
     std::fflush(stdout);
   } else if (!o.quiet)
@@ -570,6 +566,14 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                  static_cast<unsigned long long>(r->releases),
                  static_cast<unsigned long long>(r->items_relocated),
                  static_cast<unsigned long long>(r->bytes_freed));
+  // The check or pass that found the usage index disagreeing with a full walk
+  // deleted nothing, and the daemon stopped there: a human looks before it runs on.
+  if (r->index_mismatch)
+    return tools::emit_error("the usage index disagreed with a full walk of " + o.store +
+                                 ": nothing was deleted in that pass and the daemon stopped; a "
+                                 "real pass writes a new index from the full walk (report this: "
+                                 "the store changed under the index, or a bug)",
+                             tools::exit_index_mismatch);
   return tools::exit_ok;
 }
 
