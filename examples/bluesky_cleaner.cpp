@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -191,6 +192,10 @@ cloudlog::clean_options pass_options(const options& o) {
   co.usage_index.enabled = !o.no_usage_index;
   co.usage_index.full_walk = o.full_walk;
   co.usage_index.check_every = o.index_check_every;
+  // The record's local copy lives beside the segment cache (which leaves
+  // subdirectories alone).
+  if (!o.cache_dir.empty() && !o.no_usage_index)
+    co.usage_index.local_copy = std::filesystem::path(o.cache_dir) / "usage-index";
   co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   if (reporter) {
     co.on_phase = [](const cloudlog::clean_progress& p) { reporter->phase(p); };

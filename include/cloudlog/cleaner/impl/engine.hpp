@@ -171,10 +171,11 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
     auto out = finish(store, std::move(r), status, options, clock);
     if (!out || options.dry_run || options.delete_only) return out;
-    if (auto saved = save_usage_index(store, *walked, ctx->root(),
-                                      std::span<const segment_usage>(out->plan.table));
-        !saved)
-      out->index.note = "could not write the usage index: " + saved.error().message();
+    auto saved = save_usage_index(store, *walked, ctx->root(),
+                                  std::span<const segment_usage>(out->plan.table),
+                                  options.usage_index.local_copy);
+    out->index.note = walked->index.note;
+    if (!saved) out->index.note = "could not write the usage index: " + saved.error().message();
     out->index.generation_written = walked->index.generation_written;
     out->index.bytes_written = walked->index.bytes_written;
     return out;
