@@ -146,23 +146,33 @@ inline constexpr std::size_t usage_index_node_bytes = 38;
 // and the tree, the count of interior nodes), its own CRC-64, then the table (32
 // bytes a segment) and the tree (38 bytes a node).
 inline bytes encode_usage_index(const usage_index& x) {
-  detail::index_writer table, tree;
+  // One buffer, sections written in place (the header's CRCs last): a record is
+  // held once while it is encoded, not three times.
+  using detail::usage_index_header_bytes;
+  const auto table_bytes = x.segments.size() * detail::usage_index_row_bytes;
+  const auto tree_bytes = x.tree.nodes.size() * detail::usage_index_node_bytes;
+  detail::index_writer w;
+  w.out.reserve(usage_index_header_bytes + table_bytes + tree_bytes);
+  w.out.resize(usage_index_header_bytes);
   for (const auto& s : x.segments) {
-    table.u32(s.id.directory);
-    table.u32(s.id.sequence);
-    table.u64(s.size);
-    table.u64(s.live);
-    table.u64(s.age);
+    w.u32(s.id.directory);
+    w.u32(s.id.sequence);
+    w.u64(s.size);
+    w.u64(s.live);
+    w.u64(s.age);
   }
+  std::uint64_t interior = 0;
   for (const auto& n : x.tree.nodes) {
-    tree.loc(n.where);
-    tree.id(n.id);
-    tree.u8(n.type);
-    tree.u8(n.leaf ? 1 : 0);
-    tree.u32(n.child_count);
+    w.loc(n.where);
+    w.id(n.id);
+    w.u8(n.type);
+    w.u8(n.leaf ? 1 : 0);
+    w.u32(n.child_count);
+    interior += n.leaf ? 0 : 1;
   }
+  const byte_view all(w.out);
   detail::index_writer h;
-  h.out.reserve(detail::usage_index_header_bytes + table.out.size() + tree.out.size());
+  h.out.reserve(usage_index_header_bytes);
   for (char c : detail::usage_index_magic) h.u8(static_cast<std::uint8_t>(c));
   h.u32(x.generation);
   h.u32(x.passes_since_full_walk);
@@ -171,15 +181,12 @@ inline bytes encode_usage_index(const usage_index& x) {
   h.u64(x.segments.size());
   h.u64(x.tree.nodes.size());
   h.u64(x.tree.bytes_walked);
-  h.u64(detail::crc64(table.out));
-  h.u64(detail::crc64(tree.out));
-  std::uint64_t interior = 0;
-  for (const auto& n : x.tree.nodes) interior += n.leaf ? 0 : 1;
+  h.u64(detail::crc64(all.subspan(usage_index_header_bytes, table_bytes)));
+  h.u64(detail::crc64(all.subspan(usage_index_header_bytes + table_bytes)));
   h.u64(interior);
   h.u64(detail::crc64(h.out));
-  h.out.insert(h.out.end(), table.out.begin(), table.out.end());
-  h.out.insert(h.out.end(), tree.out.begin(), tree.out.end());
-  return std::move(h.out);
+  std::copy(h.out.begin(), h.out.end(), w.out.begin());
+  return std::move(w.out);
 }
 
 // The header of a record: what the rest must hold.

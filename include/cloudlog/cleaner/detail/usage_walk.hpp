@@ -231,6 +231,7 @@ result<walk_outcome> walk_phase(const Format& format, Store& store, location roo
       std::uint64_t reused = 0, read = 0;
       auto g = walk_reusing(format, store, root, planner, *lookup.index, segments, reused, read);
       if (!g) return fail(g.error());
+      lookup.index->tree = {};  // the new graph holds all of it now: not kept twice
       s.items_reused = reused;
       s.items_read = read;
       indexed = std::move(*g);
