@@ -13,11 +13,12 @@
 //                                         starting at a seeded place; prints the
 //                                         metadata items it changed (directories +
 //                                         the root) and their bytes
-//   scale_bench pass DIR [--dry-run] [--full-walk] [--no-usage-index]
+//   scale_bench pass DIR [--dry-run] [--full-walk] [--no-usage-index] [--local-copy L]
 //                                         one cleaning pass (threshold policy 0.6),
-//                                         usage index on; prints one JSON line with
-//                                         metadata bytes read, requests, seconds and
-//                                         the process's peak RSS (getrusage)
+//                                         usage index on (its local copy in L, as
+//                                         bluesky_cleaner --cache-dir keeps it); prints one JSON
+//                                         line with metadata bytes read, requests, seconds and the
+//                                         process's peak RSS (getrusage)
 // benchmarks/scale_bench.sh runs the sequence of docs/performance.md.
 #include <sys/resource.h>
 
@@ -179,9 +180,11 @@ int change(const std::filesystem::path& dir, double fraction, std::uint64_t seed
   return 0;
 }
 
-int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index) {
+int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index,
+         const std::filesystem::path& local) {
   auto store = file_store::open(dir).value();
   clean_options o;
+  o.usage_index.local_copy = local;
   o.dry_run = dry;
   o.usage_index.enabled = !no_index;
   o.usage_index.full_walk = full;
@@ -200,13 +203,15 @@ int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index) {
   const auto& x = r->index;
   std::printf(
       "{\"items_live\":%llu,\"metadata_bytes_read\":%llu,\"bytes_walked\":%llu,"
-      "\"index_bytes_read\":%llu,\"index_bytes_written\":%llu,\"gets\":%llu,\"lists\":%llu,"
+      "\"index_bytes_read\":%llu,\"index_local_bytes_read\":%llu,\"index_bytes_written\":%llu,"
+      "\"gets\":%llu,\"lists\":%llu,"
       "\"items_read\":%llu,\"items_reused\":%llu,\"full_walk\":%s,\"seconds\":%.3f,"
       "\"seconds_walk\":%.3f,\"peak_rss_kib\":%ld,\"deleted\":%llu,\"relocated\":%llu}\n",
       static_cast<unsigned long long>(s.items_live),
       static_cast<unsigned long long>(s.metadata_bytes_read),
       static_cast<unsigned long long>(s.bytes_walked),
       static_cast<unsigned long long>(x.bytes_read),
+      static_cast<unsigned long long>(x.local_bytes_read),
       static_cast<unsigned long long>(x.bytes_written),
       static_cast<unsigned long long>(s.requests.get.requests),
       static_cast<unsigned long long>(s.requests.list.requests),
@@ -225,11 +230,13 @@ int main(int argc, char** argv) {
   if (a.size() >= 4 && a[0] == "change") return change(a[1], std::stod(a[2]), std::stoull(a[3]));
   if (a.size() >= 2 && a[0] == "pass") {
     const auto has = [&](const char* f) { return std::find(a.begin(), a.end(), f) != a.end(); };
-    return pass(a[1], has("--dry-run"), has("--full-walk"), has("--no-usage-index"));
+    const auto at = std::find(a.begin(), a.end(), "--local-copy");
+    return pass(a[1], has("--dry-run"), has("--full-walk"), has("--no-usage-index"),
+                at != a.end() && at + 1 != a.end() ? *(at + 1) : std::string());
   }
   std::fputs(
       "usage: scale_bench generate DIR N | change DIR FRACTION SEED | pass DIR [--dry-run] "
-      "[--full-walk] [--no-usage-index]\n",
+      "[--full-walk] [--no-usage-index] [--local-copy DIR]\n",
       stderr);
   return 2;
 }
