@@ -89,9 +89,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(opt.write_size >> 10),
               static_cast<unsigned long long>(flush_every));
 
-  std::string why;
-  auto fs = bs::filesystem<cloudlog::file_store, bs::cipher>::open(*store, *key, {}, &why);
-  if (!fs) return die("open", fs.error(), why);
+  auto fs = bs::filesystem<cloudlog::file_store, bs::cipher>::open(*store, *key);
+  if (!fs) return die("open", fs.error().code, fs.error().what);
   auto create = opt;
   create.overwrite_fraction = 0;
   double cpu0 = cpu_seconds();
@@ -116,15 +115,15 @@ int main(int argc, char** argv) {
       cpu_seconds() - cpu0);
 
   auto t0 = std::chrono::steady_clock::now();
-  auto again = bs::filesystem<cloudlog::file_store, bs::cipher>::open(*store, *key, {}, &why);
-  if (!again) return die("reopen", again.error(), why);
+  auto again = bs::filesystem<cloudlog::file_store, bs::cipher>::open(*store, *key);
+  if (!again) return die("reopen", again.error().code, again.error().what);
   std::printf("reopen:    %llu inodes in %.3f s\n",
               static_cast<unsigned long long>(again->inums().size()), seconds_since(t0));
 
   t0 = std::chrono::steady_clock::now();
   cpu0 = cpu_seconds();
-  auto r = bs::reader<cloudlog::file_store, bs::cipher>::open(*store, *key, &why);
-  if (!r) return die("reader", r.error(), why);
+  auto r = bs::reader<cloudlog::file_store, bs::cipher>::open(*store, *key);
+  if (!r) return die("reader", r.error().code, r.error().what);
   std::uint64_t read = 0;
   for (std::uint64_t i = 0; i < bs::workload_file_count(opt); ++i) {
     auto n = r->lookup(bs::workload_file_path(opt, i));

@@ -306,9 +306,8 @@ int finish(const cloudlog::clean_report& r, const options& o) {
 template <class Store>
 int report_pass(Store& store, const options& o, std::error_code ec, const std::string& what) {
   if (ec == cloudlog::errc::damaged_log || ec == cloudlog::errc::no_checkpoint) {
-    std::string why;
-    if (!bs::find_root(store, bs::no_cipher{}, {}, &why) && !why.empty())
-      return report_store(o, ec, what + ": " + why);
+    if (auto root = bs::find_root(store, bs::no_cipher{}); !root && !root.error().what.empty())
+      return report_store(o, ec, what + ": " + root.error().what);
   }
   return report_store(o, ec, what);
 }

@@ -150,6 +150,11 @@ int report_fs(const options& opt, std::error_code ec, const std::string& detail,
   return report_store(opt, ec, what);
 }
 
+// Same, for a failure that carries its own text (the models' open and recover_to).
+int report_fs(const options& opt, const cloudlog::error_info& e, const std::string& fallback) {
+  return report_fs(opt, e.code, e.what, fallback);
+}
+
 // Says on stderr which directory-0 segments a root search skipped: a flush
 // interrupted before its checkpoint (or, after recover, the segments abandoned).
 void note_skipped(const std::vector<cloudlog::segment_info>& skipped,
@@ -167,10 +172,9 @@ void note_skipped(const std::vector<cloudlog::segment_info>& skipped,
 template <class Store, class Cipher>
 std::optional<bs::reader<Store, Cipher>> open_reader(Store& store, const Cipher& c,
                                                      const options& opt, int& status) {
-  std::string why;
-  auto r = bs::reader<Store, Cipher>::open(store, c, &why);
+  auto r = bs::reader<Store, Cipher>::open(store, c);
   if (!r) {
-    status = report_fs(opt, r.error(), why, "cannot open the filesystem");
+    status = report_fs(opt, r.error(), "cannot open the filesystem");
     return std::nullopt;
   }
   note_skipped(r->found().skipped, r->newest_segment());
@@ -338,9 +342,8 @@ int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
 // merge: adopts the cleaner's newest complete output and acknowledges it.
 template <class Store, class Cipher>
 int merge(Store& store, const Cipher& c, const options& opt) {
-  std::string why;
-  auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
-  if (!fs) return report_fs(opt, fs.error(), why, "cannot open the filesystem");
+  auto fs = bs::filesystem<Store, Cipher>::open(store, c);
+  if (!fs) return report_fs(opt, fs.error(), "cannot open the filesystem");
   auto rep = bs::merge_cleaner_output(*fs);
   if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "merge failed");
   if (!rep->refused.empty())
@@ -387,9 +390,8 @@ int merge(Store& store, const Cipher& c, const options& opt) {
 // workload: creates and overwrites files (formats/bluesky/workload.hpp).
 template <class Store, class Cipher>
 int workload(Store& store, const Cipher& c, const options& opt) {
-  std::string why;
-  auto fs = bs::filesystem<Store, Cipher>::open(store, c, {}, &why);
-  if (!fs) return report_fs(opt, fs.error(), why, "cannot open the filesystem");
+  auto fs = bs::filesystem<Store, Cipher>::open(store, c);
+  if (!fs) return report_fs(opt, fs.error(), "cannot open the filesystem");
   auto rep = bs::run_workload(*fs, opt.workload);
   if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "workload failed");
   const double mib = static_cast<double>(rep->bytes_written) / (1 << 20);
@@ -426,9 +428,8 @@ int recover(Store& store, const Cipher& c, const options& opt) {
     return tools::report(
         make_error_code(errc::invalid_argument),
         "--to-checkpoint takes a directory-0 segment name (log-00000000-SSSSSSSS)");
-  std::string why;
-  auto fs = bs::filesystem<Store, Cipher>::recover_to(store, c, id->sequence, {}, &why);
-  if (!fs) return report_fs(opt, fs.error(), why, "cannot recover to " + opt.recover_to);
+  auto fs = bs::filesystem<Store, Cipher>::recover_to(store, c, id->sequence);
+  if (!fs) return report_fs(opt, fs.error(), "cannot recover to " + opt.recover_to);
   const auto& lost = fs->skipped_segments();
   if (opt.json) {
     nlohmann::json j = tools::json_object("recover");

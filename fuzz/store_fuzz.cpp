@@ -252,11 +252,10 @@ void walk(Reader& r, std::uint64_t inum, int depth, int& budget, bool clean_stor
 
 template <class Cipher>
 void read_all(memory_store& store, const Cipher& c, bool clean_store) {
-  std::string why;
-  auto r = reader<memory_store, Cipher>::open(store, c, &why);
+  auto r = reader<memory_store, Cipher>::open(store, c);
   if (!r) {
     FUZZ_CHECK(!clean_store);
-    FUZZ_CHECK(r.error().value() != 0 && !why.empty());
+    FUZZ_CHECK(r.error().code.value() != 0 && !r.error().what.empty());
     return;
   }
   int budget = 64;

@@ -38,7 +38,7 @@ template <class Store, class Cipher>
 int check_key_first(Store& store, const Cipher& cipher, const std::string& uri,
                     const store_context& context, key_check_result& out) {
   namespace bs = cloudlog::bluesky;
-  auto root = bs::find_root(store, bs::no_cipher{}, {}, nullptr);
+  auto root = bs::find_root(store, bs::no_cipher{});
   if (!root) return exit_ok;
   const auto& cp = root->checkpoint;
   out.checkpoint_name = cp.segment.name;

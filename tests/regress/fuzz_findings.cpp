@@ -164,10 +164,9 @@ TEST_CASE(
   auto end = bluesky::read_segment_end(store, store.list(0).value().at(0));
   REQUIRE(end);
   CHECK_FALSE(end->checkpoint);
-  std::string why;
-  auto r = bluesky::reader<memory_store, no_cipher>::open(store, no_cipher{}, &why);
+  auto r = bluesky::reader<memory_store, no_cipher>::open(store, no_cipher{});
   CHECK_FALSE(r);
-  if (!r) CHECK(r.error().category() == error_category());
+  if (!r) CHECK(r.error().code.category() == error_category());
   clean_options dry;
   dry.dry_run = true;
   auto c = clean(bluesky::format{}, store, threshold_policy{}, dry);

@@ -379,7 +379,7 @@ TEST_CASE(
     // Every reader knowing the writer's segment target opens at the last complete
     // checkpoint and says which segments it skipped...
     const root_rule rule{opt.segment_target, std::nullopt};
-    auto r = reader<memory_store, bluesky::cipher>::open(mem, key, nullptr, rule);
+    auto r = reader<memory_store, bluesky::cipher>::open(mem, key, rule);
     REQUIRE(r);
     CHECK(r->found().skipped.size() == orphans);
     // ...one assuming the proxy's 4 MiB segments cannot tell them from damage, and

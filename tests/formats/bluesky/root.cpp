@@ -32,7 +32,7 @@ template <class Cipher>
 void check_no_tool_goes_back(memory_store& store, const Cipher& c, const location& root,
                              const test::expected_tree& want, const root_rule& rule) {
   const auto before = store.snapshot();
-  auto r = reader<memory_store, Cipher>::open(store, c, nullptr, rule);
+  auto r = reader<memory_store, Cipher>::open(store, c, rule);
   if (r) {
     CHECK(r->found().checkpoint.where == root);
     CHECK(r->found().skipped.empty());
@@ -78,13 +78,13 @@ TEST_CASE(
   REQUIRE(store.write(seg.name, data));
   const auto before = store.snapshot();
 
-  std::string why;
-  auto r = reader<memory_store, bluesky::cipher>::open(store, key, &why);
+  auto r = reader<memory_store, bluesky::cipher>::open(store, key);
   REQUIRE_FALSE(r);
   CHECK(r.error() == make_error_code(errc::damaged_log));
-  CHECK_THAT(why, Catch::Contains("log-00000000-00000001 @" + std::to_string(at - type_at)) &&
-                      Catch::Contains("unknown type") &&
-                      Catch::Contains("the newest older checkpoint ends log-00000000-00000000"));
+  CHECK_THAT(r.error().what,
+             Catch::Contains("log-00000000-00000001 @" + std::to_string(at - type_at)) &&
+                 Catch::Contains("unknown type") &&
+                 Catch::Contains("the newest older checkpoint ends log-00000000-00000000"));
   auto fs = filesystem<memory_store, bluesky::cipher>::open(store, key);
   REQUIRE_FALSE(fs);
   CHECK(fs.error() == make_error_code(errc::damaged_log));
@@ -110,11 +110,10 @@ TEST_CASE("recovery names a segment that ends with a checkpoint", "[formats][blu
   memory_store store;
   test::load_stage(store, test::fixtures_dir() / "main" / "stage6-merge2");
   const auto before = store.snapshot();
-  std::string why;
-  auto none = filesystem<memory_store, bluesky::cipher>::recover_to(store, key, 9, {}, &why);
+  auto none = filesystem<memory_store, bluesky::cipher>::recover_to(store, key, 9);
   REQUIRE_FALSE(none);
   CHECK(none.error() == make_error_code(errc::no_checkpoint));
-  CHECK_THAT(why, Catch::Contains("sequence 9"));
+  CHECK_THAT(none.error().what, Catch::Contains("sequence 9"));
   CHECK(store.snapshot() == before);
 }
 

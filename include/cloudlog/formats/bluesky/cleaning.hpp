@@ -107,7 +107,7 @@ struct format {
   using layout = bluesky::layout;
   using context = cleaning_context;
   // docs/format.md, section 3: the cleaner closes a segment once it reaches 4 MiB.
-  static constexpr std::uint64_t segment_target = 4u << 20;
+  static constexpr std::uint64_t segment_target = proxy_segment_target;
   // The proxy's segment target, for telling its interrupted flushes from damage
   // (root_rule::segment_target).
   std::uint64_t writer_segment_target = proxy_segment_target;
@@ -172,14 +172,14 @@ struct format {
   // threads while directory 0 is listed again (independent reads: on a remote
   // store, fewer round trips one after another; STORE must be thread-safe, as
   // every store of backend/ is).
-  // On failure WHY (if given) says what and where.
+  // The text of a root that cannot be found is find_root's (ask it for the error_info).
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
-  result<context> load(Store& store, std::string* why = nullptr) const {
+  result<context> load(Store& store) const {
     context ctx;
-    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt}, why);
-    if (!found) return fail(found.error());
+    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt});
+    if (!found) return fail(found.error().code);
     // Once the root is found (nothing more is asked of a store that fails there),
     // the rest are independent reads, made at once.
     using cleaner_side =

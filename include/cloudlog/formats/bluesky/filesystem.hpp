@@ -144,12 +144,12 @@ class filesystem {
   // skipped_segments), the sequence continues after them, and the next flush
   // writes a checkpoint even if nothing else changed, so the store is readable by
   // the proxy's rule again. Damage is never skipped.
-  // On failure, WHY (if given) receives the text saying what failed and where.
+  // Failures carry their text: what failed and where.
   // Fails: reader::open's errors (errc::damaged_log, errc::no_checkpoint, ...),
   // inode load errors.
-  static result<filesystem> open(Store& store, const Cipher& c, filesystem_options opt = {},
-                                 std::string* why = nullptr) {
-    return open_with(store, c, opt, root_rule{opt.segment_target, std::nullopt}, why);
+  static result_with_info<filesystem> open(Store& store, const Cipher& c,
+                                           filesystem_options opt = {}) {
+    return open_with(store, c, opt, root_rule{opt.segment_target, std::nullopt});
   }
 
   // The operator's explicit way past damage (bluesky_fs recover): opens at the
@@ -158,8 +158,9 @@ class filesystem {
   // segment, so every reader, writer and cleaner starts there. Never taken by open.
   // Fails: errc::no_checkpoint (no such segment, or it ends in no checkpoint);
   // open's and flush's errors.
-  static result<filesystem> recover_to(Store& store, const Cipher& c, std::uint32_t sequence,
-                                       filesystem_options opt = {}, std::string* why = nullptr);
+  static result_with_info<filesystem> recover_to(Store& store, const Cipher& c,
+                                                 std::uint32_t sequence,
+                                                 filesystem_options opt = {});
 
   // Directory-0 segments newer than the root this filesystem was opened at: an
   // interrupted flush's (garbage), or those recover_to abandoned. Oldest first.
@@ -324,8 +325,8 @@ class filesystem {
   filesystem(Store& store, const Cipher& c, filesystem_options opt)
       : source_(store, c), opt_(opt) {}
 
-  static result<filesystem> open_with(Store& store, const Cipher& c, filesystem_options opt,
-                                      const root_rule& rule, std::string* why);
+  static result_with_info<filesystem> open_with(Store& store, const Cipher& c,
+                                                filesystem_options opt, const root_rule& rule);
 
   result<void> load(const root_rule& rule);
 

@@ -79,6 +79,13 @@ inline std::string segment_name_of(const location& l) {
   return n ? *n : std::string("log-?");
 }
 
+// What REQUEST names and where it is looked for, e.g. "block 2 of inode 3 at
+// log-00000001-00000004 @65819": the one way every failure about an item begins.
+inline std::string item_place(const fetch_request& request) {
+  const auto& w = request.ref.where;
+  return describe(request) + " at " + segment_name_of(w) + " @" + std::to_string(w.offset);
+}
+
 // Fetches items from a store and opens them with a cipher. Holds references to
 // both: they must outlive it. Not thread-safe (it records the last error's text).
 //
@@ -189,7 +196,7 @@ class item_source {
       return failure(rq, errc::corrupt_payload,
                      "the item there belongs to inode " + std::to_string(v->owner()));
     const bool encrypted = v->header().magic == magic_encrypted;
-    if (rq.ref.where.directory == 1 && !encrypted &&
+    if (rq.ref.where.directory == cleaner_directory && !encrypted &&
         (rq.type == item_type::inode_map || rq.type == item_type::checkpoint) &&
         cipher_->verify(item_bytes) == tag_status::zero)
       return {};
@@ -214,9 +221,7 @@ class item_source {
  private:
   // "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): "
   static std::string where_of(const fetch_request& rq) {
-    const auto& w = rq.ref.where;
-    return describe(rq) + " at " + segment_name_of(w) + " @" + std::to_string(w.offset) + " (" +
-           std::to_string(w.size) + " bytes): ";
+    return item_place(rq) + " (" + std::to_string(rq.ref.where.size) + " bytes): ";
   }
   tl::unexpected<std::error_code> failure(const fetch_request& rq, std::error_code code,
                                           const std::string& why) {

@@ -75,8 +75,7 @@ result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merg
     bool ok = (*blocks)[k].has_value();
     if (ok && (*blocks)[k]->view().payload().size() !=
                   block_length(fs.nodes_.at(a.inum).node.size, a.index)) {
-      refused.push_back(describe(data_rqs[k]) + " at " + segment_name_of(a.ref.where) + " @" +
-                        std::to_string(a.ref.where.offset) + ": not the block's length");
+      refused.push_back(item_place(data_rqs[k]) + ": not the block's length");
       ok = false;
     }
     if (ok) {
@@ -120,8 +119,7 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
     if (decode_imap_item(*(*imaps)[i], croot.payload.ranges[imap_rqs[i].index], block))
       cleaner_map.merge(block);
     else
-      refused.push_back(describe(imap_rqs[i]) + " at " + segment_name_of(imap_rqs[i].ref.where) +
-                        " @" + std::to_string(imap_rqs[i].ref.where.offset) + ": corrupt payload");
+      refused.push_back(item_place(imap_rqs[i]) + ": corrupt payload");
   }
 
   std::vector<fetch_request> inode_rqs;

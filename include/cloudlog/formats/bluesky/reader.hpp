@@ -141,9 +141,7 @@ result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Ciph
   std::map<std::uint64_t, item_ref> map;
   for (std::size_t i = 0; i < items->size(); ++i)
     if (auto ok = decode_imap_item((*items)[i], r.payload.ranges[i], map); !ok)
-      return source.note(ok.error(), describe(rqs[i]) + " at " + segment_name_of(rqs[i].ref.where) +
-                                         " @" + std::to_string(rqs[i].ref.where.offset) +
-                                         ": corrupt payload");
+      return source.note(ok.error(), item_place(rqs[i]) + ": corrupt payload");
   return map;
 }
 
@@ -157,18 +155,13 @@ class reader {
   // Opens the filesystem at the checkpoint RULE finds (root.hpp: the newest
   // directory-0 segment ending with a checkpoint, past the segments of a flush
   // interrupted before its checkpoint, never past damage), then every inode-map
-  // block it links to. On failure, WHY (if given) receives the text saying what
-  // failed and where.
+  // block it links to. Failures carry their text: what failed and where.
   // Fails: errc::no_checkpoint, errc::damaged_log (find_root); store, framing, tag
   // and payload errors.
-  static result<reader> open(Store& store, const Cipher& c, std::string* why = nullptr,
-                             const root_rule& rule = {}) {
+  static result_with_info<reader> open(Store& store, const Cipher& c, const root_rule& rule = {}) {
     reader r(store, c);
     auto ok = r.load(rule);
-    if (!ok) {
-      if (why) *why = r.last_error();
-      return fail(ok.error());
-    }
+    if (!ok) return fail_with(ok.error(), r.last_error());
     return r;
   }
 
@@ -212,10 +205,7 @@ class reader {
     out.reserve(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
       auto rec = decode_inode_item((*items)[i], inums[i]);
-      if (!rec)
-        return source_.note(
-            rec.error(), describe(rqs[i]) + " at " + segment_name_of(rqs[i].ref.where) + " @" +
-                             std::to_string(rqs[i].ref.where.offset) + ": corrupt inode payload");
+      if (!rec) return source_.note(rec.error(), item_place(rqs[i]) + ": corrupt inode payload");
       out.push_back(std::move(*rec));
     }
     return out;
@@ -278,10 +268,8 @@ class reader {
       const auto payload = (*items)[k].view().payload();
       if (payload.size() != block_length(size, i))
         return source_.note(make_error_code(errc::corrupt_payload),
-                            describe(rqs[k]) + " at " + segment_name_of(rqs[k].ref.where) + " @" +
-                                std::to_string(rqs[k].ref.where.offset) + ": holds " +
-                                std::to_string(payload.size()) + " bytes, expected " +
-                                std::to_string(block_length(size, i)));
+                            item_place(rqs[k]) + ": holds " + std::to_string(payload.size()) +
+                                " bytes, expected " + std::to_string(block_length(size, i)));
       const std::uint64_t block_start = i * block_size;
       const std::uint64_t from = std::max(offset, block_start);
       const std::uint64_t to = std::min(end, block_start + payload.size());
@@ -297,9 +285,8 @@ class reader {
   reader(Store& store, const Cipher& c) : source_(store, c) {}
 
   result<void> load(const root_rule& rule) {
-    std::string why;
-    auto found = find_root(source_.store(), source_.cipher_ref(), rule, &why);
-    if (!found) return source_.note(found.error(), why);
+    auto found = find_root(source_.store(), source_.cipher_ref(), rule);
+    if (!found) return source_.note(found.error().code, std::move(found.error().what));
     found_ = std::move(*found);
     auto rt = open_checkpoint(source_, found_.checkpoint);
     if (!rt) return fail(rt.error());

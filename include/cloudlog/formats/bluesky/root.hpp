@@ -20,6 +20,7 @@
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
 #include "cloudlog/crypto/no_cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
 #include "cloudlog/location.hpp"
@@ -224,42 +225,38 @@ std::string not_an_interrupted_flush(byte_view data, const segment_info& seg, co
 // With RULE.recover_to the search starts at that sequence instead, and every
 // newer segment is skipped whatever it holds (the operator's explicit choice).
 // The checkpoint's tag is not checked here (the reader opens it with C).
-// On failure WHY (if given) says what and where.
+// Failures carry their text: what failed and where (error_info::what).
 // Fails: errc::no_checkpoint (no directory-0 segment, or the recovery target is
 // missing or ends in no checkpoint); errc::damaged_log; the store's errors.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<found_root> find_root(Store& store, const Cipher& c, const root_rule& rule = {},
-                             std::string* why = nullptr) {
-  auto say = [&](std::error_code code, std::string text) {
-    if (why) *why = std::move(text);
-    return fail(code);
-  };
+result_with_info<found_root> find_root(Store& store, const Cipher& c, const root_rule& rule = {}) {
   auto segs = store.list(proxy_directory);
-  if (!segs) return say(segs.error(), "cannot list the store: " + segs.error().message());
+  if (!segs) return fail_with(segs.error(), "cannot list the store: " + segs.error().message());
   if (segs->empty())
-    return say(make_error_code(errc::no_checkpoint),
-               "no directory-0 segment: the store holds no filesystem");
+    return fail_with(make_error_code(errc::no_checkpoint),
+                     "no directory-0 segment: the store holds no filesystem");
   found_root out;
   out.newest = segs->back();
   auto it = segs->rbegin();
   if (rule.recover_to) {
     while (it != segs->rend() && it->id.sequence != *rule.recover_to) ++it;
     if (it == segs->rend())
-      return say(make_error_code(errc::no_checkpoint),
-                 "no directory-0 segment has sequence " + std::to_string(*rule.recover_to));
+      return fail_with(make_error_code(errc::no_checkpoint),
+                       "no directory-0 segment has sequence " + std::to_string(*rule.recover_to));
     out.skipped.assign(segs->rbegin(), it);
   }
   for (; it != segs->rend(); ++it) {
     auto end = read_segment_end(store, *it);
-    if (!end) return say(end.error(), "cannot read " + it->name + ": " + end.error().message());
+    if (!end)
+      return fail_with(end.error(), "cannot read " + it->name + ": " + end.error().message());
     if (end->checkpoint) {
       out.checkpoint = std::move(*end->checkpoint);
       std::reverse(out.skipped.begin(), out.skipped.end());
       return out;
     }
     if (rule.recover_to)
-      return say(make_error_code(errc::no_checkpoint),
-                 it->name + " does not end with a checkpoint: it cannot be recovered to");
+      return fail_with(make_error_code(errc::no_checkpoint),
+                       it->name + " does not end with a checkpoint: it cannot be recovered to");
     auto damage = detail::not_an_interrupted_flush(end->whole, *it, c, rule);
     if (!damage.empty()) {
       std::string older = "no older segment ends with a checkpoint";
@@ -268,16 +265,17 @@ result<found_root> find_root(Store& store, const Cipher& c, const root_rule& rul
           older = "the newest older checkpoint ends " + back->name;
           break;
         }
-      return say(make_error_code(errc::damaged_log),
-                 damage +
-                     "; refusing to use an older checkpoint, which would lose what was "
-                     "written after it (" +
-                     older + ")");
+      return fail_with(make_error_code(errc::damaged_log),
+                       damage +
+                           "; refusing to use an older checkpoint, which would lose what was "
+                           "written after it (" +
+                           older + ")");
     }
     out.skipped.push_back(*it);
   }
-  return say(make_error_code(errc::no_checkpoint),
-             "no directory-0 segment ends with a checkpoint: only flushes interrupted before it");
+  return fail_with(
+      make_error_code(errc::no_checkpoint),
+      "no directory-0 segment ends with a checkpoint: only flushes interrupted before it");
 }
 
 }  // namespace cloudlog::bluesky

@@ -131,9 +131,8 @@ tl::unexpected<std::error_code> filesystem<Store, Cipher>::wrong_length(const fe
                                                                         std::size_t got,
                                                                         std::uint64_t size) {
   return source_.note(make_error_code(errc::corrupt_payload),
-                      describe(rq) + " at " + segment_name_of(rq.ref.where) + " @" +
-                          std::to_string(rq.ref.where.offset) + ": holds " + std::to_string(got) +
-                          " bytes, expected " + std::to_string(block_length(size, rq.index)));
+                      item_place(rq) + ": holds " + std::to_string(got) + " bytes, expected " +
+                          std::to_string(block_length(size, rq.index)));
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>

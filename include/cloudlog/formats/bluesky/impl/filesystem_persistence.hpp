@@ -20,18 +20,12 @@
 namespace cloudlog::bluesky {
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<filesystem<Store, Cipher>> filesystem<Store, Cipher>::recover_to(Store& store,
-                                                                        const Cipher& c,
-                                                                        std::uint32_t sequence,
-                                                                        filesystem_options opt,
-                                                                        std::string* why) {
-  auto fs = open_with(store, c, opt, root_rule{opt.segment_target, sequence}, why);
-  if (!fs) return fail(fs.error());
+result_with_info<filesystem<Store, Cipher>> filesystem<Store, Cipher>::recover_to(
+    Store& store, const Cipher& c, std::uint32_t sequence, filesystem_options opt) {
+  auto fs = open_with(store, c, opt, root_rule{opt.segment_target, sequence});
+  if (!fs) return fail(std::move(fs.error()));
   fs->checkpoint_dirty_ = true;
-  if (auto f = fs->flush(); !f) {
-    if (why) *why = fs->last_error();
-    return fail(f.error());
-  }
+  if (auto f = fs->flush(); !f) return fail_with(f.error(), fs->last_error());
   return fs;
 }
 
@@ -95,7 +89,7 @@ result<flush_report> filesystem<Store, Cipher>::flush() {
       all_ranges.erase(m);
   }
   checkpoint cp;
-  if (merged_) cp.version_vector.push_back({1, *merged_});
+  if (merged_) cp.version_vector.push_back({cleaner_directory, *merged_});
   std::vector<item_link> cp_links;
   for (const auto& [m, r] : all_ranges) {
     cp.ranges.push_back({m * range_size, m * range_size + range_size - 1});
@@ -167,17 +161,11 @@ void filesystem<Store, Cipher>::undo_merge() {
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<filesystem<Store, Cipher>> filesystem<Store, Cipher>::open_with(Store& store,
-                                                                       const Cipher& c,
-                                                                       filesystem_options opt,
-                                                                       const root_rule& rule,
-                                                                       std::string* why) {
+result_with_info<filesystem<Store, Cipher>> filesystem<Store, Cipher>::open_with(
+    Store& store, const Cipher& c, filesystem_options opt, const root_rule& rule) {
   filesystem fs(store, c, opt);
   auto ok = fs.load(rule);
-  if (!ok) {
-    if (why) *why = fs.last_error();
-    return fail(ok.error());
-  }
+  if (!ok) return fail_with(ok.error(), fs.last_error());
   return fs;
 }
 
@@ -197,13 +185,12 @@ result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
     next_inum_ = root_inum + 1;
     return {};
   }
-  std::string why;
-  auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), &why, rule);
-  if (!r) return source_.note(r.error(), why);
+  auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), rule);
+  if (!r) return source_.note(r.error().code, std::move(r.error().what));
   skipped_ = r->found().skipped;
   checkpoint_dirty_ = !skipped_.empty();
   const auto& rt = r->current_root();
-  merged_ = rt.payload.version_of(1);
+  merged_ = rt.payload.version_of(cleaner_directory);
   next_seq_ = (*newest)->id.sequence + 1;  // after every segment, orphans of a crash too
   for (std::size_t i = 0; i < rt.payload.ranges.size(); ++i) {
     const auto& range = rt.payload.ranges[i];
@@ -262,7 +249,7 @@ class filesystem<Store, Cipher>::segment_writer {
     if (at > std::numeric_limits<std::uint32_t>::max()) return fail(errc::size_overflow);
     CLOUDLOG_TRY_VOID(append_item(buf_, it));
     CLOUDLOG_TRY_VOID(fs_.source_.cipher_ref().seal(mutable_byte_view(buf_).subspan(at)));
-    const location where{0, seq_, static_cast<std::uint32_t>(at),
+    const location where{proxy_directory, seq_, static_cast<std::uint32_t>(at),
                          static_cast<std::uint32_t>(buf_.size() - at)};
     switch (type) {
       case item_type::data:
@@ -291,7 +278,7 @@ class filesystem<Store, Cipher>::segment_writer {
 
  private:
   result<void> upload() {
-    auto name = segment_name({0, seq_});
+    auto name = segment_name({proxy_directory, seq_});
     if (!name) return fail(name.error());
     if (auto ok = fs_.source_.store().write(*name, buf_); !ok) {
       fs_.source_.note(ok.error(), "cannot write " + *name + ": " + ok.error().message());
