@@ -4,6 +4,10 @@
 // where for missing and corrupt objects.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
@@ -291,4 +295,48 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
       CHECK_THAT(r->last_error(), Catch::Contains("log-00000000-00000003 @0"));
     }
   }
+}
+
+TEST_CASE("resolve_path is the one path rule: components, directories, the inode map",
+          "[bluesky][reader][lookup]") {
+  // root (1) holds "d" (2, a directory) and "f" (3, a file); "d" holds "x" (4, a
+  // file) and "gone" (9, not in the map).
+  std::map<std::uint64_t, inode> map;
+  const auto dir = [](std::uint64_t inum, std::vector<dir_entry> entries) {
+    inode n;
+    n.type = file_type::directory;
+    n.inum = inum;
+    n.entries = std::move(entries);
+    return n;
+  };
+  map[root_inum] = dir(root_inum, {{0, 2, "d"}, {1, 3, "f"}});
+  map[2] = dir(2, {{0, 4, "x"}, {1, 9, "gone"}});
+  map[3].inum = 3;
+  map[4].inum = 4;
+  std::vector<std::string> notes;
+  const auto resolve = [&](std::string_view path) {
+    return resolve_path(
+        path,
+        [&](std::uint64_t inum) -> result<const inode*> {
+          if (!map.count(inum)) return fail(make_error_code(std::errc::io_error));
+          return &map.at(inum);
+        },
+        [&](std::uint64_t inum) { return map.count(inum) != 0; },
+        [&](std::error_code code, std::string text) {
+          notes.push_back(std::move(text));
+          return fail(code);
+        });
+  };
+  CHECK(resolve("") == root_inum);
+  CHECK(resolve("/") == root_inum);
+  CHECK(resolve("/d//x/") == 4u);
+  CHECK(resolve("f") == 3u);
+  CHECK(notes.empty());
+  CHECK(resolve("/f/y").error() == make_error_code(std::errc::not_a_directory));
+  CHECK(notes.back() == "/f/y: a component is not a directory");
+  CHECK(resolve("/d/nope").error() == make_error_code(std::errc::no_such_file_or_directory));
+  CHECK(notes.back() == "/d/nope: no such file or directory");
+  CHECK(resolve("/d/gone").error() == make_error_code(errc::dangling_link));
+  CHECK(notes.back() == "/d/gone: the entry names inode 9, which is not in the inode map");
+  CHECK(notes.size() == 3);
 }

@@ -168,9 +168,9 @@ class filesystem {
 
   // ---- queries (impl/filesystem_namespace.hpp, impl/filesystem_contents.hpp) ----
 
-  // The inode number at PATH ("" and "/" are the root). Symlinks are not followed.
-  // Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory, errc::dangling_link (a
-  // directory entry naming an inode the inode map lacks: a corrupt store).
+  // The inode number at PATH, by resolve_path's rule (reader.hpp), over the inodes
+  // as they are now.
+  // Fails: resolve_path's errors (errc::dangling_link: a corrupt store).
   result<std::uint64_t> lookup(std::string_view path);
 
   // The inode INUM (its current, possibly unflushed, state).

@@ -58,6 +58,40 @@ inline std::vector<std::string_view> path_components(std::string_view path) {
   return out;
 }
 
+// The one rule for resolving PATH ("/" or "" is the root; symlinks are not
+// followed), shared by reader and filesystem: from the root, each component must
+// be an entry of a directory, naming an inode the map holds. DIR_OF(inum) gives
+// the inode at INUM (result<const inode*>, valid until the next call); KNOWN(inum)
+// says whether the map holds INUM; NOTE(code, text) records a failure's context
+// and returns it.
+// Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory (a
+// component is not a directory), errc::dangling_link (an entry naming an inode the
+// map lacks), DIR_OF's errors.
+template <class DirOf, class Known, class Note>
+result<std::uint64_t> resolve_path(std::string_view path, DirOf&& dir_of, Known&& known,
+                                   Note&& note) {
+  std::uint64_t at = root_inum;
+  for (auto name : path_components(path)) {
+    auto dir = dir_of(at);
+    if (!dir) return fail(dir.error());
+    const inode& n = **dir;
+    if (n.type != file_type::directory)
+      return note(make_error_code(std::errc::not_a_directory),
+                  std::string(path) + ": a component is not a directory");
+    auto e = std::find_if(n.entries.begin(), n.entries.end(),
+                          [&](const dir_entry& d) { return d.name == name; });
+    if (e == n.entries.end())
+      return note(make_error_code(std::errc::no_such_file_or_directory),
+                  std::string(path) + ": no such file or directory");
+    if (!known(e->inum))
+      return note(make_error_code(errc::dangling_link),
+                  std::string(path) + ": the entry names inode " + std::to_string(e->inum) +
+                      ", which is not in the inode map");
+    at = e->inum;
+  }
+  return at;
+}
+
 // Decodes the INODE item ITEM (opened) into a record for inode INUM. Checks the
 // payload (decode_inode), that the payload's inum is INUM, and the links: a regular
 // file has exactly block_count(size) links, other types none.
@@ -211,30 +245,22 @@ class reader {
     return out;
   }
 
-  // The inode number at PATH ("/" or "" is the root). Symlinks are not followed.
-  // Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory (a component is not a
-  // directory), errc::dangling_link (an entry naming an inode the map lacks),
-  // load_inode's errors.
+  // The inode number at PATH, by resolve_path's rule.
+  // Fails: resolve_path's errors, load_inode's errors.
   result<std::uint64_t> lookup(std::string_view path) {
-    std::uint64_t at = root_inum;
-    for (auto name : path_components(path)) {
-      auto dir = load_inode(at);
-      if (!dir) return fail(dir.error());
-      if (dir->node.type != file_type::directory)
-        return source_.note(make_error_code(std::errc::not_a_directory),
-                            std::string(path) + ": a component is not a directory");
-      auto e = std::find_if(dir->node.entries.begin(), dir->node.entries.end(),
-                            [&](const dir_entry& d) { return d.name == name; });
-      if (e == dir->node.entries.end())
-        return source_.note(make_error_code(std::errc::no_such_file_or_directory),
-                            std::string(path) + ": no such file or directory");
-      if (!map_.count(e->inum))
-        return source_.note(make_error_code(errc::dangling_link),
-                            std::string(path) + ": the entry names inode " +
-                                std::to_string(e->inum) + ", which is not in the inode map");
-      at = e->inum;
-    }
-    return at;
+    std::optional<inode_record> held;  // the directory being looked in
+    return resolve_path(
+        path,
+        [&](std::uint64_t inum) -> result<const inode*> {
+          auto rec = load_inode(inum);
+          if (!rec) return fail(rec.error());
+          held = std::move(*rec);
+          return &held->node;
+        },
+        [&](std::uint64_t inum) { return map_.count(inum) != 0; },
+        [&](std::error_code code, std::string text) {
+          return source_.note(code, std::move(text));
+        });
   }
 
   // Reads LENGTH bytes at OFFSET of the regular file REC (clamped to its size).

@@ -18,23 +18,10 @@ namespace cloudlog::bluesky {
 
 template <segment_store Store, cloudlog::cipher Cipher>
 result<std::uint64_t> filesystem<Store, Cipher>::lookup(std::string_view path) {
-  std::uint64_t at = root_inum;
-  for (auto name : path_components(path)) {
-    const auto& n = nodes_.at(at).node;
-    if (n.type != file_type::directory)
-      return source_.note(make_error_code(std::errc::not_a_directory),
-                          std::string(path) + ": a component is not a directory");
-    auto e = find_entry(n, name);
-    if (e == n.entries.end())
-      return source_.note(make_error_code(std::errc::no_such_file_or_directory),
-                          std::string(path) + ": no such file or directory");
-    if (!nodes_.count(e->inum))
-      return source_.note(make_error_code(errc::dangling_link),
-                          std::string(path) + ": the entry names inode " + std::to_string(e->inum) +
-                              ", which is not in the inode map");
-    at = e->inum;
-  }
-  return at;
+  return resolve_path(
+      path, [&](std::uint64_t inum) -> result<const inode*> { return &nodes_.at(inum).node; },
+      [&](std::uint64_t inum) { return nodes_.count(inum) != 0; },
+      [&](std::error_code code, std::string text) { return source_.note(code, std::move(text)); });
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
