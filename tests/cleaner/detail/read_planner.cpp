@@ -186,6 +186,53 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   CHECK(held.stats().get.requests == 0);
 }
 
+TEST_CASE("read_planner hands a fetch over as views into its reads: same bytes, same requests",
+          "[cleaner][read_planner]") {
+  memory_store backing;
+  for (std::uint32_t s = 1; s <= 3; ++s)
+    REQUIRE(backing.write(segment_name({0, s}).value(), test::pattern(50000, s)));
+  // Items sharing runs (adjacent, 200 bytes apart) and alone; one segment missing.
+  const std::vector<location> locs{{0, 1, 0, 1000},     {0, 1, 1200, 500}, {0, 2, 30000, 64},
+                                   {0, 3, 49000, 2000}, {0, 9, 0, 10},     {0, 1, 1000, 200}};
+  stats_store copied(backing), viewed(backing);
+  read_planner pc(local_read_cost, whole_object, 0), pv(local_read_cost, whole_object, 0);
+  const auto want = pc.fetch(copied, locs, false);
+  auto p = pv.prepare_views(locs);
+  CHECK(viewed.stats().get.requests == 0);
+  std::thread([&] { read_planner::read(viewed, p); }).join();
+  const auto got = pv.finish_views(std::move(p));
+  REQUIRE(got.items.size() == locs.size());
+  for (std::size_t i = 0; i < locs.size(); ++i) {
+    INFO(i);
+    REQUIRE(bool(got.items[i]) == bool(want[i]));
+    if (want[i])
+      CHECK(bytes(got.items[i]->begin(), got.items[i]->end()) == *want[i]);
+    else
+      CHECK(got.items[i].error() == want[i].error());
+  }
+  // The last item lies past the end of its segment: a short view, as fetch's.
+  const std::vector<location> past{{0, 2, 49990, 100}};
+  auto short_p = pv.prepare_views(past);
+  read_planner::read(viewed, short_p);
+  CHECK(pv.finish_views(std::move(short_p)).items[0]->size() == 10);
+  pc.fetch(copied, past, false);
+  CHECK(viewed.stats().get.requests == copied.stats().get.requests);
+  CHECK(pv.counts() == pc.counts());
+  // Items the cache holds are views into it: nothing is read for them.
+  stats_store cached(backing);
+  read_planner pk(local_read_cost, whole_object, 1u << 20);
+  const std::vector<location> kept{{0, 1, 0, 1000}, {0, 2, 30000, 64}};
+  REQUIRE(pk.fetch(cached, kept, true)[0]);
+  const auto before = cached.stats().get.requests;
+  auto q = pk.prepare_views(kept);
+  read_planner::read(cached, q);
+  const auto hits = pk.finish_views(std::move(q));
+  CHECK(cached.stats().get.requests == before);
+  CHECK(pk.counts().cache_hits == 2);
+  CHECK(bytes(hits.items[1]->begin(), hits.items[1]->end()) ==
+        backing.read(segment_name({0, 2}).value(), 30000, 64).value());
+}
+
 // --- the property, on real stores ---
 
 namespace {

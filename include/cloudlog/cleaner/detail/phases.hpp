@@ -332,13 +332,21 @@ inline corruption rejection(const live_node& n, std::error_code why) {
 template <class Format, class Verifier>
 result<item_view<typename Format::layout>> check_item(const Format& format, const Verifier& verify,
                                                       const live_node& n,
-                                                      const result<bytes>& data) {
+                                                      const result<byte_view>& data) {
   if (!data) return fail(data.error());
   auto v = parse_item<typename Format::layout>(*data, 0);
   if (!v) return fail(v.error());
   if (v->size() != n.where.size || v->id() != n.id) return fail(errc::dangling_link);
   if (format.verified_on_copy(v->type()) && !verify(v->bytes())) return fail(errc::bad_tag);
   return v;
+}
+
+template <class Format, class Verifier>
+result<item_view<typename Format::layout>> check_item(const Format& format, const Verifier& verify,
+                                                      const live_node& n,
+                                                      const result<bytes>& data) {
+  if (!data) return fail(data.error());
+  return check_item(format, verify, n, result<byte_view>(byte_view(*data)));
 }
 
 // --- relocate: copy the scheduled leaves ---
@@ -349,11 +357,13 @@ struct relocation {
 };
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
-// at once), each batch's reads planned by PLANNER (leaves are read once and not
-// kept) and run in the background up to OPTIONS.reads_ahead batches ahead of the
-// one being copied (each batch as one read_batch: reads_ahead + 1 in flight, as
-// the planner's fan-out elsewhere). Corrupt or refused leaves are recorded in OUT.rejected and
-// stay. Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
+// at once), each batch's reads planned by PLANNER (leaves are read once, not kept,
+// and handed over as views into the batch's reads: copied only into the output)
+// and run in the background up to OPTIONS.reads_ahead batches ahead of the one
+// being copied (each batch as one read_batch: reads_ahead + 1 in flight, as the
+// planner's fan-out elsewhere). Corrupt or refused leaves are recorded in
+// OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
+// is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
                             const live_graph& live, const relocation_schedule& schedule,
@@ -371,6 +381,7 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
     return locs;
   };
   // Batches being read, oldest first; waited for (by their futures) however this returns.
+  // Their items are views into their reads (nothing copied before the output log).
   std::deque<std::future<read_planner::pending>> reading;
   std::size_t launched = 0;
   std::size_t from = 0;
@@ -382,12 +393,13 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
       reading.push_back(
           std::async(std::launch::async,
-                     [&store, p = planner.prepare(locations(launched), false, 1)]() mutable {
+                     [&store, p = planner.prepare_views(locations(launched), 1)]() mutable {
                        read_planner::read(store, p);
                        return std::move(p);
                      }));
-    auto data = planner.finish(reading.front().get());
+    auto fetched = planner.finish_views(reading.front().get());
     reading.pop_front();
+    const auto& data = fetched.items;
     const auto end = ends[batch];
     for (std::size_t k = 0; k < data.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
@@ -449,7 +461,10 @@ result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_
     const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
     std::vector<location> locs;
     for (auto i : part) locs.push_back(live.nodes[i].where);
-    auto data = planner.fetch(store, locs, false);
+    auto p = planner.prepare_views(locs);  // cached items are not copied out
+    read_planner::read(store, p);
+    const auto fetched = planner.finish_views(std::move(p));
+    const auto& data = fetched.items;
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto& n = live.nodes[part[k]];
       auto v = check_item(format, verify, n, data[k]);
