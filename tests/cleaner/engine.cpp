@@ -507,6 +507,47 @@ TEST_CASE("write_pipeline keeps at most its limit of writes in flight and drains
     REQUIRE(p0.write(serial, cloudlog::segment_name({1, i}).value(), cloudlog::bytes(10)));
   CHECK(serial.finished.size() == 3);
   CHECK(serial.most.load() == 1);
+  // Each finished write's buffer is handed back once, with its capacity.
+  CHECK(p0.take_spare().size() == 3);
+  CHECK(p0.take_spare().empty());
+  cloudlog::detail::write_pipeline p2(2);
+  cloudlog::bytes big(1000);
+  big.reserve(4000);
+  REQUIRE(p2.write(store, cloudlog::segment_name({2, 0}).value(), std::move(big)));
+  REQUIRE(p2.drain());
+  const auto spare = p2.take_spare();
+  REQUIRE(spare.size() == 1);
+  CHECK(spare[0].capacity() >= 4000);
+}
+
+TEST_CASE("output_log fills a recycled buffer, emptied, before it allocates a new one",
+          "[cleaner][engine][output_log]") {
+  cloudlog::detail::output_log out(1, 10, 100);
+  const cloudlog::bytes item(60, std::byte{7});
+  out.append(0, 0, item);
+  auto full = out.append(0, 0, item).full;
+  REQUIRE(full);
+  const auto* memory = full->data.data();
+  out.recycle(std::move(full->data));
+  out.recycle(cloudlog::bytes(10));    // smaller than the target: dropped
+  auto next = out.append(0, 0, item);  // sequence 11, in the recycled buffer
+  CHECK(next.where == location{1, 11, 0, 60});
+  const auto open = out.take_open();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].data == item);
+  CHECK(open[0].data.data() == memory);
+  // At most max_spare buffers are held: the next segments open in them (capacity
+  // 200), then in a new allocation (the target and the first item: 160).
+  constexpr auto most = cloudlog::detail::output_log::max_spare;
+  for (std::size_t k = 0; k < most + 2; ++k) {
+    cloudlog::bytes b;
+    b.reserve(200);
+    out.recycle(std::move(b));
+  }
+  for (std::uint32_t g = 0; g < most + 1; ++g) out.append(g + 5, 0, item);
+  std::size_t recycled = 0;
+  for (const auto& seg : out.take_open()) recycled += seg.data.capacity() == 200 ? 1 : 0;
+  CHECK(recycled == most);
 }
 
 TEST_CASE("with writes in flight a pass still writes its root's segment last, after all others",

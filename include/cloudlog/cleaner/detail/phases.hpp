@@ -6,6 +6,7 @@
 #define CLOUDLOG_CLEANER_DETAIL_PHASES_HPP
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -249,7 +250,8 @@ struct new_place {
 
 // Output segments being written in the background: at most LIMIT at once (each
 // holds its segment's bytes, so memory is bounded by LIMIT output segments);
-// 0 writes each segment synchronously. The store must be thread-safe (every
+// 0 writes each segment synchronously. The buffers of finished writes are handed
+// back (take_spare) to be filled again. The store must be thread-safe (every
 // store of backend/ is). Not thread-safe itself.
 class write_pipeline {
  public:
@@ -260,14 +262,21 @@ class write_pipeline {
 
   // Writes DATA as NAME, in the background when LIMIT > 0, after waiting for the
   // oldest write when LIMIT are in flight.
-  // Fails: the store's errors (of this write, or of an earlier one waited for).
+  // Fails: the store's errors (of this write, or of an earlier one finished or
+  // waited for).
   template <segment_store Store>
   result<void> write(Store& store, std::string name, bytes data) {
-    if (limit_ == 0) return store.write(name, data);
+    if (limit_ == 0) {
+      CLOUDLOG_TRY_VOID(store.write(name, data));
+      spare_.push_back(std::move(data));
+      return {};
+    }
+    CLOUDLOG_TRY_VOID(reap());
     while (inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
-    inflight_.push_back(
-        std::async(std::launch::async, [&store, name = std::move(name), data = std::move(data)] {
-          return store.write(name, data);
+    inflight_.push_back(std::async(
+        std::launch::async, [&store, name = std::move(name), data = std::move(data)]() mutable {
+          auto ok = store.write(name, data);
+          return done{std::move(ok), std::move(data)};
         }));
     return {};
   }
@@ -282,15 +291,33 @@ class write_pipeline {
     return first;
   }
 
+  // The buffers of the writes finished so far (their bytes are on the store).
+  std::vector<bytes> take_spare() { return std::exchange(spare_, {}); }
+
  private:
+  struct done {
+    result<void> ok;
+    bytes data;
+  };
+
   result<void> wait_oldest() {
     auto r = inflight_.front().get();
     inflight_.pop_front();
-    return r;
+    if (r.ok) spare_.push_back(std::move(r.data));
+    return r.ok;
+  }
+
+  // Collects the oldest writes that have finished, without waiting.
+  result<void> reap() {
+    while (!inflight_.empty() &&
+           inflight_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      CLOUDLOG_TRY_VOID(wait_oldest());
+    return {};
   }
 
   std::size_t limit_;
-  std::deque<std::future<result<void>>> inflight_;
+  std::deque<std::future<done>> inflight_;
+  std::vector<bytes> spare_;
 };
 
 // The pass's output: the segments being filled, the ones written, the moves.
@@ -310,6 +337,7 @@ result<void> write_segment(Store& store, pass_output& out, output_log::segment&&
   segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
   CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data)));
   out.written.push_back(std::move(info));
+  for (auto& b : out.writes.take_spare()) out.log.recycle(std::move(b));
   return {};
 }
 
