@@ -134,6 +134,13 @@ constexpr S decode_packed(const std::byte* in) noexcept {
   return s;
 }
 
+// Reads S's member I alone from the packed bytes of an S at IN: what a reader
+// that needs one field (a size, a type) pays instead of decoding all of them.
+template <packed_struct S, std::size_t I>
+constexpr member_type_t<S, I> decode_packed_member(const std::byte* in) noexcept {
+  return field_codec<member_type_t<S, I>>::decode(in + packed_offset_v<S, I>);
+}
+
 // Appends S packed to OUT.
 template <packed_struct S>
 void append_packed(bytes& out, const S& s) {

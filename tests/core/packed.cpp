@@ -53,6 +53,11 @@ TEST_CASE("The packed codec writes members in order, little-endian, without padd
   CHECK(back.b == s.b);
   CHECK(back.c == s.c);
   CHECK(back.d == s.d);
+  // One member alone reads what the whole decode reads for it.
+  CHECK(decode_packed_member<sample, 1>(out.data()) == s.b);
+  CHECK(decode_packed_member<sample, 3>(out.data()) == s.d);
+  STATIC_REQUIRE(
+      std::is_same_v<decltype(decode_packed_member<sample, 2>(out.data())), three_bytes>);
 }
 
 TEST_CASE("A location packs as four u32 little-endian", "[core][packed]") {

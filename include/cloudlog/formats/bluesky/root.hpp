@@ -87,9 +87,23 @@ inline std::optional<stored_checkpoint> checkpoint_ending_at(byte_view bytes_, s
                            std::move(*cp)};
 }
 
+// Whether the sizes of the header at P of TAIL (which holds a whole header) add up
+// to an item ending exactly at TAIL's end: three fields read, not the header's nine,
+// so that the type bytes data happens to hold cost little (1 in 256 positions).
+inline bool ends_at_tail_end(byte_view tail, std::size_t p) noexcept {
+  using h = layout::header_type;
+  const auto* at = tail.data() + p;
+  const std::uint64_t sizes =
+      std::uint64_t{decode_packed_member<h, layout::payload_size_member>(at)} +
+      decode_packed_member<h, layout::link_ids_size_member>(at) +
+      decode_packed_member<h, layout::link_locations_size_member>(at);
+  return tail.size() - p - header_size_v<layout> == sizes;
+}
+
 // The same, looked for at every position of TAIL from its end backwards. Only
 // positions whose type byte says "checkpoint" are parsed; they are found with
-// memrchr (a segment without a checkpoint is scanned once, at memory speed).
+// memrchr (a segment without a checkpoint is scanned once, at memory speed), and
+// parsed only when their header's sizes end the item at TAIL's end.
 inline std::optional<stored_checkpoint> checkpoint_in_tail(byte_view tail, const segment_info& seg,
                                                            std::uint64_t from) {
   constexpr auto hs = header_size_v<layout>;
@@ -102,7 +116,8 @@ inline std::optional<stored_checkpoint> checkpoint_in_tail(byte_view tail, const
     const void* hit = ::memrchr(types, type_byte(item_type::checkpoint), n);
     if (hit == nullptr) break;
     const auto p = static_cast<std::size_t>(static_cast<const unsigned char*>(hit) - types);
-    if (auto found = checkpoint_ending_at(tail, p, seg, from)) return found;
+    if (ends_at_tail_end(tail, p))
+      if (auto found = checkpoint_ending_at(tail, p, seg, from)) return found;
     n = p;
   }
   return std::nullopt;
