@@ -206,7 +206,18 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
                                                                     int port) {
   auto store = fixture::open(bucket, port);
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{});
+  cloudlog::clean_options options;
+  // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
+  // each wave of requests belongs to.
+  if (std::getenv("CLOUDLOG_RELAY_LOG"))
+    options.on_phase = [](const cloudlog::clean_progress& p) {
+      std::fprintf(
+          stderr, "phase %.3f %s\n",
+          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+              .count(),
+          p.phase);
+    };
+  auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{}, options);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r || r->status != cloudlog::clean_status::cleaned) return std::nullopt;
   return std::pair{s, std::move(*r)};

@@ -160,6 +160,10 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   expect(p3.fetch(three, locs, false));
   CHECK(three.stats().get.requests == one.stats().get.requests);
   CHECK(p3.counts() == p1.counts());
+  // A store whose cost model fans out more than the planner is asked to: its own.
+  read_planner pr(remote_read_cost, whole_object, 0, 3);
+  CHECK(pr.prepare(locs, false).fan_out == remote_read_cost.fan_out);
+  CHECK(p3.prepare(locs, false).fan_out == 3);
   // prepare on this thread, read on another, finish here: the same as fetch.
   stats_store split(backing);
   read_planner ps(local_read_cost, whole_object, 1u << 20, 2);
@@ -184,6 +188,28 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   CHECK(ph.counts().bytes_cached == 600);
   CHECK(ph.fetch(held, std::span(&root, 1), false)[0].value() == root_bytes);
   CHECK(held.stats().get.requests == 0);
+  // hold_run: a segment's end as the load read it serves every item wholly inside
+  // it without a read, and counts as one needed run the first time it serves; an
+  // item reaching before it is read.
+  stats_store tail(backing);
+  read_planner pt(local_read_cost, whole_object, 1u << 20);
+  const auto seg3 = segment_name({0, 3}).value();
+  pt.hold_run({0, 3}, 40000, backing.read(seg3, 40000, 10000).value());
+  const std::vector<location> inside{{0, 3, 40000, 100}, {0, 3, 49900, 100}};
+  const auto got_inside = pt.fetch(tail, inside, true);
+  CHECK(got_inside[1].value() == backing.read(seg3, 49900, 100).value());
+  CHECK(tail.stats().get.requests == 0);
+  CHECK(pt.counts().runs == 1);
+  CHECK(pt.counts().cache_hits == 2);
+  auto viewed_inside = pt.prepare_views(inside);
+  read_planner::read(tail, viewed_inside);
+  CHECK(pt.finish_views(std::move(viewed_inside)).items[0]->size() == 100);
+  CHECK(pt.counts().runs == 1);
+  const location across{0, 3, 39990, 20};
+  CHECK(pt.fetch(tail, std::span(&across, 1), false)[0].value() ==
+        backing.read(seg3, 39990, 20).value());
+  CHECK(tail.stats().get.requests == 1);
+  CHECK(pt.counts().runs == 2);
 }
 
 TEST_CASE("read_planner hands a fetch over as views into its reads: same bytes, same requests",

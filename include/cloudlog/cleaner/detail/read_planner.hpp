@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -73,7 +74,8 @@ inline read_plan plan_costed_reads(std::span<const location> locs, const read_co
 
 // What a planner did so far.
 struct read_planner_counts {
-  std::uint64_t runs = 0;           // planned reads (needed runs after the cost model's merges)
+  // Needed runs: planned reads (after the cost model's merges) and held runs used.
+  std::uint64_t runs = 0;
   std::uint64_t bytes_needed = 0;   // bytes of the items fetched from the store
   std::uint64_t bytes_planned = 0;  // bytes of the planned reads (needed + bridged gaps)
   std::uint64_t cache_hits = 0;     // items served from the pass's cache
@@ -93,10 +95,13 @@ class read_planner {
   // COST: the store's model; MAX_GAP: a further bound on bridged gaps;
   // CACHE_BUDGET: bytes the cache may hold; FAN_OUT: the planned reads of one fetch
   // run as up to this many read batches at once (read_fanned_out; > 1 needs a
-  // thread-safe store).
+  // thread-safe store), or COST.fan_out if that is more.
   explicit read_planner(read_cost_model cost, std::uint64_t max_gap = whole_object,
                         std::uint64_t cache_budget = 32u << 20, std::size_t fan_out = 1)
-      : cost_(cost), max_gap_(max_gap), budget_(cache_budget), fan_out_(fan_out) {}
+      : cost_(cost),
+        max_gap_(max_gap),
+        budget_(cache_budget),
+        fan_out_(std::max(fan_out, cost.fan_out)) {}
 
   // A fetch in progress: what the cache served, and the plan for the rest.
   struct pending {
@@ -194,9 +199,20 @@ class read_planner {
     counts_.bytes_cached += data.size();
   }
 
+  // Holds DATA as the bytes of segment SEG from OFFSET on (read by other means,
+  // e.g. the format's load reading a segment's end) if the cache has room, so that
+  // fetching any item wholly inside it reads nothing. Once a fetch uses it, it
+  // counts as one needed run (counts().runs): a range the pass needed, read once.
+  void hold_run(segment_id seg, std::uint64_t offset, byte_view data) {
+    if (data.empty() || counts_.bytes_cached + data.size() > budget_) return;
+    held_.push_back({seg, offset, bytes(data.begin(), data.end()), false});
+    counts_.bytes_cached += data.size();
+  }
+
   // Drops what the cache holds.
   void clear_cache() {
     cache_.clear();
+    held_.clear();
     counts_.bytes_cached = 0;
   }
 
@@ -214,11 +230,16 @@ class read_planner {
     else
       p.out.assign(locs.size(), result<bytes>(fail(errc::not_found)));
     for (std::size_t k = 0; k < locs.size(); ++k) {
-      if (auto it = cache_.find(locs[k]); it != cache_.end()) {
+      std::optional<byte_view> hit;
+      if (auto it = cache_.find(locs[k]); it != cache_.end())
+        hit = byte_view(it->second);
+      else
+        hit = in_held(locs[k]);
+      if (hit) {
         if (by_view)
-          p.views[k] = byte_view(it->second);
+          p.views[k] = *hit;
         else
-          p.out[k] = it->second;
+          p.out[k] = bytes(hit->begin(), hit->end());
         ++counts_.cache_hits;
       } else {
         p.missing.push_back(locs[k]);
@@ -232,11 +253,32 @@ class read_planner {
     return p;
   }
 
+  // The bytes of LOC if a held run holds all of it. A held run that serves a
+  // fetch is a needed run (read once, by other means): counted once in runs.
+  std::optional<byte_view> in_held(const location& loc) {
+    for (auto& h : held_)
+      if (h.seg == loc.segment() && loc.offset >= h.offset &&
+          loc.end() <= h.offset + h.data.size()) {
+        if (!h.used) ++counts_.runs;
+        h.used = true;
+        return byte_view(h.data).subspan(loc.offset - h.offset, loc.size);
+      }
+    return std::nullopt;
+  }
+
+  struct held_run {
+    segment_id seg;
+    std::uint64_t offset = 0;
+    bytes data;
+    bool used = false;
+  };
+
   read_cost_model cost_;
   std::uint64_t max_gap_;
   std::uint64_t budget_;
   std::size_t fan_out_;
   std::map<location, bytes> cache_;
+  std::vector<held_run> held_;  // runs given by hold_run
   read_planner_counts counts_;
 };
 

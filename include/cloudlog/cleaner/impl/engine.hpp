@@ -144,6 +144,10 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
                        options.read_cache_bytes, options.reads_ahead + 1);
   if constexpr (requires { byte_view(ctx->root_item()); })
     planner.hold(ctx->root(), byte_view(ctx->root_item()));
+  // The end of the root's segment, as the load read it (the walk's first level
+  // is usually inside it: one round trip fewer).
+  if constexpr (requires { byte_view(ctx->root_tail()); })
+    planner.hold_run(ctx->root().segment(), ctx->root_tail_offset(), byte_view(ctx->root_tail()));
   auto walked =
       walk_phase(format, store, ctx->root(), std::span<const segment_info>(ctx->segments()),
                  planner, options.usage_index);
