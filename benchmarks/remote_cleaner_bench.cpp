@@ -207,6 +207,13 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
   auto store = fixture::open(bucket, port);
   const auto t0 = std::chrono::steady_clock::now();
   cloudlog::clean_options options;
+  // $CLOUDLOG_BENCH_FAN_OUT: the cost model's fan-out (read_cost_model::fan_out;
+  // the store's is 1: the planner's reads_ahead + 1 batches).
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT")) {
+    auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+    cost.fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
+    options.read_cost = cost;
+  }
   // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
   // each wave of requests belongs to.
   if (std::getenv("CLOUDLOG_RELAY_LOG"))

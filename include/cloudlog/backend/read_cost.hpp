@@ -29,9 +29,11 @@ struct read_cost_model {
 inline constexpr read_cost_model local_read_cost{16u << 10, 0.10, 1};
 // An object store (S3, the simple store over TCP): a request is a round trip
 // (~10-30 ms, and on S3 a priced GET) against ~50-100 MB/s per connection: about
-// 1 MiB; 8 batches at once (64 requests in flight with the stores' default
-// parallelism of 8).
-inline constexpr read_cost_model remote_read_cost{1u << 20, 0.10, 8};
+// 1 MiB. Fan-out 1: the planner's own (reads_ahead + 1 batches of
+// s3_options::parallelism requests); 8 (64 in flight) made a walk level one round
+// trip instead of two on the S3 bench store but cost more CPU than it saved
+// against s3rver on the shared 2-core machine (docs/performance.md, "cleaner on S3").
+inline constexpr read_cost_model remote_read_cost{1u << 20, 0.10, 1};
 
 // The cost model of store S: S::read_cost when S declares it (remote stores do;
 // decorators forward their inner store's), else local_read_cost.

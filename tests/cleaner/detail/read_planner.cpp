@@ -161,8 +161,9 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   CHECK(three.stats().get.requests == one.stats().get.requests);
   CHECK(p3.counts() == p1.counts());
   // A store whose cost model fans out more than the planner is asked to: its own.
-  read_planner pr(remote_read_cost, whole_object, 0, 3);
-  CHECK(pr.prepare(locs, false).fan_out == remote_read_cost.fan_out);
+  constexpr read_cost_model fanned{1u << 20, 0.10, 8};
+  read_planner pr(fanned, whole_object, 0, 3);
+  CHECK(pr.prepare(locs, false).fan_out == 8);
   CHECK(p3.prepare(locs, false).fan_out == 3);
   // prepare on this thread, read on another, finish here: the same as fetch.
   stats_store split(backing);

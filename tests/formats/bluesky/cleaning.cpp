@@ -144,7 +144,8 @@ TEST_CASE("load hands over the root item and the tail of its segment it read, en
     }
   };
   recording rec;
-  for (const auto& seg : store.list(proxy_directory).value())
+  const auto listed = store.list(proxy_directory).value();
+  for (const auto& seg : listed)
     REQUIRE(rec.memory_store::write(seg.name, store.read(seg.name, 0, whole_object).value()));
   clean_options dry;
   dry.dry_run = true;

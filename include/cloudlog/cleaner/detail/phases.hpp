@@ -388,10 +388,9 @@ struct relocation {
 // at once), each batch's reads planned by PLANNER (leaves are read once, not kept,
 // and handed over as views into the batch's reads: copied only into the output)
 // and run in the background up to OPTIONS.reads_ahead batches ahead of the one
-// being copied (each batch as the store's cost model fans it out: one read_batch
-// on a file store, reads_ahead + 1 in flight; on a remote store several, so that a
-// batch costs about one round trip; memory is bounded by the batches, not by the
-// requests in flight). Corrupt or refused leaves are recorded in
+// being copied (each batch as one read_batch: reads_ahead + 1 in flight; on
+// s3rver, fanning each batch out further cost more CPU than the round trips it
+// saved, docs/performance.md "cleaner on S3"). Corrupt or refused leaves are recorded in
 // OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
 // is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
@@ -421,12 +420,12 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       break;
     }
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
-      reading.push_back(std::async(
-          std::launch::async, [&store, p = planner.prepare_views(
-                                           locations(launched), planner.cost().fan_out)]() mutable {
-            read_planner::read(store, p);
-            return std::move(p);
-          }));
+      reading.push_back(
+          std::async(std::launch::async,
+                     [&store, p = planner.prepare_views(locations(launched), 1)]() mutable {
+                       read_planner::read(store, p);
+                       return std::move(p);
+                     }));
     auto fetched = planner.finish_views(reading.front().get());
     reading.pop_front();
     const auto& data = fetched.items;
