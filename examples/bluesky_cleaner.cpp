@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -191,6 +192,10 @@ cloudlog::clean_options pass_options(const options& o) {
   co.usage_index.enabled = !o.no_usage_index;
   co.usage_index.full_walk = o.full_walk;
   co.usage_index.check_every = o.index_check_every;
+  // The record's local copy lives beside the segment cache (which leaves
+  // subdirectories alone).
+  if (!o.cache_dir.empty() && !o.no_usage_index)
+    co.usage_index.local_copy = std::filesystem::path(o.cache_dir) / "usage-index";
   co.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   if (reporter) {
     co.on_phase = [](const cloudlog::clean_progress& p) { reporter->phase(p); };
@@ -533,11 +538,6 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   };
   d.on_pass = [&](const cloudlog::clean_report& r) {
     print_report(r, o, false);
-    if (r.index.mismatch)
-      std::fprintf(stderr,
-                   "error: the usage index disagreed with a full walk of %s: nothing was deleted "
-                   "this pass; a new index was written from the full walk; the daemon goes on\n",
-                   o.store.c_str());
     record_pass(lease_store, r, seconds_of(r), o);
   };
   cloudlog::lease_record holder;
@@ -558,6 +558,7 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
     j["releases"] = r->releases;
     j["items_relocated"] = r->items_relocated;
     j["bytes_freed"] = r->bytes_freed;
+    j["index_mismatch"] = r->index_mismatch;
     std::puts(j.dump().c_str());
     std::fflush(stdout);
   } else if (!o.quiet)
@@ -570,6 +571,14 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                  static_cast<unsigned long long>(r->releases),
                  static_cast<unsigned long long>(r->items_relocated),
                  static_cast<unsigned long long>(r->bytes_freed));
+  // The check or pass that found the usage index disagreeing with a full walk
+  // deleted nothing, and the daemon stopped there: a human looks before it runs on.
+  if (r->index_mismatch)
+    return tools::emit_error("the usage index disagreed with a full walk of " + o.store +
+                                 ": nothing was deleted in that pass and the daemon stopped; a "
+                                 "real pass writes a new index from the full walk (report this: "
+                                 "the store changed under the index, or a bug)",
+                             tools::exit_index_mismatch);
   return tools::exit_ok;
 }
 

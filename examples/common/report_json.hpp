@@ -78,6 +78,8 @@ inline nlohmann::json to_json(const cloudlog::clean_report& r, bool dry_run) {
                       {"items_read", x.items_read},
                       {"bytes_read", x.bytes_read},
                       {"bytes_written", x.bytes_written},
+                      {"local_copy", x.local_copy},
+                      {"local_bytes_read", x.local_bytes_read},
                       {"note", x.note}};
   j["needed_runs"] = s.needed_runs;
   j["items_live"] = s.items_live;

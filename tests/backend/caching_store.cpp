@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // caching_store: the segment_store laws (whole-object fetches or not, verifying
 // first hits only); repeated reads served locally across restarts, verification on
-// reuse, LRU eviction, invalidation on write and remove, junk cleaned on open.
+// reuse, LRU eviction, invalidation on write and remove, junk cleaned on open
+// (subdirectories left alone).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -167,6 +168,13 @@ TEST_CASE("caching_store drops an entry on write and remove, and cleans junk on 
   std::ofstream(dir.path() / "log-00000000-00000009.tmp-abcdef") << "partial";
   std::ofstream(dir.path() / c) << "no metadata";
   std::ofstream(dir.path() / (b + ".meta")) << "12 deadbeef\n";
+  // A subdirectory is not the cache's (the cleaner keeps its usage index's local
+  // copy in one): left alone.
+  const auto kept = dir.path() / "usage-index" / "log-99999998-00000001";
+  std::filesystem::create_directories(kept.parent_path());
+  std::ofstream(kept) << "not the cache's";
   auto store = make_caching_store(inner, {dir.path(), 1 << 20}).value();
+  CHECK(std::filesystem::exists(kept));
+  std::filesystem::remove_all(kept.parent_path());
   CHECK(std::filesystem::is_empty(dir.path()));
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // The cleaning daemon on a memory store with a test clock: it cleans while a
 // writer keeps writing, holds off below its garbage threshold, stops between
-// batches when asked (committed, lease released), and defers to a live lease.
+// batches when asked (committed, lease released), defers to a live lease, and
+// stops, deleting nothing, when its usage index disagrees with a full walk.
 #include <catch2/catch.hpp>
 
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/cleaner/daemon.hpp"
+#include "cloudlog/cleaner/usage_index.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
 #include "support/archetypes.hpp"
@@ -47,6 +49,28 @@ daemon_options quick_options() {
   o.lease.ttl = 30s;
   o.lease.settle = 100ms;
   return o;
+}
+
+// Every object of STORE but the usage index's records and the lease.
+std::map<std::string, bytes, std::less<>> without_cleaner_state(const memory_store& store) {
+  auto all = store.snapshot();
+  const auto prefix = segment_prefix(usage_index_directory);
+  std::erase_if(all, [&](const auto& kv) {
+    return kv.first.rfind(prefix, 0) == 0 || kv.first == "log-99999999-00000000";
+  });
+  return all;
+}
+
+// Rewrites STORE's usage index record with the right checksums but a wrong tree
+// (every leaf a byte off), due for the cross-check at the next pass (check_every 6).
+void corrupt_index_tree(memory_store& store) {
+  const auto listed = store.list(usage_index_directory).value();
+  REQUIRE(listed.size() == 1);
+  auto x = decode_usage_index(store.read(listed[0].name, 0, whole_object).value()).value();
+  for (auto& n : x.tree.nodes)
+    if (n.leaf) n.where.offset += 1;
+  x.passes_since_full_walk = 5;
+  REQUIRE(store.write(listed[0].name, encode_usage_index(x)));
 }
 
 }  // namespace
@@ -305,5 +329,70 @@ TEST_CASE("Watching the writer: the daemon cleans once it is idle and yields whe
   CHECK_FALSE(interrupted[1]);
   REQUIRE(bs::merge_cleaner_output(fs));
   test::check_reads(fs, model);
+  test::check_reopen(store, model);
+}
+
+TEST_CASE("A usage index that disagrees with a full walk stops the daemon, nothing deleted",
+          "[cleaner][daemon][usage_index]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(31);
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  w.populate(fs, model, 10, 40'000);
+  w.churn(fs, model, 12, 3, 20'000);
+  auto o = quick_options();
+  o.clean.usage_index.enabled = true;
+  o.clean.usage_index.check_every = 6;
+  o.garbage_threshold = 0;
+  o.max_checks = 4;
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, o.clean, accept_all{}));
+  REQUIRE(bs::merge_cleaner_output(fs));
+  w.churn(fs, model, 6, 2, 20'000);
+  std::vector<clean_report> passes, checks;
+  o.on_pass = [&](const clean_report& r) { passes.push_back(r); };
+  o.on_check = [&](const clean_report& r) { checks.push_back(r); };
+  test_clock tc;
+
+  SECTION("found by a check: no pass runs") {
+    corrupt_index_tree(store);
+    const auto before = without_cleaner_state(store);
+    auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+    REQUIRE(r);
+    CHECK(r->index_mismatch);
+    CHECK(r->checks == 1);
+    CHECK(r->passes == 0);
+    CHECK(r->releases == 0);
+    CHECK(r->segments_deleted == 0);
+    REQUIRE(checks.size() == 1);
+    CHECK(checks[0].index.mismatch);
+    CHECK(passes.empty());
+    CHECK(without_cleaner_state(store) == before);
+  }
+  SECTION("found by a pass: it deletes nothing and is the last") {
+    // The check reads a sound record; the pass after it reads the damaged one.
+    std::map<std::string, bytes, std::less<>> before;
+    o.on_check = [&](const clean_report& r) {
+      checks.push_back(r);
+      REQUIRE_FALSE(r.index.mismatch);
+      REQUIRE_FALSE(r.plan.victims.empty());
+      corrupt_index_tree(store);
+      before = without_cleaner_state(store);
+    };
+    auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
+    REQUIRE(r);
+    CHECK(r->index_mismatch);
+    CHECK(r->checks == 1);
+    CHECK(r->passes == 1);
+    CHECK(r->segments_deleted == 0);
+    CHECK(r->segments_written == 0);
+    REQUIRE(passes.size() == 1);
+    CHECK(passes[0].index.checked);
+    CHECK(passes[0].index.mismatch);
+    CHECK(passes[0].stats.segments_deleted == 0);
+    CHECK(without_cleaner_state(store) == before);
+  }
+  // Either way the lease is released and the proxy reads every file.
+  CHECK(store.read("log-99999999-00000000", 0, whole_object).error() ==
+        make_error_code(errc::not_found));
   test::check_reopen(store, model);
 }

@@ -6,6 +6,8 @@
 // record that disagrees with the store is caught by the periodic full walk.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -16,6 +18,7 @@
 #include "cloudlog/policy/cost_aware.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
+#include "support/fixtures.hpp"
 #include "support/tree/format.hpp"
 #include "support/tree/writer.hpp"
 
@@ -431,5 +434,142 @@ TEST_CASE("A cleaner with the usage index stopped after any store operation conv
       CHECK(done);
       test::check_reopen(s, model);
     }
+  }
+}
+
+TEST_CASE(
+    "The record's local copy is read instead of the store's while it is the newest; "
+    "a stale or damaged copy costs one note and the store's is read",
+    "[cleaner][usage_index][local_copy]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(41);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 10, 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  test::temp_dir dir;
+  const auto local = dir.path() / "usage-index";
+  const auto with_copy = [&](bool dry) {
+    auto o = indexed(dry, 0);
+    o.usage_index.local_copy = local;
+    return o;
+  };
+  const auto churn = [&] {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 4, 2, 20'000);
+  };
+  // The copy of the store's newest record, and its path.
+  const auto copy_path = [&] {
+    const auto listed = store.list(usage_index_directory).value();
+    REQUIRE(listed.size() == 1);
+    return local / listed[0].name;
+  };
+  const auto file_bytes = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    bytes out;
+    for (char c; in.get(c);) out.push_back(std::byte(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const auto compare_with_full_walk = [&](const clean_report& r) {
+    auto truth = clean(bs::format{}, store, greedy_policy{}, full(true));
+    REQUIRE(truth);
+    same_plan(r, *truth);
+  };
+
+  // A pass writes the store's record, then the same bytes as the local copy.
+  auto first = clean(bs::format{}, store, greedy_policy{}, with_copy(false));
+  REQUIRE(first);
+  CHECK(first->index.note.find("no usage index") == 0);
+  CHECK(!first->index.local_copy);
+  const auto listed = store.list(usage_index_directory).value();
+  REQUIRE(listed.size() == 1);
+  CHECK(file_bytes(copy_path()) == store.read(listed[0].name, 0, whole_object).value());
+  churn();
+
+  SECTION("a current copy: the store's record is listed, never read") {
+    auto r = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
+    REQUIRE(r);
+    CHECK(r->index.local_copy);
+    CHECK(r->index.bytes_read == 0);
+    CHECK(r->index.local_bytes_read == std::filesystem::file_size(copy_path()));
+    CHECK(r->index.items_read > 0);  // the churn's interior items
+    CHECK(r->index.items_reused > 0);
+    CHECK(r->index.note.empty());
+    compare_with_full_walk(*r);
+    // A real pass writes the next record and its copy; the old copy is removed.
+    auto p = clean(bs::format{}, store, greedy_policy{}, with_copy(false));
+    REQUIRE(p);
+    CHECK(p->index.local_copy);
+    CHECK(p->index.generation_written == p->index.generation_read + 1);
+    std::size_t copies = 0;
+    for (const auto& e : std::filesystem::directory_iterator(local)) {
+      ++copies;
+      CHECK(e.path() == copy_path());
+    }
+    CHECK(copies == 1);
+    // An idle pass reads nothing of the record but its local copy's header and table.
+    auto idle = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
+    REQUIRE(idle);
+    CHECK(idle->index.local_copy);
+    CHECK(idle->index.bytes_read == 0);
+    CHECK(idle->index.items_read == 0);
+    compare_with_full_walk(*idle);
+  }
+  SECTION("a stale copy: one note, the store's record, the same plan; a pass renews the copy") {
+    // A pass without the local copy moves the store to the next generation.
+    auto p = clean(bs::format{}, store, greedy_policy{}, indexed(false, 0));
+    REQUIRE(p);
+    REQUIRE(p->index.generation_written > 0);
+    auto r = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
+    REQUIRE(r);
+    CHECK(!r->index.local_copy);
+    CHECK(r->index.bytes_read > 0);
+    CHECK(!r->index.full_walk);
+    CHECK(r->index.note.find("is stale (generation " +
+                             std::to_string(first->index.generation_written) + ", the store's " +
+                             std::to_string(p->index.generation_written) + ")") !=
+          std::string::npos);
+    compare_with_full_walk(*r);
+    // The next real pass (nothing changed: the store's record stays) makes the copy.
+    auto idle = clean(bs::format{}, store, greedy_policy{}, with_copy(false));
+    REQUIRE(idle);
+    CHECK(idle->index.generation_written == 0);
+    CHECK(file_bytes(copy_path()) ==
+          store.read(store.list(usage_index_directory).value()[0].name, 0, whole_object).value());
+    auto again = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
+    REQUIRE(again);
+    CHECK(again->index.local_copy);
+    CHECK(again->index.bytes_read == 0);
+    CHECK(again->index.note.empty());
+  }
+  SECTION("a damaged copy: one note, the store's record, the same plan") {
+    const auto path = copy_path();
+    auto data = file_bytes(path);
+    SECTION("in its tree (found when the tree is read)") {
+      data[data.size() - 3] ^= std::byte{0x10};
+    }
+    SECTION("in its header") {
+      data[20] ^= std::byte{0x01};
+    }
+    SECTION("in its table") {
+      data[detail::usage_index_header_bytes + 9] ^= std::byte{0x01};
+    }
+    SECTION("truncated") {
+      data.resize(data.size() - 1);
+    }
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
+    auto r = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
+    REQUIRE(r);
+    CHECK(!r->index.local_copy);
+    CHECK(!r->index.full_walk);
+    CHECK(r->index.bytes_read > 0);
+    CHECK(r->index.note.find("of the usage index is truncated or corrupt: read from the store") !=
+          std::string::npos);
+    compare_with_full_walk(*r);
   }
 }

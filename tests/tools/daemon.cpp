@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: BSL-1.0
 // bluesky_cleaner --daemon run as a user would: it cleans while a proxy keeps
 // writing and merging, stops cleanly on SIGTERM (exit 0, the store verifies), and
-// its lease keeps a second cleaner out (exit 7) until the lease expires.
+// its lease keeps a second cleaner out (exit 7) until the lease expires, and a
+// usage index that disagrees with a full walk stops it (exit 8, nothing deleted).
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "cloudlog/cleaner/usage_index.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "tools/tools.hpp"
@@ -203,4 +206,55 @@ TEST_CASE("--idle keeps the daemon from cleaning while the proxy writes", "[tool
   // The cleaner wrote nothing: no segment in its directory.
   for (const auto& e : std::filesystem::directory_iterator(s.store))
     CHECK(e.path().filename().string().rfind("log-00000001-", 0) != 0);
+}
+
+TEST_CASE("A usage index that disagrees with a full walk stops the daemon: exit 8, nothing deleted",
+          "[tools][daemon][usage_index]") {
+  store_dir s;
+  REQUIRE(test::run({cleaner(), "--store", s.uri(), "--lease-settle", "0.05"}).exit_code == 0);
+  REQUIRE(s.fs({"merge"}).exit_code == 0);
+  // The record, rewritten with sound checksums around a wrong tree (every leaf a
+  // byte off) and due for the cross-check (--index-check-every 6).
+  std::filesystem::path record;
+  for (const auto& e : std::filesystem::directory_iterator(s.store))
+    if (e.path().filename().string().rfind("log-99999998-", 0) == 0) record = e.path();
+  REQUIRE(!record.empty());
+  bytes data;
+  {
+    std::ifstream in(record, std::ios::binary);
+    for (char c; in.get(c);) data.push_back(std::byte(static_cast<unsigned char>(c)));
+  }
+  auto x = decode_usage_index(data).value();
+  for (auto& n : x.tree.nodes)
+    if (n.leaf) n.where.offset += 1;
+  x.passes_since_full_walk = 5;
+  {
+    const auto out = encode_usage_index(x);
+    std::ofstream(record, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  }
+  // What the store holds but the cleaner's own state (index, lease, history).
+  const auto segments = [&] {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(s.store)) {
+      const auto n = e.path().filename().string();
+      if (n.rfind("log-99999998-", 0) != 0 && n.rfind("log-99999999-", 0) != 0) names.insert(n);
+    }
+    return names;
+  };
+  const auto before = segments();
+  auto r = test::run({cleaner(), "--store", s.uri(), "--daemon", "--interval", "0.05",
+                      "--garbage-threshold", "0", "--policy", "greedy", "--max-checks", "5",
+                      "--index-check-every", "6", "--lease-settle", "0.05", "--json"});
+  INFO(r.err << r.out);
+  CHECK(r.exit_code == 8);
+  CHECK(r.err.find("usage index disagreed with a full walk") != std::string::npos);
+  const auto last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+  const auto end = nlohmann::json::parse(last);
+  CHECK(end["kind"] == "daemon_end");
+  CHECK(end["index_mismatch"] == true);
+  CHECK(end["checks"] == 1);
+  CHECK(end["passes"] == 0);
+  CHECK(segments() == before);
+  CHECK(!s.lease_exists());
 }

@@ -126,3 +126,59 @@ TEST_CASE(
         std::string::npos);
   CHECK(truth["usage_index"]["enabled"] == false);
 }
+
+TEST_CASE(
+    "bluesky_cleaner --cache-dir keeps a local copy of the usage index and reads it instead of "
+    "the store's; a damaged copy costs one note",
+    "[tools][cleaner][usage_index][local_copy]") {
+  test::temp_dir dir;
+  const auto store = dir.path() / "store";
+  const auto cache = dir.path() / "cache";
+  const auto key = dir.path() / "key";
+  std::ofstream(key) << "usage-index-passphrase";
+  const std::string uri = "file:" + store.string();
+  const auto fs = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {fs_tool(), "--store", uri, "--key-file", key.string()});
+    auto r = test::run(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  const auto clean = [&](std::vector<std::string> more) {
+    std::vector<std::string> args{cleaner(),        "--store", uri,           "--json",
+                                  "--lease-settle", "0.05",    "--cache-dir", cache.string()};
+    args.insert(args.end(), more.begin(), more.end());
+    auto r = test::run(args);
+    INFO("exit " << r.exit_code << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    return std::make_pair(nlohmann::json::parse(r.out.substr(0, r.out.find('\n'))), r.err);
+  };
+  fs({"workload", "--files", "8", "--file-size", "64K", "--write-size", "16K",
+      "--overwrite-fraction", "0.5", "--flush-every", "4", "--seed", "3"});
+  auto [first, first_err] = clean({});
+  CHECK(first["usage_index"]["generation_written"].get<int>() > 0);
+  fs({"merge"});
+  fs({"workload", "--no-create", "--files", "8", "--file-size", "64K", "--write-size", "16K",
+      "--overwrite-fraction", "0.2", "--seed", "4"});
+  std::filesystem::path copy;
+  for (const auto& e : std::filesystem::directory_iterator(cache / "usage-index")) copy = e.path();
+  REQUIRE(copy.filename().string().rfind("log-99999998-", 0) == 0);
+  CHECK(std::filesystem::file_size(copy) == std::filesystem::file_size(store / copy.filename()));
+
+  auto [dry, dry_err] = clean({"--dry-run"});
+  auto [full, full_err] = clean({"--dry-run", "--full-walk"});
+  same_plan(dry, full);
+  CHECK(dry["usage_index"]["local_copy"] == true);
+  CHECK(dry["usage_index"]["bytes_read"] == 0);
+  CHECK(dry["usage_index"]["local_bytes_read"] == std::filesystem::file_size(copy));
+  CHECK(dry_err.find("note:") == std::string::npos);
+
+  std::filesystem::resize_file(copy, std::filesystem::file_size(copy) - 1);
+  auto [damaged, damaged_err] = clean({"--dry-run"});
+  same_plan(damaged, full);
+  CHECK(damaged["usage_index"]["local_copy"] == false);
+  CHECK(damaged["usage_index"]["full_walk"] == false);
+  CHECK(damaged["usage_index"]["bytes_read"].get<double>() > 0);
+  CHECK(damaged["usage_index"]["note"].get<std::string>().find(
+            "of the usage index is truncated or corrupt: read from the store") !=
+        std::string::npos);
+}

@@ -36,8 +36,9 @@ namespace cloudlog {
 
 // Where the cache lives and how large it may grow.
 struct cache_options {
-  // The cache directory (created if missing). It persists across runs; anything
-  // in it that is not a verified entry is removed when the cache opens.
+  // The cache directory (created if missing). It persists across runs; any file
+  // in it that is not a verified entry is removed when the cache opens
+  // (subdirectories are left alone).
   std::filesystem::path directory;
   // The bound on the bytes of cached objects; the least recently used go first.
   std::uint64_t max_bytes = 1ull << 30;
@@ -250,6 +251,7 @@ class caching_store {
     for (auto it = std::filesystem::directory_iterator(st.options.directory, ec);
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       const auto name = it->path().filename().string();
+      if (it->is_directory()) continue;  // not the cache's (the usage index's local copy)
       if (name.ends_with(".meta") && check_object_name(name.substr(0, name.size() - 5))) continue;
       if (!check_object_name(name) || !it->is_regular_file()) {
         junk.push_back(it->path());

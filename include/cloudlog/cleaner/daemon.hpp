@@ -96,6 +96,10 @@ struct daemon_report {
   std::uint64_t errors = 0;  // failures keep_going let pass
   std::uint64_t yields = 0;  // passes ended early because the writer wrote
   bool stopped = false;      // ended by stop_requested (else by max_checks)
+  // Ended because a check or pass found the usage index disagreeing with a full
+  // walk (usage_index_stats::mismatch): that pass deleted nothing, and the daemon
+  // ran no other (the store changed under the index, or a bug: a human looks).
+  bool index_mismatch = false;
 };
 
 // Runs the daemon on STORE (format FORMAT) with POLICY (whose budgets bound each
@@ -107,6 +111,8 @@ struct daemon_report {
 // check again at once (budgets make each pass a bounded batch); otherwise sleep
 // the interval, renewing the lease. On stop the
 // current batch finishes, its generation is committed and the lease released.
+// A check or pass whose usage index disagreed with a full walk ends the daemon at
+// once (report.index_mismatch; that pass deleted nothing), lease released.
 // Fails: errc::lease_held if another cleaner holds the lease (at start) or took
 // it (ours had lapsed); the errors of checks and passes keep_going refused.
 template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,

@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 
@@ -54,6 +55,12 @@ struct usage_index_options {
   // a difference is reported (usage_index_stats::mismatch) and nothing is deleted
   // in that pass. 0: never.
   std::uint32_t check_every = default_index_check_every;
+  // A local directory for a copy of the record (bluesky_cleaner: --cache-dir's
+  // usage-index/), written after the store's; a pass reads the copy instead of the
+  // store's when it is the store's newest record (same generation and size, sound
+  // checksums; checked against the root and segments as the store's is). A stale
+  // or damaged copy costs one note and the store's is read. Empty: none.
+  std::filesystem::path local_copy;
 };
 
 // Options of one run.

@@ -87,9 +87,13 @@ struct usage_index_stats {
   std::uint32_t generation_written = 0;  // 0: none written (dry run, or nothing changed)
   std::uint64_t items_reused = 0;        // interior items taken from the record, unread
   std::uint64_t items_read = 0;          // interior items read from the store
-  std::uint64_t bytes_read = 0;          // of the record
+  std::uint64_t bytes_read = 0;          // of the record, from the store
   std::uint64_t bytes_written = 0;       // of the new record
-  std::string note;                      // why no record was used, when none was
+  // The record was read from its local copy (usage_index_options::local_copy), so
+  // much of it: the store was only listed.
+  bool local_copy = false;
+  std::uint64_t local_bytes_read = 0;
+  std::string note;  // why no record was used, when none was
 };
 
 // Everything a run reports.

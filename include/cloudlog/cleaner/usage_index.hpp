@@ -7,10 +7,13 @@
 #ifndef CLOUDLOG_CLEANER_USAGE_INDEX_HPP
 #define CLOUDLOG_CLEANER_USAGE_INDEX_HPP
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -143,23 +146,33 @@ inline constexpr std::size_t usage_index_node_bytes = 38;
 // and the tree, the count of interior nodes), its own CRC-64, then the table (32
 // bytes a segment) and the tree (38 bytes a node).
 inline bytes encode_usage_index(const usage_index& x) {
-  detail::index_writer table, tree;
+  // One buffer, sections written in place (the header's CRCs last): a record is
+  // held once while it is encoded, not three times.
+  using detail::usage_index_header_bytes;
+  const auto table_bytes = x.segments.size() * detail::usage_index_row_bytes;
+  const auto tree_bytes = x.tree.nodes.size() * detail::usage_index_node_bytes;
+  detail::index_writer w;
+  w.out.reserve(usage_index_header_bytes + table_bytes + tree_bytes);
+  w.out.resize(usage_index_header_bytes);
   for (const auto& s : x.segments) {
-    table.u32(s.id.directory);
-    table.u32(s.id.sequence);
-    table.u64(s.size);
-    table.u64(s.live);
-    table.u64(s.age);
+    w.u32(s.id.directory);
+    w.u32(s.id.sequence);
+    w.u64(s.size);
+    w.u64(s.live);
+    w.u64(s.age);
   }
+  std::uint64_t interior = 0;
   for (const auto& n : x.tree.nodes) {
-    tree.loc(n.where);
-    tree.id(n.id);
-    tree.u8(n.type);
-    tree.u8(n.leaf ? 1 : 0);
-    tree.u32(n.child_count);
+    w.loc(n.where);
+    w.id(n.id);
+    w.u8(n.type);
+    w.u8(n.leaf ? 1 : 0);
+    w.u32(n.child_count);
+    interior += n.leaf ? 0 : 1;
   }
+  const byte_view all(w.out);
   detail::index_writer h;
-  h.out.reserve(detail::usage_index_header_bytes + table.out.size() + tree.out.size());
+  h.out.reserve(usage_index_header_bytes);
   for (char c : detail::usage_index_magic) h.u8(static_cast<std::uint8_t>(c));
   h.u32(x.generation);
   h.u32(x.passes_since_full_walk);
@@ -168,15 +181,12 @@ inline bytes encode_usage_index(const usage_index& x) {
   h.u64(x.segments.size());
   h.u64(x.tree.nodes.size());
   h.u64(x.tree.bytes_walked);
-  h.u64(detail::crc64(table.out));
-  h.u64(detail::crc64(tree.out));
-  std::uint64_t interior = 0;
-  for (const auto& n : x.tree.nodes) interior += n.leaf ? 0 : 1;
+  h.u64(detail::crc64(all.subspan(usage_index_header_bytes, table_bytes)));
+  h.u64(detail::crc64(all.subspan(usage_index_header_bytes + table_bytes)));
   h.u64(interior);
   h.u64(detail::crc64(h.out));
-  h.out.insert(h.out.end(), table.out.begin(), table.out.end());
-  h.out.insert(h.out.end(), tree.out.begin(), tree.out.end());
-  return std::move(h.out);
+  std::copy(h.out.begin(), h.out.end(), w.out.begin());
+  return std::move(w.out);
 }
 
 // The header of a record: what the rest must hold.
@@ -316,18 +326,121 @@ struct usage_index_lookup {
   std::optional<usage_index_head> head;
   std::string name;  // of the newest record listed
   std::string note;
-  std::uint64_t bytes_read = 0;         // of the record
+  std::uint64_t bytes_read = 0;         // of the record, from the store
   std::uint32_t newest_generation = 0;  // the highest listed, usable or not (0: none)
+  // The local copy the header and table came from (the tree is read from it too);
+  // empty: they came from the store.
+  std::filesystem::path local;
+  std::uint64_t local_bytes_read = 0;  // of the local copy
 };
 
+namespace detail {
+
+// [OFFSET, OFFSET + LENGTH) of the file PATH; nothing if it cannot be read whole.
+inline std::optional<bytes> read_local_range(const std::filesystem::path& path,
+                                             std::uint64_t offset, std::uint64_t length) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  in.seekg(static_cast<std::streamoff>(offset));
+  bytes out(length);
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(length));
+  if (!in || static_cast<std::uint64_t>(in.gcount()) != length) return std::nullopt;
+  return out;
+}
+
+// Whether NAME is a usage index record's name (log-99999998-GGGGGGGG).
+inline bool is_usage_index_name(const std::string& name) {
+  const auto id = parse_segment_name(name);
+  return id && id->directory == usage_index_directory && id->sequence > 0;
+}
+
+// The header and table of the local copy DIR/NEWEST.name, when it is that record:
+// the listed size, a sound header naming the listed generation, a sound table. Else
+// nothing, and NOTE says why (empty when DIR holds no record at all: a first pass).
+inline std::optional<usage_index_lookup> read_local_copy(const std::filesystem::path& dir,
+                                                         const segment_info& newest,
+                                                         std::string& note) {
+  const auto path = dir / newest.name;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    std::uint32_t held = 0;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      if (const auto n = it->path().filename().string(); is_usage_index_name(n))
+        held = std::max(held, parse_segment_name(n)->sequence);
+    if (held)
+      note = "the local copy of the usage index in " + dir.string() + " is stale (generation " +
+             std::to_string(held) + ", the store's " + std::to_string(newest.id.sequence) +
+             "): read from the store";
+    return std::nullopt;
+  }
+  note = "the local copy " + path.string() +
+         " of the usage index is truncated or corrupt: " + "read from the store";
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size != newest.size) return std::nullopt;
+  auto head = read_local_range(path, 0, usage_index_header_bytes);
+  if (!head) return std::nullopt;
+  auto h = decode_usage_index_head(*head);
+  if (!h || h->size() != size || h->generation != newest.id.sequence) return std::nullopt;
+  auto table_bytes = read_local_range(path, usage_index_header_bytes, h->table_bytes());
+  if (!table_bytes) return std::nullopt;
+  auto table = decode_usage_table(*h, *table_bytes);
+  if (!table) return std::nullopt;
+  note.clear();
+  usage_index_lookup out;
+  out.index = headed_index(*h, std::move(*table));
+  out.head = *h;
+  out.local = path;
+  out.local_bytes_read = head->size() + table_bytes->size();
+  return out;
+}
+
+// Writes DATA as DIR/NAME (through a temporary file and a rename: a crash leaves the
+// old copy or the new one), then removes every other record there.
+// Fails: errc::io_error.
+inline result<void> write_local_copy(const std::filesystem::path& dir, const std::string& name,
+                                     byte_view data) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto tmp = dir / (name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      return fail(errc::io_error);
+    }
+  }
+  std::filesystem::rename(tmp, dir / name, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(errc::io_error);
+  }
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    if (const auto n = it->path().filename().string(); is_usage_index_name(n) && n != name) {
+      std::error_code ignored;
+      std::filesystem::remove(it->path(), ignored);
+    }
+  return {};
+}
+
+}  // namespace detail
+
 // The newest record in STORE (the highest generation listed): its header and table
-// (two ranged reads), unless HEAD_TOO is false (then only the listing). A record
-// that is missing, shorter or longer than its header says, damaged, or whose name
-// and generation disagree is not an error: the lookup holds no index and NOTE says
-// why.
+// (two ranged reads), unless HEAD_TOO is false (then only the listing). With LOCAL
+// (a directory, usage_index_options::local_copy), they are read from the local copy
+// LOCAL/NAME when it is that record (the listed size, sound checksums, the listed
+// generation), and the store is only listed; a local copy that is stale or damaged
+// costs one note and the store's copy is read. A record that is missing, shorter or
+// longer than its header says, damaged, or whose name and generation disagree is
+// not an error: the lookup holds no index and NOTE says why.
 // Fails: the store's errors other than errc::not_found.
 template <segment_store Store>
-result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true) {
+result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true,
+                                            const std::filesystem::path& local = {}) {
   usage_index_lookup out;
   auto listed = store.list(usage_index_directory);
   if (!listed) return fail(listed.error());
@@ -343,27 +456,35 @@ result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true) 
   out.newest_generation = newest->id.sequence;
   out.name = newest->name;
   if (!head_too) return out;
-  const auto damaged = [&] {
-    out.note = "usage index " + newest->name + " is truncated or corrupt: ignored, full walk";
+  std::string local_note;
+  if (!local.empty()) {
+    if (auto copy = detail::read_local_copy(local, *newest, local_note)) {
+      copy->newest_generation = out.newest_generation;
+      copy->name = out.name;
+      return std::move(*copy);
+    }
+  }
+  // The local copy's note, if any, then the store copy's.
+  const auto noted = [&](std::string why) {
+    out.note = local_note.empty() ? std::move(why) : local_note + "; " + why;
     return out;
+  };
+  const auto damaged = [&] {
+    return noted("usage index " + newest->name + " is truncated or corrupt: ignored, full walk");
   };
   auto head = store.read(newest->name, 0, detail::usage_index_header_bytes);
   if (!head) {
-    if (head.error() == make_error_code(errc::not_found)) {
-      out.note = "usage index " + newest->name + " vanished: full walk";
-      return out;
-    }
+    if (head.error() == make_error_code(errc::not_found))
+      return noted("usage index " + newest->name + " vanished: full walk");
     if (head.error() != make_error_code(errc::out_of_range)) return fail(head.error());
     return damaged();
   }
   out.bytes_read += head->size();
   auto h = decode_usage_index_head(*head);
   if (!h || h->size() != newest->size) return damaged();
-  if (h->generation != newest->id.sequence) {
-    out.note = "usage index " + newest->name + " holds generation " +
-               std::to_string(h->generation) + ": ignored, full walk";
-    return out;
-  }
+  if (h->generation != newest->id.sequence)
+    return noted("usage index " + newest->name + " holds generation " +
+                 std::to_string(h->generation) + ": ignored, full walk");
   auto table_bytes = store.read(newest->name, detail::usage_index_header_bytes, h->table_bytes());
   if (!table_bytes) {  // gone or shorter since the listing: a damaged record
     const auto e = table_bytes.error();
@@ -376,16 +497,32 @@ result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true) 
   if (!table) return damaged();
   out.index = headed_index(*h, std::move(*table));
   out.head = *h;
+  out.note = std::move(local_note);
   return out;
 }
 
 // The tree of the record LOOKUP found (one ranged read), into LOOKUP.index->tree;
-// adds the bytes to LOOKUP.bytes_read. Returns false, with LOOKUP's note saying so,
+// adds the bytes to LOOKUP.bytes_read. From LOOKUP.local when the header came from
+// there (LOOKUP.local_bytes_read): a local tree that is damaged costs one note and
+// the store's copy is read. Returns false, with LOOKUP's note saying so,
 // when the tree is damaged or the record is gone (the caller then walks in full).
 // Fails: the store's errors other than errc::not_found and errc::out_of_range.
 template <segment_store Store>
 result<bool> read_usage_tree(Store& store, usage_index_lookup& lookup) {
   const auto& h = *lookup.head;
+  if (!lookup.local.empty()) {
+    auto copy = detail::read_local_range(lookup.local, h.tree_offset(), h.tree_bytes());
+    if (copy) lookup.local_bytes_read += copy->size();
+    auto tree =
+        copy ? decode_usage_tree(h, *copy) : result<detail::live_graph>(fail(errc::io_error));
+    if (tree) {
+      lookup.index->tree = std::move(*tree);
+      return true;
+    }
+    lookup.note = "the local copy " + lookup.local.string() +
+                  " of the usage index is truncated or corrupt: read from the store";
+    lookup.local.clear();
+  }
   auto data = store.read(lookup.name, h.tree_offset(), h.tree_bytes());
   if (!data && data.error() != make_error_code(errc::not_found) &&
       data.error() != make_error_code(errc::out_of_range))
@@ -393,22 +530,36 @@ result<bool> read_usage_tree(Store& store, usage_index_lookup& lookup) {
   if (data) lookup.bytes_read += data->size();
   auto tree = data ? decode_usage_tree(h, *data) : result<detail::live_graph>(fail(data.error()));
   if (!tree) {
-    lookup.note = "usage index " + lookup.name + " is truncated or corrupt: ignored, full walk";
+    const auto why = "usage index " + lookup.name + " is truncated or corrupt: ignored, full walk";
+    lookup.note = lookup.note.empty() ? why : lookup.note + "; " + why;
     return false;
   }
   lookup.index->tree = std::move(*tree);
   return true;
 }
 
-// Writes X as its generation's object, then deletes every other record (a crash in
-// between leaves both; the newest is used). Returns the bytes written.
+// What write_usage_index did.
+struct usage_index_written {
+  std::uint64_t bytes = 0;  // of the record
+  std::string note;         // the local copy could not be written, and why
+};
+
+// Writes X as its generation's object; then, with LOCAL (a directory), the same
+// bytes as its local copy there (replacing any other; a failure is only a note:
+// the next pass reads the store's copy); then deletes every other record in the
+// store (a crash in between leaves both; the newest is used).
 // Fails: the store's errors.
 template <segment_store Store>
-result<std::uint64_t> write_usage_index(Store& store, const usage_index& x) {
+result<usage_index_written> write_usage_index(Store& store, const usage_index& x,
+                                              const std::filesystem::path& local = {}) {
   auto name = segment_name(usage_index_segment(x.generation));
   if (!name) return fail(name.error());
   const auto data = encode_usage_index(x);
   CLOUDLOG_TRY_VOID(store.write(*name, data));
+  usage_index_written out{data.size(), {}};
+  if (!local.empty())
+    if (auto w = detail::write_local_copy(local, *name, data); !w)
+      out.note = "could not write the local copy of the usage index in " + local.string();
   auto listed = store.list(usage_index_directory);
   if (!listed) return fail(listed.error());
   for (const auto& s : *listed)
@@ -416,7 +567,7 @@ result<std::uint64_t> write_usage_index(Store& store, const usage_index& x) {
       auto r = store.remove(s.name);
       if (!r && r.error() != make_error_code(errc::not_found)) return fail(r.error());
     }
-  return data.size();
+  return out;
 }
 
 }  // namespace cloudlog

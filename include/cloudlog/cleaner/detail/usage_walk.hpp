@@ -203,7 +203,7 @@ result<walk_outcome> walk_phase(const Format& format, Store& store, location roo
   }
   auto& s = w.index;
   s.enabled = true;
-  auto found = read_usage_index(store, !options.full_walk);
+  auto found = read_usage_index(store, !options.full_walk, options.local_copy);
   if (!found) return fail(found.error());
   w.lookup = std::move(*found);
   auto& lookup = w.lookup;
@@ -231,6 +231,7 @@ result<walk_outcome> walk_phase(const Format& format, Store& store, location roo
       std::uint64_t reused = 0, read = 0;
       auto g = walk_reusing(format, store, root, planner, *lookup.index, segments, reused, read);
       if (!g) return fail(g.error());
+      lookup.index->tree = {};  // the new graph holds all of it now: not kept twice
       s.items_reused = reused;
       s.items_read = read;
       indexed = std::move(*g);
@@ -250,6 +251,8 @@ result<walk_outcome> walk_phase(const Format& format, Store& store, location roo
   if (lookup.index) s.generation_read = lookup.index->generation;
   s.note = lookup.note;
   s.bytes_read = lookup.bytes_read;
+  s.local_copy = !lookup.local.empty();
+  s.local_bytes_read = lookup.local_bytes_read;
   return w;
 }
 
@@ -274,6 +277,8 @@ result<const live_graph*> live_graph_of(const Format& format, Store& store, loca
   auto tree = read_usage_tree(store, w.lookup);
   if (!tree) return fail(tree.error());
   w.index.bytes_read = w.lookup.bytes_read;
+  w.index.local_copy = !w.lookup.local.empty();
+  w.index.local_bytes_read = w.lookup.local_bytes_read;
   if (*tree) {
     w.live = std::move(w.lookup.index->tree);
     w.live->bytes_walked = 0;
@@ -292,18 +297,28 @@ result<const live_graph*> live_graph_of(const Format& format, Store& store, loca
 }
 
 // After a pass that is not a dry run: writes the record of what W walked (root ROOT,
-// table USAGE) as the next generation and deletes the older ones, unless the record
+// table USAGE) as the next generation (and its local copy, in LOCAL if not empty:
+// a failure there only sets the note) and deletes the older ones, unless the record
 // W started from is still current (the same root, nothing read: only dead
 // segments may have gone). Takes W.live's nodes (the pass is over). Fills W.index's
 // generation_written and bytes_written.
 // Fails: the store's errors.
 template <segment_store Store>
 result<void> save_usage_index(Store& store, walk_outcome& w, location root,
-                              std::span<const segment_usage> usage) {
+                              std::span<const segment_usage> usage,
+                              const std::filesystem::path& local = {}) {
   auto& s = w.index;
   if (!s.enabled) return {};
-  if (w.lookup.index && !s.full_walk && s.items_read == 0 && w.lookup.index->root == root)
+  if (w.lookup.index && !s.full_walk && s.items_read == 0 && w.lookup.index->root == root) {
+    // The store's record stays; a local copy that was missing or stale is made now.
+    if (local.empty() || s.local_copy) return {};
+    auto data = store.read(w.lookup.name, 0, whole_object);
+    if (!data || !decode_usage_index(*data) || !write_local_copy(local, w.lookup.name, *data)) {
+      const std::string why = "could not copy the usage index to " + local.string();
+      s.note = s.note.empty() ? why : s.note + "; " + why;
+    }
     return {};
+  }
   if (!w.live) return {};
   usage_index x;
   x.generation = next_usage_generation(w.lookup.newest_generation);
@@ -314,10 +329,11 @@ result<void> save_usage_index(Store& store, walk_outcome& w, location root,
   x.segments.assign(usage.begin(), usage.end());
   x.tree.nodes = std::move(w.live->nodes);
   x.tree.bytes_walked = w.bytes_walked;
-  auto n = write_usage_index(store, x);
+  auto n = write_usage_index(store, x, local);
   if (!n) return fail(n.error());
   s.generation_written = x.generation;
-  s.bytes_written = *n;
+  s.bytes_written = n->bytes;
+  if (!n->note.empty()) s.note = s.note.empty() ? n->note : s.note + "; " + n->note;
   return {};
 }
 

@@ -58,7 +58,8 @@ inline void count_pass(daemon_report& report, const clean_report& r, bool yielde
 
 // Deletes what a check found dead (the writer has released it) with a delete-only
 // pass under LEASE: it copies nothing, so the daemon does it even below its
-// threshold (daemon_options::release_dead). Counted in REPORT.
+// threshold (daemon_options::release_dead). Counted in REPORT (and its
+// index_mismatch, when the pass's usage index disagreed with a full walk).
 // Fails: as clean_under_lease.
 template <class Format, class Store, class LeaseStore, class Policy, class Verifier>
 result<void> release_dead(const Format& format, Store& store, store_lease<LeaseStore>& lease,
@@ -74,6 +75,7 @@ result<void> release_dead(const Format& format, Store& store, store_lease<LeaseS
   report.segments_deleted += r->stats.segments_deleted;
   report.bytes_freed += r->stats.bytes_freed;
   if (options.on_pass) options.on_pass(*r);
+  report.index_mismatch = report.index_mismatch || r->index.mismatch;
   return {};
 }
 
@@ -133,6 +135,10 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     }
     ++report.checks;
     if (options.on_check) options.on_check(*plan);
+    if (plan->index.mismatch) {
+      report.index_mismatch = true;
+      break;
+    }
     bool idle = true;
     if (options.writer_activity) {
       if (auto c = writer_changed(); !c) {
@@ -161,6 +167,10 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
       last_pass = clock.now_ms();
       detail::count_pass(report, *r, yielded);
       if (options.on_pass) options.on_pass(*r);
+      if (r->index.mismatch) {
+        report.index_mismatch = true;
+        break;
+      }
       if (!lease->held()) return fail(lease_lost);
       if (r->status == clean_status::cleaned && !r->interrupted) continue;
     } else if (!called_for && idle && options.release_dead && !plan->plan.deletions.empty() &&
@@ -170,6 +180,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
         if (auto f = failed(r.error()); !f) return fail(f.error());
         continue;
       }
+      if (report.index_mismatch) break;
       if (!lease->held()) return fail(lease_lost);
     }
     if (options.max_checks && report.checks == options.max_checks) break;

@@ -127,98 +127,165 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   return {};
 }
 
-// One pass over STORE, which counts every request (clean() reads the counts after):
-// load, walk (with the usage index when enabled), tabulate, choose, mark, then
-// move_live and finish (delete), then the usage index's next record.
-template <class Format, class Store, class Policy, class Verifier>
-result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
-                                   const clean_options& options, const Verifier& verify) {
-  clean_report report;
+// The state of one pass, handed from phase to phase as data (no phase captures
+// another's locals): what the load found, the read planner every read of the pass
+// goes through, what the walk produced and the table tabulated from it, the report
+// being filled, and the clock timing the phases.
+template <class Context>
+struct pass_state {
+  Context ctx;
+  read_planner planner;
+  stopwatch clock;
+  walk_outcome walked{};
+  usage_tally usage{};
+  clean_report report{};
+};
+
+// Bytes STORE has read so far (STORE counts every request: clean()'s stats_store).
+template <class Store>
+std::uint64_t bytes_read_so_far(const Store& store) {
+  return store.stats().get.bytes;
+}
+
+// The load phase: the format's context, and the pass's read planner (holding the
+// root item when the context has its bytes, so that the walk does not read it again).
+template <class Format, class Store>
+result<pass_state<typename Format::context>> load_phase(const Format& format, Store& store,
+                                                        const clean_options& options) {
   stopwatch clock;
   announce(options, "load");
   auto ctx = format.load(store);
   if (!ctx) return fail(ctx.error());
-  report.stats.seconds_load = clock.lap();
-  announce(options, "walk");
-  read_planner planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
-                       options.read_cache_bytes, options.reads_ahead + 1);
-  if constexpr (requires { byte_view(ctx->root_item()); })
-    planner.hold(ctx->root(), byte_view(ctx->root_item()));
+  const double seconds_load = clock.lap();
+  pass_state<typename Format::context> s{
+      .ctx = std::move(*ctx),
+      .planner =
+          read_planner(options.read_cost.value_or(read_cost_of<Store>()), options.coalesce_gap,
+                       options.read_cache_bytes, options.reads_ahead + 1),
+      .clock = clock};
+  s.report.stats.seconds_load = seconds_load;
+  if constexpr (requires { byte_view(s.ctx.root_item()); })
+    s.planner.hold(s.ctx.root(), byte_view(s.ctx.root_item()));
   // The end of the root's segment, as the load read it (the walk's first level
   // is usually inside it: one round trip fewer).
-  if constexpr (requires { byte_view(ctx->root_tail()); })
-    planner.hold_run(ctx->root().segment(), ctx->root_tail_offset(), byte_view(ctx->root_tail()));
+  if constexpr (requires { byte_view(s.ctx.root_tail()); })
+    s.planner.hold_run(s.ctx.root().segment(), s.ctx.root_tail_offset(),
+                       byte_view(s.ctx.root_tail()));
+  return s;
+}
+
+// The walk phase (with the usage index when enabled) and tabulate: fills S.walked,
+// S.usage and the report's usage figures.
+template <class Format, class Store, class Context>
+result<void> walk_and_tabulate(const Format& format, Store& store, const clean_options& options,
+                               pass_state<Context>& s) {
+  announce(options, "walk");
   auto walked =
-      walk_phase(format, store, ctx->root(), std::span<const segment_info>(ctx->segments()),
-                 planner, options.usage_index);
+      walk_phase(format, store, s.ctx.root(), std::span<const segment_info>(s.ctx.segments()),
+                 s.planner, options.usage_index);
   if (!walked) return fail(walked.error());
-  const auto usage = tabulate(*ctx, live_bytes(*walked));
-  record_usage(report, *walked, usage);
-  const auto bytes_got = [&] { return store.stats().get.bytes; };  // STORE counts (clean())
-  report.stats.metadata_bytes_read = bytes_got();
-  report.index = walked->index;
-  report.stats.seconds_walk = clock.lap();
-  report.stats.bytes_minimum = walked->bytes_walked;
-  report.stats.needed_runs = planner.counts().runs;
-  // The graph, read from the usage index's record only when a phase needs it.
-  const auto live_graph_now = [&]() -> result<const live_graph*> {
-    const auto before = bytes_got();
-    auto g = live_graph_of(format, store, ctx->root(), planner, *walked);
-    report.stats.metadata_bytes_read += bytes_got() - before;
-    report.stats.bytes_walked = walked->bytes_walked;
-    report.stats.bytes_minimum = walked->bytes_walked;
-    report.index = walked->index;
-    return g;
-  };
-  // The delete phase, then (not in a dry run or a delete-only pass, which write
-  // nothing) the usage index's next record.
-  const auto done = [&](clean_report r, clean_status status) -> result<clean_report> {
-    auto out = finish(store, std::move(r), status, options, clock);
-    if (!out || options.dry_run || options.delete_only) return out;
-    if (auto saved = save_usage_index(store, *walked, ctx->root(),
-                                      std::span<const segment_usage>(out->plan.table));
-        !saved)
-      out->index.note = "could not write the usage index: " + saved.error().message();
-    out->index.generation_written = walked->index.generation_written;
-    out->index.bytes_written = walked->index.bytes_written;
-    return out;
-  };
+  s.walked = std::move(*walked);
+  s.usage = tabulate(s.ctx, live_bytes(s.walked));
+  auto& report = s.report;
+  record_usage(report, s.walked, s.usage);
+  report.stats.metadata_bytes_read = bytes_read_so_far(store);
+  report.index = s.walked.index;
+  report.stats.seconds_walk = s.clock.lap();
+  report.stats.bytes_minimum = s.walked.bytes_walked;
+  report.stats.needed_runs = s.planner.counts().runs;
+  return {};
+}
+
+// The live graph of S's walk, read from the usage index's record only now that a
+// phase needs it; the report's walk figures follow what that read cost.
+template <class Format, class Store, class Context>
+result<const live_graph*> graph_of(const Format& format, Store& store, pass_state<Context>& s) {
+  const auto before = bytes_read_so_far(store);
+  auto g = live_graph_of(format, store, s.ctx.root(), s.planner, s.walked);
+  auto& stats = s.report.stats;
+  stats.metadata_bytes_read += bytes_read_so_far(store) - before;
+  stats.bytes_walked = s.walked.bytes_walked;
+  stats.bytes_minimum = s.walked.bytes_walked;
+  s.report.index = s.walked.index;
+  return g;
+}
+
+// The quarantined segments (kept out of the choice) of S's context, recorded in the
+// plan; reads the graph only when the context quarantines anything.
+template <class Format, class Store, class Context>
+result<std::unordered_set<segment_id>> quarantine_phase(const Format& format, Store& store,
+                                                        pass_state<Context>& s) {
+  std::unordered_set<segment_id> kept;
+  if (quarantines_any(s.ctx)) {
+    auto g = graph_of(format, store, s);
+    if (!g) return fail(g.error());
+    kept = quarantined_segments(s.ctx, **g);
+  }
+  auto& quarantined = s.report.plan.quarantined;
+  quarantined.assign(kept.begin(), kept.end());
+  std::sort(quarantined.begin(), quarantined.end());
+  return kept;
+}
+
+// The end of every pass that is not a dry run: the delete phase, then (not in a
+// delete-only pass, which writes nothing) the usage index's next record. Takes S's
+// report with STATUS.
+template <class Store, class Context>
+result<clean_report> end_pass(Store& store, const clean_options& options, pass_state<Context>& s,
+                              clean_status status) {
+  auto out = finish(store, std::move(s.report), status, options, s.clock);
+  if (!out || options.dry_run || options.delete_only) return out;
+  auto saved = save_usage_index(store, s.walked, s.ctx.root(),
+                                std::span<const segment_usage>(out->plan.table),
+                                options.usage_index.local_copy);
+  out->index.note = s.walked.index.note;
+  if (!saved) out->index.note = "could not write the usage index: " + saved.error().message();
+  out->index.generation_written = s.walked.index.generation_written;
+  out->index.bytes_written = s.walked.index.bytes_written;
+  return out;
+}
+
+// One pass over STORE, which counts every request (clean() reads the counts after):
+// load, walk (with the usage index when enabled), tabulate, choose, mark, then
+// move_live and end_pass (delete, the usage index's next record). Each phase takes
+// the pass state S and what the previous phase returned.
+template <class Format, class Store, class Policy, class Verifier>
+result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
+                                   const clean_options& options, const Verifier& verify) {
+  auto loaded = load_phase(format, store, options);
+  if (!loaded) return fail(loaded.error());
+  auto& s = *loaded;
+  CLOUDLOG_TRY_VOID(walk_and_tabulate(format, store, options, s));
   // A usage index that disagrees with the full walk: the full walk's table is
   // reported, nothing is chosen and nothing deleted.
-  if (walked->index.mismatch) {
-    report.plan.deletions.clear();
-    report.plan.bytes_to_free_now = 0;
-    return done(std::move(report), clean_status::nothing_to_do);
+  if (s.walked.index.mismatch) {
+    s.report.plan.deletions.clear();
+    s.report.plan.bytes_to_free_now = 0;
+    return end_pass(store, options, s, clean_status::nothing_to_do);
   }
-  if (!ctx->writer_caught_up()) return done(std::move(report), clean_status::waiting_for_writer);
-
-  if (options.delete_only) return done(std::move(report), clean_status::nothing_to_do);
+  if (!s.ctx.writer_caught_up())
+    return end_pass(store, options, s, clean_status::waiting_for_writer);
+  if (options.delete_only) return end_pass(store, options, s, clean_status::nothing_to_do);
   announce(options, "plan");
-  std::unordered_set<segment_id> kept;
-  if (quarantines_any(*ctx)) {
-    auto g = live_graph_now();
-    if (!g) return fail(g.error());
-    kept = quarantined_segments(*ctx, **g);
-  }
-  report.plan.quarantined.assign(kept.begin(), kept.end());
-  std::sort(report.plan.quarantined.begin(), report.plan.quarantined.end());
-  const auto victims = choose(policy, usage, options.target_utilization, kept);
-  if (victims.ids.empty()) return done(std::move(report), clean_status::nothing_to_do);
-  auto graph = live_graph_now();
+  const auto kept = quarantine_phase(format, store, s);
+  if (!kept) return fail(kept.error());
+  const auto victims = choose(policy, s.usage, options.target_utilization, *kept);
+  if (victims.ids.empty()) return end_pass(store, options, s, clean_status::nothing_to_do);
+  auto graph = graph_of(format, store, s);
   if (!graph) return fail(graph.error());
   const auto& live = **graph;
   const auto moves = mark(live, victims, options.mode, options.repack_type);
-  record_plan(report.plan, victims, moves);
+  record_plan(s.report.plan, victims, moves);
   if (options.dry_run) {
-    report.status = clean_status::cleaned;
-    return report;
+    s.report.status = clean_status::cleaned;
+    return std::move(s.report);
   }
-  for (const auto& v : victims.rows) report.stats.bytes_minimum += v.live;
-  auto moved = move_live(format, store, planner, policy, options, verify, *ctx, live, victims,
-                         moves, report, clock);
-  report.stats.needed_runs = planner.counts().runs;
+  for (const auto& v : victims.rows) s.report.stats.bytes_minimum += v.live;
+  auto moved = move_live(format, store, s.planner, policy, options, verify, s.ctx, live, victims,
+                         moves, s.report, s.clock);
+  s.report.stats.needed_runs = s.planner.counts().runs;
   if (!moved) return fail(moved.error());
-  return done(std::move(report), clean_status::cleaned);
+  return end_pass(store, options, s, clean_status::cleaned);
 }
 
 }  // namespace cloudlog::detail

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: BSL-1.0
+// What the engine's tests share (tests/cleaner/engine.cpp and the tests of
+// cleaner/detail/): a tree store (tests/support/tree) with garbage in it, what its
+// root reaches read item by item through the format's own reader (never through the
+// engine's walk), and a memory store with slow, recorded writes.
+#ifndef CLOUDLOG_TESTS_CLEANER_TREE_FIXTURE_HPP
+#define CLOUDLOG_TESTS_CLEANER_TREE_FIXTURE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "cloudlog/backend/memory_store.hpp"
+#include "support/tree/format.hpp"
+#include "support/tree/writer.hpp"
+
+namespace cloudlog::test {
+
+// A tree store with garbage in every older writer segment: ROUNDS commits that each
+// overwrite ten random blobs of a 4 x 8 tree.
+struct tree_store {
+  cloudlog::memory_store store;
+  tree::writer writer{4, 8};
+
+  explicit tree_store(int rounds, unsigned seed = 7) {
+    std::mt19937 rng(seed);
+    for (int r = 0; r < rounds; ++r) {
+      for (int k = 0; k < 10; ++k) {
+        cloudlog::bytes data(200 + rng() % 1500);
+        for (auto& b : data) b = static_cast<std::byte>(rng());
+        writer.put(rng() % 4, rng() % 8, std::move(data));
+      }
+      REQUIRE(writer.commit(store));
+    }
+  }
+};
+
+// Every location reachable from the writer's root, read item by item through the
+// format's reader (independently of the engine's walk): root, directories, blobs.
+struct reachable {
+  location root;
+  std::vector<location> directories, blobs;
+};
+inline reachable read_reachable(cloudlog::memory_store& store) {
+  reachable r;
+  auto ctx = tree::format{}.load(store);
+  REQUIRE(ctx);
+  r.root = ctx->root();
+  auto root = tree::read_item(store, r.root, tree::item_type::root);
+  REQUIRE(root);
+  for (const auto& dl : root->links) {
+    r.directories.push_back(*dl.where);
+    auto dir = tree::read_item(store, *dl.where, tree::item_type::directory, dl.id);
+    REQUIRE(dir);
+    for (const auto& bl : dir->links)
+      if (!bl.is_null()) r.blobs.push_back(*bl.where);
+  }
+  return r;
+}
+
+inline std::uint64_t total_size(const std::vector<location>& ls) {
+  std::uint64_t n = 0;
+  for (const auto& l : ls) n += l.size;
+  return n;
+}
+
+// A memory store whose writes take 20 ms and that records how many run at once
+// and the order in which they start and finish.
+struct slow_store : cloudlog::memory_store {
+  std::atomic<int> running{0}, most{0};
+  std::mutex order_mutex;
+  std::vector<std::string> started, finished;
+  cloudlog::result<void> write(std::string_view name, cloudlog::byte_view data) {
+    {
+      std::lock_guard lock(order_mutex);
+      started.emplace_back(name);
+    }
+    const int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = memory_store::write(name, data);
+    --running;
+    std::lock_guard lock(order_mutex);
+    finished.emplace_back(name);
+    return r;
+  }
+};
+
+}  // namespace cloudlog::test
+
+#endif  // CLOUDLOG_TESTS_CLEANER_TREE_FIXTURE_HPP
