@@ -206,7 +206,25 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
                                                                     int port) {
   auto store = fixture::open(bucket, port);
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{});
+  cloudlog::clean_options options;
+  // $CLOUDLOG_BENCH_FAN_OUT: the cost model's fan-out (read_cost_model::fan_out;
+  // the store's is 1: the planner's reads_ahead + 1 batches).
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT")) {
+    auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+    cost.fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
+    options.read_cost = cost;
+  }
+  // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
+  // each wave of requests belongs to.
+  if (std::getenv("CLOUDLOG_RELAY_LOG"))
+    options.on_phase = [](const cloudlog::clean_progress& p) {
+      std::fprintf(
+          stderr, "phase %.3f %s\n",
+          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+              .count(),
+          p.phase);
+    };
+  auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{}, options);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r || r->status != cloudlog::clean_status::cleaned) return std::nullopt;
   return std::pair{s, std::move(*r)};

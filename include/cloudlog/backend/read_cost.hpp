@@ -4,6 +4,7 @@
 #ifndef CLOUDLOG_BACKEND_READ_COST_HPP
 #define CLOUDLOG_BACKEND_READ_COST_HPP
 
+#include <cstddef>
 #include <cstdint>
 
 namespace cloudlog {
@@ -13,20 +14,26 @@ namespace cloudlog {
 // only when the gap between them is smaller. MAX_WASTE bounds the gap bytes read
 // in one planned batch to that fraction of the needed bytes (the cheapest gaps
 // are merged first), so a pass never reads much more than it needs whatever the
-// layout.
+// layout. FAN_OUT: how many batches of one planned fetch are worth running at
+// once (each a read_many: on a remote store, its parallelism of requests in
+// flight), so that a fetch of many ranges costs few round trips one after another.
 struct read_cost_model {
   std::uint64_t request_bytes = 16u << 10;
   double max_waste = 0.10;
+  std::size_t fan_out = 1;
   friend bool operator==(const read_cost_model&, const read_cost_model&) = default;
 };
 
 // A local file: a request is a system call and a seek (~20 us), against ~1 GB/s
-// of page-cache or disk bandwidth: about 16 KiB.
-inline constexpr read_cost_model local_read_cost{16u << 10, 0.10};
+// of page-cache or disk bandwidth: about 16 KiB; no round trip to hide.
+inline constexpr read_cost_model local_read_cost{16u << 10, 0.10, 1};
 // An object store (S3, the simple store over TCP): a request is a round trip
 // (~10-30 ms, and on S3 a priced GET) against ~50-100 MB/s per connection: about
-// 1 MiB.
-inline constexpr read_cost_model remote_read_cost{1u << 20, 0.10};
+// 1 MiB. Fan-out 1: the planner's own (reads_ahead + 1 batches of
+// s3_options::parallelism requests); 8 (64 in flight) made a walk level one round
+// trip instead of two on the S3 bench store but cost more CPU than it saved
+// against s3rver on the shared 2-core machine (docs/performance.md, "cleaner on S3").
+inline constexpr read_cost_model remote_read_cost{1u << 20, 0.10, 1};
 
 // The cost model of store S: S::read_cost when S declares it (remote stores do;
 // decorators forward their inner store's), else local_read_cost.

@@ -68,3 +68,33 @@ TEST_CASE("output_log hands over the open segments of the groups it is told are 
   CHECK(rest[0].sequence == 12);
   CHECK(rest[2].sequence == 14);
 }
+
+TEST_CASE("output_log fills a recycled buffer, emptied, before it allocates a new one",
+          "[cleaner][engine][output_log]") {
+  cloudlog::detail::output_log out(1, 10, 100);
+  const cloudlog::bytes item(60, std::byte{7});
+  out.append(0, 0, item);
+  auto full = out.append(0, 0, item).full;
+  REQUIRE(full);
+  const auto* memory = full->data.data();
+  out.recycle(std::move(full->data));
+  out.recycle(cloudlog::bytes(10));    // smaller than the target: dropped
+  auto next = out.append(0, 0, item);  // sequence 11, in the recycled buffer
+  CHECK(next.where == location{1, 11, 0, 60});
+  const auto open = out.take_open();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].data == item);
+  CHECK(open[0].data.data() == memory);
+  // At most max_spare buffers are held: the next segments open in them (capacity
+  // 200), then in a new allocation (the target and the first item: 160).
+  constexpr auto most = cloudlog::detail::output_log::max_spare;
+  for (std::size_t k = 0; k < most + 2; ++k) {
+    cloudlog::bytes b;
+    b.reserve(200);
+    out.recycle(std::move(b));
+  }
+  for (std::uint32_t g = 0; g < most + 1; ++g) out.append(g + 5, 0, item);
+  std::size_t recycled = 0;
+  for (const auto& seg : out.take_open()) recycled += seg.data.capacity() == 200 ? 1 : 0;
+  CHECK(recycled == most);
+}

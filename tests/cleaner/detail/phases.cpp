@@ -206,4 +206,15 @@ TEST_CASE("write_pipeline keeps at most its limit of writes in flight and drains
     REQUIRE(p0.write(serial, cloudlog::segment_name({1, i}).value(), cloudlog::bytes(10)));
   CHECK(serial.finished.size() == 3);
   CHECK(serial.most.load() == 1);
+  // Each finished write's buffer is handed back once, with its capacity.
+  CHECK(p0.take_spare().size() == 3);
+  CHECK(p0.take_spare().empty());
+  cloudlog::detail::write_pipeline p2(2);
+  cloudlog::bytes big(1000);
+  big.reserve(4000);
+  REQUIRE(p2.write(store, cloudlog::segment_name({2, 0}).value(), std::move(big)));
+  REQUIRE(p2.drain());
+  const auto spare = p2.take_spare();
+  REQUIRE(spare.size() == 1);
+  CHECK(spare[0].capacity() >= 4000);
 }

@@ -160,6 +160,11 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   expect(p3.fetch(three, locs, false));
   CHECK(three.stats().get.requests == one.stats().get.requests);
   CHECK(p3.counts() == p1.counts());
+  // A store whose cost model fans out more than the planner is asked to: its own.
+  constexpr read_cost_model fanned{1u << 20, 0.10, 8};
+  read_planner pr(fanned, whole_object, 0, 3);
+  CHECK(pr.prepare(locs, false).fan_out == 8);
+  CHECK(p3.prepare(locs, false).fan_out == 3);
   // prepare on this thread, read on another, finish here: the same as fetch.
   stats_store split(backing);
   read_planner ps(local_read_cost, whole_object, 1u << 20, 2);
@@ -184,6 +189,75 @@ TEST_CASE("read_planner fans a fetch out, splits it across threads, and holds wh
   CHECK(ph.counts().bytes_cached == 600);
   CHECK(ph.fetch(held, std::span(&root, 1), false)[0].value() == root_bytes);
   CHECK(held.stats().get.requests == 0);
+  // hold_run: a segment's end as the load read it serves every item wholly inside
+  // it without a read, and counts as one needed run the first time it serves; an
+  // item reaching before it is read.
+  stats_store tail(backing);
+  read_planner pt(local_read_cost, whole_object, 1u << 20);
+  const auto seg3 = segment_name({0, 3}).value();
+  pt.hold_run({0, 3}, 40000, backing.read(seg3, 40000, 10000).value());
+  const std::vector<location> inside{{0, 3, 40000, 100}, {0, 3, 49900, 100}};
+  const auto got_inside = pt.fetch(tail, inside, true);
+  CHECK(got_inside[1].value() == backing.read(seg3, 49900, 100).value());
+  CHECK(tail.stats().get.requests == 0);
+  CHECK(pt.counts().runs == 1);
+  CHECK(pt.counts().cache_hits == 2);
+  auto viewed_inside = pt.prepare_views(inside);
+  read_planner::read(tail, viewed_inside);
+  CHECK(pt.finish_views(std::move(viewed_inside)).items[0]->size() == 100);
+  CHECK(pt.counts().runs == 1);
+  const location across{0, 3, 39990, 20};
+  CHECK(pt.fetch(tail, std::span(&across, 1), false)[0].value() ==
+        backing.read(seg3, 39990, 20).value());
+  CHECK(tail.stats().get.requests == 1);
+  CHECK(pt.counts().runs == 2);
+}
+
+TEST_CASE("read_planner hands a fetch over as views into its reads: same bytes, same requests",
+          "[cleaner][read_planner]") {
+  memory_store backing;
+  for (std::uint32_t s = 1; s <= 3; ++s)
+    REQUIRE(backing.write(segment_name({0, s}).value(), test::pattern(50000, s)));
+  // Items sharing runs (adjacent, 200 bytes apart) and alone; one segment missing.
+  const std::vector<location> locs{{0, 1, 0, 1000},     {0, 1, 1200, 500}, {0, 2, 30000, 64},
+                                   {0, 3, 49000, 2000}, {0, 9, 0, 10},     {0, 1, 1000, 200}};
+  stats_store copied(backing), viewed(backing);
+  read_planner pc(local_read_cost, whole_object, 0), pv(local_read_cost, whole_object, 0);
+  const auto want = pc.fetch(copied, locs, false);
+  auto p = pv.prepare_views(locs);
+  CHECK(viewed.stats().get.requests == 0);
+  std::thread([&] { read_planner::read(viewed, p); }).join();
+  const auto got = pv.finish_views(std::move(p));
+  REQUIRE(got.items.size() == locs.size());
+  for (std::size_t i = 0; i < locs.size(); ++i) {
+    INFO(i);
+    REQUIRE(bool(got.items[i]) == bool(want[i]));
+    if (want[i])
+      CHECK(bytes(got.items[i]->begin(), got.items[i]->end()) == *want[i]);
+    else
+      CHECK(got.items[i].error() == want[i].error());
+  }
+  // The last item lies past the end of its segment: a short view, as fetch's.
+  const std::vector<location> past{{0, 2, 49990, 100}};
+  auto short_p = pv.prepare_views(past);
+  read_planner::read(viewed, short_p);
+  CHECK(pv.finish_views(std::move(short_p)).items[0]->size() == 10);
+  pc.fetch(copied, past, false);
+  CHECK(viewed.stats().get.requests == copied.stats().get.requests);
+  CHECK(pv.counts() == pc.counts());
+  // Items the cache holds are views into it: nothing is read for them.
+  stats_store cached(backing);
+  read_planner pk(local_read_cost, whole_object, 1u << 20);
+  const std::vector<location> kept{{0, 1, 0, 1000}, {0, 2, 30000, 64}};
+  REQUIRE(pk.fetch(cached, kept, true)[0]);
+  const auto before = cached.stats().get.requests;
+  auto q = pk.prepare_views(kept);
+  read_planner::read(cached, q);
+  const auto hits = pk.finish_views(std::move(q));
+  CHECK(cached.stats().get.requests == before);
+  CHECK(pk.counts().cache_hits == 2);
+  CHECK(bytes(hits.items[1]->begin(), hits.items[1]->end()) ==
+        backing.read(segment_name({0, 2}).value(), 30000, 64).value());
 }
 
 // --- the property, on real stores ---

@@ -3,6 +3,12 @@
 // section 14, "Ages"): proxy and cleaner segments counted on the proxy's clock.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
@@ -102,4 +108,51 @@ TEST_CASE("Cleaner segments after the newest complete generation are the younges
   auto ctx = format{}.load(store);
   REQUIRE(ctx);
   CHECK(ctx->age({cleaner_directory, 7}) == 1);
+}
+
+TEST_CASE("load hands over the root item and the tail of its segment it read, ending there",
+          "[formats][bluesky][cleaning][load]") {
+  memory_store store;
+  {
+    auto fs = mem_fs::open(store, no_cipher{});
+    REQUIRE(fs);
+    REQUIRE(run_workload(*fs, small(true)));
+  }
+  auto ctx = format{}.load(store);
+  REQUIRE(ctx);
+  const auto root = ctx->root();
+  const auto name = segment_name(root.segment()).value();
+  const auto whole = store.read(name, 0, whole_object).value();
+  // The tail runs from its offset to the segment's end, byte for byte, and holds
+  // the root item where the root is.
+  REQUIRE(ctx->root_tail_offset() + ctx->root_tail().size() == whole.size());
+  CHECK(std::equal(ctx->root_tail().begin(), ctx->root_tail().end(),
+                   whole.begin() + static_cast<std::ptrdiff_t>(ctx->root_tail_offset())));
+  REQUIRE(root.offset >= ctx->root_tail_offset());
+  const auto item = ctx->root_tail().subspan(root.offset - ctx->root_tail_offset(), root.size);
+  CHECK(std::equal(item.begin(), item.end(), ctx->root_item().begin(), ctx->root_item().end()));
+  // A pass reads nothing inside that tail again: the walk's items there (the
+  // root and the last flush's inode-map blocks) are served from it.
+  struct recording : memory_store {
+    std::mutex m;
+    std::vector<std::pair<std::string, std::uint64_t>> reads;  // name, end of the range
+    result<bytes> read(std::string_view name, std::uint64_t offset, std::uint64_t length) {
+      auto r = memory_store::read(name, offset, length);
+      std::lock_guard lock(m);
+      if (r) reads.emplace_back(std::string(name), offset + r->size());
+      return r;
+    }
+  };
+  recording rec;
+  const auto listed = store.list(proxy_directory).value();
+  for (const auto& seg : listed)
+    REQUIRE(rec.memory_store::write(seg.name, store.read(seg.name, 0, whole_object).value()));
+  clean_options dry;
+  dry.dry_run = true;
+  auto r = clean(format{}, rec, greedy_policy{}, dry);
+  REQUIRE(r);
+  std::size_t tail_reads = 0;  // ranges of the root's segment ending inside its tail
+  for (const auto& [n, end] : rec.reads)
+    if (n == name && end > ctx->root_tail_offset()) ++tail_reads;
+  CHECK(tail_reads == 1);  // the load's own probe
 }

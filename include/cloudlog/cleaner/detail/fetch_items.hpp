@@ -83,17 +83,54 @@ std::vector<result<bytes>> read_fanned_out(Store& store, std::span<const read_re
   return out;
 }
 
+// Runs PLAN as one read_batch (FAN_OUT: as up to that many at once,
+// read_fanned_out): one read per run, in the plan's order.
+template <segment_store Store>
+std::vector<result<bytes>> read_runs(Store& store, const read_plan& plan, std::size_t fan_out = 1) {
+  std::vector<read_request> requests;
+  requests.reserve(plan.runs.size());
+  for (const auto& r : plan.runs)
+    requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
+  return read_fanned_out(store, std::span<const read_request>(requests), fan_out);
+}
+
+// Where LOC lies in RUN's read DATA: its offset in DATA and its length (short if the
+// object is; FROM is clamped so that no iterator points past the buffer: UB, found
+// by store_fuzz).
+inline std::pair<std::uint64_t, std::uint64_t> item_in_run(const read_plan::run& run,
+                                                           const bytes& data, const location& loc) {
+  const auto from = std::min<std::uint64_t>(loc.offset - run.begin, data.size());
+  return {from, std::min<std::uint64_t>(data.size() - from, loc.size)};
+}
+
+// The items at LOCS within RUNS (PLAN's reads, made for LOCS), uncopied: each a
+// view into its run's bytes (valid while RUNS is; short if the object is), or the
+// run's error.
+inline std::vector<result<byte_view>> items_in_runs(const read_plan& plan,
+                                                    std::span<const location> locs,
+                                                    const std::vector<result<bytes>>& runs) {
+  std::vector<result<byte_view>> out;
+  out.reserve(locs.size());
+  for (std::size_t i = 0; i < locs.size(); ++i) {
+    const auto run = plan.run_of[i];
+    const auto& d = runs[run];
+    if (!d) {
+      out.push_back(fail(d.error()));
+      continue;
+    }
+    const auto [from, n] = item_in_run(plan.runs[run], *d, locs[i]);
+    out.push_back(byte_view(*d).subspan(from, n));
+  }
+  return out;
+}
+
 // Runs PLAN (made for LOCS) as one read_batch (FAN_OUT: as up to that many at
 // once, read_fanned_out). One entry per location, in LOCS' order: the item's bytes
 // (short if the object is), or the read's error.
 template <segment_store Store>
 std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
                                         std::span<const location> locs, std::size_t fan_out = 1) {
-  std::vector<read_request> requests;
-  requests.reserve(plan.runs.size());
-  for (const auto& r : plan.runs)
-    requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
-  auto data = read_fanned_out(store, std::span<const read_request>(requests), fan_out);
+  auto data = read_runs(store, plan, fan_out);
   // A run that only one location uses is handed over, not copied, when it is that item.
   std::vector<std::uint32_t> users(plan.runs.size(), 0);
   for (const auto run : plan.run_of) ++users[run];
@@ -106,10 +143,7 @@ std::vector<result<bytes>> read_planned(Store& store, const read_plan& plan,
       out.push_back(fail(d.error()));
       continue;
     }
-    // A short read (a segment shorter than its locations say) gives a short item;
-    // FROM is clamped so that no iterator points past the buffer (UB; found by store_fuzz).
-    const auto from = std::min<std::uint64_t>(locs[i].offset - plan.runs[run].begin, d->size());
-    const auto n = std::min<std::uint64_t>(d->size() - from, locs[i].size);
+    const auto [from, n] = item_in_run(plan.runs[run], *d, locs[i]);
     if (users[run] == 1 && from == 0 && n == d->size()) {
       out.push_back(std::move(*d));
       continue;

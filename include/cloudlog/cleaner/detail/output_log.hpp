@@ -4,6 +4,7 @@
 #define CLOUDLOG_CLEANER_DETAIL_OUTPUT_LOG_HPP
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -40,8 +41,14 @@ class output_log {
     if (it == open_.end()) {
       it = open_.emplace(key, segment{next_sequence_++, {}}).first;
       // Room for a full segment at once: growing it item by item would copy it
-      // and fault its pages in again at every doubling.
-      it->second.data.reserve(target_ + item.size());
+      // and fault its pages in again at every doubling. A written segment's buffer
+      // given back (recycle) has its pages in already.
+      if (!spare_.empty() && spare_.back().capacity() >= target_ + item.size()) {
+        it->second.data = std::move(spare_.back());
+        spare_.pop_back();
+      } else {
+        it->second.data.reserve(target_ + item.size());
+      }
     }
     auto& seg = it->second;
     appended out{location{directory_, seg.sequence, static_cast<std::uint32_t>(seg.data.size()),
@@ -92,6 +99,16 @@ class output_log {
     return out;
   }
   segment& root_segment() { return root_; }
+
+  // Takes back BUFFER, the bytes of a segment handed out and written, to fill a
+  // later segment with (unless it is smaller than the target, or max_spare are
+  // held already): its memory is reused rather than faulted in afresh.
+  void recycle(bytes buffer) {
+    if (spare_.size() >= max_spare || buffer.capacity() < target_) return;
+    buffer.clear();
+    spare_.push_back(std::move(buffer));
+  }
+  static constexpr std::size_t max_spare = 2;
   std::uint32_t directory() const { return directory_; }
 
  private:
@@ -102,6 +119,7 @@ class output_log {
   std::uint64_t target_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, segment> open_;
   segment root_;
+  std::vector<bytes> spare_;  // recycled buffers, empty
 };
 
 }  // namespace cloudlog::detail

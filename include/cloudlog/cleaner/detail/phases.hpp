@@ -6,6 +6,7 @@
 #define CLOUDLOG_CLEANER_DETAIL_PHASES_HPP
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -249,7 +250,8 @@ struct new_place {
 
 // Output segments being written in the background: at most LIMIT at once (each
 // holds its segment's bytes, so memory is bounded by LIMIT output segments);
-// 0 writes each segment synchronously. The store must be thread-safe (every
+// 0 writes each segment synchronously. The buffers of finished writes are handed
+// back (take_spare) to be filled again. The store must be thread-safe (every
 // store of backend/ is). Not thread-safe itself.
 class write_pipeline {
  public:
@@ -260,14 +262,21 @@ class write_pipeline {
 
   // Writes DATA as NAME, in the background when LIMIT > 0, after waiting for the
   // oldest write when LIMIT are in flight.
-  // Fails: the store's errors (of this write, or of an earlier one waited for).
+  // Fails: the store's errors (of this write, or of an earlier one finished or
+  // waited for).
   template <segment_store Store>
   result<void> write(Store& store, std::string name, bytes data) {
-    if (limit_ == 0) return store.write(name, data);
+    if (limit_ == 0) {
+      CLOUDLOG_TRY_VOID(store.write(name, data));
+      spare_.push_back(std::move(data));
+      return {};
+    }
+    CLOUDLOG_TRY_VOID(reap());
     while (inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
-    inflight_.push_back(
-        std::async(std::launch::async, [&store, name = std::move(name), data = std::move(data)] {
-          return store.write(name, data);
+    inflight_.push_back(std::async(
+        std::launch::async, [&store, name = std::move(name), data = std::move(data)]() mutable {
+          auto ok = store.write(name, data);
+          return done{std::move(ok), std::move(data)};
         }));
     return {};
   }
@@ -282,15 +291,33 @@ class write_pipeline {
     return first;
   }
 
+  // The buffers of the writes finished so far (their bytes are on the store).
+  std::vector<bytes> take_spare() { return std::exchange(spare_, {}); }
+
  private:
+  struct done {
+    result<void> ok;
+    bytes data;
+  };
+
   result<void> wait_oldest() {
     auto r = inflight_.front().get();
     inflight_.pop_front();
-    return r;
+    if (r.ok) spare_.push_back(std::move(r.data));
+    return r.ok;
+  }
+
+  // Collects the oldest writes that have finished, without waiting.
+  result<void> reap() {
+    while (!inflight_.empty() &&
+           inflight_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      CLOUDLOG_TRY_VOID(wait_oldest());
+    return {};
   }
 
   std::size_t limit_;
-  std::deque<std::future<result<void>>> inflight_;
+  std::deque<std::future<done>> inflight_;
+  std::vector<bytes> spare_;
 };
 
 // The pass's output: the segments being filled, the ones written, the moves.
@@ -310,6 +337,7 @@ result<void> write_segment(Store& store, pass_output& out, output_log::segment&&
   segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
   CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data)));
   out.written.push_back(std::move(info));
+  for (auto& b : out.writes.take_spare()) out.log.recycle(std::move(b));
   return {};
 }
 
@@ -332,13 +360,21 @@ inline corruption rejection(const live_node& n, std::error_code why) {
 template <class Format, class Verifier>
 result<item_view<typename Format::layout>> check_item(const Format& format, const Verifier& verify,
                                                       const live_node& n,
-                                                      const result<bytes>& data) {
+                                                      const result<byte_view>& data) {
   if (!data) return fail(data.error());
   auto v = parse_item<typename Format::layout>(*data, 0);
   if (!v) return fail(v.error());
   if (v->size() != n.where.size || v->id() != n.id) return fail(errc::dangling_link);
   if (format.verified_on_copy(v->type()) && !verify(v->bytes())) return fail(errc::bad_tag);
   return v;
+}
+
+template <class Format, class Verifier>
+result<item_view<typename Format::layout>> check_item(const Format& format, const Verifier& verify,
+                                                      const live_node& n,
+                                                      const result<bytes>& data) {
+  if (!data) return fail(data.error());
+  return check_item(format, verify, n, result<byte_view>(byte_view(*data)));
 }
 
 // --- relocate: copy the scheduled leaves ---
@@ -349,11 +385,14 @@ struct relocation {
 };
 
 // Copies the leaves of SCHEDULE batch by batch into OUT (full segments are written
-// at once), each batch's reads planned by PLANNER (leaves are read once and not
-// kept) and run in the background up to OPTIONS.reads_ahead batches ahead of the
-// one being copied (each batch as one read_batch: reads_ahead + 1 in flight, as
-// the planner's fan-out elsewhere). Corrupt or refused leaves are recorded in OUT.rejected and
-// stay. Fails: the store's errors (a leaf past its object's end is corrupt, not a failure).
+// at once), each batch's reads planned by PLANNER (leaves are read once, not kept,
+// and handed over as views into the batch's reads: copied only into the output)
+// and run in the background up to OPTIONS.reads_ahead batches ahead of the one
+// being copied (each batch as one read_batch: reads_ahead + 1 in flight; on
+// s3rver, fanning each batch out further cost more CPU than the round trips it
+// saved, docs/performance.md "cleaner on S3"). Corrupt or refused leaves are recorded in
+// OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
+// is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
                             const live_graph& live, const relocation_schedule& schedule,
@@ -371,6 +410,7 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
     return locs;
   };
   // Batches being read, oldest first; waited for (by their futures) however this returns.
+  // Their items are views into their reads (nothing copied before the output log).
   std::deque<std::future<read_planner::pending>> reading;
   std::size_t launched = 0;
   std::size_t from = 0;
@@ -382,12 +422,13 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
       reading.push_back(
           std::async(std::launch::async,
-                     [&store, p = planner.prepare(locations(launched), false, 1)]() mutable {
+                     [&store, p = planner.prepare_views(locations(launched), 1)]() mutable {
                        read_planner::read(store, p);
                        return std::move(p);
                      }));
-    auto data = planner.finish(reading.front().get());
+    auto fetched = planner.finish_views(reading.front().get());
     reading.pop_front();
+    const auto& data = fetched.items;
     const auto end = ends[batch];
     for (std::size_t k = 0; k < data.size(); ++k) {
       const auto idx = schedule.leaves[from + k];
@@ -449,7 +490,10 @@ result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_
     const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
     std::vector<location> locs;
     for (auto i : part) locs.push_back(live.nodes[i].where);
-    auto data = planner.fetch(store, locs, false);
+    auto p = planner.prepare_views(locs);  // cached items are not copied out
+    read_planner::read(store, p);
+    const auto fetched = planner.finish_views(std::move(p));
+    const auto& data = fetched.items;
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto& n = live.nodes[part[k]];
       auto v = check_item(format, verify, n, data[k]);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -73,7 +74,8 @@ inline read_plan plan_costed_reads(std::span<const location> locs, const read_co
 
 // What a planner did so far.
 struct read_planner_counts {
-  std::uint64_t runs = 0;           // planned reads (needed runs after the cost model's merges)
+  // Needed runs: planned reads (after the cost model's merges) and held runs used.
+  std::uint64_t runs = 0;
   std::uint64_t bytes_needed = 0;   // bytes of the items fetched from the store
   std::uint64_t bytes_planned = 0;  // bytes of the planned reads (needed + bridged gaps)
   std::uint64_t cache_hits = 0;     // items served from the pass's cache
@@ -86,16 +88,20 @@ struct read_planner_counts {
 // items fetched with KEEP are held (their exact bytes, not the gaps) while the
 // cache stays within its budget, first come first kept. A fetch can also be split
 // so that its reads run on another thread: prepare() and finish() on the planner's
-// thread, read() on any. Not thread-safe.
+// thread, read() on any; prepare_views() and finish_views() hand the items over as
+// views into the reads instead of copies. Not thread-safe.
 class read_planner {
  public:
   // COST: the store's model; MAX_GAP: a further bound on bridged gaps;
   // CACHE_BUDGET: bytes the cache may hold; FAN_OUT: the planned reads of one fetch
   // run as up to this many read batches at once (read_fanned_out; > 1 needs a
-  // thread-safe store).
+  // thread-safe store), or COST.fan_out if that is more.
   explicit read_planner(read_cost_model cost, std::uint64_t max_gap = whole_object,
                         std::uint64_t cache_budget = 32u << 20, std::size_t fan_out = 1)
-      : cost_(cost), max_gap_(max_gap), budget_(cache_budget), fan_out_(fan_out) {}
+      : cost_(cost),
+        max_gap_(max_gap),
+        budget_(cache_budget),
+        fan_out_(std::max(fan_out, cost.fan_out)) {}
 
   // A fetch in progress: what the cache served, and the plan for the rest.
   struct pending {
@@ -106,6 +112,19 @@ class read_planner {
     std::vector<result<bytes>> got{};  // MISSING's items once read
     bool keep = false;
     std::size_t fan_out = 1;
+    // Prepared by prepare_views(): the items are views (VIEWS) into the reads
+    // (RUNS) or the cache, not copies.
+    bool by_view = false;
+    std::vector<result<bytes>> runs{};
+    std::vector<result<byte_view>> views{};
+  };
+
+  // The items of a fetch prepared by prepare_views(), uncopied.
+  struct viewed {
+    std::vector<result<bytes>> runs;       // the planned reads, which ITEMS view
+    std::vector<result<byte_view>> items;  // one per location, in order: into RUNS or
+                                           // the cache (valid while RUNS is and the
+                                           // cache is not cleared); or the read's error
   };
 
   // The items at LOCS, in LOCS' order: each its bytes (short if the object is),
@@ -120,34 +139,24 @@ class read_planner {
   // Serves LOCS from the cache and plans the reads of the rest (counted now), to be
   // read as FAN_OUT batches at once (0: the planner's).
   pending prepare(std::span<const location> locs, bool keep, std::size_t fan_out = 0) {
-    pending p{std::vector<result<bytes>>(locs.size(), result<bytes>(fail(errc::not_found))),
-              {},
-              {},
-              {},
-              {},
-              keep,
-              fan_out == 0 ? fan_out_ : fan_out};
-    for (std::size_t k = 0; k < locs.size(); ++k) {
-      if (auto it = cache_.find(locs[k]); it != cache_.end()) {
-        p.out[k] = it->second;
-        ++counts_.cache_hits;
-      } else {
-        p.missing.push_back(locs[k]);
-        p.missing_at.push_back(k);
-      }
-    }
-    if (p.missing.empty()) return p;
-    p.plan = plan_costed_reads(p.missing, cost_, max_gap_);
-    counts_.runs += p.plan.runs.size();
-    for (const auto& r : p.plan.runs) counts_.bytes_planned += r.end - r.begin;
-    return p;
+    return prepare_as(locs, keep, fan_out, false);
+  }
+
+  // As prepare(), for a fetch whose items are then handed over by finish_views() as
+  // views into its reads or the cache: nothing is copied out of a coalesced read
+  // (relocation's leaves), and nothing fetched is kept.
+  pending prepare_views(std::span<const location> locs, std::size_t fan_out = 0) {
+    return prepare_as(locs, false, fan_out, true);
   }
 
   // Runs P's plan on STORE. Touches nothing of the planner: may run on any thread
   // (STORE must then be thread-safe, as every store of backend/ is).
   template <segment_store Store>
   static void read(Store& store, pending& p) {
-    if (!p.missing.empty())
+    if (p.missing.empty()) return;
+    if (p.by_view)
+      p.runs = read_runs(store, p.plan, p.fan_out);
+    else
       p.got = read_planned(store, p.plan, std::span<const location>(p.missing), p.fan_out);
   }
 
@@ -167,6 +176,19 @@ class read_planner {
     return std::move(p.out);
   }
 
+  // The items of P (prepared by prepare_views() and read), in the order of its
+  // locations, as views.
+  viewed finish_views(pending&& p) {
+    viewed v{std::move(p.runs), std::move(p.views)};
+    if (p.missing.empty()) return v;
+    auto got = items_in_runs(p.plan, std::span<const location>(p.missing), v.runs);
+    for (std::size_t j = 0; j < got.size(); ++j) {
+      if (got[j]) counts_.bytes_needed += got[j]->size();
+      v.items[p.missing_at[j]] = got[j];
+    }
+    return v;
+  }
+
   // Holds DATA as the item at WHERE (read by other means, e.g. the format's load)
   // if the cache has room, so that fetching it reads nothing.
   void hold(const location& where, byte_view data) {
@@ -177,9 +199,20 @@ class read_planner {
     counts_.bytes_cached += data.size();
   }
 
+  // Holds DATA as the bytes of segment SEG from OFFSET on (read by other means,
+  // e.g. the format's load reading a segment's end) if the cache has room, so that
+  // fetching any item wholly inside it reads nothing. Once a fetch uses it, it
+  // counts as one needed run (counts().runs): a range the pass needed, read once.
+  void hold_run(segment_id seg, std::uint64_t offset, byte_view data) {
+    if (data.empty() || counts_.bytes_cached + data.size() > budget_) return;
+    held_.push_back({seg, offset, bytes(data.begin(), data.end()), false});
+    counts_.bytes_cached += data.size();
+  }
+
   // Drops what the cache holds.
   void clear_cache() {
     cache_.clear();
+    held_.clear();
     counts_.bytes_cached = 0;
   }
 
@@ -187,11 +220,65 @@ class read_planner {
   const read_cost_model& cost() const noexcept { return cost_; }
 
  private:
+  pending prepare_as(std::span<const location> locs, bool keep, std::size_t fan_out, bool by_view) {
+    pending p;
+    p.keep = keep;
+    p.fan_out = fan_out == 0 ? fan_out_ : fan_out;
+    p.by_view = by_view;
+    if (by_view)
+      p.views.assign(locs.size(), result<byte_view>(fail(errc::not_found)));
+    else
+      p.out.assign(locs.size(), result<bytes>(fail(errc::not_found)));
+    for (std::size_t k = 0; k < locs.size(); ++k) {
+      std::optional<byte_view> hit;
+      if (auto it = cache_.find(locs[k]); it != cache_.end())
+        hit = byte_view(it->second);
+      else
+        hit = in_held(locs[k]);
+      if (hit) {
+        if (by_view)
+          p.views[k] = *hit;
+        else
+          p.out[k] = bytes(hit->begin(), hit->end());
+        ++counts_.cache_hits;
+      } else {
+        p.missing.push_back(locs[k]);
+        p.missing_at.push_back(k);
+      }
+    }
+    if (p.missing.empty()) return p;
+    p.plan = plan_costed_reads(p.missing, cost_, max_gap_);
+    counts_.runs += p.plan.runs.size();
+    for (const auto& r : p.plan.runs) counts_.bytes_planned += r.end - r.begin;
+    return p;
+  }
+
+  // The bytes of LOC if a held run holds all of it. A held run that serves a
+  // fetch is a needed run (read once, by other means): counted once in runs.
+  std::optional<byte_view> in_held(const location& loc) {
+    for (auto& h : held_)
+      if (h.seg == loc.segment() && loc.offset >= h.offset &&
+          loc.end() <= h.offset + h.data.size()) {
+        if (!h.used) ++counts_.runs;
+        h.used = true;
+        return byte_view(h.data).subspan(loc.offset - h.offset, loc.size);
+      }
+    return std::nullopt;
+  }
+
+  struct held_run {
+    segment_id seg;
+    std::uint64_t offset = 0;
+    bytes data;
+    bool used = false;
+  };
+
   read_cost_model cost_;
   std::uint64_t max_gap_;
   std::uint64_t budget_;
   std::size_t fan_out_;
   std::map<location, bytes> cache_;
+  std::vector<held_run> held_;  // runs given by hold_run
   read_planner_counts counts_;
 };
 

@@ -166,6 +166,11 @@ result<pass_state<typename Format::context>> load_phase(const Format& format, St
   s.report.stats.seconds_load = seconds_load;
   if constexpr (requires { byte_view(s.ctx.root_item()); })
     s.planner.hold(s.ctx.root(), byte_view(s.ctx.root_item()));
+  // The end of the root's segment, as the load read it (the walk's first level
+  // is usually inside it: one round trip fewer).
+  if constexpr (requires { byte_view(s.ctx.root_tail()); })
+    s.planner.hold_run(s.ctx.root().segment(), s.ctx.root_tail_offset(),
+                       byte_view(s.ctx.root_tail()));
   return s;
 }
 

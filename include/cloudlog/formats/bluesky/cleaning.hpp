@@ -83,6 +83,11 @@ class cleaning_context {
   const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
   // Its item's bytes as stored (read by load(): the walk need not read them again).
   byte_view root_item() const { return root_item_; }
+  // The bytes load() read at the end of the root's segment, from root_tail_offset()
+  // to the segment's end (the root item and usually the inode-map blocks of the
+  // last flush: the walk need not read them again).
+  byte_view root_tail() const { return root_tail_; }
+  std::uint64_t root_tail_offset() const { return root_tail_offset_; }
   // The sequence of the newest cleaner segment that ends with a checkpoint.
   std::optional<std::uint32_t> newest_generation() const { return newest_generation_; }
 
@@ -91,6 +96,8 @@ class cleaning_context {
   location root_{};
   checkpoint proxy_checkpoint_;
   bytes root_item_;
+  bytes root_tail_;
+  std::uint64_t root_tail_offset_ = 0;
   std::map<std::uint32_t, std::uint32_t> version_vector_;
   std::vector<segment_info> segments_;
   std::set<location> quarantined_;
@@ -209,6 +216,8 @@ struct format {
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
     ctx.root_item_ = std::move(found->checkpoint.item);
+    ctx.root_tail_ = std::move(found->checkpoint.tail);
+    ctx.root_tail_offset_ = found->checkpoint.tail_offset;
 
     for (const auto& e : ctx.proxy_checkpoint_.version_vector)
       ctx.version_vector_[e.directory] = e.sequence;

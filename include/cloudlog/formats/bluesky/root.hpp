@@ -36,6 +36,11 @@ struct stored_checkpoint {
   location where;        // the item
   bytes item;            // the whole item as stored (sealed; its tag is not checked here)
   checkpoint payload;    // its payload, decoded (checkpoint payloads are clear text)
+  // The bytes read to find it: SEGMENT from TAIL_OFFSET to its end (the item
+  // included), so that a reader need not read again the items before it (the
+  // inode-map blocks of the last flush usually are).
+  bytes tail{};
+  std::uint64_t tail_offset = 0;
 };
 
 // The rule's one parameter, and the operator's explicit way back.
@@ -145,13 +150,20 @@ result<segment_end> read_segment_end(Store& store, const segment_info& seg) {
     auto tail = store.read(seg.name, from, detail::tail_probe);
     if (!tail) return fail(tail.error());
     out.checkpoint = detail::checkpoint_in_tail(*tail, seg, from);
-    if (out.checkpoint) return out;
+    if (out.checkpoint) {
+      out.checkpoint->tail = std::move(*tail);
+      out.checkpoint->tail_offset = from;
+      return out;
+    }
   }
   auto data = store.read(seg.name, 0, whole_object);
   if (!data) return fail(data.error());
   out.whole = std::move(*data);
   out.checkpoint = detail::checkpoint_in_tail(out.whole, seg, 0);
-  if (out.checkpoint) out.whole.clear();
+  if (out.checkpoint) {
+    out.checkpoint->tail = std::move(out.whole);
+    out.whole.clear();
+  }
   return out;
 }
 
