@@ -279,17 +279,10 @@ struct format {
   }
 
   static result<bytes> fresh_item(item_type type, bytes payload, std::span<const item_link> links) {
-    item<layout> it;
-    it.header.magic = magic_plain;
-    it.header.type = type_byte(type);
-    auto id = random_object_id();
-    if (!id) return fail(id.error());
-    it.header.id = *id;
-    it.header.inum = 0;
-    it.payload = std::move(payload);
-    it.links.assign(links.begin(), links.end());
+    auto it = new_item(type, 0, std::move(payload), {links.begin(), links.end()});
+    if (!it) return fail(it.error());
     bytes out;
-    CLOUDLOG_TRY_VOID(append_item(out, it));
+    CLOUDLOG_TRY_VOID(append_item(out, *it));
     return out;
   }
 };

@@ -8,10 +8,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/hana/define_struct.hpp>
 
+#include "cloudlog/bytes.hpp"
+#include "cloudlog/crypto/random.hpp"
 #include "cloudlog/log/header_layout.hpp"
+#include "cloudlog/log/item.hpp"
 #include "cloudlog/object_id.hpp"
 
 namespace cloudlog::bluesky {
@@ -140,6 +145,24 @@ struct legacy_layout {
 };
 static_assert(header_layout<legacy_layout>);
 static_assert(header_size_v<legacy_layout> == 41);
+
+// A new plain item (docs/format.md, section 1): TYPE, INUM, a fresh random id,
+// PAYLOAD and LINKS. The one way the writer and the cleaner build items; a writer
+// with a key seals the serialized item after.
+// Fails: random_object_id's errors.
+inline result<item<layout>> new_item(item_type type, std::uint64_t inum, bytes payload,
+                                     std::vector<item_link> links) {
+  auto id = random_object_id();
+  if (!id) return fail(id.error());
+  item<layout> it;
+  it.header.magic = magic_plain;
+  it.header.type = type_byte(type);
+  it.header.id = *id;
+  it.header.inum = inum;
+  it.payload = std::move(payload);
+  it.links = std::move(links);
+  return it;
+}
 
 }  // namespace cloudlog::bluesky
 

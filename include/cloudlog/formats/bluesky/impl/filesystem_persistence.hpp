@@ -236,18 +236,11 @@ class filesystem<Store, Cipher>::segment_writer {
 
   result<item_ref> append(item_type type, std::uint64_t inum, byte_view payload,
                           const std::vector<item_link>& links) {
-    auto id = random_object_id();
-    if (!id) return fail(id.error());
-    item<layout> it;
-    it.header.magic = magic_plain;
-    it.header.type = type_byte(type);
-    it.header.id = *id;
-    it.header.inum = inum;
-    it.payload.assign(payload.begin(), payload.end());
-    it.links = links;
+    auto it = new_item(type, inum, bytes(payload.begin(), payload.end()), links);
+    if (!it) return fail(it.error());
     const auto at = buf_.size();
     if (at > std::numeric_limits<std::uint32_t>::max()) return fail(errc::size_overflow);
-    CLOUDLOG_TRY_VOID(append_item(buf_, it));
+    CLOUDLOG_TRY_VOID(append_item(buf_, *it));
     CLOUDLOG_TRY_VOID(fs_.source_.cipher_ref().seal(mutable_byte_view(buf_).subspan(at)));
     const location where{proxy_directory, seq_, static_cast<std::uint32_t>(at),
                          static_cast<std::uint32_t>(buf_.size() - at)};
@@ -266,7 +259,7 @@ class filesystem<Store, Cipher>::segment_writer {
         break;
     }
     if (buf_.size() > fs_.opt_.segment_target) CLOUDLOG_TRY_VOID(upload());
-    return item_ref{*id, where};
+    return item_ref{it->header.id, where};
   }
 
   result<void> finish() {
