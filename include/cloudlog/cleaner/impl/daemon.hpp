@@ -79,6 +79,36 @@ result<void> release_dead(const Format& format, Store& store, store_lease<LeaseS
   return {};
 }
 
+// The pass a check called for, under LEASE: it stops when STOP() says so, and
+// yields when WRITER_CHANGED() sees the writer at work (with
+// daemon_options::yield_to_writer). Counted in REPORT (and its index_mismatch).
+// Returns whether to check again at once: a pass that cleaned and was not
+// interrupted.
+// Fails: as clean_under_lease.
+template <class Format, class Store, class LeaseStore, class Policy, class Verifier, class Stop,
+          class WriterChanged>
+result<bool> daemon_pass(const Format& format, Store& store, store_lease<LeaseStore>& lease,
+                         const Policy& policy, const daemon_options& options,
+                         const Verifier& verify, daemon_report& report, Stop& stop,
+                         WriterChanged& writer_changed) {
+  clean_options pass = options.clean;
+  pass.dry_run = false;
+  bool yielded = false;
+  pass.stop_requested = [&] {
+    if (stop()) return true;
+    if (!options.writer_activity || !options.yield_to_writer) return false;
+    auto c = writer_changed();  // an error here is not the writer writing
+    yielded = c && *c;
+    return yielded;
+  };
+  auto r = clean_under_lease(format, store, lease, policy, pass, verify);
+  if (!r) return fail(r.error());
+  count_pass(report, *r, yielded);
+  if (options.on_pass) options.on_pass(*r);
+  report.index_mismatch = report.index_mismatch || r->index.mismatch;
+  return r->status == clean_status::cleaned && !r->interrupted;
+}
+
 }  // namespace cloudlog::detail
 
 namespace cloudlog {
@@ -149,30 +179,16 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     }
     const bool called_for = detail::pass_called_for(*plan, options, clock.now_ms() - last_pass);
     if (called_for && idle && !stop()) {
-      clean_options pass = options.clean;
-      pass.dry_run = false;
-      bool yielded = false;
-      pass.stop_requested = [&] {
-        if (stop()) return true;
-        if (!options.writer_activity || !options.yield_to_writer) return false;
-        auto c = writer_changed();  // an error here is not the writer writing
-        yielded = c && *c;
-        return yielded;
-      };
-      auto r = clean_under_lease(format, store, *lease, policy, pass, verify);
-      if (!r) {
-        if (auto f = failed(r.error()); !f) return fail(f.error());
+      auto again = detail::daemon_pass(format, store, *lease, policy, options, verify, report, stop,
+                                       writer_changed);
+      if (!again) {
+        if (auto f = failed(again.error()); !f) return fail(f.error());
         continue;
       }
       last_pass = clock.now_ms();
-      detail::count_pass(report, *r, yielded);
-      if (options.on_pass) options.on_pass(*r);
-      if (r->index.mismatch) {
-        report.index_mismatch = true;
-        break;
-      }
+      if (report.index_mismatch) break;
       if (!lease->held()) return fail(lease_lost);
-      if (r->status == clean_status::cleaned && !r->interrupted) continue;
+      if (*again) continue;
     } else if (!called_for && idle && options.release_dead && !plan->plan.deletions.empty() &&
                !stop()) {
       auto r = detail::release_dead(format, store, *lease, policy, options, verify, report);
