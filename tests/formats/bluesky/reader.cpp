@@ -340,3 +340,28 @@ TEST_CASE("resolve_path is the one path rule: components, directories, the inode
   CHECK(notes.back() == "/d/gone: the entry names inode 9, which is not in the inode map");
   CHECK(notes.size() == 3);
 }
+
+TEST_CASE("blocks_read and copy_block_part: the one block arithmetic of a ranged read",
+          "[bluesky][reader][blocks]") {
+  // A file of 2.5 blocks; a read of 10 bytes across the first boundary.
+  const std::uint64_t size = block_size * 2 + block_size / 2;
+  const auto r = blocks_read(size, block_size - 4, 10);
+  CHECK(r.first == 0u);
+  CHECK(r.last == 1u);
+  CHECK(r.end == block_size + 6);
+  // Clamped to the file's end.
+  const auto tail = blocks_read(size, size - 3, 100);
+  CHECK(tail.first == 2u);
+  CHECK(tail.last == 2u);
+  CHECK(tail.end == size);
+  // Each block contributes the bytes of it that fall in [offset, end).
+  bytes b0(block_size, std::byte{'a'}), b1(block_size, std::byte{'b'});
+  bytes out(r.end - (block_size - 4));
+  copy_block_part(b0, 0, block_size - 4, r.end, out);
+  copy_block_part(b1, 1, block_size - 4, r.end, out);
+  CHECK(as_chars(out) == "aaaabbbbbb");
+  // The text of a block of the wrong length names it and both lengths.
+  const fetch_request rq{{object_id{}, location{0, 3, 200, 150}}, item_type::data, 7, 2};
+  CHECK_THAT(wrong_block_length(rq, 5, size),
+             Catch::EndsWith(": holds 5 bytes, expected " + std::to_string(block_size / 2)));
+}

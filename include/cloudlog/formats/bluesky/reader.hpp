@@ -58,6 +58,38 @@ inline std::vector<std::string_view> path_components(std::string_view path) {
   return out;
 }
 
+// The blocks a read of LENGTH bytes at OFFSET of a file of SIZE touches
+// (OFFSET < SIZE): [first, last], and END, where the bytes read stop (clamped to
+// SIZE). The one block arithmetic of reader::read_file and filesystem::read.
+struct block_range {
+  std::uint64_t end, first, last;
+};
+inline block_range blocks_read(std::uint64_t size, std::uint64_t offset, std::uint64_t length) {
+  const std::uint64_t end = size - offset < length ? size : offset + length;
+  return {end, offset / block_size, (end - 1) / block_size};
+}
+
+// Copies the part of block I (CONTENT: the file's bytes from I * block_size on)
+// that lies in [OFFSET, END) into OUT, which holds the file's bytes [OFFSET, END).
+inline void copy_block_part(byte_view content, std::uint64_t i, std::uint64_t offset,
+                            std::uint64_t end, bytes& out) {
+  const std::uint64_t start = i * block_size;
+  const std::uint64_t from = std::max(offset, start);
+  const std::uint64_t to = std::min(end, start + content.size());
+  if (to <= from) return;
+  std::copy(content.begin() + static_cast<std::ptrdiff_t>(from - start),
+            content.begin() + static_cast<std::ptrdiff_t>(to - start),
+            out.begin() + static_cast<std::ptrdiff_t>(from - offset));
+}
+
+// The one text for block RQ of a file of SIZE whose payload holds GOT bytes, not
+// the length SIZE gives it.
+inline std::string wrong_block_length(const fetch_request& rq, std::size_t got,
+                                      std::uint64_t size) {
+  return item_place(rq) + ": holds " + std::to_string(got) + " bytes, expected " +
+         std::to_string(block_length(size, rq.index));
+}
+
 // The one rule for resolving PATH ("/" or "" is the root; symlinks are not
 // followed), shared by reader and filesystem: from the root, each component must
 // be an entry of a directory, naming an inode the map holds. DIR_OF(inum) gives
@@ -278,8 +310,7 @@ class reader {
                           "inode " + std::to_string(rec.node.inum) + " is not a regular file");
     const std::uint64_t size = rec.node.size;
     if (offset >= size) return bytes{};
-    const std::uint64_t end = size - offset < length ? size : offset + length;
-    const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
+    const auto [end, first, last] = blocks_read(size, offset, length);
     std::vector<fetch_request> rqs;
     for (std::uint64_t i = first; i <= last; ++i)
       if (!rec.blocks[i].is_null())
@@ -294,14 +325,8 @@ class reader {
       const auto payload = (*items)[k].view().payload();
       if (payload.size() != block_length(size, i))
         return source_.note(make_error_code(errc::corrupt_payload),
-                            item_place(rqs[k]) + ": holds " + std::to_string(payload.size()) +
-                                " bytes, expected " + std::to_string(block_length(size, i)));
-      const std::uint64_t block_start = i * block_size;
-      const std::uint64_t from = std::max(offset, block_start);
-      const std::uint64_t to = std::min(end, block_start + payload.size());
-      std::copy(payload.begin() + static_cast<std::ptrdiff_t>(from - block_start),
-                payload.begin() + static_cast<std::ptrdiff_t>(to - block_start),
-                out.begin() + static_cast<std::ptrdiff_t>(from - offset));
+                            wrong_block_length(rqs[k], payload.size(), size));
+      copy_block_part(payload, i, offset, end, out);
       ++k;
     }
     return out;

@@ -25,8 +25,7 @@ result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t 
   const node_state& n = **s;
   const std::uint64_t size = n.node.size;
   if (offset >= size) return bytes{};
-  const std::uint64_t end = size - offset < length ? size : offset + length;
-  const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
+  const auto [end, first, last] = blocks_read(size, offset, length);
   std::vector<fetch_request> rqs;
   for (std::uint64_t i = first; i <= last; ++i)
     if (n.blocks[i].stored()) rqs.push_back(block_request(inum, n, i));
@@ -47,12 +46,7 @@ result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t 
     } else {
       continue;  // a hole: zeros
     }
-    const std::uint64_t start = i * block_size;
-    const std::uint64_t from = std::max(offset, start);
-    const std::uint64_t to = std::min(end, start + content.size());
-    std::copy(content.begin() + static_cast<std::ptrdiff_t>(from - start),
-              content.begin() + static_cast<std::ptrdiff_t>(to - start),
-              out.begin() + static_cast<std::ptrdiff_t>(from - offset));
+    copy_block_part(content, i, offset, end, out);
   }
   return out;
 }
@@ -130,9 +124,7 @@ template <segment_store Store, cloudlog::cipher Cipher>
 tl::unexpected<std::error_code> filesystem<Store, Cipher>::wrong_length(const fetch_request& rq,
                                                                         std::size_t got,
                                                                         std::uint64_t size) {
-  return source_.note(make_error_code(errc::corrupt_payload),
-                      item_place(rq) + ": holds " + std::to_string(got) + " bytes, expected " +
-                          std::to_string(block_length(size, rq.index)));
+  return source_.note(make_error_code(errc::corrupt_payload), wrong_block_length(rq, got, size));
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
