@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // cleaner_bench: one cleaning pass over a generated BlueSky store of at least 1 GiB
 // with about 50% garbage (file backend), key-less and with verification, beside
-// the I/O floor measured in the same run: reading the victims and writing the
-// bytes the pass wrote, with the same durability (docs/performance.md, "cleaner").
+// the I/O floor measured in the same run: reading the victims and writing objects
+// of the sizes the pass wrote, with the same fsyncs (docs/performance.md, "cleaner").
 //
 // The store is generated once into $CLOUDLOG_BENCH_DIR (default /tmp/cloudlog-bench)
 // and reused; each iteration cleans a hard-linked copy (segments are immutable,
@@ -144,9 +144,23 @@ void reset_peak_rss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
-// The I/O floor: read every victim whole, then write BYTES in 4 MiB segments with
-// file_store's durability (temporary file, fsync, rename, directory fsync).
-double io_floor(const fs::path& dir, const cloudlog::clean_report& plan, std::uint64_t bytes) {
+// The sizes of the objects the pass wrote into DIR (its output segments and its
+// commit): every name that is not in the pristine store.
+std::vector<std::uint64_t> written_objects(const fs::path& dir) {
+  std::vector<std::uint64_t> sizes;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("log-", 0) == 0 && !fs::exists(pristine() / name))
+      sizes.push_back(e.file_size());
+  }
+  return sizes;
+}
+
+// The I/O floor at equal durability: read every victim whole, then write objects
+// of SIZES, the pass's own, one after another with file_store's durability
+// (temporary file, fsync, rename, directory fsync): the same fsyncs as the pass.
+double io_floor(const fs::path& dir, const cloudlog::clean_report& plan,
+                const std::vector<std::uint64_t>& sizes) {
   auto store = cloudlog::file_store::open(dir).value();
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t sink = 0;
@@ -154,10 +168,10 @@ double io_floor(const fs::path& dir, const cloudlog::clean_report& plan, std::ui
     auto b = store.read(cloudlog::segment_name(v.id).value(), 0, cloudlog::whole_object).value();
     sink += b.size();
   }
-  cloudlog::bytes chunk(4u << 20, std::byte{0x5a});
+  const auto largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+  cloudlog::bytes chunk(largest, std::byte{0x5a});
   std::uint32_t seq = 90'000'000;
-  for (std::uint64_t done = 0; done < bytes; done += chunk.size()) {
-    const auto n = std::min<std::uint64_t>(chunk.size(), bytes - done);
+  for (const auto n : sizes) {
     auto w = store.write(cloudlog::segment_name({7, seq++}).value(),
                          cloudlog::byte_view(chunk).first(n));
     if (!w) std::exit(1);
@@ -181,6 +195,7 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
   double pass_cpu = 0, floor_cpu = 0;  // CPU seconds of every thread
   cloudlog::clean_report last;
   std::uint64_t peak_kib = 0, base_kib = 0;
+  std::size_t objects_written = 0;
   for (auto _ : state) {
     state.PauseTiming();
     const auto dir = fresh_copy();
@@ -205,8 +220,10 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     }
     last = *r;
     pass_total += pass;
+    const auto sizes = written_objects(dir);
+    objects_written = sizes.size();
     const auto c1 = process_cpu_s();
-    const double floor = io_floor(dir, *r, r->stats.bytes_written);
+    const double floor = io_floor(dir, *r, sizes);
     floor_cpu += process_cpu_s() - c1;
     floor_total += floor;
     passes.push_back(pass);
@@ -236,6 +253,7 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
   state.counters["written_over_live_in_victims"] =
       static_cast<double>(last.stats.bytes_written) / static_cast<double>(victim_live);
   state.counters["floor_s"] = floor;
+  state.counters["objects_written"] = static_cast<double>(objects_written);
   state.counters["load_s"] = last.stats.seconds_load;
   state.counters["walk_s"] = last.stats.seconds_walk;
   state.counters["relocate_s"] = last.stats.seconds_relocate;
