@@ -89,8 +89,13 @@ template <segment_store Store>
 std::vector<result<bytes>> read_runs(Store& store, const read_plan& plan, std::size_t fan_out = 1) {
   std::vector<read_request> requests;
   requests.reserve(plan.runs.size());
-  for (const auto& r : plan.runs)
-    requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
+  for (const auto& r : plan.runs) {
+    // A segment's runs are consecutive: its name is formatted once.
+    if (requests.empty() || plan.runs[requests.size() - 1].seg != r.seg)
+      requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
+    else
+      requests.push_back({requests.back().name, r.begin, r.end - r.begin});
+  }
   return read_fanned_out(store, std::span<const read_request>(requests), fan_out);
 }
 

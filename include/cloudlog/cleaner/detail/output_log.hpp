@@ -21,34 +21,12 @@
 
 namespace cloudlog::detail {
 
-inline constexpr std::uint64_t huge_page_bytes = 2u << 20;
-
-// Reserves room for at least N bytes in the empty buffer B, its whole 2 MiB pages
-// advised as huge pages where the system has them (Linux transparent huge pages
-// in "madvise" mode): a fresh output segment is then faulted in a few 2 MiB pages
-// rather than a thousand 4 KiB ones (the faults were a third of a small-file
-// pass's copying, docs/performance.md). Only advice: the buffer works the same
-// without it.
-inline void reserve_huge(bytes& b, std::uint64_t n) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  // One huge page more than needed, so that the aligned part covers N past the
-  // first partial page.
-  b.reserve(n + huge_page_bytes);
-  const auto begin = reinterpret_cast<std::uintptr_t>(b.data());
-  const auto end = begin + b.capacity();
-  const auto first = (begin + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
-  const auto last = end / huge_page_bytes * huge_page_bytes;
-  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-  b.reserve(n);
-#endif
-}
-
 class output_log {
  public:
   struct segment {
     std::uint32_t sequence = 0;
     bytes data;
+    std::uintptr_t faulted = 0;  // DATA's pages below this address are faulted in
   };
 
   // Where an appended item went, and the segment it filled (to be written now).
@@ -74,10 +52,11 @@ class output_log {
         it->second.data = std::move(spare_.back());
         spare_.pop_back();
       } else {
-        reserve_huge(it->second.data, target_ + item.size());
+        it->second.data.reserve(target_ + item.size());
       }
     }
     auto& seg = it->second;
+    fault_in(seg, item.size());
     appended out{location{directory_, seg.sequence, static_cast<std::uint32_t>(seg.data.size()),
                           static_cast<std::uint32_t>(item.size())},
                  std::nullopt};
@@ -140,6 +119,26 @@ class output_log {
 
  private:
   static void append_to(bytes& b, byte_view item) { b.insert(b.end(), item.begin(), item.end()); }
+
+  // Faults in the pages of SEG's buffer that its next N bytes touch, and up to
+  // fault_step past them, with one call (Linux 5.14+: MADV_POPULATE_WRITE) rather
+  // than a trap per 4 KiB page as they are written: in a VM the traps were most of
+  // the cost of filling a fresh segment (docs/performance.md, "cleaner on the
+  // presets"). Only advice: without it the pages fault in as they are written.
+  static void fault_in([[maybe_unused]] segment& seg, [[maybe_unused]] std::size_t n) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    constexpr std::uintptr_t page = 4096;
+    const auto base = reinterpret_cast<std::uintptr_t>(seg.data.data());
+    const auto end = base + seg.data.size() + n;
+    if (end <= seg.faulted) return;
+    const auto limit = (base + seg.data.capacity()) / page * page;
+    const auto from = std::max(seg.faulted, (base + seg.data.size() + page - 1) / page * page);
+    const auto to = std::min(limit, (end + fault_step + page - 1) / page * page);
+    seg.faulted = std::max(to, end);
+    if (from < to) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+#endif
+  }
+  static constexpr std::uintptr_t fault_step = 256u << 10;
 
   std::uint32_t directory_;
   std::uint32_t next_sequence_;

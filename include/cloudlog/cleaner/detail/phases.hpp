@@ -12,7 +12,6 @@
 #include <deque>
 #include <future>
 #include <map>
-#include <numeric>
 #include <optional>
 #include <set>
 #include <span>
@@ -49,16 +48,16 @@ struct usage_tally {
 
 // Live bytes per segment of LIVE: each distinct location counted once.
 inline std::unordered_map<segment_id, std::uint64_t> live_bytes(const live_graph& live) {
-  const auto& nodes = live.nodes;
+  // The locations themselves sorted (not indices into the nodes: the sort then
+  // touches one contiguous array).
+  std::vector<location> where;
+  where.reserve(live.nodes.size());
+  for (const auto& n : live.nodes) where.push_back(n.where);
+  std::sort(where.begin(), where.end());
   std::unordered_map<segment_id, std::uint64_t> bytes_in;
-  std::vector<node_index> by_location(nodes.size());
-  std::iota(by_location.begin(), by_location.end(), node_index{0});
-  std::sort(by_location.begin(), by_location.end(),
-            [&](auto a, auto b) { return nodes[a].where < nodes[b].where; });
-  for (std::size_t i = 0; i < by_location.size(); ++i) {
-    const auto& w = nodes[by_location[i]].where;
-    if (i > 0 && nodes[by_location[i - 1]].where == w) continue;
-    bytes_in[w.segment()] += w.size;
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    if (i > 0 && where[i - 1] == where[i]) continue;
+    bytes_in[where[i].segment()] += where[i].size;
   }
   return bytes_in;
 }

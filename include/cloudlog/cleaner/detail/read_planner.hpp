@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <numeric>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -89,7 +89,8 @@ struct read_planner_counts {
 // cache stays within its budget, first come first kept. A fetch can also be split
 // so that its reads run on another thread: prepare() and finish() on the planner's
 // thread, read() on any; prepare_views() and finish_views() hand the items over as
-// views into the reads instead of copies. Not thread-safe.
+// views into the reads instead of copies, and fetch_views() with KEEP moves what
+// it reads into the cache and hands over views into it. Not thread-safe.
 class read_planner {
  public:
   // COST: the store's model; MAX_GAP: a further bound on bridged gaps;
@@ -136,6 +137,17 @@ class read_planner {
     return finish(std::move(p));
   }
 
+  // As fetch(), the items handed over as views (valid while the returned runs are
+  // and the cache is not cleared): with KEEP, an item read is moved into the cache
+  // (not copied: the walk's items are read once and held for the rewrite), or
+  // kept in the returned runs when the cache has no room.
+  template <segment_store Store>
+  viewed fetch_views(Store& store, std::span<const location> locs, bool keep) {
+    auto p = prepare_as(locs, keep, 0, true);
+    read(store, p);
+    return finish_views(std::move(p));
+  }
+
   // Serves LOCS from the cache and plans the reads of the rest (counted now), to be
   // read as FAN_OUT batches at once (0: the planner's).
   pending prepare(std::span<const location> locs, bool keep, std::size_t fan_out = 0) {
@@ -144,7 +156,7 @@ class read_planner {
 
   // As prepare(), for a fetch whose items are then handed over by finish_views() as
   // views into its reads or the cache: nothing is copied out of a coalesced read
-  // (relocation's leaves), and nothing fetched is kept.
+  // (relocation's leaves), and nothing fetched is kept (fetch_views keeps).
   pending prepare_views(std::span<const location> locs, std::size_t fan_out = 0) {
     return prepare_as(locs, false, fan_out, true);
   }
@@ -154,7 +166,7 @@ class read_planner {
   template <segment_store Store>
   static void read(Store& store, pending& p) {
     if (p.missing.empty()) return;
-    if (p.by_view)
+    if (p.by_view && !p.keep)
       p.runs = read_runs(store, p.plan, p.fan_out);
     else
       p.got = read_planned(store, p.plan, std::span<const location>(p.missing), p.fan_out);
@@ -181,6 +193,29 @@ class read_planner {
   viewed finish_views(pending&& p) {
     viewed v{std::move(p.runs), std::move(p.views)};
     if (p.missing.empty()) return v;
+    if (p.keep) {
+      // Each item read is its own buffer (read_planned): moved, not copied, into
+      // the cache or V.runs; moving a buffer keeps its bytes where they are.
+      v.runs.reserve(p.got.size());
+      for (std::size_t j = 0; j < p.got.size(); ++j) {
+        auto& got = p.got[j];
+        auto& item = v.items[p.missing_at[j]];
+        if (!got) {
+          item = fail(got.error());
+          continue;
+        }
+        counts_.bytes_needed += got->size();
+        if (got->size() == p.missing[j].size && counts_.bytes_cached + got->size() <= budget_) {
+          auto [it, fresh] = cache_.try_emplace(p.missing[j], std::move(*got));
+          if (fresh) counts_.bytes_cached += it->second.size();
+          item = byte_view(it->second);
+        } else {
+          v.runs.push_back(std::move(got));
+          item = byte_view(*v.runs.back());
+        }
+      }
+      return v;
+    }
     auto got = items_in_runs(p.plan, std::span<const location>(p.missing), v.runs);
     for (std::size_t j = 0; j < got.size(); ++j) {
       if (got[j]) counts_.bytes_needed += got[j]->size();
@@ -266,6 +301,18 @@ class read_planner {
     return std::nullopt;
   }
 
+  // A hash of a location, for the planner's cache (looked up once per item a pass
+  // reads: an ordered map's four-field comparisons were a tenth of the walk's CPU).
+  struct location_key {
+    std::size_t operator()(const location& l) const noexcept {
+      const std::uint64_t a = (std::uint64_t{l.directory} << 32) | l.sequence;
+      const std::uint64_t b = (std::uint64_t{l.offset} << 32) | l.size;
+      std::uint64_t h = a * 0x9e3779b97f4a7c15u;
+      h ^= (b + 0x632be59bd9b4e019u) * 0xbf58476d1ce4e5b9u;
+      return static_cast<std::size_t>(h ^ (h >> 31));
+    }
+  };
+
   struct held_run {
     segment_id seg;
     std::uint64_t offset = 0;
@@ -277,7 +324,7 @@ class read_planner {
   std::uint64_t max_gap_;
   std::uint64_t budget_;
   std::size_t fan_out_;
-  std::map<location, bytes> cache_;
+  std::unordered_map<location, bytes, location_key> cache_;
   std::vector<held_run> held_;  // runs given by hold_run
   read_planner_counts counts_;
 };

@@ -54,7 +54,7 @@ struct item_head {
 // Fails: the read's error; errc::dangling_link.
 template <class Format>
 result<item_head> read_children(const Format& format, live_node n, node_index idx,
-                                const result<bytes>& data, std::vector<live_node>& out) {
+                                const result<byte_view>& data, std::vector<live_node>& out) {
   using layout = typename Format::layout;
   if (!data) return fail(data.error());
   auto v = parse_item<layout>(*data, 0);
@@ -67,6 +67,13 @@ result<item_head> read_children(const Format& format, live_node n, node_index id
   return item_head{v->id(), v->type()};
 }
 
+template <class Format>
+result<item_head> read_children(const Format& format, live_node n, node_index idx,
+                                const result<bytes>& data, std::vector<live_node>& out) {
+  if (!data) return fail(data.error());
+  return read_children(format, n, idx, result<byte_view>(byte_view(*data)), out);
+}
+
 // Reads one chunk of interior nodes PART through PLANNER (kept in its cache, for
 // the rewrite) and appends their children to NODES.
 // Fails: as read_children().
@@ -75,7 +82,8 @@ result<void> expand(const Format& format, Store& store, read_planner& planner,
                     std::vector<live_node>& nodes, std::span<const node_index> part) {
   std::vector<location> locs;
   for (auto i : part) locs.push_back(nodes[i].where);
-  auto data = planner.fetch(store, locs, true);
+  const auto fetched = planner.fetch_views(store, locs, true);
+  const auto& data = fetched.items;
   for (std::size_t k = 0; k < part.size(); ++k) {
     const auto idx = part[k];
     const node_index first = nodes.size();

@@ -88,6 +88,7 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   pass_output out{
       .log = output_log(ctx.output_directory(), ctx.next_sequence(), Format::segment_target),
       .writes = write_pipeline(options.writes_in_flight)};
+  out.moved.reserve(moves.leaves.size() + moves.interior.size());
   auto relocated =
       relocate(format, store, planner, live, order, moves.bytes_to_relocate, options, verify, out);
   if (!relocated) return fail(relocated.error());
