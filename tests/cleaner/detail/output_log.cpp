@@ -98,3 +98,40 @@ TEST_CASE("output_log fills a recycled buffer, emptied, before it allocates a ne
   for (const auto& seg : out.take_open()) recycled += seg.data.capacity() == 200 ? 1 : 0;
   CHECK(recycled == most);
 }
+
+TEST_CASE("segment_buffers keeps the buffers a pass gave back, for the next pass to fill",
+          "[cleaner][engine][output_log]") {
+  using cloudlog::detail::segment_buffers;
+  while (segment_buffers::take(0).capacity() > 0) {
+  }  // kept by earlier cases of this process
+  std::vector<const std::byte*> given;
+  for (std::size_t k = 0; k < segment_buffers::kept_buffers + 1; ++k) {
+    cloudlog::bytes b(300, std::byte{1});
+    given.push_back(b.data());
+    segment_buffers::give(std::move(b));
+  }
+  CHECK(segment_buffers::take(1000).capacity() == 0);  // none large enough
+  std::set<const std::byte*> taken;
+  for (std::size_t k = 0; k < segment_buffers::kept_buffers; ++k) {
+    auto b = segment_buffers::take(300);
+    CHECK(b.empty());
+    taken.insert(b.data());
+  }
+  CHECK(segment_buffers::take(300).capacity() == 0);  // the one past kept_buffers was dropped
+  CHECK(taken.size() == segment_buffers::kept_buffers);
+  CHECK(taken.count(given.back()) == 0);
+  // An output log hands its spare buffers over, and a later log opens a segment in one.
+  cloudlog::detail::output_log first(1, 10, 100);
+  cloudlog::bytes spare;
+  spare.reserve(500);
+  const auto* memory = spare.data();
+  first.recycle(std::move(spare));
+  first.release_spare();
+  cloudlog::detail::output_log second(1, 20, 100);
+  second.append(0, 0, cloudlog::bytes(60, std::byte{7}));
+  const auto open = second.take_open();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].data.data() == memory);
+  while (segment_buffers::take(0).capacity() > 0) {
+  }
+}

@@ -305,3 +305,36 @@ TEST_CASE("Every needed byte read once: 256 files x 256 KiB, half overwritten in
   make_store(dir.path(), o);
   check_reads_once(dir.path());
 }
+
+TEST_CASE("read_planner hands kept items over as views into its cache, moved in, not copied",
+          "[cleaner][read_planner]") {
+  memory_store backing;
+  one_segment(backing, 100000);
+  stats_store store(backing);
+  const auto name = segment_name({0, 1}).value();
+  read_planner planner(local_read_cost, whole_object, 1000);
+  const std::vector<location> locs{{0, 1, 5000, 400}, {0, 1, 0, 300}, {0, 1, 90000, 800}};
+  const auto got = planner.fetch_views(store, locs, true);
+  REQUIRE(got.items.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto want = backing.read(name, locs[i].offset, locs[i].size).value();
+    REQUIRE(got.items[i]);
+    CHECK(bytes(got.items[i]->begin(), got.items[i]->end()) == want);
+  }
+  CHECK(store.stats().get.requests == 3);
+  // The first two fit the 1000-byte budget and are held; the third is handed
+  // over in the returned runs.
+  CHECK(planner.counts().bytes_cached == 700);
+  CHECK(got.runs.size() == 1);
+  // The held items are served from the cache: the same memory, no request.
+  const auto again = planner.fetch_views(store, std::span(locs).first(2), true);
+  CHECK(store.stats().get.requests == 3);
+  CHECK(again.items[0]->data() == got.items[0]->data());
+  CHECK(again.items[1]->data() == got.items[1]->data());
+  CHECK(planner.counts().cache_hits == 2);
+  // A missing segment: that item's error only.
+  const std::vector<location> missing{{0, 9, 0, 10}, {0, 1, 20000, 10}};
+  const auto m = planner.fetch_views(store, missing, true);
+  CHECK(m.items[0].error() == errc::not_found);
+  CHECK(m.items[1]);
+}

@@ -580,6 +580,9 @@ result<void> commit(Store& store, pass_output& out) {
   segment_info info{id, segment_name(id).value_or(""), root.data.size()};
   CLOUDLOG_TRY_VOID(store.write(info.name, root.data));
   out.written.push_back(std::move(info));
+  // Every buffer written is free now: kept for the process's next pass.
+  for (auto& b : out.writes.take_spare()) segment_buffers::give(std::move(b));
+  out.log.release_spare();
   return {};
 }
 
