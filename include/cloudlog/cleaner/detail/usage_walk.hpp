@@ -9,6 +9,7 @@
 #define CLOUDLOG_CLEANER_DETAIL_USAGE_WALK_HPP
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -299,6 +300,73 @@ result<void> full_walk_into(const Format& format, Store& store, location root,
   return {};
 }
 
+// The root's children walked per batch by full_walk_summarized.
+inline constexpr std::size_t full_walk_batch = 64;
+
+// Walks, as walk() does (a level at a time, in chunks of walk_chunk_bytes), the
+// subtrees of NODES[1..] (NODES[0] their parent, read already).
+// Fails: as walk().
+template <class Format, segment_store Store>
+result<std::uint64_t> walk_below(const Format& format, Store& store, read_planner& planner,
+                                 std::vector<live_node>& nodes) {
+  std::uint64_t walked = 0;
+  std::size_t level_begin = 1, level_end = nodes.size();
+  while (level_begin < level_end) {
+    std::vector<node_index> interior;
+    for (auto i = level_begin; i < level_end; ++i)
+      if (!nodes[i].leaf) interior.push_back(i);
+    for (std::size_t at = 0; at < interior.size();) {
+      const auto end = chunk_end(nodes, interior, at);
+      const auto part = std::span(interior).subspan(at, end - at);
+      CLOUDLOG_TRY_VOID(expand(format, store, planner, nodes, part));
+      for (auto i : part) walked += nodes[i].where.size;
+      at = end;
+    }
+    level_begin = level_end;
+    level_end = nodes.size();
+  }
+  return walked;
+}
+
+// The full walk into W without holding the graph: the root, then its children's
+// subtrees full_walk_batch at a time, each batch walked, summarized (into W.fresh)
+// and dropped. W gets the live bytes and counts; the graph is built later, from the
+// summaries, if a phase needs it. Memory: one batch's subtrees, not the store's.
+// Fails: as walk().
+template <class Format, segment_store Store>
+result<void> full_walk_summarized(const Format& format, Store& store, location root,
+                                  read_planner& planner, walk_outcome& w) {
+  std::vector<live_node> top{live_node{root, {}, live_node::none, 0, 0, 0, false}};
+  const std::array<node_index, 1> first{0};
+  CLOUDLOG_TRY_VOID(expand(format, store, planner, top, std::span(first)));
+  w.root_id = top[0].id;
+  w.bytes_walked = root.size;
+  usage_summary total;
+  std::uint64_t batches = 0;
+  for (std::size_t at = 1; at < top.size() || batches == 0; at += full_walk_batch, ++batches) {
+    std::vector<live_node> nodes{top[0]};
+    for (auto i = at; i < std::min(top.size(), at + full_walk_batch); ++i) nodes.push_back(top[i]);
+    nodes[0].first_child = 1;
+    nodes[0].child_count = static_cast<std::uint32_t>(nodes.size() - 1);
+    auto walked = walk_below(format, store, planner, nodes);
+    if (!walked) return fail(walked.error());
+    w.bytes_walked += *walked;
+    add_summary(total, summarize(nodes, {}, w.fresh));
+    merge_bytes(total.bytes);
+  }
+  // The root's own item was counted once a batch.
+  total.nodes -= batches - 1;
+  total.interior -= batches - 1;
+  for (auto& [seg, n] : total.bytes)
+    if (seg == root.segment()) n -= (batches - 1) * root.size;
+  w.items_live = total.nodes;
+  w.interior = total.interior;
+  w.bytes_in = {total.bytes.begin(), total.bytes.end()};
+  w.live.reset();
+  w.full_graph = false;
+  return {};
+}
+
 // Reads W's head (its local copy when OPTIONS says so), sets aside one that
 // describes none of SEGMENTS (another store's), and prepares the index walk.
 // Fails: the store's errors.
@@ -375,7 +443,7 @@ result<walk_outcome> walk_phase(const Format& format, Store& store, location roo
     CLOUDLOG_TRY_VOID(walk_with_index(format, store, root, planner, w));
   } else {
     s.full_walk = true;
-    CLOUDLOG_TRY_VOID(full_walk_into(format, store, root, planner, w, true));
+    CLOUDLOG_TRY_VOID(full_walk_summarized(format, store, root, planner, w));
     s.items_read = w.interior;
   }
   if (w.lookup.index) s.generation_read = w.lookup.index->generation;
