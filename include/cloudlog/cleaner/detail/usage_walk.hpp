@@ -459,6 +459,20 @@ inline const std::unordered_map<segment_id, std::uint64_t>& live_bytes(const wal
   return w.bytes_in;
 }
 
+// The interior bytes of G (built by walk_summarized: SUM says which nodes stand for a
+// summary) that the walk phase had not read already (it read the root, unless
+// W.unread, and the items of W.fresh).
+inline std::uint64_t read_anew(const walk_outcome& w, const live_graph& g,
+                               const std::vector<const usage_summary*>& sum) {
+  std::uint64_t out = 0;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto& n = g.nodes[i];
+    if (n.leaf || sum[i] || (i == 0 && !w.unread) || w.fresh.count(n.where)) continue;
+    out += n.where.size;
+  }
+  return out;
+}
+
 // The graph the later phases need, read only now: every live item when EVERYTHING
 // (quarantines, a repack type) or after a full walk; else only what VICTIMS hold and
 // the interior items above it (a subtree whose summary touches no victim stays
@@ -477,7 +491,7 @@ result<const live_graph*> live_graph_of(const Format& format, Store& store, loca
     auto g = walk_summarized(format, store, root, planner, w, sum, &victims, reused, read);
     if (!g) return fail(g.error());
     if (!w.broken) {
-      w.bytes_walked += g->bytes_walked;
+      w.bytes_walked += read_anew(w, *g, sum);
       w.live = std::move(*g);
       return &*w.live;
     }
