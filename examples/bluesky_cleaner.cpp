@@ -709,7 +709,8 @@ int main(int argc, char** argv) {
                "Walk the whole live tree this pass, ignoring the usage index (a new index is "
                "still written; docs/tools.md)");
   app.add_flag("--no-usage-index", o.no_usage_index,
-               "Neither read nor write the usage index (log-99999998-*): every pass walks in full");
+               "Neither read nor write the usage index (log-99999997-*, log-99999998-*): every "
+               "pass walks in full");
   app.add_option("--index-check-every", o.index_check_every,
                  "Every N passes since the last full walk, walk in full and compare with the usage "
                  "index; a disagreement exits 8 and deletes nothing (0: never)")

@@ -11,6 +11,7 @@
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
 #include "support/archetypes.hpp"
+#include "support/usage_index_damage.hpp"
 
 using namespace cloudlog;
 using namespace std::chrono_literals;
@@ -55,22 +56,23 @@ daemon_options quick_options() {
 std::map<std::string, bytes, std::less<>> without_cleaner_state(const memory_store& store) {
   auto all = store.snapshot();
   const auto prefix = segment_prefix(usage_index_directory);
+  const auto ranges = segment_prefix(usage_range_directory);
   std::erase_if(all, [&](const auto& kv) {
-    return kv.first.rfind(prefix, 0) == 0 || kv.first == "log-99999999-00000000";
+    return kv.first.rfind(prefix, 0) == 0 || kv.first.rfind(ranges, 0) == 0 ||
+           kv.first == "log-99999999-00000000";
   });
   return all;
 }
 
-// Rewrites STORE's usage index record with the right checksums but a wrong tree
-// (every leaf a byte off), due for the cross-check at the next pass (check_every 6).
+// Rewrites STORE's usage index with the right checksums but wrong summaries (every
+// one a byte off), due for the cross-check at the next pass (check_every 6).
 void corrupt_index_tree(memory_store& store) {
   const auto listed = store.list(usage_index_directory).value();
   REQUIRE(listed.size() == 1);
-  auto x = decode_usage_index(store.read(listed[0].name, 0, whole_object).value()).value();
-  for (auto& n : x.tree.nodes)
-    if (n.leaf) n.where.offset += 1;
-  x.passes_since_full_walk = 5;
-  REQUIRE(store.write(listed[0].name, encode_usage_index(x)));
+  REQUIRE(test::skew_usage_summaries(
+      listed[0].name, store.read(listed[0].name, 0, whole_object).value(),
+      [&](const std::string& n) { return store.read(n, 0, whole_object).value(); },
+      [&](const std::string& n, const bytes& b) { REQUIRE(store.write(n, b)); }, 5));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -21,6 +22,7 @@
 #include "support/fixtures.hpp"
 #include "support/tree/format.hpp"
 #include "support/tree/writer.hpp"
+#include "support/usage_index_damage.hpp"
 
 using namespace cloudlog;
 namespace bs = cloudlog::bluesky;
@@ -73,12 +75,29 @@ void same_plan(const clean_report& a, const clean_report& b) {
   CHECK(a.status == b.status);
 }
 
-// The objects of STORE outside the usage index's directory.
+// The objects of STORE outside the usage index's directories (heads and ranges).
 std::map<std::string, bytes, std::less<>> without_index(const memory_store& store) {
   auto all = store.snapshot();
-  const auto prefix = segment_prefix(usage_index_directory);
-  std::erase_if(all, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  const auto heads = segment_prefix(usage_index_directory);
+  const auto ranges = segment_prefix(usage_range_directory);
+  std::erase_if(all, [&](const auto& kv) {
+    return kv.first.rfind(heads, 0) == 0 || kv.first.rfind(ranges, 0) == 0;
+  });
   return all;
+}
+
+// Every truncation, every single-bit flip and one byte more of DATA are refused by DECODE.
+template <class Decode>
+void every_damage_refused(const bytes& data, Decode decode) {
+  for (std::size_t n = 0; n < data.size(); ++n) CHECK(!decode(byte_view(data).first(n)));
+  for (std::size_t at = 0; at < data.size(); ++at) {
+    auto bad = data;
+    bad[at] ^= std::byte(static_cast<unsigned char>(1u << (at % 8)));
+    CHECK(!decode(byte_view(bad)));
+  }
+  auto longer = data;
+  longer.push_back(std::byte{0});
+  CHECK(!decode(byte_view(longer)));
 }
 
 template <class Policy>
@@ -144,25 +163,34 @@ TEST_CASE("A usage index record round-trips and every damage is detected",
   CHECK(r->index.note == "no usage index in the store: full walk");
   const auto name = segment_name(usage_index_segment(1)).value();
   const auto data = store.read(name, 0, whole_object).value();
-  CHECK(data.size() == r->index.bytes_written);
   auto x = decode_usage_index(data);
   REQUIRE(x);
   CHECK(x->generation == 1);
   CHECK(x->passes_since_full_walk == 0);
-  CHECK(x->tree.nodes.size() == r->stats.items_live);
+  CHECK(x->items_live == r->stats.items_live);
   CHECK(encode_usage_index(*x) == data);
   CHECK(rows(x->segments) == rows(r->plan.table));
-  // Every truncation and every single-bit flip is refused.
-  for (std::size_t n = 0; n < data.size(); ++n)
-    CHECK(!decode_usage_index(byte_view(data).first(n)));
-  for (std::size_t at = 0; at < data.size(); ++at) {
-    auto bad = data;
-    bad[at] ^= std::byte(static_cast<unsigned char>(1u << (at % 8)));
-    CHECK(!decode_usage_index(bad));
+  every_damage_refused(data, [](byte_view d) { return decode_usage_index(d).has_value(); });
+  // The ranges: every interior item but the root summarized once, in location order,
+  // their live bytes adding up (with the root's) to the table's.
+  REQUIRE(!x->ranges.empty());
+  std::uint64_t written = data.size(), interior = 0, table_live = 0;
+  for (const auto& ref : x->ranges) {
+    const auto range =
+        store.read(segment_name(usage_range_segment(ref.sequence)).value(), 0, whole_object)
+            .value();
+    written += range.size();
+    auto summaries = decode_usage_range(ref, range);
+    REQUIRE(summaries);
+    CHECK(encode_usage_range(*summaries) == range);
+    interior += summaries->size();
+    every_damage_refused(range,
+                         [&](byte_view d) { return decode_usage_range(ref, d).has_value(); });
   }
-  auto longer = data;
-  longer.push_back(std::byte{0});
-  CHECK(!decode_usage_index(longer));
+  CHECK(interior + 1 == x->interior);
+  CHECK(written == r->index.bytes_written);
+  for (const auto& row : x->segments) table_live += row.live;
+  CHECK(table_live == r->stats.bytes_used);
 }
 
 TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full walk, same plan",
@@ -219,7 +247,7 @@ TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full wa
   });
   full_walk_with("truncated or corrupt", [&](memory_store& s) {
     auto bad = record;
-    bad[110] ^= std::byte{0x40};  // in the table
+    bad[detail::usage_index_header_bytes + 6] ^= std::byte{0x40};  // in the table
     REQUIRE(s.write(name, bad));
   });
   full_walk_with("holds generation 2", [&](memory_store& s) {
@@ -240,10 +268,15 @@ TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full wa
     auto wrote = clean(bs::format{}, s, none, indexed(false, 0));
     REQUIRE(wrote);
     REQUIRE(wrote->index.generation_written == 3);
-    const auto third = segment_name(usage_index_segment(3)).value();
-    auto bad = s.read(third, 0, whole_object).value();
-    bad[bad.size() - 3] ^= std::byte{0x40};
-    REQUIRE(s.write(third, bad));
+    const auto third = decode_usage_index(
+        s.read(segment_name(usage_index_segment(3)).value(), 0, whole_object).value());
+    REQUIRE(third);
+    for (const auto& ref : third->ranges) {  // every range: whichever the graph needs
+      const auto range = segment_name(usage_range_segment(ref.sequence)).value();
+      auto bad = s.read(range, 0, whole_object).value();
+      bad[bad.size() - 3] ^= std::byte{0x40};
+      REQUIRE(s.write(range, bad));
+    }
     threshold_policy every;
     every.threshold = 1.0;
     auto o = indexed(true, 0);
@@ -264,6 +297,88 @@ TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full wa
     for (auto& row : x.segments) row.size += 1;
     REQUIRE(s.write(name, encode_usage_index(x)));
   });
+}
+
+TEST_CASE(
+    "A missing, damaged or stale range object of the usage index costs one full walk, "
+    "same plan",
+    "[cleaner][usage_index]") {
+  memory_store store;
+  test::file_model model;
+  test::workload w(17);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 9, 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    REQUIRE(bs::merge_cleaner_output(fs));
+    w.churn(fs, model, 4, 2, 20'000);
+  }
+  // The root changed since the head: a pass looks summaries up in its ranges.
+  auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
+  REQUIRE(expect);
+  auto good = clean(bs::format{}, store, greedy_policy{}, indexed(true, 0));
+  REQUIRE(good);
+  same_plan(*good, *expect);
+  REQUIRE(!good->index.full_walk);
+  REQUIRE(good->index.items_reused > 0);
+  const auto head = decode_usage_index(
+      store.read(store.list(usage_index_directory).value().at(0).name, 0, whole_object).value());
+  REQUIRE(head);
+  REQUIRE(!head->ranges.empty());
+  const auto full_walk_with = [&](const std::string& why, auto&& damage) {
+    INFO(why);
+    memory_store s;
+    s.restore(store.snapshot());
+    for (const auto& ref : head->ranges)
+      damage(s, segment_name(usage_range_segment(ref.sequence)).value());
+    auto r = clean(bs::format{}, s, greedy_policy{}, indexed(true, 0));
+    REQUIRE(r);
+    same_plan(*r, *expect);
+    CHECK(r->index.full_walk);
+    CHECK(r->index.generation_read == 0);
+    CHECK(r->index.note.find(why) != std::string::npos);
+  };
+  full_walk_with("is missing", [](memory_store& s, const std::string& n) { REQUIRE(s.remove(n)); });
+  full_walk_with("truncated or corrupt", [](memory_store& s, const std::string& n) {
+    auto data = s.read(n, 0, whole_object).value();
+    REQUIRE(s.write(n, byte_view(data).first(data.size() - 1)));
+  });
+  full_walk_with("truncated or corrupt", [](memory_store& s, const std::string& n) {
+    auto data = s.read(n, 0, whole_object).value();
+    data[data.size() / 2] ^= std::byte{0x08};
+    REQUIRE(s.write(n, data));
+  });
+  // Stale: a sound range object, but not the one the head names (other summaries).
+  full_walk_with("truncated or corrupt", [](memory_store& s, const std::string& n) {
+    auto x = decode_usage_index(
+        s.read(s.list(usage_index_directory).value().at(0).name, 0, whole_object).value());
+    const auto& ref = *std::find_if(x->ranges.begin(), x->ranges.end(), [&](const auto& r) {
+      return segment_name(usage_range_segment(r.sequence)).value() == n;
+    });
+    auto summaries = decode_usage_range(ref, s.read(n, 0, whole_object).value()).value();
+    summaries.front().nodes += 1;
+    summaries.front().interior += 1;
+    REQUIRE(s.write(n, encode_usage_range(summaries)));
+  });
+  // And the real pass after a damaged range writes a sound index again.
+  memory_store s;
+  s.restore(store.snapshot());
+  for (const auto& ref : head->ranges)
+    REQUIRE(s.remove(segment_name(usage_range_segment(ref.sequence)).value()));
+  auto healed = clean(bs::format{}, s, greedy_policy{}, indexed(false, 0));
+  REQUIRE(healed);
+  CHECK(healed->index.full_walk);
+  CHECK(healed->index.generation_written > 0);
+  auto after = clean(bs::format{}, s, greedy_policy{}, indexed(true, 0));
+  auto truth = clean(bs::format{}, s, greedy_policy{}, full(true));
+  REQUIRE(after);
+  REQUIRE(truth);
+  same_plan(*after, *truth);
+  CHECK(after->index.note.empty());
 }
 
 TEST_CASE("Passes with the usage index plan exactly what full walks plan: BlueSky, every policy",
@@ -332,19 +447,13 @@ TEST_CASE("A usage index that disagrees with the store is caught by the periodic
     REQUIRE(bs::merge_cleaner_output(fs));
     w.churn(fs, model, 4, 2, 20'000);
   }
-  // A record with the right checksums but a wrong tree: every leaf a byte off.
+  // A record with the right checksums but wrong summaries: every one a byte off.
   const auto listed = store.list(usage_index_directory).value();
   REQUIRE(listed.size() == 1);
-  auto x = decode_usage_index(store.read(listed[0].name, 0, whole_object).value()).value();
-  bool changed = false;
-  for (auto& n : x.tree.nodes)
-    if (n.leaf) {
-      n.where.offset += 1;
-      changed = true;
-    }
-  REQUIRE(changed);
-  x.passes_since_full_walk = 5;
-  REQUIRE(store.write(listed[0].name, encode_usage_index(x)));
+  REQUIRE(test::skew_usage_summaries(
+      listed[0].name, store.read(listed[0].name, 0, whole_object).value(),
+      [&](const std::string& n) { return store.read(n, 0, whole_object).value(); },
+      [&](const std::string& n, const bytes& b) { REQUIRE(store.write(n, b)); }, 5));
   auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
   REQUIRE(expect);
   REQUIRE(!expect->plan.deletions.empty());
@@ -494,7 +603,8 @@ TEST_CASE(
     REQUIRE(r);
     CHECK(r->index.local_copy);
     CHECK(r->index.bytes_read == 0);
-    CHECK(r->index.local_bytes_read == std::filesystem::file_size(copy_path()));
+    // The head, and the ranges holding the summaries the walk looked up.
+    CHECK(r->index.local_bytes_read >= std::filesystem::file_size(copy_path()));
     CHECK(r->index.items_read > 0);  // the churn's interior items
     CHECK(r->index.items_reused > 0);
     CHECK(r->index.note.empty());
@@ -504,12 +614,14 @@ TEST_CASE(
     REQUIRE(p);
     CHECK(p->index.local_copy);
     CHECK(p->index.generation_written == p->index.generation_read + 1);
-    std::size_t copies = 0;
-    for (const auto& e : std::filesystem::directory_iterator(local)) {
-      ++copies;
-      CHECK(e.path() == copy_path());
-    }
-    CHECK(copies == 1);
+    // The local directory holds the new head and ranges it references, nothing older.
+    const auto head = decode_usage_index(file_bytes(copy_path()));
+    REQUIRE(head);
+    std::set<std::filesystem::path> referenced{copy_path()};
+    for (const auto& ref : head->ranges)
+      referenced.insert(local / segment_name(usage_range_segment(ref.sequence)).value());
+    for (const auto& e : std::filesystem::directory_iterator(local))
+      CHECK(referenced.count(e.path()) == 1);
     // An idle pass reads nothing of the record but its local copy's header and table.
     auto idle = clean(bs::format{}, store, greedy_policy{}, with_copy(true));
     REQUIRE(idle);
@@ -548,7 +660,7 @@ TEST_CASE(
   SECTION("a damaged copy: one note, the store's record, the same plan") {
     const auto path = copy_path();
     auto data = file_bytes(path);
-    SECTION("in its tree (found when the tree is read)") {
+    SECTION("in its range list") {
       data[data.size() - 3] ^= std::byte{0x10};
     }
     SECTION("in its header") {

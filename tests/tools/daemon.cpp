@@ -15,6 +15,7 @@
 #include "cloudlog/cleaner/usage_index.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
+#include "support/usage_index_damage.hpp"
 #include "tools/tools.hpp"
 
 using namespace cloudlog;
@@ -224,21 +225,25 @@ TEST_CASE("A usage index that disagrees with a full walk stops the daemon: exit 
     std::ifstream in(record, std::ios::binary);
     for (char c; in.get(c);) data.push_back(std::byte(static_cast<unsigned char>(c)));
   }
-  auto x = decode_usage_index(data).value();
-  for (auto& n : x.tree.nodes)
-    if (n.leaf) n.where.offset += 1;
-  x.passes_since_full_walk = 5;
-  {
-    const auto out = encode_usage_index(x);
-    std::ofstream(record, std::ios::binary | std::ios::trunc)
+  const auto file = [&](const std::string& n) {
+    std::ifstream in(s.store / n, std::ios::binary);
+    bytes out;
+    for (char c; in.get(c);) out.push_back(std::byte(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const auto put = [&](const std::string& n, const bytes& out) {
+    std::ofstream(s.store / n, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  }
+  };
+  REQUIRE(test::skew_usage_summaries(record.filename().string(), data, file, put, 5));
   // What the store holds but the cleaner's own state (index, lease, history).
   const auto segments = [&] {
     std::set<std::string> names;
     for (const auto& e : std::filesystem::directory_iterator(s.store)) {
       const auto n = e.path().filename().string();
-      if (n.rfind("log-99999998-", 0) != 0 && n.rfind("log-99999999-", 0) != 0) names.insert(n);
+      if (n.rfind("log-99999997-", 0) != 0 && n.rfind("log-99999998-", 0) != 0 &&
+          n.rfind("log-99999999-", 0) != 0)
+        names.insert(n);
     }
     return names;
   };

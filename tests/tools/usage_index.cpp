@@ -160,7 +160,8 @@ TEST_CASE(
   fs({"workload", "--no-create", "--files", "8", "--file-size", "64K", "--write-size", "16K",
       "--overwrite-fraction", "0.2", "--seed", "4"});
   std::filesystem::path copy;
-  for (const auto& e : std::filesystem::directory_iterator(cache / "usage-index")) copy = e.path();
+  for (const auto& e : std::filesystem::directory_iterator(cache / "usage-index"))
+    if (e.path().filename().string().rfind("log-99999998-", 0) == 0) copy = e.path();
   REQUIRE(copy.filename().string().rfind("log-99999998-", 0) == 0);
   CHECK(std::filesystem::file_size(copy) == std::filesystem::file_size(store / copy.filename()));
 
@@ -169,7 +170,8 @@ TEST_CASE(
   same_plan(dry, full);
   CHECK(dry["usage_index"]["local_copy"] == true);
   CHECK(dry["usage_index"]["bytes_read"] == 0);
-  CHECK(dry["usage_index"]["local_bytes_read"] == std::filesystem::file_size(copy));
+  // The head, and the ranges holding the summaries the walk looked up.
+  CHECK(dry["usage_index"]["local_bytes_read"].get<double>() >= std::filesystem::file_size(copy));
   CHECK(dry_err.find("note:") == std::string::npos);
 
   std::filesystem::resize_file(copy, std::filesystem::file_size(copy) - 1);

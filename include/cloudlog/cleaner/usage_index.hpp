@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
-// The cleaner's usage index: the live tree the last pass walked and its segment
-// usage table, kept in the store (in a log directory no format lists) so that the
-// next pass reads only what changed (docs/format.md, "The usage index";
-// docs/design.md, "The walk phase"). A cache, never the truth: every record is
-// checked (checksums, counts, shape), and a record that fails any check is ignored.
+// The cleaner's usage index: the segment usage table of the last pass and, per
+// interior item it walked, the live bytes its subtree holds in each segment, kept in
+// the store (in log directories no format lists) so that the next pass reads only
+// what changed and updates the table by the difference (docs/format.md, "The usage
+// index"; docs/design.md, "The walk phase"). A cache, never the truth: every object
+// is checked (checksums, counts, order), and one that fails any check is ignored.
 #ifndef CLOUDLOG_CLEANER_USAGE_INDEX_HPP
 #define CLOUDLOG_CLEANER_USAGE_INDEX_HPP
 
@@ -15,12 +16,13 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
-#include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/object_id.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
@@ -29,35 +31,70 @@
 
 namespace cloudlog {
 
-// The log directory of usage index records: log-99999998-GGGGGGGG, GGGGGGGG the
-// record's generation. Beside the cleaner's lease, history and quarantine records
+// The log directory of usage index heads: log-99999998-GGGGGGGG, GGGGGGGG the
+// head's generation. Beside the cleaner's lease, history and quarantine records
 // (log-99999999-*); BlueSky lists directories 0 and 1 only, the tree format its
 // two, so no writer or format ever reads or deletes these objects.
 inline constexpr std::uint32_t usage_index_directory = max_segment_number - 1;
 
-// The object holding generation G (1 <= G <= max_segment_number).
+// The log directory of the heads' summary ranges: log-99999997-SSSSSSSS, SSSSSSSS
+// the range's sequence (docs/format.md 14.1).
+inline constexpr std::uint32_t usage_range_directory = max_segment_number - 2;
+
+// The head of generation G (1 <= G <= max_segment_number).
 inline constexpr segment_id usage_index_segment(std::uint32_t generation) {
   return {usage_index_directory, generation};
 }
 
-// The generation after G: generations count up and wrap to 1 after
-// max_segment_number (the pass that writes a record deletes every other one).
+// The range object with sequence S (1 <= S <= max_segment_number).
+inline constexpr segment_id usage_range_segment(std::uint32_t sequence) {
+  return {usage_range_directory, sequence};
+}
+
+// The generation (or range sequence) after G: they count up and wrap to 1 after
+// max_segment_number (the pass that writes a head deletes every other one).
 inline constexpr std::uint32_t next_usage_generation(std::uint32_t g) {
   return g >= max_segment_number ? 1 : g + 1;
 }
 
-// One record: what a pass walked. TREE is that pass's live graph (nodes[0] is the
-// root, breadth-first, a parent before its children, children contiguous);
-// SEGMENTS its usage table (every segment it accounted for, with its size then).
+// What one interior item's subtree holds (the item itself included): a fact about
+// immutable items, true for as long as the item exists, whichever pass found it.
+struct usage_summary {
+  location where;
+  object_id id;
+  std::uint8_t type = 0;
+  std::uint64_t nodes = 0;     // items in the subtree (>= 1)
+  std::uint64_t interior = 0;  // interior items in it (>= 1)
+  // Live bytes per segment, by segment, each segment once, every entry > 0.
+  std::vector<std::pair<segment_id, std::uint64_t>> bytes;
+};
+
+// Where a range object is and what it must hold: COUNT summaries sorted by
+// location, from FIRST to LAST, SIZE bytes with CRC-64 CRC.
+struct usage_range_ref {
+  std::uint32_t sequence = 0;
+  std::uint32_t count = 0;
+  std::uint64_t size = 0;
+  std::uint64_t crc = 0;
+  location first{}, last{};
+};
+
+// One head: what a pass walked. SEGMENTS is its usage table (every segment it
+// accounted for, with its size then); RANGES the objects holding the summaries of
+// the interior items of its live tree (and possibly of items no longer live: a
+// summary is only ever looked up by a live link's location and id).
 struct usage_index {
   std::uint32_t generation = 0;
-  // Passes since the last full walk, counting the one that wrote the record (0: it
+  // Passes since the last full walk, counting the one that wrote the head (0: it
   // walked in full).
   std::uint32_t passes_since_full_walk = 0;
-  location root{};    // the root the pass walked from
-  object_id root_id;  // and its id
+  location root{};               // the root the pass walked from
+  object_id root_id;             // and its id
+  std::uint64_t items_live = 0;  // items reachable from the root (>= 1)
+  std::uint64_t interior = 0;    // interior items among them (>= 1)
+  std::uint32_t next_range = 1;  // the sequence the next range object takes
   std::vector<segment_usage> segments;
-  detail::live_graph tree;
+  std::vector<usage_range_ref> ranges;
 };
 
 namespace detail {
@@ -78,7 +115,7 @@ inline std::uint64_t crc64(byte_view data) noexcept {
   return ~crc;
 }
 
-// Little-endian writer and bounds-checked reader of the record's fields.
+// Little-endian writer and bounds-checked reader of the objects' fields.
 struct index_writer {
   bytes out;
   void u8(std::uint8_t v) { out.push_back(std::byte{v}); }
@@ -87,6 +124,11 @@ struct index_writer {
   }
   void u64(std::uint64_t v) {
     for (int i = 0; i < 8; ++i) out.push_back(std::byte(static_cast<std::uint8_t>(v >> (8 * i))));
+  }
+  // LEB128: 7 bits a byte, low first, the high bit set on every byte but the last.
+  void var(std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) u8(static_cast<std::uint8_t>(v | 0x80));
+    u8(static_cast<std::uint8_t>(v));
   }
   void loc(const location& l) {
     u32(l.directory);
@@ -116,6 +158,21 @@ struct index_reader {
   std::uint8_t u8() { return static_cast<std::uint8_t>(le(1)); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(le(4)); }
   std::uint64_t u64() { return le(8); }
+  // A LEB128 of at most 10 bytes, in its shortest form (anything else is damage).
+  std::uint64_t var() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const auto b = u8();
+      if (!ok) return 0;
+      v |= std::uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        if (shift > 0 && b == 0) ok = false;
+        return v;
+      }
+    }
+    ok = false;
+    return 0;
+  }
   location loc() {
     location l{};
     l.directory = u32();
@@ -133,272 +190,247 @@ struct index_reader {
   }
 };
 
-inline constexpr char usage_index_magic[8] = {'c', 'l', 'u', 's', 'a', 'g', 'e', '1'};
-inline constexpr std::size_t usage_index_header_bytes = 104;
+inline constexpr char usage_index_magic[8] = {'c', 'l', 'u', 's', 'a', 'g', 'e', '2'};
+inline constexpr char usage_range_magic[8] = {'c', 'l', 'r', 'a', 'n', 'g', 'e', '1'};
+inline constexpr std::size_t usage_index_header_bytes = 112;
 inline constexpr std::size_t usage_index_row_bytes = 32;
-inline constexpr std::size_t usage_index_node_bytes = 38;
+inline constexpr std::size_t usage_range_ref_bytes = 56;
+inline constexpr std::size_t usage_range_header_bytes = 16;
+// Summaries a range object holds at most (a full walk writes them in such objects).
+inline constexpr std::size_t usage_range_capacity = 4096;
+// Ranges a head references at most (older ones are dropped: their items are read again).
+inline constexpr std::size_t usage_range_limit = 1024;
 
 }  // namespace detail
 
-// The record's bytes (docs/format.md, "The usage index"): a 104-byte header (magic
-// "clusage1", generation, passes since the full walk, root location and id, the
-// counts of segments and nodes, the interior bytes walked, the CRC-64s of the table
-// and the tree, the count of interior nodes), its own CRC-64, then the table (32
-// bytes a segment) and the tree (38 bytes a node).
+// The head's bytes (docs/format.md 14.1): a 112-byte header (magic "clusage2",
+// generation, passes since the full walk, root location and id, the counts of
+// segments and ranges, the live and interior items, the next range sequence, the
+// CRC-64s of the table and the range list), its own CRC-64, then the table (32 bytes
+// a segment) and the range list (56 bytes a range).
 inline bytes encode_usage_index(const usage_index& x) {
-  // One buffer, sections written in place (the header's CRCs last): a record is
-  // held once while it is encoded, not three times.
-  using detail::usage_index_header_bytes;
-  const auto table_bytes = x.segments.size() * detail::usage_index_row_bytes;
-  const auto tree_bytes = x.tree.nodes.size() * detail::usage_index_node_bytes;
-  detail::index_writer w;
-  w.out.reserve(usage_index_header_bytes + table_bytes + tree_bytes);
-  w.out.resize(usage_index_header_bytes);
+  detail::index_writer body;
   for (const auto& s : x.segments) {
-    w.u32(s.id.directory);
-    w.u32(s.id.sequence);
-    w.u64(s.size);
-    w.u64(s.live);
-    w.u64(s.age);
+    body.u32(s.id.directory);
+    body.u32(s.id.sequence);
+    body.u64(s.size);
+    body.u64(s.live);
+    body.u64(s.age);
   }
-  std::uint64_t interior = 0;
-  for (const auto& n : x.tree.nodes) {
-    w.loc(n.where);
-    w.id(n.id);
-    w.u8(n.type);
-    w.u8(n.leaf ? 1 : 0);
-    w.u32(n.child_count);
-    interior += n.leaf ? 0 : 1;
+  const auto table_bytes = body.out.size();
+  for (const auto& r : x.ranges) {
+    body.u32(r.sequence);
+    body.u32(r.count);
+    body.u64(r.size);
+    body.u64(r.crc);
+    body.loc(r.first);
+    body.loc(r.last);
   }
-  const byte_view all(w.out);
+  const byte_view all(body.out);
   detail::index_writer h;
-  h.out.reserve(usage_index_header_bytes);
+  h.out.reserve(detail::usage_index_header_bytes + all.size());
   for (char c : detail::usage_index_magic) h.u8(static_cast<std::uint8_t>(c));
   h.u32(x.generation);
   h.u32(x.passes_since_full_walk);
   h.loc(x.root);
   h.id(x.root_id);
   h.u64(x.segments.size());
-  h.u64(x.tree.nodes.size());
-  h.u64(x.tree.bytes_walked);
-  h.u64(detail::crc64(all.subspan(usage_index_header_bytes, table_bytes)));
-  h.u64(detail::crc64(all.subspan(usage_index_header_bytes + table_bytes)));
-  h.u64(interior);
+  h.u64(x.ranges.size());
+  h.u64(x.items_live);
+  h.u64(x.interior);
+  h.u32(x.next_range);
+  h.u32(0);
+  h.u64(detail::crc64(all.first(table_bytes)));
+  h.u64(detail::crc64(all.subspan(table_bytes)));
   h.u64(detail::crc64(h.out));
-  std::copy(h.out.begin(), h.out.end(), w.out.begin());
-  return std::move(w.out);
+  h.out.insert(h.out.end(), all.begin(), all.end());
+  return std::move(h.out);
 }
 
-// The header of a record: what the rest must hold.
-struct usage_index_head {
-  std::uint32_t generation = 0;
-  std::uint32_t passes_since_full_walk = 0;
-  location root{};
-  object_id root_id;
-  std::uint64_t segments = 0, nodes = 0, bytes_walked = 0;
-  std::uint64_t table_crc = 0, tree_crc = 0;
-  std::uint64_t interior = 0;  // interior nodes of the tree
-  // Where the table and the tree are in the record, and its whole length.
-  std::uint64_t table_bytes() const { return segments * detail::usage_index_row_bytes; }
-  std::uint64_t tree_offset() const { return detail::usage_index_header_bytes + table_bytes(); }
-  std::uint64_t tree_bytes() const { return nodes * detail::usage_index_node_bytes; }
-  std::uint64_t size() const { return tree_offset() + tree_bytes(); }
-};
+namespace detail {
 
-// The record H heads, with its TABLE; its tree is left empty.
-inline usage_index headed_index(const usage_index_head& h, std::vector<segment_usage> table) {
-  usage_index x;
-  x.generation = h.generation;
-  x.passes_since_full_walk = h.passes_since_full_walk;
-  x.root = h.root;
-  x.root_id = h.root_id;
-  x.segments = std::move(table);
-  return x;
+inline bool sound_range_ref(const usage_range_ref& r) {
+  return r.sequence >= 1 && r.sequence <= max_segment_number && r.count >= 1 &&
+         r.count <= usage_range_capacity * 64 && r.first <= r.last &&
+         r.size >= usage_range_header_bytes;
 }
 
-// Parses and checks a record's first usage_index_header_bytes.
-// Fails: errc::corrupt_payload (short, wrong magic, wrong CRC, impossible counts).
-inline result<usage_index_head> decode_usage_index_head(byte_view data) {
-  using detail::usage_index_header_bytes;
-  if (data.size() < usage_index_header_bytes) return fail(errc::corrupt_payload);
-  detail::index_reader r{data.first(usage_index_header_bytes)};
-  for (char c : detail::usage_index_magic)
-    if (r.u8() != static_cast<std::uint8_t>(c)) return fail(errc::corrupt_payload);
-  usage_index_head h;
-  h.generation = r.u32();
-  h.passes_since_full_walk = r.u32();
-  h.root = r.loc();
-  h.root_id = r.id();
-  h.segments = r.u64();
-  h.nodes = r.u64();
-  h.bytes_walked = r.u64();
-  h.table_crc = r.u64();
-  h.tree_crc = r.u64();
-  h.interior = r.u64();
-  const auto crc = r.u64();
-  if (!r.ok || crc != detail::crc64(data.first(usage_index_header_bytes - 8)) || h.nodes == 0 ||
-      h.segments > (std::uint64_t{1} << 40) || h.nodes > (std::uint64_t{1} << 48) ||
-      h.interior == 0 || h.interior > h.nodes)
-    return fail(errc::corrupt_payload);
-  return h;
-}
-
-// The usage table of a record whose header is H, from its bytes DATA.
-// Fails: errc::corrupt_payload (wrong length or CRC).
-inline result<std::vector<segment_usage>> decode_usage_table(const usage_index_head& h,
-                                                             byte_view data) {
-  if (data.size() != h.table_bytes() || detail::crc64(data) != h.table_crc)
-    return fail(errc::corrupt_payload);
-  detail::index_reader t{data};
-  std::vector<segment_usage> out;
-  out.reserve(h.segments);
-  for (std::uint64_t i = 0; i < h.segments; ++i) {
-    segment_usage s;
+// The table and range list of head X from BODY (what follows the header), whose
+// CRCs the header gives.
+inline bool decode_head_body(usage_index& x, byte_view body, std::uint64_t table_crc,
+                             std::uint64_t ranges_crc) {
+  const auto table_bytes = x.segments.size() * usage_index_row_bytes;
+  if (crc64(body.first(table_bytes)) != table_crc || crc64(body.subspan(table_bytes)) != ranges_crc)
+    return false;
+  index_reader t{body};
+  for (auto& s : x.segments) {
     s.id.directory = t.u32();
     s.id.sequence = t.u32();
     s.size = t.u64();
     s.live = t.u64();
     s.age = t.u64();
-    out.push_back(s);
   }
-  return out;
+  for (auto& r : x.ranges) {
+    r.sequence = t.u32();
+    r.count = t.u32();
+    r.size = t.u64();
+    r.crc = t.u64();
+    r.first = t.loc();
+    r.last = t.loc();
+    if (!sound_range_ref(r)) return false;
+  }
+  return t.ok && t.at == body.size();
 }
 
-// The tree of a record whose header is H, from its bytes DATA, checked: breadth-first,
-// every node but the root a child of an earlier interior node, leaves childless, the
-// root where H says.
-// Fails: errc::corrupt_payload.
-inline result<detail::live_graph> decode_usage_tree(const usage_index_head& h, byte_view data) {
-  if (data.size() != h.tree_bytes() || detail::crc64(data) != h.tree_crc)
-    return fail(errc::corrupt_payload);
-  detail::index_reader n{data};
-  detail::live_graph g;
-  g.bytes_walked = h.bytes_walked;
-  auto& out = g.nodes;
-  out.reserve(h.nodes);
-  std::uint64_t next_child = 1;
-  for (std::uint64_t i = 0; i < h.nodes; ++i) {
-    detail::live_node v;
-    v.where = n.loc();
-    v.id = n.id();
-    v.type = n.u8();
-    const auto leaf = n.u8();
-    v.child_count = n.u32();
-    if (leaf > 1 || (leaf && v.child_count) || (i == 0 && leaf)) return fail(errc::corrupt_payload);
-    v.leaf = leaf == 1;
-    v.first_child = next_child;
-    if (v.child_count && v.first_child <= i) return fail(errc::corrupt_payload);
-    next_child += v.child_count;
-    if (next_child > h.nodes) return fail(errc::corrupt_payload);
-    out.push_back(v);
-  }
-  std::uint64_t interior = 0;
-  for (const auto& v : out) interior += v.leaf ? 0 : 1;
-  if (!n.ok || next_child != h.nodes || out[0].where != h.root || interior != h.interior)
-    return fail(errc::corrupt_payload);
-  for (std::uint64_t i = 0; i < h.nodes; ++i)
-    for (auto c = out[i].first_child; c < out[i].first_child + out[i].child_count; ++c)
-      out[c].parent = i;
-  return g;
-}
+}  // namespace detail
 
 // Parses what encode_usage_index writes and checks all of it (header, exact length,
-// table, tree). Fails: errc::corrupt_payload (truncated, damaged, not a record).
+// table, range list).
+// Fails: errc::corrupt_payload (truncated, damaged, not a head).
 inline result<usage_index> decode_usage_index(byte_view data) {
-  auto h = decode_usage_index_head(data);
-  if (!h) return fail(h.error());
-  if (data.size() != h->size()) return fail(errc::corrupt_payload);
-  auto table =
-      decode_usage_table(*h, data.subspan(detail::usage_index_header_bytes, h->table_bytes()));
-  if (!table) return fail(table.error());
-  auto tree = decode_usage_tree(*h, data.subspan(h->tree_offset()));
-  if (!tree) return fail(tree.error());
-  auto x = headed_index(*h, std::move(*table));
-  x.tree = std::move(*tree);
+  using detail::usage_index_header_bytes;
+  if (data.size() < usage_index_header_bytes) return fail(errc::corrupt_payload);
+  detail::index_reader r{data.first(usage_index_header_bytes)};
+  for (char c : detail::usage_index_magic)
+    if (r.u8() != static_cast<std::uint8_t>(c)) return fail(errc::corrupt_payload);
+  usage_index x;
+  x.generation = r.u32();
+  x.passes_since_full_walk = r.u32();
+  x.root = r.loc();
+  x.root_id = r.id();
+  const auto segments = r.u64(), ranges = r.u64();
+  x.items_live = r.u64();
+  x.interior = r.u64();
+  x.next_range = r.u32();
+  const auto reserved = r.u32();
+  const auto table_crc = r.u64(), ranges_crc = r.u64();
+  const auto crc = r.u64();
+  if (!r.ok || crc != detail::crc64(data.first(usage_index_header_bytes - 8)) || reserved != 0 ||
+      x.interior == 0 || x.interior > x.items_live || segments > (std::uint64_t{1} << 32) ||
+      ranges > (std::uint64_t{1} << 24) || x.next_range == 0 ||
+      data.size() != usage_index_header_bytes + segments * detail::usage_index_row_bytes +
+                         ranges * detail::usage_range_ref_bytes)
+    return fail(errc::corrupt_payload);
+  x.segments.resize(segments);
+  x.ranges.resize(ranges);
+  if (!detail::decode_head_body(x, data.subspan(usage_index_header_bytes), table_crc, ranges_crc))
+    return fail(errc::corrupt_payload);
   return x;
 }
 
-// What looking for the newest record found: its header and table (the tree is read
-// on demand, read_usage_tree), or why there is none to use (NOTE: one line for the
-// report; empty when a record was found).
+// A range object's bytes: magic "clrange1", the count (u64), then each summary:
+// location (4 x u32), id (16), type (u8), then LEB128s: nodes, interior, the count K
+// of segments, and K times (directory, sequence, bytes).
+// REQUIRES: SUMMARIES sorted by location, no location twice.
+inline bytes encode_usage_range(std::span<const usage_summary> summaries) {
+  detail::index_writer w;
+  for (char c : detail::usage_range_magic) w.u8(static_cast<std::uint8_t>(c));
+  w.u64(summaries.size());
+  for (const auto& s : summaries) {
+    w.loc(s.where);
+    w.id(s.id);
+    w.u8(s.type);
+    w.var(s.nodes);
+    w.var(s.interior);
+    w.var(s.bytes.size());
+    for (const auto& [seg, n] : s.bytes) {
+      w.var(seg.directory);
+      w.var(seg.sequence);
+      w.var(n);
+    }
+  }
+  return std::move(w.out);
+}
+
+namespace detail {
+
+// One summary of a range object, checked (counts, segments in order, bytes > 0).
+inline bool decode_summary(index_reader& r, usage_summary& s) {
+  s.where = r.loc();
+  s.id = r.id();
+  s.type = r.u8();
+  s.nodes = r.var();
+  s.interior = r.var();
+  const auto k = r.var();
+  if (!r.ok || s.interior == 0 || s.interior > s.nodes || k == 0 || k > r.in.size() - r.at)
+    return false;
+  s.bytes.resize(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto d = r.var(), q = r.var(), n = r.var();
+    if (d > max_segment_number || q > max_segment_number || n == 0) return false;
+    s.bytes[i] = {segment_id{static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(q)}, n};
+    if (i > 0 && !(s.bytes[i - 1].first < s.bytes[i].first)) return false;
+  }
+  return r.ok;
+}
+
+}  // namespace detail
+
+// The summaries of the range object REF names, from its bytes DATA, checked against
+// REF (size, CRC-64, count, first and last) and in strictly increasing order.
+// Fails: errc::corrupt_payload (truncated, damaged, stale: not the object REF names).
+inline result<std::vector<usage_summary>> decode_usage_range(const usage_range_ref& ref,
+                                                             byte_view data) {
+  if (data.size() != ref.size || detail::crc64(data) != ref.crc) return fail(errc::corrupt_payload);
+  detail::index_reader r{data};
+  for (char c : detail::usage_range_magic)
+    if (r.u8() != static_cast<std::uint8_t>(c)) return fail(errc::corrupt_payload);
+  if (r.u64() != ref.count) return fail(errc::corrupt_payload);
+  std::vector<usage_summary> out(ref.count);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!detail::decode_summary(r, out[i]) || (i > 0 && !(out[i - 1].where < out[i].where)))
+      return fail(errc::corrupt_payload);
+  if (r.at != data.size() || out.front().where != ref.first || out.back().where != ref.last)
+    return fail(errc::corrupt_payload);
+  return out;
+}
+
+// The reference a head keeps to the range object SEQUENCE holding SUMMARIES, DATA
+// being encode_usage_range(SUMMARIES). REQUIRES: SUMMARIES not empty.
+inline usage_range_ref usage_range_ref_of(std::uint32_t sequence,
+                                          std::span<const usage_summary> summaries,
+                                          byte_view data) {
+  return {sequence,
+          static_cast<std::uint32_t>(summaries.size()),
+          data.size(),
+          detail::crc64(data),
+          summaries.front().where,
+          summaries.back().where};
+}
+
+// What looking for the newest head found: the head, or why there is none to use
+// (NOTE: one line for the report; empty when a head was found).
 struct usage_index_lookup {
-  std::optional<usage_index> index;  // tree empty until read_usage_tree
-  std::optional<usage_index_head> head;
-  std::string name;  // of the newest record listed
+  std::optional<usage_index> index;
+  std::string name;  // of the newest head listed
   std::string note;
-  std::uint64_t bytes_read = 0;         // of the record, from the store
+  std::uint64_t bytes_read = 0;         // of the head and ranges, from the store
   std::uint32_t newest_generation = 0;  // the highest listed, usable or not (0: none)
-  // The local copy the header and table came from (the tree is read from it too);
-  // empty: they came from the store.
-  std::filesystem::path local;
-  std::uint64_t local_bytes_read = 0;  // of the local copy
+  // The local directory (usage_index_options::local_copy) ranges are read from and
+  // copied to; empty: none.
+  std::filesystem::path local_dir;
+  bool local = false;                  // the head came from the local copy
+  std::uint64_t local_bytes_read = 0;  // of the local copy (head and ranges)
 };
 
 namespace detail {
 
-// [OFFSET, OFFSET + LENGTH) of the file PATH; nothing if it cannot be read whole.
-inline std::optional<bytes> read_local_range(const std::filesystem::path& path,
-                                             std::uint64_t offset, std::uint64_t length) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  in.seekg(static_cast<std::streamoff>(offset));
-  bytes out(length);
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(length));
-  if (!in || static_cast<std::uint64_t>(in.gcount()) != length) return std::nullopt;
-  return out;
-}
-
-// Whether NAME is a usage index record's name (log-99999998-GGGGGGGG).
-inline bool is_usage_index_name(const std::string& name) {
-  const auto id = parse_segment_name(name);
-  return id && id->directory == usage_index_directory && id->sequence > 0;
-}
-
-// The header and table of the local copy DIR/NEWEST.name, when it is that record:
-// the listed size, a sound header naming the listed generation, a sound table. Else
-// nothing, and NOTE says why (empty when DIR holds no record at all: a first pass).
-inline std::optional<usage_index_lookup> read_local_copy(const std::filesystem::path& dir,
-                                                         const segment_info& newest,
-                                                         std::string& note) {
-  const auto path = dir / newest.name;
+// The file PATH whole, if it holds exactly SIZE bytes; else nothing.
+inline std::optional<bytes> read_local_file(const std::filesystem::path& path, std::uint64_t size) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    std::uint32_t held = 0;
-    for (auto it = std::filesystem::directory_iterator(dir, ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-      if (const auto n = it->path().filename().string(); is_usage_index_name(n))
-        held = std::max(held, parse_segment_name(n)->sequence);
-    if (held)
-      note = "the local copy of the usage index in " + dir.string() + " is stale (generation " +
-             std::to_string(held) + ", the store's " + std::to_string(newest.id.sequence) +
-             "): read from the store";
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) != size ||
+      ec)
     return std::nullopt;
-  }
-  note = "the local copy " + path.string() +
-         " of the usage index is truncated or corrupt: " + "read from the store";
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size != newest.size) return std::nullopt;
-  auto head = read_local_range(path, 0, usage_index_header_bytes);
-  if (!head) return std::nullopt;
-  auto h = decode_usage_index_head(*head);
-  if (!h || h->size() != size || h->generation != newest.id.sequence) return std::nullopt;
-  auto table_bytes = read_local_range(path, usage_index_header_bytes, h->table_bytes());
-  if (!table_bytes) return std::nullopt;
-  auto table = decode_usage_table(*h, *table_bytes);
-  if (!table) return std::nullopt;
-  note.clear();
-  usage_index_lookup out;
-  out.index = headed_index(*h, std::move(*table));
-  out.head = *h;
-  out.local = path;
-  out.local_bytes_read = head->size() + table_bytes->size();
+  std::ifstream in(path, std::ios::binary);
+  bytes out(size);
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(size));
+  if (!in || static_cast<std::uint64_t>(in.gcount()) != size) return std::nullopt;
   return out;
 }
 
-// Writes DATA as DIR/NAME (through a temporary file and a rename: a crash leaves the
-// old copy or the new one), then removes every other record there.
-// Fails: errc::io_error.
-inline result<void> write_local_copy(const std::filesystem::path& dir, const std::string& name,
+// Writes DATA as DIR/NAME through a temporary file and a rename (a crash leaves the
+// old file or the new one). Fails: errc::io_error.
+inline result<void> write_local_file(const std::filesystem::path& dir, const std::string& name,
                                      byte_view data) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -418,36 +450,79 @@ inline result<void> write_local_copy(const std::filesystem::path& dir, const std
     std::filesystem::remove(tmp, ec);
     return fail(errc::io_error);
   }
+  return {};
+}
+
+// Whether NAME is a head's name (log-99999998-GGGGGGGG), or a range's
+// (log-99999997-SSSSSSSS) when RANGE.
+inline bool is_usage_index_name(const std::string& name, bool range = false) {
+  const auto id = parse_segment_name(name);
+  return id && id->sequence > 0 &&
+         id->directory == (range ? usage_range_directory : usage_index_directory);
+}
+
+// The highest generation of a head held in DIR (0: none).
+inline std::uint32_t local_generation(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::uint32_t held = 0;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    if (const auto n = it->path().filename().string(); is_usage_index_name(n) && n != name) {
-      std::error_code ignored;
-      std::filesystem::remove(it->path(), ignored);
-    }
-  return {};
+    if (const auto n = it->path().filename().string(); is_usage_index_name(n))
+      held = std::max(held, parse_segment_name(n)->sequence);
+  return held;
+}
+
+// The head NEWEST from the local copy in DIR, when it holds that head (the listed
+// size and generation, sound checksums); else nothing, and NOTE says why (empty when
+// DIR holds no head at all: a first pass).
+inline std::optional<usage_index> read_local_head(const std::filesystem::path& dir,
+                                                  const segment_info& newest, std::string& note,
+                                                  std::uint64_t& bytes_read) {
+  const auto path = dir / newest.name;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (const auto held = local_generation(dir))
+      note = "the local copy of the usage index in " + dir.string() + " is stale (generation " +
+             std::to_string(held) + ", the store's " + std::to_string(newest.id.sequence) +
+             "): read from the store";
+    return std::nullopt;
+  }
+  note = "the local copy " + path.string() +
+         " of the usage index is truncated or corrupt: read from the store";
+  auto data = read_local_file(path, newest.size);
+  if (!data) return std::nullopt;
+  bytes_read += data->size();
+  auto x = decode_usage_index(*data);
+  if (!x || x->generation != newest.id.sequence) return std::nullopt;
+  note.clear();
+  return std::move(*x);
+}
+
+// Adds WHY to NOTE ("; " between notes).
+inline void add_note(std::string& note, const std::string& why) {
+  note = note.empty() ? why : note + "; " + why;
 }
 
 }  // namespace detail
 
-// The newest record in STORE (the highest generation listed): its header and table
-// (two ranged reads), unless HEAD_TOO is false (then only the listing). With LOCAL
-// (a directory, usage_index_options::local_copy), they are read from the local copy
-// LOCAL/NAME when it is that record (the listed size, sound checksums, the listed
-// generation), and the store is only listed; a local copy that is stale or damaged
-// costs one note and the store's copy is read. A record that is missing, shorter or
-// longer than its header says, damaged, or whose name and generation disagree is
-// not an error: the lookup holds no index and NOTE says why.
-// Fails: the store's errors other than errc::not_found.
+// The newest head in STORE (the highest generation listed), read whole (one read),
+// unless HEAD_TOO is false (then only the listing). With LOCAL (a directory,
+// usage_index_options::local_copy), it is read from the local copy LOCAL/NAME when
+// that is the same head (the listed size, sound checksums, the listed generation),
+// and the store is only listed; a local copy that is stale or damaged costs one note
+// and the store's copy is read. A head that is missing, damaged, or whose name and
+// generation disagree is not an error: the lookup holds no index and NOTE says why.
+// Fails: the store's errors other than errc::not_found and errc::out_of_range.
 template <segment_store Store>
 result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true,
                                             const std::filesystem::path& local = {}) {
   usage_index_lookup out;
+  out.local_dir = local;
   auto listed = store.list(usage_index_directory);
   if (!listed) return fail(listed.error());
   const segment_info* newest = nullptr;
   for (const auto& s : *listed)
-    if (s.id.directory == usage_index_directory && s.id.sequence > 0 &&
-        (!newest || s.id.sequence > newest->id.sequence))
+    if (detail::is_usage_index_name(s.name) && (!newest || s.id.sequence > newest->id.sequence))
       newest = &s;
   if (!newest) {
     out.note = "no usage index in the store: full walk";
@@ -456,117 +531,149 @@ result<usage_index_lookup> read_usage_index(Store& store, bool head_too = true,
   out.newest_generation = newest->id.sequence;
   out.name = newest->name;
   if (!head_too) return out;
-  std::string local_note;
   if (!local.empty()) {
-    if (auto copy = detail::read_local_copy(local, *newest, local_note)) {
-      copy->newest_generation = out.newest_generation;
-      copy->name = out.name;
-      return std::move(*copy);
-    }
+    out.index = detail::read_local_head(local, *newest, out.note, out.local_bytes_read);
+    if ((out.local = out.index.has_value())) return out;
   }
-  // The local copy's note, if any, then the store copy's.
-  const auto noted = [&](std::string why) {
-    out.note = local_note.empty() ? std::move(why) : local_note + "; " + why;
+  auto data = store.read(newest->name, 0, whole_object);
+  if (!data) {
+    const auto e = data.error();
+    if (e != make_error_code(errc::not_found) && e != make_error_code(errc::out_of_range))
+      return fail(e);
+    detail::add_note(out.note, "usage index " + newest->name + " vanished: full walk");
     return out;
-  };
-  const auto damaged = [&] {
-    return noted("usage index " + newest->name + " is truncated or corrupt: ignored, full walk");
-  };
-  auto head = store.read(newest->name, 0, detail::usage_index_header_bytes);
-  if (!head) {
-    if (head.error() == make_error_code(errc::not_found))
-      return noted("usage index " + newest->name + " vanished: full walk");
-    if (head.error() != make_error_code(errc::out_of_range)) return fail(head.error());
-    return damaged();
   }
-  out.bytes_read += head->size();
-  auto h = decode_usage_index_head(*head);
-  if (!h || h->size() != newest->size) return damaged();
-  if (h->generation != newest->id.sequence)
-    return noted("usage index " + newest->name + " holds generation " +
-                 std::to_string(h->generation) + ": ignored, full walk");
-  auto table_bytes = store.read(newest->name, detail::usage_index_header_bytes, h->table_bytes());
-  if (!table_bytes) {  // gone or shorter since the listing: a damaged record
-    const auto e = table_bytes.error();
-    if (e == make_error_code(errc::not_found) || e == make_error_code(errc::out_of_range))
-      return damaged();
-    return fail(e);
+  out.bytes_read += data->size();
+  auto x = decode_usage_index(*data);
+  if (!x) {
+    detail::add_note(
+        out.note, "usage index " + newest->name + " is truncated or corrupt: ignored, full walk");
+    return out;
   }
-  out.bytes_read += table_bytes->size();
-  auto table = decode_usage_table(*h, *table_bytes);
-  if (!table) return damaged();
-  out.index = headed_index(*h, std::move(*table));
-  out.head = *h;
-  out.note = std::move(local_note);
+  if (x->generation != newest->id.sequence) {
+    detail::add_note(out.note, "usage index " + newest->name + " holds generation " +
+                                   std::to_string(x->generation) + ": ignored, full walk");
+    return out;
+  }
+  out.index = std::move(*x);
   return out;
 }
 
-// The tree of the record LOOKUP found (one ranged read), into LOOKUP.index->tree;
-// adds the bytes to LOOKUP.bytes_read. From LOOKUP.local when the header came from
-// there (LOOKUP.local_bytes_read): a local tree that is damaged costs one note and
-// the store's copy is read. Returns false, with LOOKUP's note saying so,
-// when the tree is damaged or the record is gone (the caller then walks in full).
+// The summaries of the range REF of the head LOOKUP found: from LOOKUP.local_dir
+// when it holds that object (else it is read from the store and, when the local
+// directory is set, copied there). Nothing, with LOOKUP's note saying so, when the
+// object is missing, truncated, damaged or stale (not what REF names): the caller
+// then walks in full.
 // Fails: the store's errors other than errc::not_found and errc::out_of_range.
 template <segment_store Store>
-result<bool> read_usage_tree(Store& store, usage_index_lookup& lookup) {
-  const auto& h = *lookup.head;
-  if (!lookup.local.empty()) {
-    auto copy = detail::read_local_range(lookup.local, h.tree_offset(), h.tree_bytes());
-    if (copy) lookup.local_bytes_read += copy->size();
-    auto tree =
-        copy ? decode_usage_tree(h, *copy) : result<detail::live_graph>(fail(errc::io_error));
-    if (tree) {
-      lookup.index->tree = std::move(*tree);
-      return true;
+result<std::optional<std::vector<usage_summary>>> read_usage_range(Store& store,
+                                                                   usage_index_lookup& lookup,
+                                                                   const usage_range_ref& ref) {
+  using out_type = std::optional<std::vector<usage_summary>>;
+  auto name = segment_name(usage_range_segment(ref.sequence));
+  if (!name) return fail(name.error());
+  if (!lookup.local_dir.empty())
+    if (auto copy = detail::read_local_file(lookup.local_dir / *name, ref.size)) {
+      lookup.local_bytes_read += copy->size();
+      if (auto s = decode_usage_range(ref, *copy)) return out_type(std::move(*s));
     }
-    lookup.note = "the local copy " + lookup.local.string() +
-                  " of the usage index is truncated or corrupt: read from the store";
-    lookup.local.clear();
-  }
-  auto data = store.read(lookup.name, h.tree_offset(), h.tree_bytes());
+  auto data = store.read(*name, 0, ref.size);
   if (!data && data.error() != make_error_code(errc::not_found) &&
       data.error() != make_error_code(errc::out_of_range))
     return fail(data.error());
   if (data) lookup.bytes_read += data->size();
-  auto tree = data ? decode_usage_tree(h, *data) : result<detail::live_graph>(fail(data.error()));
-  if (!tree) {
-    const auto why = "usage index " + lookup.name + " is truncated or corrupt: ignored, full walk";
-    lookup.note = lookup.note.empty() ? why : lookup.note + "; " + why;
-    return false;
+  auto s = data ? decode_usage_range(ref, *data)
+                : result<std::vector<usage_summary>>(fail(errc::not_found));
+  if (!s) {
+    detail::add_note(lookup.note, "usage index range " + *name +
+                                      (data ? " is truncated or corrupt" : " is missing") +
+                                      ": ignored, full walk");
+    return out_type();
   }
-  lookup.index->tree = std::move(*tree);
-  return true;
+  if (!lookup.local_dir.empty()) (void)detail::write_local_file(lookup.local_dir, *name, *data);
+  return out_type(std::move(*s));
 }
 
 // What write_usage_index did.
 struct usage_index_written {
-  std::uint64_t bytes = 0;  // of the record
+  std::uint64_t bytes = 0;  // of the head and the new ranges
   std::string note;         // the local copy could not be written, and why
 };
 
-// Writes X as its generation's object; then, with LOCAL (a directory), the same
-// bytes as its local copy there (replacing any other; a failure is only a note:
-// the next pass reads the store's copy); then deletes every other record in the
-// store (a crash in between leaves both; the newest is used).
-// Fails: the store's errors.
+namespace detail {
+
+// Deletes every object of DIRECTORY in STORE that KEEP (sorted names) does not hold.
+// Fails: the store's errors other than errc::not_found.
 template <segment_store Store>
-result<usage_index_written> write_usage_index(Store& store, const usage_index& x,
-                                              const std::filesystem::path& local = {}) {
-  auto name = segment_name(usage_index_segment(x.generation));
-  if (!name) return fail(name.error());
-  const auto data = encode_usage_index(x);
-  CLOUDLOG_TRY_VOID(store.write(*name, data));
-  usage_index_written out{data.size(), {}};
-  if (!local.empty())
-    if (auto w = detail::write_local_copy(local, *name, data); !w)
-      out.note = "could not write the local copy of the usage index in " + local.string();
-  auto listed = store.list(usage_index_directory);
+result<void> remove_all_but(Store& store, std::uint32_t directory,
+                            const std::vector<std::string>& keep) {
+  auto listed = store.list(directory);
   if (!listed) return fail(listed.error());
   for (const auto& s : *listed)
-    if (s.name != *name) {
+    if (!std::binary_search(keep.begin(), keep.end(), s.name)) {
       auto r = store.remove(s.name);
       if (!r && r.error() != make_error_code(errc::not_found)) return fail(r.error());
     }
+  return {};
+}
+
+// Removes from DIR every head and range file that KEEP (sorted names) does not hold.
+inline void remove_local_but(const std::filesystem::path& dir,
+                             const std::vector<std::string>& keep) {
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    if (const auto n = it->path().filename().string();
+        (is_usage_index_name(n) || is_usage_index_name(n, true)) &&
+        !std::binary_search(keep.begin(), keep.end(), n)) {
+      std::error_code ignored;
+      std::filesystem::remove(it->path(), ignored);
+    }
+}
+
+// The names of X and of every range it references, sorted.
+inline std::vector<std::string> usage_index_names(const usage_index& x) {
+  std::vector<std::string> out{segment_name(usage_index_segment(x.generation)).value_or("")};
+  for (const auto& r : x.ranges)
+    out.push_back(segment_name(usage_range_segment(r.sequence)).value_or(""));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace detail
+
+// Writes the new range objects NEW_RANGES (name, bytes: the ranges of X that no
+// earlier head referenced), then X as its generation's head; then, with LOCAL (a
+// directory), the same bytes as local copies there (a failure is only a note: the
+// next pass reads the store's copies); then deletes every other head and every range
+// X does not reference, in the store and in LOCAL (a crash in between leaves both
+// heads, each with its ranges; the newest is used).
+// Fails: the store's errors.
+template <segment_store Store>
+result<usage_index_written> write_usage_index(
+    Store& store, const usage_index& x,
+    const std::vector<std::pair<std::string, bytes>>& new_ranges,
+    const std::filesystem::path& local = {}) {
+  auto name = segment_name(usage_index_segment(x.generation));
+  if (!name) return fail(name.error());
+  usage_index_written out;
+  for (const auto& [n, data] : new_ranges) {
+    CLOUDLOG_TRY_VOID(store.write(n, data));
+    out.bytes += data.size();
+  }
+  const auto head = encode_usage_index(x);
+  CLOUDLOG_TRY_VOID(store.write(*name, head));
+  out.bytes += head.size();
+  const auto keep = detail::usage_index_names(x);
+  if (!local.empty()) {
+    bool ok = true;
+    for (const auto& [n, data] : new_ranges) ok = ok && detail::write_local_file(local, n, data);
+    ok = ok && detail::write_local_file(local, *name, head);
+    if (!ok) out.note = "could not write the local copy of the usage index in " + local.string();
+    detail::remove_local_but(local, keep);
+  }
+  CLOUDLOG_TRY_VOID(detail::remove_all_but(store, usage_index_directory, keep));
+  CLOUDLOG_TRY_VOID(detail::remove_all_but(store, usage_range_directory, keep));
   return out;
 }
 

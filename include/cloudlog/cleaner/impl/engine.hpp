@@ -197,12 +197,14 @@ result<void> walk_and_tabulate(const Format& format, Store& store, const clean_o
   return {};
 }
 
-// The live graph of S's walk, read from the usage index's record only now that a
-// phase needs it; the report's walk figures follow what that read cost.
+// The live graph of S's walk, built only now that a phase needs it: of EVERYTHING,
+// or (with the usage index) of what VICTIMS hold and the interior items above it;
+// the report's walk figures follow what that read cost.
 template <class Format, class Store, class Context>
-result<const live_graph*> graph_of(const Format& format, Store& store, pass_state<Context>& s) {
+result<const live_graph*> graph_of(const Format& format, Store& store, pass_state<Context>& s,
+                                   const std::unordered_set<segment_id>& victims, bool everything) {
   const auto before = bytes_read_so_far(store);
-  auto g = live_graph_of(format, store, s.ctx.root(), s.planner, s.walked);
+  auto g = live_graph_of(format, store, s.ctx.root(), s.planner, s.walked, victims, everything);
   auto& stats = s.report.stats;
   stats.metadata_bytes_read += bytes_read_so_far(store) - before;
   stats.bytes_walked = s.walked.bytes_walked;
@@ -218,7 +220,7 @@ result<std::unordered_set<segment_id>> quarantine_phase(const Format& format, St
                                                         pass_state<Context>& s) {
   std::unordered_set<segment_id> kept;
   if (quarantines_any(s.ctx)) {
-    auto g = graph_of(format, store, s);
+    auto g = graph_of(format, store, s, {}, true);
     if (!g) return fail(g.error());
     kept = quarantined_segments(s.ctx, **g);
   }
@@ -272,7 +274,7 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
   if (!kept) return fail(kept.error());
   const auto victims = choose(policy, s.usage, options.target_utilization, *kept);
   if (victims.ids.empty()) return end_pass(store, options, s, clean_status::nothing_to_do);
-  auto graph = graph_of(format, store, s);
+  auto graph = graph_of(format, store, s, victims.ids, options.repack_type.has_value());
   if (!graph) return fail(graph.error());
   const auto& live = **graph;
   const auto moves = mark(live, victims, options.mode, options.repack_type);
