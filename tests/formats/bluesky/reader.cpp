@@ -323,6 +323,9 @@ TEST_CASE("resolve_path is the one path rule: components, directories, the inode
         },
         [&](std::uint64_t inum) { return map.count(inum) != 0; });
   };
+  // The one search of a directory by name.
+  CHECK(find_entry(map[2], "x")->inum == 4u);
+  CHECK(find_entry(map[2], "nope") == map[2].entries.end());
   CHECK(resolve("") == root_inum);
   CHECK(resolve("/") == root_inum);
   CHECK(resolve("/d//x/") == 4u);

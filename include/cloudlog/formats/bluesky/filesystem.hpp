@@ -338,15 +338,6 @@ class filesystem {
         .count();
   }
 
-  static auto find_entry(const inode& dir, std::string_view name) {
-    return std::find_if(dir.entries.begin(), dir.entries.end(),
-                        [&](const dir_entry& d) { return d.name == name; });
-  }
-  static auto find_entry(inode& dir, std::string_view name) {
-    return std::find_if(dir.entries.begin(), dir.entries.end(),
-                        [&](const dir_entry& d) { return d.name == name; });
-  }
-
   void touch(node_state& s) {
     s.node.change_count++;
     s.node.mtime = s.node.ctime = now_us();

@@ -91,6 +91,13 @@ inline std::string wrong_block_length(const fetch_request& rq, std::size_t got,
          std::to_string(block_length(size, rq.index));
 }
 
+// The entry named NAME of directory DIR, or DIR.entries.end(): the one search of a
+// directory by name (resolve_path; filesystem's create, mkdir, symlink and remove).
+inline std::vector<dir_entry>::const_iterator find_entry(const inode& dir, std::string_view name) {
+  return std::find_if(dir.entries.begin(), dir.entries.end(),
+                      [&](const dir_entry& d) { return d.name == name; });
+}
+
 // The one rule for resolving PATH ("/" or "" is the root; symlinks are not
 // followed), shared by reader and filesystem: from the root, each component must
 // be an entry of a directory, naming an inode the map holds. DIR_OF(inum) gives
@@ -109,8 +116,7 @@ result_with_info<std::uint64_t> resolve_path(std::string_view path, DirOf&& dir_
     if (n.type != file_type::directory)
       return fail_with(make_error_code(std::errc::not_a_directory),
                        std::string(path) + ": a component is not a directory");
-    auto e = std::find_if(n.entries.begin(), n.entries.end(),
-                          [&](const dir_entry& d) { return d.name == name; });
+    auto e = find_entry(n, name);
     if (e == n.entries.end())
       return fail_with(make_error_code(std::errc::no_such_file_or_directory),
                        std::string(path) + ": no such file or directory");
