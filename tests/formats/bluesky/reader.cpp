@@ -365,4 +365,20 @@ TEST_CASE("blocks_read and copy_block_part: the one block arithmetic of a ranged
   const fetch_request rq{{object_id{}, location{0, 3, 200, 150}}, item_type::data, 7, 2};
   CHECK_THAT(wrong_block_length(rq, 5, size),
              Catch::EndsWith(": holds 5 bytes, expected " + std::to_string(block_size / 2)));
+  // block_payload: the one check of a stored block's length.
+  const auto item_of = [](std::size_t n) {
+    auto it = new_item(item_type::data, 7, bytes(n, std::byte{'z'}), {}).value();
+    bytes b;
+    REQUIRE(append_item(b, it));
+    return opened_item{location{0, 3, 200, static_cast<std::uint32_t>(b.size())}, std::move(b)};
+  };
+  const auto right = item_of(block_size / 2);
+  const auto ok = block_payload(right, rq, size);
+  REQUIRE(ok);
+  CHECK(ok->size() == block_size / 2);
+  const auto wrong = item_of(5);
+  const auto bad = block_payload(wrong, rq, size);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error() == make_error_code(errc::corrupt_payload));
+  CHECK(bad.error().what == wrong_block_length(rq, 5, size));
 }

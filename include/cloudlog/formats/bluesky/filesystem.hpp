@@ -350,9 +350,6 @@ class filesystem {
     return {{n.blocks[i].id, *n.blocks[i].where}, item_type::data, inum, i};
   }
 
-  static tl::unexpected<error_info> wrong_length(const fetch_request& rq, std::size_t got,
-                                                 std::uint64_t size);
-
   // Turns the stored blocks WHICH of N into dirty contents (one batch of reads).
   result_with_info<void> materialize(std::uint64_t inum, node_state& n,
                                      std::span<const std::uint64_t> which);

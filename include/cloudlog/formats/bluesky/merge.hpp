@@ -75,8 +75,7 @@ result_with_info<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>
     const auto& a = plan.blocks[k];
     const auto& b = fs.nodes_.at(a.inum).blocks[a.index];
     bool ok = (*blocks)[k].has_value();
-    if (ok && (*blocks)[k]->view().payload().size() !=
-                  block_length(fs.nodes_.at(a.inum).node.size, a.index)) {
+    if (ok && !block_payload(*(*blocks)[k], data_rqs[k], fs.nodes_.at(a.inum).node.size)) {
       refused.push_back(item_place(data_rqs[k]) + ": not the block's length");
       ok = false;
     }

@@ -98,6 +98,20 @@ inline std::vector<dir_entry>::const_iterator find_entry(const inode& dir, std::
                       [&](const dir_entry& d) { return d.name == name; });
 }
 
+// The payload of block RQ.index (ITEM, fetched for RQ) of a file of SIZE, which
+// must hold exactly the length SIZE gives that block: the one check of a stored
+// block's length (reader::read_file, filesystem's read and write, the merge's
+// check of the cleaner's copies). The view is into ITEM.
+// Fails: errc::corrupt_payload, with wrong_block_length's text.
+inline result_with_info<byte_view> block_payload(const opened_item& item, const fetch_request& rq,
+                                                 std::uint64_t size) {
+  const auto payload = item.view().payload();
+  if (payload.size() != block_length(size, rq.index))
+    return fail_with(make_error_code(errc::corrupt_payload),
+                     wrong_block_length(rq, payload.size(), size));
+  return payload;
+}
+
 // The one rule for resolving PATH ("/" or "" is the root; symlinks are not
 // followed), shared by reader and filesystem: from the root, each component must
 // be an entry of a directory, naming an inode the map holds. DIR_OF(inum) gives
@@ -322,11 +336,9 @@ class reader {
     std::size_t k = 0;
     for (std::uint64_t i = first; i <= last; ++i) {
       if (rec.blocks[i].is_null()) continue;
-      const auto payload = (*items)[k].view().payload();
-      if (payload.size() != block_length(size, i))
-        return fail_with(make_error_code(errc::corrupt_payload),
-                         wrong_block_length(rqs[k], payload.size(), size));
-      copy_block_part(payload, i, offset, end, out);
+      const auto payload = block_payload((*items)[k], rqs[k], size);
+      if (!payload) return fail(std::move(payload.error()));
+      copy_block_part(*payload, i, offset, end, out);
       ++k;
     }
     return out;

@@ -40,9 +40,9 @@ result_with_info<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std:
     if (b.data) {
       content = *b.data;
     } else if (b.stored()) {
-      content = (*items)[k].view().payload();
-      if (content.size() != block_length(size, i))
-        return wrong_length(rqs[k], content.size(), size);
+      auto payload = block_payload((*items)[k], rqs[k], size);
+      if (!payload) return fail(std::move(payload.error()));
+      content = *payload;
       ++k;
     } else {
       continue;  // a hole: zeros
@@ -123,13 +123,6 @@ auto filesystem<Store, Cipher>::regular(std::uint64_t inum) -> result_with_info<
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-tl::unexpected<error_info> filesystem<Store, Cipher>::wrong_length(const fetch_request& rq,
-                                                                   std::size_t got,
-                                                                   std::uint64_t size) {
-  return fail_with(make_error_code(errc::corrupt_payload), wrong_block_length(rq, got, size));
-}
-
-template <segment_store Store, cloudlog::cipher Cipher>
 result_with_info<void> filesystem<Store, Cipher>::materialize(
     std::uint64_t inum, node_state& n, std::span<const std::uint64_t> which) {
   std::vector<fetch_request> rqs;
@@ -138,15 +131,15 @@ result_with_info<void> filesystem<Store, Cipher>::materialize(
   if (rqs.empty()) return {};
   auto items = source_.fetch(rqs);
   if (!items) return fail(std::move(items.error()));
+  std::vector<byte_view> payloads;  // all checked before any block changes
+  payloads.reserve(rqs.size());
   for (std::size_t k = 0; k < rqs.size(); ++k) {
-    const auto payload = (*items)[k].view().payload();
-    if (payload.size() != block_length(n.node.size, rqs[k].index))
-      return wrong_length(rqs[k], payload.size(), n.node.size);
+    auto payload = block_payload((*items)[k], rqs[k], n.node.size);
+    if (!payload) return fail(std::move(payload.error()));
+    payloads.push_back(*payload);
   }
-  for (std::size_t k = 0; k < rqs.size(); ++k) {
-    const auto payload = (*items)[k].view().payload();
-    n.blocks[rqs[k].index].data.emplace(payload.begin(), payload.end());
-  }
+  for (std::size_t k = 0; k < rqs.size(); ++k)
+    n.blocks[rqs[k].index].data.emplace(payloads[k].begin(), payloads[k].end());
   return {};
 }
 
