@@ -100,7 +100,7 @@ const fs::path& pristine() {
     o.scale = scale;
     auto r = bs::run_workload(fsys, o);
     if (!r) {
-      std::fprintf(stderr, "workload failed: %s\n", r.error().message().c_str());
+      std::fprintf(stderr, "workload failed: %s\n", r.error().text().c_str());
       std::exit(1);
     }
     std::ofstream(d / "COMPLETE") << "ok\n";

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   create.overwrite_fraction = 0;
   double cpu0 = cpu_seconds();
   auto c = bs::run_workload(*fs, create);
-  if (!c) return die("create", c.error(), fs->last_error());
+  if (!c) return die("create", c.error().code, c.error().what);
   std::printf(
       "create:    %8.1f MiB in %7.2f s = %7.1f MiB/s written (%llu segments, %.1f MiB uploaded; "
       "CPU %.2f s)\n",
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   over.create_files = false;
   cpu0 = cpu_seconds();
   auto o = bs::run_workload(*fs, over);
-  if (!o) return die("overwrite", o.error(), fs->last_error());
+  if (!o) return die("overwrite", o.error().code, o.error().what);
   std::printf(
       "overwrite: %8.1f MiB in %7.2f s = %7.1f MiB/s written (%llu segments, %.1f MiB uploaded; "
       "CPU %.2f s)\n",
@@ -127,11 +127,11 @@ int main(int argc, char** argv) {
   std::uint64_t read = 0;
   for (std::uint64_t i = 0; i < bs::workload_file_count(opt); ++i) {
     auto n = r->lookup(bs::workload_file_path(opt, i));
-    if (!n) return die("lookup", n.error(), r->last_error());
+    if (!n) return die("lookup", n.error().code, n.error().what);
     auto rec = r->load_inode(*n);
-    if (!rec) return die("inode", rec.error(), r->last_error());
+    if (!rec) return die("inode", rec.error().code, rec.error().what);
     auto d = r->read_file(*rec);
-    if (!d) return die("read", d.error(), r->last_error());
+    if (!d) return die("read", d.error().code, d.error().what);
     read += d->size();
   }
   const double rs = seconds_since(t0);

@@ -139,20 +139,15 @@ int report_store(const options& opt, std::error_code ec, const std::string& what
   return tools::report(opt.context.error_of(ec, what));
 }
 
-// Reports a file-system error: the library's text of what and where when there is one.
-int report_fs(const options& opt, std::error_code ec, const std::string& detail,
-              const std::string& fallback) {
-  const auto& what = detail.empty() ? fallback : detail;
-  // Without a key an encrypted item is not an "unusable key": no key was given.
-  if (opt.keyless && ec == cloudlog::errc::bad_key)
-    return tools::emit_error(what + " (no key given: --key-file FILE or BLUESKY_KEY)",
-                             tools::exit_code_for(ec));
-  return report_store(opt, ec, what);
-}
-
-// Same, for a failure that carries its own text (the models' open and recover_to).
+// Reports a file-system error E: the library's text of what and where, FALLBACK
+// when it has none.
 int report_fs(const options& opt, const cloudlog::error_info& e, const std::string& fallback) {
-  return report_fs(opt, e.code, e.what, fallback);
+  const auto& what = e.what.empty() ? fallback : e.what;
+  // Without a key an encrypted item is not an "unusable key": no key was given.
+  if (opt.keyless && e.code == cloudlog::errc::bad_key)
+    return tools::emit_error(what + " (no key given: --key-file FILE or BLUESKY_KEY)",
+                             tools::exit_code_for(e.code));
+  return report_store(opt, e.code, what);
 }
 
 // Says on stderr which directory-0 segments a root search skipped: a flush
@@ -216,7 +211,7 @@ int ls_dir(Reader& r, const options& opt, const bs::inode_record& dir, const std
   std::vector<std::uint64_t> inums;
   for (const auto& e : entries) inums.push_back(e.inum);
   auto recs = r.load_inodes(inums);
-  if (!recs) return report_fs(opt, recs.error(), r.last_error(), "cannot list " + path);
+  if (!recs) return report_fs(opt, recs.error(), "cannot list " + path);
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto child = (path == "/" ? "/" : path + "/") + entries[i].name;
     print_entry((*recs)[i].node, recursive ? child : entries[i].name);
@@ -235,9 +230,9 @@ int ls(Store& store, const Cipher& c, const options& opt) {
   if (!r) return status;
   const std::string path = opt.path.empty() ? "/" : opt.path;
   auto n = r->lookup(path);
-  if (!n) return report_fs(opt, n.error(), r->last_error(), path);
+  if (!n) return report_fs(opt, n.error(), path);
   auto rec = r->load_inode(*n);
-  if (!rec) return report_fs(opt, rec.error(), r->last_error(), path);
+  if (!rec) return report_fs(opt, rec.error(), path);
   if (rec->node.type != bs::file_type::directory) {
     print_entry(rec->node, path);
     return tools::exit_ok;
@@ -257,9 +252,9 @@ int cat(Store& store, const Cipher& c, const options& opt) {
   std::string path = opt.path;
   for (int hops = 0;; ++hops) {
     auto n = r->lookup(path);
-    if (!n) return report_fs(opt, n.error(), r->last_error(), path);
+    if (!n) return report_fs(opt, n.error(), path);
     auto rec = r->load_inode(*n);
-    if (!rec) return report_fs(opt, rec.error(), r->last_error(), path);
+    if (!rec) return report_fs(opt, rec.error(), path);
     if (rec->node.type == bs::file_type::symlink) {
       if (hops == 8)
         return report_store(opt, make_error_code(errc::invalid_argument),
@@ -271,7 +266,7 @@ int cat(Store& store, const Cipher& c, const options& opt) {
     const std::uint64_t chunk = 8u << 20;
     for (std::uint64_t off = 0; off == 0 || off < rec->node.size; off += chunk) {
       auto data = r->read_file(*rec, off, chunk);
-      if (!data) return report_fs(opt, data.error(), r->last_error(), path);
+      if (!data) return report_fs(opt, data.error(), path);
       if (!data->empty() && std::fwrite(data->data(), 1, data->size(), stdout) != data->size())
         return report_stdout(errno);
     }
@@ -286,9 +281,9 @@ int readlink(Store& store, const Cipher& c, const options& opt) {
   auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   auto n = r->lookup(opt.path);
-  if (!n) return report_fs(opt, n.error(), r->last_error(), opt.path);
+  if (!n) return report_fs(opt, n.error(), opt.path);
   auto rec = r->load_inode(*n);
-  if (!rec) return report_fs(opt, rec.error(), r->last_error(), opt.path);
+  if (!rec) return report_fs(opt, rec.error(), opt.path);
   if (rec->node.type != bs::file_type::symlink)
     return report_store(opt, make_error_code(std::errc::invalid_argument),
                         opt.path + ": not a symbolic link");
@@ -303,7 +298,7 @@ int verify(Store& store, const Cipher& c, const options& opt, bool keyed) {
   auto r = open_reader(store, c, opt, status);
   if (!r) return status;
   auto rep = bs::verify_filesystem(*r);
-  if (!rep) return report_fs(opt, rep.error(), r->last_error(), "verify failed");
+  if (!rep) return report_fs(opt, rep.error(), "verify failed");
   std::string vv;
   for (const auto& e : rep->version_vector)
     vv += (vv.empty() ? "" : ", ") + fmt::format("({}, {})", e.directory, e.sequence);
@@ -345,7 +340,7 @@ int merge(Store& store, const Cipher& c, const options& opt) {
   auto fs = bs::filesystem<Store, Cipher>::open(store, c);
   if (!fs) return report_fs(opt, fs.error(), "cannot open the filesystem");
   auto rep = bs::merge_cleaner_output(*fs);
-  if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "merge failed");
+  if (!rep) return report_fs(opt, rep.error(), "merge failed");
   if (!rep->refused.empty())
     std::fprintf(stderr,
                  "warning: %zu item(s) of the cleaner's output set aside, the proxy keeps its own "
@@ -393,7 +388,7 @@ int workload(Store& store, const Cipher& c, const options& opt) {
   auto fs = bs::filesystem<Store, Cipher>::open(store, c);
   if (!fs) return report_fs(opt, fs.error(), "cannot open the filesystem");
   auto rep = bs::run_workload(*fs, opt.workload);
-  if (!rep) return report_fs(opt, rep.error(), fs->last_error(), "workload failed");
+  if (!rep) return report_fs(opt, rep.error(), "workload failed");
   const double mib = static_cast<double>(rep->bytes_written) / (1 << 20);
   if (opt.json) {
     nlohmann::json j = tools::json_object("workload");

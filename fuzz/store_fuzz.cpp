@@ -228,6 +228,7 @@ void walk(Reader& r, std::uint64_t inum, int depth, int& budget, bool clean_stor
   auto rec = r.load_inode(inum);
   if (!rec) {
     FUZZ_CHECK(!clean_store);
+    FUZZ_CHECK(!rec.error().what.empty());  // every failure says what and where
     return;
   }
   switch (rec->node.type) {
@@ -238,6 +239,7 @@ void walk(Reader& r, std::uint64_t inum, int depth, int& budget, bool clean_stor
     case file_type::regular: {
       auto data = r.read_file(*rec, 0, 1 << 20);
       FUZZ_CHECK(data || !clean_store);
+      FUZZ_CHECK(data || !data.error().what.empty());
       if (data) FUZZ_CHECK(data->size() <= rec->node.size);
       if (clean_store && path == "/hello.txt") FUZZ_CHECK(as_chars(*data) == "Hello, BlueSky!\n");
       break;

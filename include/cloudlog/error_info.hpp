@@ -18,10 +18,15 @@ namespace cloudlog {
 
 // An error with its context: CODE decides what a caller does (compare it, map its
 // condition); WHAT says what failed and where, in one line, for a person (may be
-// empty when the code says all). Compares equal to its code.
+// empty when the code says all). Compares equal to its code. A bare code converts
+// to one (no text), so a function returning result_with_info<T> passes a
+// result<U>'s failure on as it is.
 struct error_info {
   std::error_code code;
   std::string what;
+
+  error_info() = default;
+  error_info(std::error_code c, std::string w = {}) noexcept : code(c), what(std::move(w)) {}
 
   // WHAT, or the code's own message when there is no text.
   std::string text() const { return what.empty() ? code.message() : what; }
@@ -34,8 +39,8 @@ struct error_info {
   friend bool operator==(const error_info& e, E v) noexcept { return e.code == v; }
 };
 
-// The return type of the entry points whose failures carry their context (the
-// BlueSky models' open, recover_to, find_root).
+// The return type of the functions whose failures carry their context (the
+// BlueSky models' operations, the HTTP transport's exchanges).
 template <class T>
 using result_with_info = tl::expected<T, error_info>;
 

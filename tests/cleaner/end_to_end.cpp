@@ -9,6 +9,7 @@
 #include "cloudlog/policy/any_policy.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
+#include "support/error_text.hpp"
 
 using namespace cloudlog;
 namespace bs = cloudlog::bluesky;
@@ -71,7 +72,7 @@ TEST_CASE("Workload, clean, merge, repeat: every file reads back under every pol
         test::check_reads(fs, model);      // the running proxy's view survived the deletions
         test::check_reopen(store, model);  // and so did the durable one
         auto m = bs::merge_cleaner_output(fs);
-        INFO(fs.last_error());
+        INFO(test::error_text(m));
         REQUIRE(m);
         CHECK(m->merged == (r->status == clean_status::cleaned));
         test::check_reads(fs, model);

@@ -18,6 +18,7 @@
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 
 namespace cloudlog::test {
 
@@ -28,7 +29,7 @@ void write_workload(Store& store, const bluesky::workload_options& o) {
   auto fs = bluesky::filesystem<Store, bluesky::cipher>::open(store, key);
   REQUIRE(fs);
   auto rep = bluesky::run_workload(*fs, o);
-  INFO(fs->last_error());
+  INFO(test::error_text(rep));
   REQUIRE(rep);
 }
 

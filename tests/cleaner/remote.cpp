@@ -10,6 +10,7 @@
 #include "cloudlog/backend/stats_store.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "harness.hpp"
+#include "support/error_text.hpp"
 #include "support/servers.hpp"
 
 using namespace cloudlog;
@@ -43,7 +44,7 @@ void cycle(Store& raw) {
     CHECK(r->stats.segments_written == r->stats.requests.put.requests);
     test::check_reopen(store, model);
     auto m = bs::merge_cleaner_output(fs);
-    INFO(fs.last_error());
+    INFO(test::error_text(m));
     REQUIRE(m);
     CHECK(m->merged == (r->status == clean_status::cleaned));
     test::check_reads(fs, model);

@@ -2,7 +2,8 @@
 // What the engine's tests share (tests/cleaner/engine.cpp and the tests of
 // cleaner/detail/): a tree store (tests/support/tree) with garbage in it, what its
 // root reaches read item by item through the format's own reader (never through the
-// engine's walk), and a memory store with slow, recorded writes.
+// engine's walk), a pass's state walked and tabulated by the engine's own phases,
+// and a memory store with slow, recorded writes.
 #ifndef CLOUDLOG_TESTS_CLEANER_TREE_FIXTURE_HPP
 #define CLOUDLOG_TESTS_CLEANER_TREE_FIXTURE_HPP
 
@@ -14,11 +15,16 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
+#include "cloudlog/cleaner/detail/phases.hpp"
+#include "cloudlog/cleaner/detail/read_planner.hpp"
+#include "cloudlog/cleaner/detail/walk.hpp"
 #include "support/tree/format.hpp"
 #include "support/tree/writer.hpp"
 
@@ -64,6 +70,24 @@ inline reachable read_reachable(cloudlog::memory_store& store) {
       if (!bl.is_null()) r.blobs.push_back(*bl.where);
   }
   return r;
+}
+
+// A store's pass state up to its usage table, built by the engine's phases as a
+// pass builds it: the context loaded (tree::format::load), the live graph walked
+// with a local read planner (detail::walk), its usage tabulated (detail::tabulate).
+struct walked_state {
+  tree::format::context ctx;
+  cloudlog::detail::live_graph live;
+  cloudlog::detail::usage_tally usage;
+};
+inline walked_state walk_and_tabulate(cloudlog::memory_store& store) {
+  auto ctx = tree::format{}.load(store);
+  REQUIRE(ctx);
+  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
+  auto live = cloudlog::detail::walk(tree::format{}, store, ctx->root(), planner);
+  REQUIRE(live);
+  auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  return {std::move(*ctx), std::move(*live), std::move(usage)};
 }
 
 inline std::uint64_t total_size(const std::vector<location>& ls) {

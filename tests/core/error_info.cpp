@@ -29,3 +29,25 @@ TEST_CASE("error_info carries a code with its context and compares as its code",
   result_with_info<int> d = 7;
   CHECK(d.value() == 7);
 }
+
+TEST_CASE("a bare code's failure passes into a result_with_info as it is, without text",
+          "[core][error_info]") {
+  const auto inner = [](bool ok) -> result<int> {
+    if (!ok) return fail(errc::corrupt_payload);
+    return 3;
+  };
+  const auto outer = [&](bool ok) -> result_with_info<int> {
+    CLOUDLOG_TRY_VOID(inner(ok));  // result<int>'s failure, returned as an error_info
+    auto v = inner(ok);
+    if (!v) return fail(v.error());
+    return *v + 1;
+  };
+  CHECK(outer(true).value() == 4);
+  const auto f = outer(false);
+  REQUIRE_FALSE(f);
+  CHECK(f.error() == errc::corrupt_payload);
+  CHECK(f.error().what.empty());
+  const error_info e = make_error_code(errc::bad_tag);
+  CHECK(e == errc::bad_tag);
+  CHECK(e.text() == make_error_code(errc::bad_tag).message());
+}

@@ -173,7 +173,7 @@ inline result<aws_credentials> web_identity_credentials(const std::string& endpo
       {"WebIdentityToken", token}};
   detail::http_exchange x{"GET", endpoint + "/?" + sigv4::canonical_query(q), {}, {}};
   auto r = detail::perform_once(x, detail::metadata_settings(settings));
-  if (!r) return fail(r.error());
+  if (!r) return fail(r.error().code);
   if (r->status != 200) return fail(errc::bad_credentials);
   const auto doc = as_chars(r->body);
   const auto creds = detail::xml_text(doc, "Credentials");
@@ -215,7 +215,7 @@ inline result<aws_credentials> container_credentials(const detail::http_settings
   detail::http_exchange x{"GET", url, {}, {}};
   if (!token.empty()) x.headers.push_back("Authorization: " + token);
   auto r = detail::perform_once(x, detail::metadata_settings(settings));
-  if (!r) return fail(r.error());
+  if (!r) return fail(r.error().code);
   if (r->status != 200) return fail(errc::bad_credentials);
   return detail::credentials_from_json(as_chars(r->body), "container");
 }
@@ -232,16 +232,16 @@ inline result<aws_credentials> imds_credentials(const detail::http_settings& set
   const auto s = detail::metadata_settings(settings);
   auto t = detail::perform_once(
       {"PUT", base + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"}, {}}, s);
-  if (!t) return fail(t.error());
+  if (!t) return fail(t.error().code);
   if (t->status != 200) return fail(errc::bad_credentials);
   const std::string header = "X-aws-ec2-metadata-token: " + std::string(as_chars(t->body));
   const auto path = base + "/latest/meta-data/iam/security-credentials/";
   auto role = detail::perform_once({"GET", path, {header}, {}}, s);
-  if (!role) return fail(role.error());
+  if (!role) return fail(role.error().code);
   const auto name = detail::trim(as_chars(role->body));
   if (role->status != 200 || name.empty()) return fail(errc::bad_credentials);
   auto c = detail::perform_once({"GET", path + name.substr(0, name.find('\n')), {header}, {}}, s);
-  if (!c) return fail(c.error());
+  if (!c) return fail(c.error().code);
   if (c->status != 200) return fail(errc::bad_credentials);
   return detail::credentials_from_json(as_chars(c->body), "imds");
 }

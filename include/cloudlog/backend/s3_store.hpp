@@ -30,6 +30,7 @@
 #include "cloudlog/backend/s3_options.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/backend/sigv4.hpp"
+#include "cloudlog/error_info.hpp"
 
 namespace cloudlog {
 
@@ -529,20 +530,20 @@ class s3_store {
     return size;
   }
 
-  // One signed attempt of an exchange on handle H.
-  result<detail::http_response> attempt(
+  // One signed attempt of an exchange on handle H. A failure below HTTP carries
+  // its words (curl's, or the missing credentials').
+  result_with_info<detail::http_response> attempt(
       CURL* h, const std::string& method, const std::string& path, const std::string& url,
       const std::vector<std::pair<std::string, std::string>>& query,
       const std::vector<std::string>& extra_headers, byte_view body,
-      const std::string& payload_hash, detail::transport_failure& why) {
+      const std::string& payload_hash) {
     auto creds = st_->options.credential_source->get();
-    if (!creds) {
-      why = {creds.error(),
-             "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID, "
-             "AWS_SECRET_ACCESS_KEY) or the profile (AWS_PROFILE, ~/.aws/credentials), and no "
-             "credential_process, web identity, container or instance-metadata credentials"};
-      return fail(creds.error());
-    }
+    if (!creds)
+      return fail_with(
+          creds.error(),
+          "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID, "
+          "AWS_SECRET_ACCESS_KEY) or the profile (AWS_PROFILE, ~/.aws/credentials), and no "
+          "credential_process, web identity, container or instance-metadata credentials");
     ++st_->requests;
     sigv4::request req;
     req.method = method;
@@ -559,7 +560,7 @@ class s3_store {
     for (const auto& [n, v] : req.headers)
       if (n != "host") x.headers.push_back(n + ": " + v);
     x.headers.push_back("Authorization: " + sig.authorization);
-    return detail::perform(h, x, st_->http, st_->share.get(), &why);
+    return detail::perform(h, x, st_->http, st_->share.get());
   }
 
   // Signs and sends one request, retrying transient failures; a response with
@@ -575,13 +576,10 @@ class s3_store {
     const std::string payload_hash = detail::sha256_hex(body);
     auto handle = take_handle();
     if (!handle) return fail(errc::io_error);
-    detail::transport_failure why;
     std::optional<detail::http_response> last_status;
-    auto once = [&]() -> result<detail::http_response> {
-      why = {};
+    auto once = [&]() -> result_with_info<detail::http_response> {
       last_status.reset();
-      auto r =
-          attempt(handle.get(), method, path, url, query, extra_headers, body, payload_hash, why);
+      auto r = attempt(handle.get(), method, path, url, query, extra_headers, body, payload_hash);
       if (r && retryable_status(*r)) {
         last_status = *r;
         return fail(code_error(r->status, detail::xml_text(as_chars(r->body), "Code")));
@@ -589,7 +587,7 @@ class s3_store {
       return r;
     };
     auto r = with_retries(
-        st_->options.retries, [](std::error_code ec) { return is_transient(ec); }, once);
+        st_->options.retries, [](const error_info& e) { return is_transient(e.code); }, once);
     // Temporary credentials the server calls expired (a revoked session, clocks
     // apart): fetch new ones and try once more.
     if (r && (r->status == 400 || r->status == 403) &&
@@ -601,12 +599,13 @@ class s3_store {
     if (!r) {
       s3_failure f;
       f.operation = method + " " + (key.empty() ? st_->bucket : key);
-      f.error = r.error();
-      f.transport = why.text;
+      f.error = r.error().code;
+      f.transport = r.error().what;
       f.endpoint = st_->base;
       notify(f);
+      return fail(r.error().code);
     }
-    return r;
+    return std::move(*r);
   }
 
   std::unique_ptr<state> st_;

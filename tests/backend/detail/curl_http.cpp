@@ -144,33 +144,29 @@ TEST_CASE("transport failures become the library's codes with curl's own words",
           "[backend][curl_http]") {
   const auto s = local_settings();
   SECTION("nothing listens: unreachable") {
-    d::transport_failure why;
     auto r = d::perform_once(
-        {"GET", "http://127.0.0.1:" + std::to_string(unused_port()) + "/", {}, {}}, s, &why);
+        {"GET", "http://127.0.0.1:" + std::to_string(unused_port()) + "/", {}, {}}, s);
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::unreachable);
-    CHECK(why.error == errc::unreachable);
-    CHECK_FALSE(why.text.empty());
+    CHECK_FALSE(r.error().what.empty());
   }
   SECTION("a peer that accepts and stays silent: timeout after the idle time") {
     test::fake_http_server server;
     // The stall ends in a silent close at 3 s; the idle limit (1 s) ends the
     // exchange before it (a close would be io_error).
     server.then(test::http_action::of(test::http_action::stall, 3000ms));
-    d::transport_failure why;
-    auto r = d::perform_once({"GET", server.endpoint() + "/", {}, {}}, s, &why);
+    auto r = d::perform_once({"GET", server.endpoint() + "/", {}, {}}, s);
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::timeout);
-    CHECK(why.error == errc::timeout);
+    CHECK_FALSE(r.error().what.empty());
   }
   SECTION("a connection reset before any answer: io_error") {
     test::fake_http_server server;
     server.then(test::http_action::of(test::http_action::reset));
-    d::transport_failure why;
-    auto r = d::perform_once({"GET", server.endpoint() + "/", {}, {}}, s, &why);
+    auto r = d::perform_once({"GET", server.endpoint() + "/", {}, {}}, s);
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::io_error);
-    CHECK_FALSE(why.text.empty());
+    CHECK_FALSE(r.error().what.empty());
   }
   SECTION("a scheme other than http and https is refused before any connection") {
     auto r = d::perform_once({"GET", "file:///etc/passwd", {}, {}}, s);

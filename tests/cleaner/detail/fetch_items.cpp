@@ -20,8 +20,6 @@ namespace {
 using cloudlog::location;
 using cloudlog::segment_id;
 using cloudlog::test::read_reachable;
-using cloudlog::test::slow_store;
-using cloudlog::test::total_size;
 using cloudlog::test::tree_store;
 }  // namespace
 

@@ -17,11 +17,6 @@
 
 namespace {
 using cloudlog::location;
-using cloudlog::segment_id;
-using cloudlog::test::read_reachable;
-using cloudlog::test::slow_store;
-using cloudlog::test::total_size;
-using cloudlog::test::tree_store;
 }  // namespace
 
 TEST_CASE("output_log closes a segment at the target and places the root in the newest one",

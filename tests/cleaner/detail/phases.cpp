@@ -24,20 +24,16 @@ using cloudlog::location;
 using cloudlog::segment_id;
 using cloudlog::test::read_reachable;
 using cloudlog::test::slow_store;
-using cloudlog::test::total_size;
 using cloudlog::test::tree_store;
+using cloudlog::test::walk_and_tabulate;
 }  // namespace
 
 TEST_CASE("tabulate counts each live location once per segment and lists the dead segments",
           "[cleaner][engine][tabulate]") {
   tree_store t(8);
   const auto expect = read_reachable(t.store);
-  auto ctx = tree::format{}.load(t.store);
-  REQUIRE(ctx);
-  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
-  REQUIRE(live);
-  const auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  const auto w = walk_and_tabulate(t.store);
+  const auto& usage = w.usage;
 
   std::map<segment_id, std::uint64_t> want;
   std::set<location> seen;
@@ -45,16 +41,16 @@ TEST_CASE("tabulate counts each live location once per segment and lists the dea
     for (const auto& l : *ls)
       if (seen.insert(l).second) want[l.segment()] += l.size;
   want[expect.root.segment()] += expect.root.size;
-  REQUIRE(usage.table.size() == ctx->segments().size());
+  REQUIRE(usage.table.size() == w.ctx.segments().size());
   std::uint64_t total = 0, used = 0;
-  for (const auto& seg : ctx->segments()) {
+  for (const auto& seg : w.ctx.segments()) {
     const auto& row = usage.table.at(usage.row_of.at(seg.id));
     CHECK(row.size == seg.size);
     CHECK(row.live == (want.count(seg.id) ? want[seg.id] : 0));
-    CHECK(row.age == ctx->age(seg.id));
+    CHECK(row.age == w.ctx.age(seg.id));
     total += seg.size;
     used += row.live;
-    const bool dead = row.live == 0 && ctx->deletable(seg, 0);
+    const bool dead = row.live == 0 && w.ctx.deletable(seg, 0);
     CHECK(dead == std::any_of(usage.dead.begin(), usage.dead.end(),
                               [&](const auto& d) { return d.id == seg.id; }));
   }
@@ -65,12 +61,8 @@ TEST_CASE("tabulate counts each live location once per segment and lists the dea
 TEST_CASE("choose never picks a segment that holds a quarantined live item",
           "[cleaner][engine][choose]") {
   tree_store t(8);
-  auto ctx = tree::format{}.load(t.store);
-  REQUIRE(ctx);
-  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
-  REQUIRE(live);
-  const auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  const auto w = walk_and_tabulate(t.store);
+  const auto& usage = w.usage;
   const auto all = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
   REQUIRE(all.rows.size() >= 2);
   // A context whose writer quarantined one live leaf of the policy's first victim.
@@ -78,38 +70,34 @@ TEST_CASE("choose never picks a segment that holds a quarantined live item",
     const tree::format::context& base;
     std::set<location> items;
     const std::set<location>& quarantined() const { return items; }
-  } q{*ctx, {}};
-  for (const auto& n : live->nodes)
+  } q{w.ctx, {}};
+  for (const auto& n : w.live.nodes)
     if (n.leaf && n.where.segment() == all.rows.front().id) {
       q.items.insert(n.where);
       break;
     }
   REQUIRE(q.items.size() == 1);
   q.items.insert(location{77, 77, 0, 1});  // not live: keeps nothing
-  const auto kept = cloudlog::detail::quarantined_segments(q, *live);
+  const auto kept = cloudlog::detail::quarantined_segments(q, w.live);
   CHECK(kept == std::unordered_set<segment_id>{all.rows.front().id});
   const auto v = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage, 1.0, kept);
   CHECK(v.ids.count(all.rows.front().id) == 0);
   CHECK(v.rows.size() == all.rows.size() - 1);
   // A context without quarantined() keeps nothing.
-  CHECK(cloudlog::detail::quarantined_segments(*ctx, *live).empty());
+  CHECK(cloudlog::detail::quarantined_segments(w.ctx, w.live).empty());
 }
 
 TEST_CASE("mark moves the live leaves of victims and dirties exactly their ancestors",
           "[cleaner][engine][mark]") {
   tree_store t(8);
-  auto ctx = tree::format{}.load(t.store);
-  REQUIRE(ctx);
-  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
-  REQUIRE(live);
-  const auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  const auto w = walk_and_tabulate(t.store);
+  const auto& usage = w.usage;
   const auto victims = cloudlog::detail::choose(cloudlog::greedy_policy{}, usage);
   REQUIRE(!victims.ids.empty());
-  const auto& nodes = live->nodes;
+  const auto& nodes = w.live.nodes;
 
   const auto moves =
-      cloudlog::detail::mark(*live, victims, cloudlog::relocation_mode::live_items, std::nullopt);
+      cloudlog::detail::mark(w.live, victims, cloudlog::relocation_mode::live_items, std::nullopt);
   std::set<std::uint32_t> moving(moves.leaves.begin(), moves.leaves.end());
   std::set<std::uint32_t> dirty(moves.interior.begin(), moves.interior.end());
   std::uint64_t relocate = 0;
@@ -133,8 +121,8 @@ TEST_CASE("mark moves the live leaves of victims and dirties exactly their ances
     CHECK(moves.interior[k - 1] > moves.interior[k]);
 
   SECTION("whole_parent moves every leaf of a parent one of whose leaves moves") {
-    const auto all = cloudlog::detail::mark(*live, victims, cloudlog::relocation_mode::whole_parent,
-                                            std::nullopt);
+    const auto all = cloudlog::detail::mark(w.live, victims,
+                                            cloudlog::relocation_mode::whole_parent, std::nullopt);
     std::set<std::uint32_t> all_moving(all.leaves.begin(), all.leaves.end());
     for (auto i : moving) {
       const auto& parent = nodes[nodes[i].parent];
@@ -148,24 +136,20 @@ TEST_CASE("mark moves the live leaves of victims and dirties exactly their ances
 TEST_CASE("schedule orders leaves by age class then place and batches about one segment each",
           "[cleaner][engine][schedule]") {
   tree_store t(10);
-  auto ctx = tree::format{}.load(t.store);
-  REQUIRE(ctx);
-  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
-  REQUIRE(live);
-  const auto usage = cloudlog::detail::tabulate(*ctx, *live);
+  const auto w = walk_and_tabulate(t.store);
+  const auto& usage = w.usage;
   const cloudlog::greedy_policy policy;
   const auto victims = cloudlog::detail::choose(policy, usage);
   const auto moves =
-      cloudlog::detail::mark(*live, victims, cloudlog::relocation_mode::live_items, std::nullopt);
+      cloudlog::detail::mark(w.live, victims, cloudlog::relocation_mode::live_items, std::nullopt);
   const std::uint64_t batch = 4096;
-  const auto s = cloudlog::detail::schedule(*live, moves, victims, policy,
+  const auto s = cloudlog::detail::schedule(w.live, moves, victims, policy,
                                             cloudlog::relocation_mode::live_items, batch);
   REQUIRE(s.leaves.size() == moves.leaves.size());
   REQUIRE(s.classes.size() == s.leaves.size());
   REQUIRE(!s.batch_ends.empty());
   CHECK(s.batch_ends.back() == s.leaves.size());
-  const auto& nodes = live->nodes;
+  const auto& nodes = w.live.nodes;
   for (std::size_t k = 0; k < s.leaves.size(); ++k) {
     const auto& row = usage.table.at(usage.row_of.at(nodes[s.leaves[k]].where.segment()));
     CHECK(s.classes[k] == policy.placement(row.age));

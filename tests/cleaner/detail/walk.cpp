@@ -19,23 +19,18 @@
 
 namespace {
 using cloudlog::location;
-using cloudlog::segment_id;
 using cloudlog::test::read_reachable;
-using cloudlog::test::slow_store;
 using cloudlog::test::total_size;
 using cloudlog::test::tree_store;
+using cloudlog::test::walk_and_tabulate;
 }  // namespace
 
 TEST_CASE("walk finds the root, every directory and every live blob, reading only the interior",
           "[cleaner][engine][walk]") {
   tree_store t(6);
   const auto expect = read_reachable(t.store);
-  auto ctx = tree::format{}.load(t.store);
-  REQUIRE(ctx);
-  cloudlog::detail::read_planner planner(cloudlog::local_read_cost);
-  auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
-  REQUIRE(live);
-  const auto& nodes = live->nodes;
+  const auto w = walk_and_tabulate(t.store);
+  const auto& nodes = w.live.nodes;
   REQUIRE(nodes.size() == 1 + expect.directories.size() + expect.blobs.size());
   CHECK(nodes[0].where == expect.root);
   CHECK(nodes[0].parent == cloudlog::detail::live_node::none);
@@ -43,7 +38,7 @@ TEST_CASE("walk finds the root, every directory and every live blob, reading onl
   for (const auto& n : nodes) (n.leaf ? leaves : interior).push_back(n.where);
   CHECK(leaves.size() == expect.blobs.size());
   CHECK(leaves == expect.blobs);  // breadth-first, in link order
-  CHECK(live->bytes_walked == expect.root.size + total_size(expect.directories));
+  CHECK(w.live.bytes_walked == expect.root.size + total_size(expect.directories));
   // Children are stored contiguously after their parent.
   for (std::uint32_t i = 0; i < nodes.size(); ++i)
     for (auto c = nodes[i].first_child; c < nodes[i].first_child + nodes[i].child_count; ++c)

@@ -20,12 +20,12 @@ using cipher_t = cloudlog::test::cipher_archetype;
 template class bs::item_source<store_t, cipher_t>;
 template class bs::reader<store_t, cipher_t>;
 template class bs::filesystem<store_t, cipher_t>;
-template cloudlog::result<bs::merge_report> bs::merge_cleaner_output(
+template cloudlog::result_with_info<bs::merge_report> bs::merge_cleaner_output(
     bs::filesystem<store_t, cipher_t>&);
-template cloudlog::result<bs::verify_report> bs::verify_filesystem(bs::reader<store_t, cipher_t>&,
-                                                                   std::size_t);
-template cloudlog::result<bs::workload_report> bs::run_workload(bs::filesystem<store_t, cipher_t>&,
-                                                                const bs::workload_options&);
+template cloudlog::result_with_info<bs::verify_report> bs::verify_filesystem(
+    bs::reader<store_t, cipher_t>&, std::size_t);
+template cloudlog::result_with_info<bs::workload_report> bs::run_workload(
+    bs::filesystem<store_t, cipher_t>&, const bs::workload_options&);
 
 TEST_CASE("the file-system model's components instantiate with the archetypes",
           "[formats][bluesky][archetypes]") {

@@ -14,6 +14,7 @@
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -292,6 +293,8 @@ TEST_CASE("a failed flush changes nothing and the next one reuses the segment na
   auto rep = fs->flush();
   REQUIRE_FALSE(rep);
   CHECK(rep.error() == make_error_code(errc::injected_fault));
+  CHECK(rep.error().what == "cannot write " + segment_name({proxy_directory, seq + 1}).value() +
+                                ": " + make_error_code(errc::injected_fault).message());
   CHECK(fs->dirty());
   CHECK(fs->next_sequence() == seq);
   CHECK(fs->read(*f).value() == pattern(300000, 4));
@@ -334,14 +337,14 @@ TEST_CASE("a directory entry naming an inode the map lacks is dangling_link, not
   auto n = fs->lookup("/subdir/nested.txt");
   REQUIRE_FALSE(n);
   CHECK(n.error() == make_error_code(errc::dangling_link));
-  CHECK_THAT(fs->last_error(), Catch::Contains("inode 5"));
+  CHECK_THAT(n.error().what, Catch::Contains("inode 5"));
   auto r = reader<memory_store, no_cipher>::open(store, none);
   REQUIRE(r);
   CHECK(r->lookup("/subdir/nested.txt").error() == make_error_code(errc::dangling_link));
   auto v = verify_filesystem(*r);
   REQUIRE_FALSE(v);
   CHECK(v.error() == make_error_code(errc::dangling_link));
-  CHECK_THAT(r->last_error(), Catch::Contains("'nested.txt' names inode 5"));
+  CHECK_THAT(v.error().what, Catch::Contains("'nested.txt' names inode 5"));
 }
 
 TEST_CASE(
@@ -407,5 +410,75 @@ TEST_CASE(
       CHECK(k >= 3);  // the flush needed several segments
       break;
     }
+  }
+}
+
+TEST_CASE(
+    "lookup, read and write return their failure's text with its code, on the fixtures' bytes",
+    "[formats][bluesky][filesystem][fixtures]") {
+  const auto key = test::fixture_cipher();
+  memory_store store;
+  test::load_stage(store, test::fixtures_dir() / "main" / "stage2-overwrite");
+  // big.bin's block 1 where the store holds it (found through the reader), one
+  // byte of its payload flipped: its tag no longer verifies.
+  auto r = reader<memory_store, bluesky::cipher>::open(store, key);
+  REQUIRE(r);
+  const auto big = r->lookup("/big.bin").value();
+  const auto rec = r->load_inode(big).value();
+  REQUIRE(rec.blocks.size() == 4);
+  const auto& link = rec.blocks[1];
+  REQUIRE(link.where);
+  const fetch_request rq{{link.id, *link.where}, item_type::data, big, 1};
+  const auto name = segment_name(link.where->segment()).value();
+  auto seg = store.read(name, 0, whole_object).value();
+  seg[link.where->offset + link.where->size - 1] ^= std::byte{1};
+  REQUIRE(store.write(name, seg));
+  const auto bad_block = item_place(rq) + " (" + std::to_string(link.where->size) +
+                         " bytes): " + make_error_code(errc::bad_tag).message();
+
+  SECTION("the reader") {
+    auto missing = r->lookup("/subdir/none");
+    CHECK(missing.error() == make_error_code(std::errc::no_such_file_or_directory));
+    CHECK(missing.error().what == "/subdir/none: no such file or directory");
+    auto through = r->lookup("/hello.txt/x");
+    CHECK(through.error() == make_error_code(std::errc::not_a_directory));
+    CHECK(through.error().what == "/hello.txt/x: a component is not a directory");
+    auto data = r->read_file(rec);
+    CHECK(data.error() == make_error_code(errc::bad_tag));
+    CHECK(data.error().what == bad_block);
+    CHECK(r->read_file(rec, 0, 100).has_value());  // block 0 alone reads
+    auto dir = r->read_file(r->load_inode(root_inum).value());
+    CHECK(dir.error() == make_error_code(std::errc::is_a_directory));
+    CHECK(dir.error().what == "inode 1 is a directory");
+  }
+  SECTION("the filesystem") {
+    auto fs = mem_fs::open(store, key);
+    REQUIRE(fs);
+    auto missing = fs->lookup("/subdir/none");
+    CHECK(missing.error() == make_error_code(std::errc::no_such_file_or_directory));
+    CHECK(missing.error().what == "/subdir/none: no such file or directory");
+    auto got = fs->read("/big.bin");
+    CHECK(got.error() == make_error_code(errc::bad_tag));
+    CHECK(got.error().what == bad_block);
+    // A write into part of block 1 reads it first: the same failure, with its text.
+    auto partial = fs->write("/big.bin", block_size + 10, as_bytes("xyz"));
+    CHECK(partial.error() == make_error_code(errc::bad_tag));
+    CHECK(partial.error().what == bad_block);
+    auto nowhere = fs->write("/none/f", 0, as_bytes("x"));
+    CHECK(nowhere.error() == make_error_code(std::errc::no_such_file_or_directory));
+    CHECK(nowhere.error().what == "/none/f: no such file or directory");
+    auto dir = fs->write(root_inum, 0, as_bytes("x"));
+    CHECK(dir.error() == make_error_code(std::errc::is_a_directory));
+    CHECK(dir.error().what == "inode 1 is a directory");
+    auto past = fs->write(big, max_file_size, as_bytes("x"));
+    CHECK(past.error() == make_error_code(errc::invalid_argument));
+    CHECK(past.error().what == "write past the largest file");
+    // A write over the whole of block 1 reads nothing: it replaces the damaged block.
+    REQUIRE(fs->write(big, block_size, bytes(block_size, std::byte{7})));
+    auto whole = fs->read("/big.bin");
+    INFO(test::error_text(whole));
+    REQUIRE(whole);
+    CHECK(whole->size() == 100000);
+    CHECK((*whole)[block_size] == std::byte{7});
   }
 }

@@ -14,6 +14,7 @@
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -47,7 +48,7 @@ TEST_CASE(
   REQUIRE(cp);
   REQUIRE(*cp);
   auto rt = open_checkpoint(src, **cp);
-  INFO(src.last_error());
+  INFO(test::error_text(rt));
   REQUIRE(rt);
   auto imap = load_inode_map(src, *rt);
   REQUIRE(imap);
@@ -77,18 +78,18 @@ TEST_CASE("fetch_each reports each request on its own; fetch stops at the first 
     REQUIRE(each[i].item);
     CHECK(each[i].item->where == rqs[i].ref.where);
     CHECK(each[i].item->data.size() == rqs[i].ref.where.size);
-    CHECK(each[i].why.empty());
+    CHECK(each[i].error.what.empty());
   }
   REQUIRE_FALSE(each[1].item);
   CHECK(each[1].error == make_error_code(errc::unexpected_type));
-  CHECK_THAT(each[1].why, Catch::Contains(segment_name_of(rqs[1].ref.where) + " @" +
-                                          std::to_string(rqs[1].ref.where.offset)) &&
-                              Catch::Contains("the item there is a"));
+  CHECK_THAT(each[1].error.what, Catch::Contains(segment_name_of(rqs[1].ref.where) + " @" +
+                                                 std::to_string(rqs[1].ref.where.offset)) &&
+                                     Catch::Contains("the item there is a"));
   // fetch: the same items, or the failure of the first that fails, with its text.
   auto all = src.fetch(rqs);
   REQUIRE_FALSE(all);
   CHECK(all.error() == make_error_code(errc::unexpected_type));
-  CHECK(src.last_error() == each[1].why);
+  CHECK(all.error().what == each[1].error.what);
   auto good = src.fetch(std::vector<fetch_request>{rqs[0], rqs[2]});
   REQUIRE(good);
   REQUIRE(good->size() == 2);

@@ -10,6 +10,7 @@
 #include "cloudlog/formats/bluesky/merge.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -33,7 +34,7 @@ void check_reads_back(file_store& store, const bluesky::cipher& key,
   for (const auto& [path, contents] : want.files) {
     INFO(path);
     auto got = fs->read(path);
-    INFO(fs->last_error());
+    INFO(test::error_text(got));
     REQUIRE(got);
     CHECK(*got == contents);
   }
@@ -53,7 +54,7 @@ TEST_CASE("merging stage5 adopts the relocated blocks exactly as the original di
   REQUIRE(fs);
   CHECK(fs->merged_cleaner_sequence() == 2u);
   auto rep = merge_cleaner_output(*fs);
-  INFO(fs->last_error());
+  INFO(test::error_text(rep));
   REQUIRE(rep);
   CHECK(rep->merged);
   CHECK(rep->cleaner_sequence == 5u);
@@ -108,7 +109,7 @@ TEST_CASE("the first merge is not vacuous (no unsigned -1 comparison)",
   REQUIRE(fs);
   CHECK_FALSE(fs->merged_cleaner_sequence());
   auto rep = merge_cleaner_output(*fs);
-  INFO(fs->last_error());
+  INFO(test::error_text(rep));
   REQUIRE(rep);
   CHECK(rep->merged);
   CHECK(rep->cleaner_sequence == 2u);
@@ -136,7 +137,7 @@ TEST_CASE("merging sparse/final handles null links and the sparse file survives 
   auto fs = file_fs::open(*store, key);
   REQUIRE(fs);
   auto rep = merge_cleaner_output(*fs);
-  INFO(fs->last_error());
+  INFO(test::error_text(rep));
   REQUIRE(rep);
   CHECK(rep->merged);
   CHECK(rep->cleaner_sequence == 5u);
@@ -269,7 +270,7 @@ TEST_CASE(
   REQUIRE(fs);
   const auto newest = store->list(1).value().back().id.sequence;
   auto rep = merge_cleaner_output(*fs);
-  INFO(fs->last_error());
+  INFO(test::error_text(rep));
   REQUIRE(rep);
   CHECK(rep->merged);
   REQUIRE(rep->refused.size() == 1);

@@ -13,6 +13,7 @@
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 
 using namespace cloudlog;
 using namespace cloudlog::bluesky;
@@ -46,7 +47,7 @@ void check_matches(mem_fs& fs, const model& m) {
   std::size_t entries = 0;
   for (const auto& d : m.dirs) {
     auto l = fs.list(d);
-    INFO(d << ": " << fs.last_error());
+    INFO(d << ": " << test::error_text(l));
     REQUIRE(l);
     entries += l->size();
     for (const auto& e : *l) CHECK(m.exists(d + "/" + e.name));
@@ -54,7 +55,7 @@ void check_matches(mem_fs& fs, const model& m) {
   CHECK(entries == m.files.size() + m.symlinks.size() + m.dirs.size() - 1);
   for (const auto& [p, contents] : m.files) {
     auto got = fs.read(p);
-    INFO(p << ": " << fs.last_error());
+    INFO(p << ": " << test::error_text(got));
     REQUIRE(got);
     REQUIRE(got->size() == contents.size());
     CHECK(*got == contents);
@@ -144,8 +145,9 @@ TEST_CASE("random file operations, flushes and reopens agree with an in-memory m
           }
         }
       } else if (op < 90) {  // flush
-        INFO(fs->last_error());
-        REQUIRE(fs->flush());
+        auto flushed = fs->flush();
+        INFO(test::error_text(flushed));
+        REQUIRE(flushed);
         durable = m;
         ++flushes;
         check_matches(*fs, m);

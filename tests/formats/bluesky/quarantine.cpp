@@ -39,19 +39,19 @@ TEST_CASE("a store's quarantine record: none reads empty, a damaged one reads em
   memory_store store;
   auto none = bluesky::read_quarantine(store);
   REQUIRE(none);
-  CHECK(none->empty());
+  CHECK(none->items.empty());
+  CHECK(none->note.empty());
 
   const std::set<location> items{{0, 3, 10, 20}};
   REQUIRE(bluesky::write_quarantine(store, items));
   CHECK(store.read("log-99999999-00000002", 0, whole_object).has_value());
-  CHECK(bluesky::read_quarantine(store).value() == items);
+  CHECK(bluesky::read_quarantine(store).value().items == items);
 
   REQUIRE(store.write("log-99999999-00000002", as_bytes("cloudlog quarantine 1\n0 3 10 20\n")));
-  std::string why;
-  auto cut = bluesky::read_quarantine(store, &why);
+  auto cut = bluesky::read_quarantine(store);
   REQUIRE(cut);
-  CHECK(cut->empty());
-  CHECK(why == "log-99999999-00000002 is not a complete quarantine record: ignored");
+  CHECK(cut->items.empty());
+  CHECK(cut->note == "log-99999999-00000002 is not a complete quarantine record: ignored");
 
   // An empty record removes the object.
   REQUIRE(bluesky::write_quarantine(store, {}));

@@ -14,6 +14,7 @@
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -24,7 +25,7 @@ namespace {
 template <class Reader>
 void walk(Reader& r, std::uint64_t inum, const std::string& path, test::expected_tree& out) {
   auto rec = r.load_inode(inum);
-  INFO(r.last_error());
+  INFO(test::error_text(rec));
   REQUIRE(rec);
   switch (rec->node.type) {
     case file_type::directory:
@@ -33,7 +34,7 @@ void walk(Reader& r, std::uint64_t inum, const std::string& path, test::expected
       break;
     case file_type::regular: {
       auto data = r.read_file(*rec);
-      INFO(r.last_error());
+      INFO(test::error_text(data));
       REQUIRE(data);
       out.files[path] = *data;
       break;
@@ -173,9 +174,9 @@ TEST_CASE("without a key, encrypted items are an error saying a key is needed",
   auto rec = r->load_inode(2);
   REQUIRE_FALSE(rec);
   CHECK(rec.error() == make_error_code(errc::bad_key));
-  CHECK_THAT(r->last_error(), Catch::Contains("inode 2") &&
-                                  Catch::Contains("log-00000000-00000000 @105") &&
-                                  Catch::Contains("a key is needed"));
+  CHECK_THAT(rec.error().what, Catch::Contains("inode 2") &&
+                                   Catch::Contains("log-00000000-00000000 @105") &&
+                                   Catch::Contains("a key is needed"));
 }
 
 TEST_CASE("with a key, tags are enforced", "[formats][bluesky][reader]") {
@@ -210,7 +211,7 @@ TEST_CASE("with a key, tags are enforced", "[formats][bluesky][reader]") {
     auto data = r->read_file(*rec);
     REQUIRE_FALSE(data);
     CHECK(data.error() == make_error_code(errc::bad_tag));
-    CHECK_THAT(r->last_error(),
+    CHECK_THAT(data.error().what,
                Catch::Contains("block 0 of inode 3") && Catch::Contains("log-00000001-00000004"));
   }
 }
@@ -229,7 +230,7 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
     auto data = r->read_file(*rec);
     REQUIRE_FALSE(data);
     CHECK(data.error() == make_error_code(errc::dangling_link));
-    CHECK(r->last_error() ==
+    CHECK(data.error().what ==
           "block 0 of inode 5 at log-00000001-00000004 @100461 (110 bytes): segment or range "
           "does not exist");
   }
@@ -241,7 +242,7 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
     auto data = r->read_file(r->load_inode(3).value());
     REQUIRE_FALSE(data);
     CHECK(data.error() == make_error_code(errc::dangling_link));
-    CHECK_THAT(r->last_error(), Catch::Contains("block 1 of inode 3"));
+    CHECK_THAT(data.error().what, Catch::Contains("block 1 of inode 3"));
   }
   SECTION("a link to an item with another id") {
     auto seg = mem.read("log-00000000-00000003", 0, whole_object).value();
@@ -252,8 +253,8 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
     auto rec = r->load_inode(2);
     REQUIRE_FALSE(rec);
     CHECK(rec.error() == make_error_code(errc::dangling_link));
-    CHECK_THAT(r->last_error(), Catch::Contains("inode 2 at log-00000000-00000003 @247") &&
-                                    Catch::Contains("has id"));
+    CHECK_THAT(rec.error().what, Catch::Contains("inode 2 at log-00000000-00000003 @247") &&
+                                     Catch::Contains("has id"));
   }
   SECTION("no directory-0 segment, or none with a checkpoint") {
     memory_store empty;
@@ -292,7 +293,7 @@ TEST_CASE("a missing or corrupt object is a clear error naming what and where",
       auto v = verify_filesystem(*r);
       REQUIRE_FALSE(v);
       CHECK(v.error() == make_error_code(errc::dangling_link));
-      CHECK_THAT(r->last_error(), Catch::Contains("log-00000000-00000003 @0"));
+      CHECK_THAT(v.error().what, Catch::Contains("log-00000000-00000003 @0"));
     }
   }
 }
@@ -313,32 +314,32 @@ TEST_CASE("resolve_path is the one path rule: components, directories, the inode
   map[2] = dir(2, {{0, 4, "x"}, {1, 9, "gone"}});
   map[3].inum = 3;
   map[4].inum = 4;
-  std::vector<std::string> notes;
   const auto resolve = [&](std::string_view path) {
     return resolve_path(
         path,
-        [&](std::uint64_t inum) -> result<const inode*> {
+        [&](std::uint64_t inum) -> result_with_info<const inode*> {
           if (!map.count(inum)) return fail(make_error_code(std::errc::io_error));
           return &map.at(inum);
         },
-        [&](std::uint64_t inum) { return map.count(inum) != 0; },
-        [&](std::error_code code, std::string text) {
-          notes.push_back(std::move(text));
-          return fail(code);
-        });
+        [&](std::uint64_t inum) { return map.count(inum) != 0; });
   };
+  // The one search of a directory by name.
+  CHECK(find_entry(map[2], "x")->inum == 4u);
+  CHECK(find_entry(map[2], "nope") == map[2].entries.end());
   CHECK(resolve("") == root_inum);
   CHECK(resolve("/") == root_inum);
   CHECK(resolve("/d//x/") == 4u);
   CHECK(resolve("f") == 3u);
-  CHECK(notes.empty());
-  CHECK(resolve("/f/y").error() == make_error_code(std::errc::not_a_directory));
-  CHECK(notes.back() == "/f/y: a component is not a directory");
-  CHECK(resolve("/d/nope").error() == make_error_code(std::errc::no_such_file_or_directory));
-  CHECK(notes.back() == "/d/nope: no such file or directory");
-  CHECK(resolve("/d/gone").error() == make_error_code(errc::dangling_link));
-  CHECK(notes.back() == "/d/gone: the entry names inode 9, which is not in the inode map");
-  CHECK(notes.size() == 3);
+  // Each failure returns its text.
+  const auto not_dir = resolve("/f/y");
+  CHECK(not_dir.error() == make_error_code(std::errc::not_a_directory));
+  CHECK(not_dir.error().what == "/f/y: a component is not a directory");
+  const auto missing = resolve("/d/nope");
+  CHECK(missing.error() == make_error_code(std::errc::no_such_file_or_directory));
+  CHECK(missing.error().what == "/d/nope: no such file or directory");
+  const auto gone = resolve("/d/gone");
+  CHECK(gone.error() == make_error_code(errc::dangling_link));
+  CHECK(gone.error().what == "/d/gone: the entry names inode 9, which is not in the inode map");
 }
 
 TEST_CASE("blocks_read and copy_block_part: the one block arithmetic of a ranged read",
@@ -364,4 +365,20 @@ TEST_CASE("blocks_read and copy_block_part: the one block arithmetic of a ranged
   const fetch_request rq{{object_id{}, location{0, 3, 200, 150}}, item_type::data, 7, 2};
   CHECK_THAT(wrong_block_length(rq, 5, size),
              Catch::EndsWith(": holds 5 bytes, expected " + std::to_string(block_size / 2)));
+  // block_payload: the one check of a stored block's length.
+  const auto item_of = [](std::size_t n) {
+    auto it = new_item(item_type::data, 7, bytes(n, std::byte{'z'}), {}).value();
+    bytes b;
+    REQUIRE(append_item(b, it));
+    return opened_item{location{0, 3, 200, static_cast<std::uint32_t>(b.size())}, std::move(b)};
+  };
+  const auto right = item_of(block_size / 2);
+  const auto ok = block_payload(right, rq, size);
+  REQUIRE(ok);
+  CHECK(ok->size() == block_size / 2);
+  const auto wrong = item_of(5);
+  const auto bad = block_payload(wrong, rq, size);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error() == make_error_code(errc::corrupt_payload));
+  CHECK(bad.error().what == wrong_block_length(rq, 5, size));
 }

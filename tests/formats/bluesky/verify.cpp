@@ -8,6 +8,7 @@
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/formats/bluesky/verify.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 #include "support/fixtures.hpp"
 
 using namespace cloudlog;
@@ -24,7 +25,7 @@ TEST_CASE("verify walks every fixture stage and counts what it checked",
     const bool sparse = stage.parent_path().filename() == "sparse";
     auto check = [&](auto& r) {
       auto rep = verify_filesystem(r);
-      INFO(r.last_error());
+      INFO(test::error_text(rep));
       REQUIRE(rep);
       CHECK(rep->inodes == (sparse ? 7 : 6));
       CHECK(rep->files == (sparse ? 4 : 3));
@@ -74,6 +75,6 @@ TEST_CASE("verify stops at the first bad tag and says where", "[formats][bluesky
   auto bad = verify_filesystem(*r2);
   REQUIRE_FALSE(bad);
   CHECK(bad.error() == make_error_code(errc::bad_tag));
-  CHECK_THAT(r2->last_error(),
+  CHECK_THAT(bad.error().what,
              Catch::Contains("block 2 of inode 7") && Catch::Contains("log-00000000-00000000"));
 }

@@ -10,6 +10,7 @@
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "formats/bluesky/helpers.hpp"
+#include "support/error_text.hpp"
 
 using namespace cloudlog;
 using namespace cloudlog::bluesky;
@@ -39,7 +40,7 @@ std::vector<bytes> contents(memory_store& store, const bluesky::cipher& key,
   std::vector<bytes> out;
   for (std::uint64_t i = 0; i < workload_file_count(o); ++i) {
     auto b = fs->read(workload_file_path(o, i));
-    INFO(fs->last_error());
+    INFO(test::error_text(b));
     REQUIRE(b);
     CHECK(b->size() == o.file_size);
     out.push_back(*b);
@@ -80,7 +81,7 @@ TEST_CASE("a seed always produces the same files and the same segments",
     auto fs = mem_fs::open(store, key);
     REQUIRE(fs);
     auto rep = run_workload(*fs, o);
-    INFO(fs->last_error());
+    INFO(test::error_text(rep));
     REQUIRE(rep);
     return *rep;
   };

@@ -19,6 +19,7 @@
 #include "cloudlog/backend/detail/aws_config.hpp"
 #include "cloudlog/backend/sigv4.hpp"
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/result.hpp"
 
 namespace cloudlog::detail {
@@ -90,12 +91,6 @@ struct http_response {
   std::string etag;            // ETag
   std::string bucket_region;   // x-amz-bucket-region
   std::string request_id;      // x-amz-request-id
-};
-
-// Why an exchange failed below HTTP (curl's own words), for the error line.
-struct transport_failure {
-  std::error_code error;
-  std::string text;
 };
 
 // One HTTP exchange's description (already signed).
@@ -225,10 +220,9 @@ inline void set_network(CURL* h, const http_settings& s) {
 }
 
 // Runs one exchange on handle H (reset first; its connection is kept for reuse).
-// On a transport failure, WHY (when given) receives curl's explanation.
-// Fails: the code curl_error gives.
-inline result<http_response> perform(CURL* h, const http_exchange& x, const http_settings& s,
-                                     CURLSH* share, transport_failure* why = nullptr) {
+// Fails below HTTP: the code curl_error gives, with curl's own words as its text.
+inline result_with_info<http_response> perform(CURL* h, const http_exchange& x,
+                                               const http_settings& s, CURLSH* share) {
   curl_easy_reset(h);
   if (share) curl_easy_setopt(h, CURLOPT_SHARE, share);
   http_response r;
@@ -250,21 +244,18 @@ inline result<http_response> perform(CURL* h, const http_exchange& x, const http
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(headers);
-  if (rc != CURLE_OK) {
-    if (why) *why = {curl_error(rc), errbuf[0] ? errbuf : curl_easy_strerror(rc)};
-    return fail(curl_error(rc));
-  }
+  if (rc != CURLE_OK) return fail_with(curl_error(rc), errbuf[0] ? errbuf : curl_easy_strerror(rc));
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
 }
 
 // One exchange on a fresh handle (the credential sources: rare requests).
-inline result<http_response> perform_once(const http_exchange& x, const http_settings& s,
-                                          transport_failure* why = nullptr) {
+inline result_with_info<http_response> perform_once(const http_exchange& x,
+                                                    const http_settings& s) {
   curl_init_once();
   curl_handle h(curl_easy_init());
   if (!h) return fail(errc::io_error);
-  return perform(h.get(), x, s, nullptr, why);
+  return perform(h.get(), x, s, nullptr);
 }
 
 // Splits "scheme://authority[/]" into its parts. Fails: errc::invalid_argument.

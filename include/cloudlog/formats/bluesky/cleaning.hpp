@@ -212,7 +212,7 @@ struct format {
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
     ctx.generations_ = std::move(cleaner_read->second);
     if (!quarantined) return fail(quarantined.error());
-    ctx.quarantined_ = std::move(*quarantined);
+    ctx.quarantined_ = std::move(quarantined->items);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
     ctx.root_item_ = std::move(found->checkpoint.item);

@@ -26,6 +26,7 @@
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
 #include "cloudlog/crypto/random.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
@@ -103,15 +104,16 @@ template <segment_store Store, cloudlog::cipher Cipher>
 class filesystem;
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs);
+result_with_info<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs);
 
 namespace detail {
 template <segment_store Store, cloudlog::cipher Cipher>
-result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
-                              std::vector<std::string>& refused);
+result_with_info<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
+                                        std::vector<std::string>& refused);
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merge_plan& plan,
-                                             std::vector<std::string>& refused);
+result_with_info<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs,
+                                                       merge_plan& plan,
+                                                       std::vector<std::string>& refused);
 template <segment_store Store, cloudlog::cipher Cipher>
 result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
                                              const std::vector<location>& damaged);
@@ -132,9 +134,10 @@ result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
 // Once a cleaner generation is merged, every checkpoint carries the version-vector
 // entry (1, merged cleaner sequence).
 //
-// Holds references to the store and the cipher: they must outlive it. Not
-// thread-safe. Paths are '/'-separated, relative to the root; symlinks in paths
-// are not followed.
+// Every failing operation returns its text with its code (what failed, where,
+// why: error_info.hpp). Holds references to the store and the cipher: they must
+// outlive it. Not thread-safe. Paths are '/'-separated, relative to the root;
+// symlinks in paths are not followed.
 template <segment_store Store, cloudlog::cipher Cipher>
 class filesystem {
  public:
@@ -171,7 +174,7 @@ class filesystem {
   // The inode number at PATH, by resolve_path's rule (reader.hpp), over the inodes
   // as they are now.
   // Fails: resolve_path's errors (errc::dangling_link: a corrupt store).
-  result<std::uint64_t> lookup(std::string_view path);
+  result_with_info<std::uint64_t> lookup(std::string_view path);
 
   // The inode INUM (its current, possibly unflushed, state).
   // Fails: std::errc::no_such_file_or_directory.
@@ -191,24 +194,24 @@ class filesystem {
 
   // The entries of the directory at PATH, ascending by cookie.
   // Fails: lookup's errors, std::errc::not_a_directory.
-  result<std::vector<dir_entry>> list(std::string_view path);
+  result_with_info<std::vector<dir_entry>> list(std::string_view path);
 
   // The target of the symlink at PATH.
   // Fails: lookup's errors, std::errc::invalid_argument.
-  result<std::string> readlink(std::string_view path);
+  result_with_info<std::string> readlink(std::string_view path);
 
   // Reads LENGTH bytes at OFFSET of regular file INUM (clamped to its size),
   // unflushed changes included; holes read as zeros; stored blocks are fetched in
   // one batch.
   // Fails: std::errc::no_such_file_or_directory, std::errc::is_a_directory, errc::invalid_argument
   // (not a regular file), fetch errors.
-  result<bytes> read(std::uint64_t inum, std::uint64_t offset = 0,
-                     std::uint64_t length = whole_object);
+  result_with_info<bytes> read(std::uint64_t inum, std::uint64_t offset = 0,
+                               std::uint64_t length = whole_object);
 
   // Reads the whole regular file at PATH (see read).
-  result<bytes> read(std::string_view path) {
+  result_with_info<bytes> read(std::string_view path) {
     auto n = lookup(path);
-    if (!n) return fail(n.error());
+    if (!n) return fail(std::move(n.error()));
     return read(*n);
   }
 
@@ -218,29 +221,29 @@ class filesystem {
   // Creates an empty regular file at PATH with permission bits MODE.
   // Fails: std::errc::no_such_file_or_directory / std::errc::not_a_directory (parent),
   // std::errc::file_exists, errc::invalid_argument (an empty or invalid name).
-  result<std::uint64_t> create(std::string_view path, std::uint32_t mode = 0644) {
+  result_with_info<std::uint64_t> create(std::string_view path, std::uint32_t mode = 0644) {
     return make_node(path, file_type::regular, mode, {});
   }
 
   // Creates an empty directory at PATH (see create).
-  result<std::uint64_t> mkdir(std::string_view path, std::uint32_t mode = 0755) {
+  result_with_info<std::uint64_t> mkdir(std::string_view path, std::uint32_t mode = 0755) {
     return make_node(path, file_type::directory, mode, {});
   }
 
   // Creates a symlink at PATH pointing at TARGET (see create; TARGET must be
   // non-empty and hold no NUL, errc::invalid_argument).
-  result<std::uint64_t> symlink(std::string_view path, std::string_view target);
+  result_with_info<std::uint64_t> symlink(std::string_view path, std::string_view target);
 
   // Writes DATA at OFFSET of regular file INUM, extending it if needed (a gap
   // becomes holes). Blocks written only in part are read first.
   // Fails: std::errc::no_such_file_or_directory, std::errc::is_a_directory, errc::invalid_argument
   // (not regular, or past max_file_size), fetch errors (nothing is changed then).
-  result<void> write(std::uint64_t inum, std::uint64_t offset, byte_view data);
+  result_with_info<void> write(std::uint64_t inum, std::uint64_t offset, byte_view data);
 
   // Writes DATA at OFFSET of the regular file at PATH (see write).
-  result<void> write(std::string_view path, std::uint64_t offset, byte_view data) {
+  result_with_info<void> write(std::string_view path, std::uint64_t offset, byte_view data) {
     auto n = lookup(path);
-    if (!n) return fail(n.error());
+    if (!n) return fail(std::move(n.error()));
     return write(*n, offset, data);
   }
 
@@ -248,19 +251,19 @@ class filesystem {
   // cuts the new last block; growing pads the old last block with zeros and adds
   // holes.
   // Fails: as write.
-  result<void> truncate(std::uint64_t inum, std::uint64_t size);
+  result_with_info<void> truncate(std::uint64_t inum, std::uint64_t size);
 
   // Truncates the regular file at PATH (see truncate).
-  result<void> truncate(std::string_view path, std::uint64_t size) {
+  result_with_info<void> truncate(std::string_view path, std::uint64_t size) {
     auto n = lookup(path);
-    if (!n) return fail(n.error());
+    if (!n) return fail(std::move(n.error()));
     return truncate(*n, size);
   }
 
   // Removes the file, symlink or empty directory at PATH: its name from its
   // directory and its inode from the inode map.
   // Fails: lookup's errors, std::errc::directory_not_empty, errc::invalid_argument (the root).
-  result<void> remove(std::string_view path);
+  result_with_info<void> remove(std::string_view path);
 
   // ---- persistence (impl/filesystem_persistence.hpp) ----
 
@@ -272,10 +275,11 @@ class filesystem {
 
   // Writes every change as new directory-0 segments (see the class comment) and
   // makes them the current state. A no-op when nothing is dirty.
-  // Fails: store write errors, errc::crypto_failure, errc::size_overflow. On
-  // failure the in-memory state is unchanged (still dirty) and the next flush
-  // reuses the same segment names; segments already uploaded are unreferenced.
-  result<flush_report> flush();
+  // Fails: store write errors ("cannot write log-...: ..."), errc::crypto_failure,
+  // errc::size_overflow ("flush failed: ..."). On failure the in-memory state is
+  // unchanged (still dirty) and the next flush reuses the same segment names;
+  // segments already uploaded are unreferenced.
+  result_with_info<flush_report> flush();
 
   // The sequence the next directory-0 segment will get.
   std::uint32_t next_sequence() const noexcept { return next_seq_; }
@@ -283,16 +287,14 @@ class filesystem {
   std::optional<std::uint32_t> merged_cleaner_sequence() const noexcept { return merged_; }
   // Everything flushed since open.
   const flush_report& totals() const noexcept { return totals_; }
-  // The text of the last failure (what, where, why).
-  const std::string& last_error() const noexcept { return source_.last_error(); }
   // The item source (the store and the cipher).
   item_source<Store, Cipher>& source() noexcept { return source_; }
 
  private:
-  friend result<merge_report> merge_cleaner_output<Store, Cipher>(filesystem&);
-  friend result<merge_plan> detail::plan_merge<Store, Cipher>(filesystem&, const root&,
-                                                              std::vector<std::string>&);
-  friend result<std::set<std::uint64_t>> detail::check_blocks<Store, Cipher>(
+  friend result_with_info<merge_report> merge_cleaner_output<Store, Cipher>(filesystem&);
+  friend result_with_info<merge_plan> detail::plan_merge<Store, Cipher>(filesystem&, const root&,
+                                                                        std::vector<std::string>&);
+  friend result_with_info<std::set<std::uint64_t>> detail::check_blocks<Store, Cipher>(
       filesystem&, merge_plan&, std::vector<std::string>&);
   friend result<std::set<location>> detail::update_quarantine<Store, Cipher>(
       filesystem&, const std::vector<location>&);
@@ -328,21 +330,12 @@ class filesystem {
   static result_with_info<filesystem> open_with(Store& store, const Cipher& c,
                                                 filesystem_options opt, const root_rule& rule);
 
-  result<void> load(const root_rule& rule);
+  result_with_info<void> load(const root_rule& rule);
 
   static std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-  }
-
-  static auto find_entry(const inode& dir, std::string_view name) {
-    return std::find_if(dir.entries.begin(), dir.entries.end(),
-                        [&](const dir_entry& d) { return d.name == name; });
-  }
-  static auto find_entry(inode& dir, std::string_view name) {
-    return std::find_if(dir.entries.begin(), dir.entries.end(),
-                        [&](const dir_entry& d) { return d.name == name; });
   }
 
   void touch(node_state& s) {
@@ -351,30 +344,29 @@ class filesystem {
     s.dirty = true;
   }
 
-  result<node_state*> regular(std::uint64_t inum);
+  result_with_info<node_state*> regular(std::uint64_t inum);
 
   static fetch_request block_request(std::uint64_t inum, const node_state& n, std::uint64_t i) {
     return {{n.blocks[i].id, *n.blocks[i].where}, item_type::data, inum, i};
   }
 
-  tl::unexpected<std::error_code> wrong_length(const fetch_request& rq, std::size_t got,
-                                               std::uint64_t size);
-
   // Turns the stored blocks WHICH of N into dirty contents (one batch of reads).
-  result<void> materialize(std::uint64_t inum, node_state& n, std::span<const std::uint64_t> which);
+  result_with_info<void> materialize(std::uint64_t inum, node_state& n,
+                                     std::span<const std::uint64_t> which);
 
   // Sets N's size to SIZE, keeping every block's contents at its expected length.
-  result<void> resize(std::uint64_t inum, node_state& n, std::uint64_t size);
+  result_with_info<void> resize(std::uint64_t inum, node_state& n, std::uint64_t size);
 
-  result<std::uint64_t> parent_of(std::string_view path);
+  result_with_info<std::uint64_t> parent_of(std::string_view path);
 
-  result<std::uint64_t> make_node(std::string_view path, file_type type, std::uint32_t mode,
-                                  std::string_view target);
+  result_with_info<std::uint64_t> make_node(std::string_view path, file_type type,
+                                            std::uint32_t mode, std::string_view target);
 
   // A random 31-bit cookie >= 4, unused in DIR (as the original draws them).
   static result<std::uint32_t> new_cookie(const inode& dir);
 
-  tl::unexpected<std::error_code> fail_flush(std::error_code ec);
+  // E, with "flush failed: " and its code's message when it has no text.
+  static tl::unexpected<error_info> fail_flush(error_info e);
 
   item_source<Store, Cipher> source_;
   filesystem_options opt_;

@@ -19,6 +19,7 @@
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/log/item.hpp"
@@ -87,7 +88,9 @@ inline std::string item_place(const fetch_request& request) {
 }
 
 // Fetches items from a store and opens them with a cipher. Holds references to
-// both: they must outlive it. Not thread-safe (it records the last error's text).
+// both: they must outlive it. Not thread-safe (its read planner counts reads).
+// Every failure carries its text: what was read, where, and why; e.g.
+// "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): ...".
 //
 // Opening policy (docs/format.md, section 10): every item is opened with
 // Cipher::open (which verifies the tag and decrypts), except INODE_MAP and
@@ -106,8 +109,7 @@ class item_source {
   // What fetch_each found for one request: the item, or why not (its code and text).
   struct outcome {
     std::optional<opened_item> item;
-    std::error_code error;
-    std::string why;
+    error_info error;
   };
 
   // Fetches REQUESTS, in order, through the engine's read path (the read planner
@@ -118,13 +120,13 @@ class item_source {
   // missing segment), carry the link's id (errc::dangling_link), the requested type
   // (errc::unexpected_type) and inum (errc::corrupt_payload), and open under the
   // policy above (errc::bad_tag, errc::bad_key). Other store errors pass through.
-  // On failure last_error() names the item and its place.
-  result<std::vector<opened_item>> fetch(std::span<const fetch_request> requests) {
+  // A failure's text names the item and its place.
+  result_with_info<std::vector<opened_item>> fetch(std::span<const fetch_request> requests) {
     auto each = fetch_each(requests);
     std::vector<opened_item> out;
     out.reserve(each.size());
     for (auto& o : each) {
-      if (!o.item) return note(o.error, std::move(o.why));
+      if (!o.item) return fail(std::move(o.error));
       out.push_back(std::move(*o.item));
     }
     return out;
@@ -143,8 +145,7 @@ class item_source {
       const auto& rq = requests[i];
       auto& r = got[i];
       auto failed = [&](std::error_code code, const std::string& why) {
-        out[i].error = code;
-        out[i].why = where_of(rq) + why;
+        out[i].error = error_info{code, where_of(rq) + why};
       };
       if (!r) {
         const bool missing = r.error() == make_error_code(errc::not_found) ||
@@ -159,8 +160,7 @@ class item_source {
       }
       opened_item item{rq.ref.where, std::move(*r)};
       if (auto ok = check_and_open(rq, item.data); !ok) {
-        out[i].error = ok.error();
-        out[i].why = last_error_;
+        out[i].error = std::move(ok.error());
         continue;
       }
       out[i].item = std::move(item);
@@ -174,15 +174,15 @@ class item_source {
   }
 
   // Fetches one item (see fetch).
-  result<opened_item> fetch_one(const fetch_request& request) {
+  result_with_info<opened_item> fetch_one(const fetch_request& request) {
     auto r = fetch(std::span<const fetch_request>(&request, 1));
-    if (!r) return fail(r.error());
+    if (!r) return fail(std::move(r.error()));
     return std::move(r->front());
   }
 
   // Checks and opens the item bytes ITEM_BYTES fetched for REQUEST, in place (see
   // fetch for the checks and their codes).
-  result<void> check_and_open(const fetch_request& rq, bytes& item_bytes) {
+  result_with_info<void> check_and_open(const fetch_request& rq, bytes& item_bytes) {
     auto v = parse_item<layout>(item_bytes, 0);
     if (!v) return failure(rq, errc::dangling_link, "no item there (" + v.error().message() + ")");
     if (v->size() != item_bytes.size())
@@ -208,27 +208,17 @@ class item_source {
     return {};
   }
 
-  // The text of the last failure: what was read, where, and why; e.g.
-  // "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): ...".
-  const std::string& last_error() const noexcept { return last_error_; }
-
-  // Records TEXT as the last failure and returns CODE (for callers adding context).
-  tl::unexpected<std::error_code> note(std::error_code code, std::string text) {
-    last_error_ = std::move(text);
-    return fail(code);
-  }
-
  private:
   // "block 2 of inode 3 at log-00000001-00000004 @65819 (32857 bytes): "
   static std::string where_of(const fetch_request& rq) {
     return item_place(rq) + " (" + std::to_string(rq.ref.where.size) + " bytes): ";
   }
-  tl::unexpected<std::error_code> failure(const fetch_request& rq, std::error_code code,
-                                          const std::string& why) {
-    return note(code, where_of(rq) + why);
+  static tl::unexpected<error_info> failure(const fetch_request& rq, std::error_code code,
+                                            const std::string& why) {
+    return fail_with(code, where_of(rq) + why);
   }
-  tl::unexpected<std::error_code> failure(const fetch_request& rq, errc code,
-                                          const std::string& why) {
+  static tl::unexpected<error_info> failure(const fetch_request& rq, errc code,
+                                            const std::string& why) {
     return failure(rq, make_error_code(code), why);
   }
 
@@ -237,7 +227,6 @@ class item_source {
   // Plans each fetch (no cache: a source lives longer than a pass, and its callers
   // keep what they need).
   cloudlog::detail::read_planner planner_{read_cost_of<Store>(), whole_object, 0};
-  std::string last_error_;
 };
 
 }  // namespace cloudlog::bluesky

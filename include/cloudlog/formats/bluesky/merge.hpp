@@ -13,6 +13,7 @@
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
@@ -38,13 +39,13 @@ inline bool item_is_damaged(std::error_code ec) {
 // Fetches REQUESTS item by item: damaged ones are added to REFUSED and left out
 // (nullopt); any other failure stops the merge.
 template <class Source>
-result<std::vector<std::optional<opened_item>>> fetch_or_refuse(
+result_with_info<std::vector<std::optional<opened_item>>> fetch_or_refuse(
     Source& source, const std::vector<fetch_request>& requests, std::vector<std::string>& refused) {
   std::vector<std::optional<opened_item>> out;
   out.reserve(requests.size());
   for (auto& o : source.fetch_each(requests)) {
-    if (!o.item && !item_is_damaged(o.error)) return source.note(o.error, std::move(o.why));
-    if (!o.item) refused.push_back(std::move(o.why));
+    if (!o.item && !item_is_damaged(o.error.code)) return fail(std::move(o.error));
+    if (!o.item) refused.push_back(std::move(o.error.what));
     out.push_back(std::move(o.item));
   }
   return out;
@@ -58,14 +59,15 @@ result<std::vector<std::optional<opened_item>>> fetch_or_refuse(
 // quarantine record). Returns the inodes with a block set aside. Fails: store
 // errors, errc::bad_key.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merge_plan& plan,
-                                             std::vector<std::string>& refused) {
+result_with_info<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs,
+                                                       merge_plan& plan,
+                                                       std::vector<std::string>& refused) {
   auto& source = fs.source_;
   std::vector<fetch_request> data_rqs;
   data_rqs.reserve(plan.blocks.size());
   for (const auto& a : plan.blocks) data_rqs.push_back({a.ref, item_type::data, a.inum, a.index});
   auto blocks = fetch_or_refuse(source, data_rqs, refused);
-  if (!blocks) return fail(blocks.error());
+  if (!blocks) return fail(std::move(blocks.error()));
   std::set<std::uint64_t> set_aside;
   std::vector<merge_plan::adoption> adopt;
   std::vector<fetch_request> own;  // the proxy's copies of the blocks set aside
@@ -73,8 +75,7 @@ result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merg
     const auto& a = plan.blocks[k];
     const auto& b = fs.nodes_.at(a.inum).blocks[a.index];
     bool ok = (*blocks)[k].has_value();
-    if (ok && (*blocks)[k]->view().payload().size() !=
-                  block_length(fs.nodes_.at(a.inum).node.size, a.index)) {
+    if (ok && !block_payload(*(*blocks)[k], data_rqs[k], fs.nodes_.at(a.inum).node.size)) {
       refused.push_back(item_place(data_rqs[k]) + ": not the block's length");
       ok = false;
     }
@@ -89,7 +90,7 @@ result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merg
   auto each = source.fetch_each(own);
   for (std::size_t k = 0; k < each.size(); ++k) {
     if (each[k].item) continue;
-    if (!item_is_damaged(each[k].error)) return source.note(each[k].error, std::move(each[k].why));
+    if (!item_is_damaged(each[k].error.code)) return fail(std::move(each[k].error));
     plan.damaged_in_place.push_back(own[k].ref.where);
   }
   return set_aside;
@@ -99,8 +100,8 @@ result<std::set<std::uint64_t>> check_blocks(filesystem<Store, Cipher>& fs, merg
 // not know yet, and plans what to adopt (merge_cleaner_output, steps 2-4); damaged
 // items go to REFUSED. Fails: store errors, errc::bad_key.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
-                              std::vector<std::string>& refused) {
+result_with_info<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
+                                        std::vector<std::string>& refused) {
   auto& source = fs.source_;
   const auto known = [&](const location& l) {
     return l.directory == proxy_directory ||
@@ -111,7 +112,7 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
     if (!known(croot.imap_refs[i].where))
       imap_rqs.push_back({croot.imap_refs[i], item_type::inode_map, 0, i});
   auto imaps = fetch_or_refuse(source, imap_rqs, refused);
-  if (!imaps) return fail(imaps.error());
+  if (!imaps) return fail(std::move(imaps.error()));
   std::map<std::uint64_t, item_ref> cleaner_map;
   for (std::size_t i = 0; i < imaps->size(); ++i) {
     if (!(*imaps)[i]) continue;
@@ -127,7 +128,7 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
     if (!known(ref.where) && fs.nodes_.count(inum))
       inode_rqs.push_back({ref, item_type::inode, inum, 0});
   auto inodes = fetch_or_refuse(source, inode_rqs, refused);
-  if (!inodes) return fail(inodes.error());
+  if (!inodes) return fail(std::move(inodes.error()));
 
   merge_plan plan;
   std::vector<std::pair<std::uint64_t, item_ref>> same_version;
@@ -168,7 +169,7 @@ result<merge_plan> plan_merge(filesystem<Store, Cipher>& fs, const root& croot,
   }
 
   auto set_aside = check_blocks(fs, plan, refused);
-  if (!set_aside) return fail(set_aside.error());
+  if (!set_aside) return fail(std::move(set_aside.error()));
   for (const auto& [inum, ref] : same_version)
     if (set_aside->count(inum))
       plan.touched.push_back(inum);
@@ -187,14 +188,14 @@ result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
   auto& store = fs.source_.store();
   auto recorded = read_quarantine(store);
   if (!recorded) return fail(recorded.error());
-  std::set<location> wanted = *recorded;
+  std::set<location> wanted = recorded->items;
   wanted.insert(damaged.begin(), damaged.end());
   std::set<location> next;
   if (!wanted.empty())
     for (const auto& [inum, s] : fs.nodes_)
       for (const auto& b : s.blocks)
         if (b.stored() && b.where && wanted.count(*b.where)) next.insert(*b.where);
-  if (next != *recorded) CLOUDLOG_TRY_VOID(write_quarantine(store, next));
+  if (next != recorded->items) CLOUDLOG_TRY_VOID(write_quarantine(store, next));
   return next;
 }
 
@@ -230,46 +231,45 @@ result<std::set<location>> update_quarantine(filesystem<Store, Cipher>& fs,
 // map block set aside keeps every inode of its range as it is). The generation is
 // still acknowledged, so a tampered item copied by a key-less cleaner never wedges
 // cleaning (report.refused lists them). Dirty changes in FS are flushed too.
-// Fails: store errors, errc::bad_key, the checkpoint's errors, flush errors; FS's
-// last_error() says what and where. On failure FS is unchanged.
+// Fails: store errors, errc::bad_key, the checkpoint's errors, flush errors, each
+// with its text (what and where). On failure FS is unchanged.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
+result_with_info<merge_report> merge_cleaner_output(filesystem<Store, Cipher>& fs) {
   merge_report rep;
   auto& source = fs.source_;
   auto newest = newest_segment(source.store(), cleaner_directory);
-  if (!newest) return source.note(newest.error(), "cannot list the cleaner's segments");
+  if (!newest) return fail_with(newest.error(), "cannot list the cleaner's segments");
   std::optional<stored_checkpoint> generation;
   if (*newest && !(fs.merged_ && (*newest)->id.sequence <= *fs.merged_)) {
     auto cp = checkpoint_at_end(source.store(), **newest);
     if (!cp)
-      return source.note(cp.error(),
-                         "cannot read " + (*newest)->name + ": " + cp.error().message());
+      return fail_with(cp.error(), "cannot read " + (*newest)->name + ": " + cp.error().message());
     generation = std::move(*cp);
   }
   if (!generation) {
     if (fs.skipped_segments().empty()) return rep;
     auto flushed = fs.flush();
-    if (!flushed) return fail(flushed.error());
+    if (!flushed) return fail(std::move(flushed.error()));
     rep.sealed_interrupted_flush = true;
     rep.flush = *flushed;
     return rep;
   }
   const std::uint32_t seq = generation->segment.id.sequence;
   auto croot = open_checkpoint(source, *generation);
-  if (!croot) return fail(croot.error());
+  if (!croot) return fail(std::move(croot.error()));
   auto plan = detail::plan_merge(fs, *croot, rep.refused);
-  if (!plan) return fail(plan.error());
+  if (!plan) return fail(std::move(plan.error()));
   CLOUDLOG_TRY_VOID(fs.apply_merge(*plan, seq));
   auto quarantined = detail::update_quarantine(fs, plan->damaged_in_place);
   if (!quarantined) {
     fs.undo_merge();
-    return source.note(quarantined.error(), "cannot write the quarantine record");
+    return fail_with(quarantined.error(), "cannot write the quarantine record");
   }
   rep.quarantined = std::move(*quarantined);
   auto flushed = fs.flush();
   if (!flushed) {
     fs.undo_merge();
-    return fail(flushed.error());
+    return fail(std::move(flushed.error()));
   }
   rep.merged = true;
   rep.cleaner_sequence = seq;

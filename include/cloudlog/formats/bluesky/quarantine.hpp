@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
@@ -65,25 +66,29 @@ inline result<std::set<location>> decode_quarantine(std::string_view text) {
   return fail(errc::corrupt_payload);
 }
 
+// A record as read: its items, and a note when a damaged one was ignored.
+struct quarantine_record {
+  std::set<location> items;
+  std::string note;  // empty, or "<name> is not a complete quarantine record: ignored"
+};
+
 // The record in STORE; empty when there is none. It only ever keeps items where
 // they are, so a damaged record is not an error: it reads as empty (the cleaner
-// then copies those items again, as it would without a record) and WHY says so.
+// then copies those items again, as it would without a record) and its note says
+// so.
 // Fails: the store's errors other than errc::not_found.
 template <segment_store Store>
-result<std::set<location>> read_quarantine(Store& store, std::string* why = nullptr) {
+result<quarantine_record> read_quarantine(Store& store) {
   auto name = segment_name(quarantine_object);
   if (!name) return fail(name.error());
   auto text = store.read(*name, 0, whole_object);
   if (!text) {
-    if (text.error() == make_error_code(errc::not_found)) return std::set<location>{};
+    if (text.error() == make_error_code(errc::not_found)) return quarantine_record{};
     return fail(text.error());
   }
   auto items = decode_quarantine(as_chars(*text));
-  if (!items) {
-    if (why) *why = *name + " is not a complete quarantine record: ignored";
-    return std::set<location>{};
-  }
-  return items;
+  if (!items) return quarantine_record{{}, *name + " is not a complete quarantine record: ignored"};
+  return quarantine_record{std::move(*items), {}};
 }
 
 // Replaces the record in STORE with ITEMS (removes it when ITEMS is empty).

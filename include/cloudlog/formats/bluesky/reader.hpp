@@ -19,6 +19,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/item_source.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
@@ -90,35 +91,53 @@ inline std::string wrong_block_length(const fetch_request& rq, std::size_t got,
          std::to_string(block_length(size, rq.index));
 }
 
+// The entry named NAME of directory DIR, or DIR.entries.end(): the one search of a
+// directory by name (resolve_path; filesystem's create, mkdir, symlink and remove).
+inline std::vector<dir_entry>::const_iterator find_entry(const inode& dir, std::string_view name) {
+  return std::find_if(dir.entries.begin(), dir.entries.end(),
+                      [&](const dir_entry& d) { return d.name == name; });
+}
+
+// The payload of block RQ.index (ITEM, fetched for RQ) of a file of SIZE, which
+// must hold exactly the length SIZE gives that block: the one check of a stored
+// block's length (reader::read_file, filesystem's read and write, the merge's
+// check of the cleaner's copies). The view is into ITEM.
+// Fails: errc::corrupt_payload, with wrong_block_length's text.
+inline result_with_info<byte_view> block_payload(const opened_item& item, const fetch_request& rq,
+                                                 std::uint64_t size) {
+  const auto payload = item.view().payload();
+  if (payload.size() != block_length(size, rq.index))
+    return fail_with(make_error_code(errc::corrupt_payload),
+                     wrong_block_length(rq, payload.size(), size));
+  return payload;
+}
+
 // The one rule for resolving PATH ("/" or "" is the root; symlinks are not
 // followed), shared by reader and filesystem: from the root, each component must
 // be an entry of a directory, naming an inode the map holds. DIR_OF(inum) gives
-// the inode at INUM (result<const inode*>, valid until the next call); KNOWN(inum)
-// says whether the map holds INUM; NOTE(code, text) records a failure's context
-// and returns it.
+// the inode at INUM (result_with_info<const inode*>, valid until the next call);
+// KNOWN(inum) says whether the map holds INUM. A failure's text names PATH.
 // Fails: std::errc::no_such_file_or_directory, std::errc::not_a_directory (a
 // component is not a directory), errc::dangling_link (an entry naming an inode the
 // map lacks), DIR_OF's errors.
-template <class DirOf, class Known, class Note>
-result<std::uint64_t> resolve_path(std::string_view path, DirOf&& dir_of, Known&& known,
-                                   Note&& note) {
+template <class DirOf, class Known>
+result_with_info<std::uint64_t> resolve_path(std::string_view path, DirOf&& dir_of, Known&& known) {
   std::uint64_t at = root_inum;
   for (auto name : path_components(path)) {
     auto dir = dir_of(at);
-    if (!dir) return fail(dir.error());
+    if (!dir) return fail(std::move(dir.error()));
     const inode& n = **dir;
     if (n.type != file_type::directory)
-      return note(make_error_code(std::errc::not_a_directory),
-                  std::string(path) + ": a component is not a directory");
-    auto e = std::find_if(n.entries.begin(), n.entries.end(),
-                          [&](const dir_entry& d) { return d.name == name; });
+      return fail_with(make_error_code(std::errc::not_a_directory),
+                       std::string(path) + ": a component is not a directory");
+    auto e = find_entry(n, name);
     if (e == n.entries.end())
-      return note(make_error_code(std::errc::no_such_file_or_directory),
-                  std::string(path) + ": no such file or directory");
+      return fail_with(make_error_code(std::errc::no_such_file_or_directory),
+                       std::string(path) + ": no such file or directory");
     if (!known(e->inum))
-      return note(make_error_code(errc::dangling_link),
-                  std::string(path) + ": the entry names inode " + std::to_string(e->inum) +
-                      ", which is not in the inode map");
+      return fail_with(make_error_code(errc::dangling_link),
+                       std::string(path) + ": the entry names inode " + std::to_string(e->inum) +
+                           ", which is not in the inode map");
     at = e->inum;
   }
   return at;
@@ -169,21 +188,22 @@ result<std::optional<segment_info>> newest_segment(Store& store, std::uint32_t d
 
 // Opens the stored checkpoint CP with SOURCE's cipher (its tag must verify, or be
 // zero in directory 1) and decodes it with its links.
-// Fails: errc::bad_tag, errc::bad_key, errc::corrupt_payload; last_error() of
-// SOURCE says where.
+// Fails: errc::bad_tag, errc::bad_key, errc::corrupt_payload, with the text of
+// what and where.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<root> open_checkpoint(item_source<Store, Cipher>& source, const stored_checkpoint& cp) {
+result_with_info<root> open_checkpoint(item_source<Store, Cipher>& source,
+                                       const stored_checkpoint& cp) {
   fetch_request rq{item_ref{object_id{}, cp.where}, item_type::checkpoint, 0, 0};
   opened_item item{cp.where, cp.item};
   if (auto v = parse_item<layout>(item.data, 0)) rq.ref.id = v->id();
-  CLOUDLOG_TRY_VOID(source.check_and_open(rq, item.data));
+  if (auto ok = source.check_and_open(rq, item.data); !ok) return fail(std::move(ok.error()));
   const auto v = item.view();
   auto decoded = decode_checkpoint(v.payload());
   const auto links = v.links();
   auto bad = [&]() {
-    return source.note(make_error_code(errc::corrupt_payload),
-                       "checkpoint at " + cp.segment.name + " @" + std::to_string(cp.where.offset) +
-                           ": corrupt payload");
+    return fail_with(make_error_code(errc::corrupt_payload),
+                     "checkpoint at " + cp.segment.name + " @" + std::to_string(cp.where.offset) +
+                         ": corrupt payload");
   };
   if (!decoded || links.size() != decoded->ranges.size()) return bad();
   root r{item_ref{v.id(), cp.where}, std::move(*decoded), {}};
@@ -197,24 +217,24 @@ result<root> open_checkpoint(item_source<Store, Cipher>& source, const stored_ch
 // Loads the inode map of ROOT: every imap block, fetched in one batch.
 // Fails: fetch errors; errc::corrupt_payload for a malformed block.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<std::map<std::uint64_t, item_ref>> load_inode_map(item_source<Store, Cipher>& source,
-                                                         const root& r) {
+result_with_info<std::map<std::uint64_t, item_ref>> load_inode_map(
+    item_source<Store, Cipher>& source, const root& r) {
   std::vector<fetch_request> rqs;
   for (std::size_t i = 0; i < r.imap_refs.size(); ++i)
     rqs.push_back({r.imap_refs[i], item_type::inode_map, 0, i});
   auto items = source.fetch(rqs);
-  if (!items) return fail(items.error());
+  if (!items) return fail(std::move(items.error()));
   std::map<std::uint64_t, item_ref> map;
   for (std::size_t i = 0; i < items->size(); ++i)
     if (auto ok = decode_imap_item((*items)[i], r.payload.ranges[i], map); !ok)
-      return source.note(ok.error(), item_place(rqs[i]) + ": corrupt payload");
+      return fail_with(ok.error(), item_place(rqs[i]) + ": corrupt payload");
   return map;
 }
 
 // A read-only view of a BlueSky filesystem at its current checkpoint. Inodes and
 // blocks are fetched on demand with ranged reads (only the items needed), batched.
-// Holds references to the store and the cipher: they must outlive it. Not
-// thread-safe.
+// Every failure carries its text (what failed, where, why). Holds references to
+// the store and the cipher: they must outlive it. Not thread-safe.
 template <segment_store Store, cloudlog::cipher Cipher>
 class reader {
  public:
@@ -226,8 +246,7 @@ class reader {
   // and payload errors.
   static result_with_info<reader> open(Store& store, const Cipher& c, const root_rule& rule = {}) {
     reader r(store, c);
-    auto ok = r.load(rule);
-    if (!ok) return fail_with(ok.error(), r.last_error());
+    if (auto ok = r.load(rule); !ok) return fail(std::move(ok.error()));
     return r;
   }
 
@@ -242,36 +261,34 @@ class reader {
   const std::map<std::uint64_t, item_ref>& inode_map() const noexcept { return map_; }
   // The item source (for callers fetching items themselves).
   item_source<Store, Cipher>& source() noexcept { return source_; }
-  // The text of the last failure (what, where, why).
-  const std::string& last_error() const noexcept { return source_.last_error(); }
 
   // Loads inode INUM.
   // Fails: std::errc::no_such_file_or_directory if INUM is not in the inode map; fetch errors;
   // errc::corrupt_payload.
-  result<inode_record> load_inode(std::uint64_t inum) {
+  result_with_info<inode_record> load_inode(std::uint64_t inum) {
     auto r = load_inodes(std::span<const std::uint64_t>(&inum, 1));
-    if (!r) return fail(r.error());
+    if (!r) return fail(std::move(r.error()));
     return std::move(r->front());
   }
 
   // Loads the inodes INUMS in one batch, in order (see load_inode).
-  result<std::vector<inode_record>> load_inodes(std::span<const std::uint64_t> inums) {
+  result_with_info<std::vector<inode_record>> load_inodes(std::span<const std::uint64_t> inums) {
     std::vector<fetch_request> rqs;
     rqs.reserve(inums.size());
     for (auto n : inums) {
       auto it = map_.find(n);
       if (it == map_.end())
-        return source_.note(make_error_code(std::errc::no_such_file_or_directory),
-                            "inode " + std::to_string(n) + " is not in the inode map");
+        return fail_with(make_error_code(std::errc::no_such_file_or_directory),
+                         "inode " + std::to_string(n) + " is not in the inode map");
       rqs.push_back({it->second, item_type::inode, n, 0});
     }
     auto items = source_.fetch(rqs);
-    if (!items) return fail(items.error());
+    if (!items) return fail(std::move(items.error()));
     std::vector<inode_record> out;
     out.reserve(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
       auto rec = decode_inode_item((*items)[i], inums[i]);
-      if (!rec) return source_.note(rec.error(), item_place(rqs[i]) + ": corrupt inode payload");
+      if (!rec) return fail_with(rec.error(), item_place(rqs[i]) + ": corrupt inode payload");
       out.push_back(std::move(*rec));
     }
     return out;
@@ -279,20 +296,17 @@ class reader {
 
   // The inode number at PATH, by resolve_path's rule.
   // Fails: resolve_path's errors, load_inode's errors.
-  result<std::uint64_t> lookup(std::string_view path) {
+  result_with_info<std::uint64_t> lookup(std::string_view path) {
     std::optional<inode_record> held;  // the directory being looked in
     return resolve_path(
         path,
-        [&](std::uint64_t inum) -> result<const inode*> {
+        [&](std::uint64_t inum) -> result_with_info<const inode*> {
           auto rec = load_inode(inum);
-          if (!rec) return fail(rec.error());
+          if (!rec) return fail(std::move(rec.error()));
           held = std::move(*rec);
           return &held->node;
         },
-        [&](std::uint64_t inum) { return map_.count(inum) != 0; },
-        [&](std::error_code code, std::string text) {
-          return source_.note(code, std::move(text));
-        });
+        [&](std::uint64_t inum) { return map_.count(inum) != 0; });
   }
 
   // Reads LENGTH bytes at OFFSET of the regular file REC (clamped to its size).
@@ -300,14 +314,14 @@ class reader {
   // length (errc::corrupt_payload).
   // Fails: std::errc::is_a_directory / errc::invalid_argument (not a regular file);
   // fetch errors.
-  result<bytes> read_file(const inode_record& rec, std::uint64_t offset = 0,
-                          std::uint64_t length = whole_object) {
+  result_with_info<bytes> read_file(const inode_record& rec, std::uint64_t offset = 0,
+                                    std::uint64_t length = whole_object) {
     if (rec.node.type == file_type::directory)
-      return source_.note(make_error_code(std::errc::is_a_directory),
-                          "inode " + std::to_string(rec.node.inum) + " is a directory");
+      return fail_with(make_error_code(std::errc::is_a_directory),
+                       "inode " + std::to_string(rec.node.inum) + " is a directory");
     if (rec.node.type != file_type::regular)
-      return source_.note(make_error_code(errc::invalid_argument),
-                          "inode " + std::to_string(rec.node.inum) + " is not a regular file");
+      return fail_with(make_error_code(errc::invalid_argument),
+                       "inode " + std::to_string(rec.node.inum) + " is not a regular file");
     const std::uint64_t size = rec.node.size;
     if (offset >= size) return bytes{};
     const auto [end, first, last] = blocks_read(size, offset, length);
@@ -317,16 +331,14 @@ class reader {
         rqs.push_back(
             {{rec.blocks[i].id, *rec.blocks[i].where}, item_type::data, rec.node.inum, i});
     auto items = source_.fetch(rqs);
-    if (!items) return fail(items.error());
+    if (!items) return fail(std::move(items.error()));
     bytes out(end - offset);
     std::size_t k = 0;
     for (std::uint64_t i = first; i <= last; ++i) {
       if (rec.blocks[i].is_null()) continue;
-      const auto payload = (*items)[k].view().payload();
-      if (payload.size() != block_length(size, i))
-        return source_.note(make_error_code(errc::corrupt_payload),
-                            wrong_block_length(rqs[k], payload.size(), size));
-      copy_block_part(payload, i, offset, end, out);
+      const auto payload = block_payload((*items)[k], rqs[k], size);
+      if (!payload) return fail(std::move(payload.error()));
+      copy_block_part(*payload, i, offset, end, out);
       ++k;
     }
     return out;
@@ -335,15 +347,15 @@ class reader {
  private:
   reader(Store& store, const Cipher& c) : source_(store, c) {}
 
-  result<void> load(const root_rule& rule) {
+  result_with_info<void> load(const root_rule& rule) {
     auto found = find_root(source_.store(), source_.cipher_ref(), rule);
-    if (!found) return source_.note(found.error().code, std::move(found.error().what));
+    if (!found) return fail(std::move(found.error()));
     found_ = std::move(*found);
     auto rt = open_checkpoint(source_, found_.checkpoint);
-    if (!rt) return fail(rt.error());
+    if (!rt) return fail(std::move(rt.error()));
     root_ = std::move(*rt);
     auto map = load_inode_map(source_, root_);
-    if (!map) return fail(map.error());
+    if (!map) return fail(std::move(map.error()));
     map_ = std::move(*map);
     return {};
   }

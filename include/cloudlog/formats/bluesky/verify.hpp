@@ -10,10 +10,12 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
 #include "cloudlog/formats/bluesky/reader.hpp"
 #include "cloudlog/result.hpp"
@@ -43,9 +45,10 @@ struct verify_report {
 // at most BATCH blocks.
 // Fails: the first error found (corruption: errc::bad_tag, errc::corrupt_payload,
 // errc::dangling_link, errc::unexpected_type, framing codes; errc::bad_key without
-// a key on an encrypted store; store errors); READER's last_error() says where.
+// a key on an encrypted store; store errors), with its text saying where.
 template <segment_store Store, cloudlog::cipher Cipher>
-result<verify_report> verify_filesystem(reader<Store, Cipher>& r, std::size_t batch = 256) {
+result_with_info<verify_report> verify_filesystem(reader<Store, Cipher>& r,
+                                                  std::size_t batch = 256) {
   verify_report rep;
   const auto& rt = r.current_root();
   rep.checkpoint = rt.self.where;
@@ -59,7 +62,7 @@ result<verify_report> verify_filesystem(reader<Store, Cipher>& r, std::size_t ba
   for (std::size_t at = 0; at < inums.size(); at += batch) {
     const auto n = std::min(batch, inums.size() - at);
     auto recs = r.load_inodes(std::span<const std::uint64_t>(inums.data() + at, n));
-    if (!recs) return fail(recs.error());
+    if (!recs) return fail(std::move(recs.error()));
     for (const auto& rec : *recs) {
       ++rep.inodes;
       rep.item_bytes += rec.self.where.size;
@@ -77,18 +80,17 @@ result<verify_report> verify_filesystem(reader<Store, Cipher>& r, std::size_t ba
           }
           const std::uint64_t chunk = block_size * batch;
           for (std::uint64_t off = 0; off < rec.node.size; off += chunk)
-            if (auto d = r.read_file(rec, off, chunk); !d) return fail(d.error());
+            if (auto d = r.read_file(rec, off, chunk); !d) return fail(std::move(d.error()));
           break;
         }
         case file_type::directory:
           ++rep.directories;
           for (const auto& e : rec.node.entries) {
             if (!r.inode_map().count(e.inum))
-              return r.source().note(make_error_code(errc::dangling_link),
-                                     "directory inode " + std::to_string(rec.node.inum) +
-                                         ": entry '" + e.name + "' names inode " +
-                                         std::to_string(e.inum) +
-                                         ", which is not in the inode map");
+              return fail_with(make_error_code(errc::dangling_link),
+                               "directory inode " + std::to_string(rec.node.inum) + ": entry '" +
+                                   e.name + "' names inode " + std::to_string(e.inum) +
+                                   ", which is not in the inode map");
             named.insert(e.inum);
           }
           break;

@@ -17,6 +17,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
 #include "cloudlog/crypto/cipher.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 #include "cloudlog/result.hpp"
 #include "cloudlog/splitmix64.hpp"
@@ -187,16 +188,17 @@ class file_picker {
 // non-finite zipf, or zipf with hot_fraction; without create_files, a file of
 // another size), std::errc::no_such_file_or_directory (without create_files, a
 // missing file), std::errc::not_a_directory / std::errc::is_a_directory (a name
-// taken by something else), and FS's write and flush errors.
+// taken by something else), and FS's write and flush errors (with their text).
 template <segment_store Store, cloudlog::cipher Cipher>
-result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const workload_options& opt) {
+result_with_info<workload_report> run_workload(filesystem<Store, Cipher>& fs,
+                                               const workload_options& opt) {
   if (!detail::workload_options_valid(opt)) return fail(errc::invalid_argument);
   const auto start = std::chrono::steady_clock::now();
   workload_report rep;
   splitmix64 rng(opt.seed);
   const std::uint64_t files = workload_file_count(opt);
 
-  auto flush = [&]() -> result<void> {
+  auto flush = [&]() -> result_with_info<void> {
     auto f = fs.flush();
     if (!f) return fail(f.error());
     if (f->checkpoints) ++rep.flushes;
@@ -209,7 +211,8 @@ result<workload_report> run_workload(filesystem<Store, Cipher>& fs, const worklo
     return {};
   };
   bytes buf;
-  auto write = [&](std::uint64_t inum, std::uint64_t offset, std::uint64_t len) -> result<void> {
+  auto write = [&](std::uint64_t inum, std::uint64_t offset,
+                   std::uint64_t len) -> result_with_info<void> {
     buf.resize(len);
     rng.fill(buf);
     CLOUDLOG_TRY_VOID(fs.write(inum, offset, buf));

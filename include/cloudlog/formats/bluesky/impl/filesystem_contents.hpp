@@ -13,15 +13,16 @@
 #include <system_error>
 #include <vector>
 
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 
 namespace cloudlog::bluesky {
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t offset,
-                                              std::uint64_t length) {
+result_with_info<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t offset,
+                                                        std::uint64_t length) {
   auto s = regular(inum);
-  if (!s) return fail(s.error());
+  if (!s) return fail(std::move(s.error()));
   const node_state& n = **s;
   const std::uint64_t size = n.node.size;
   if (offset >= size) return bytes{};
@@ -30,7 +31,7 @@ result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t 
   for (std::uint64_t i = first; i <= last; ++i)
     if (n.blocks[i].stored()) rqs.push_back(block_request(inum, n, i));
   auto items = source_.fetch(rqs);
-  if (!items) return fail(items.error());
+  if (!items) return fail(std::move(items.error()));
   bytes out(end - offset);
   std::size_t k = 0;
   for (std::uint64_t i = first; i <= last; ++i) {
@@ -39,9 +40,9 @@ result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t 
     if (b.data) {
       content = *b.data;
     } else if (b.stored()) {
-      content = (*items)[k].view().payload();
-      if (content.size() != block_length(size, i))
-        return wrong_length(rqs[k], content.size(), size);
+      auto payload = block_payload((*items)[k], rqs[k], size);
+      if (!payload) return fail(std::move(payload.error()));
+      content = *payload;
       ++k;
     } else {
       continue;  // a hole: zeros
@@ -52,13 +53,13 @@ result<bytes> filesystem<Store, Cipher>::read(std::uint64_t inum, std::uint64_t 
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<void> filesystem<Store, Cipher>::write(std::uint64_t inum, std::uint64_t offset,
-                                              byte_view data) {
+result_with_info<void> filesystem<Store, Cipher>::write(std::uint64_t inum, std::uint64_t offset,
+                                                        byte_view data) {
   auto s = regular(inum);
-  if (!s) return fail(s.error());
+  if (!s) return fail(std::move(s.error()));
   node_state& n = **s;
   if (offset > max_file_size || data.size() > max_file_size - offset)
-    return source_.note(make_error_code(errc::invalid_argument), "write past the largest file");
+    return fail_with(make_error_code(errc::invalid_argument), "write past the largest file");
   if (data.empty()) return {};
   const std::uint64_t end = offset + data.size();
   const std::uint64_t first = offset / block_size, last = (end - 1) / block_size;
@@ -70,8 +71,9 @@ result<void> filesystem<Store, Cipher>::write(std::uint64_t inum, std::uint64_t 
     if (offset > start || end < start + block_length(n.node.size, i))
       if (partial.empty() || partial.back() != i) partial.push_back(i);
   }
-  CLOUDLOG_TRY_VOID(materialize(inum, n, partial));
-  if (end > n.node.size) CLOUDLOG_TRY_VOID(resize(inum, n, end));
+  if (auto ok = materialize(inum, n, partial); !ok) return fail(std::move(ok.error()));
+  if (end > n.node.size)
+    if (auto ok = resize(inum, n, end); !ok) return fail(std::move(ok.error()));
   for (std::uint64_t i = first; i <= last; ++i) {
     const std::uint64_t start = i * block_size;
     const std::uint64_t len = block_length(n.node.size, i);
@@ -94,63 +96,56 @@ result<void> filesystem<Store, Cipher>::write(std::uint64_t inum, std::uint64_t 
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<void> filesystem<Store, Cipher>::truncate(std::uint64_t inum, std::uint64_t size) {
+result_with_info<void> filesystem<Store, Cipher>::truncate(std::uint64_t inum, std::uint64_t size) {
   auto s = regular(inum);
-  if (!s) return fail(s.error());
+  if (!s) return fail(std::move(s.error()));
   if (size > max_file_size)
-    return source_.note(make_error_code(errc::invalid_argument), "size past the largest file");
+    return fail_with(make_error_code(errc::invalid_argument), "size past the largest file");
   if (size == (*s)->node.size) return {};
-  CLOUDLOG_TRY_VOID(resize(inum, **s, size));
+  if (auto ok = resize(inum, **s, size); !ok) return fail(std::move(ok.error()));
   touch(**s);
   return {};
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-auto filesystem<Store, Cipher>::regular(std::uint64_t inum) -> result<node_state*> {
+auto filesystem<Store, Cipher>::regular(std::uint64_t inum) -> result_with_info<node_state*> {
   auto it = nodes_.find(inum);
   if (it == nodes_.end())
-    return source_.note(make_error_code(std::errc::no_such_file_or_directory),
-                        "inode " + std::to_string(inum) + " does not exist");
+    return fail_with(make_error_code(std::errc::no_such_file_or_directory),
+                     "inode " + std::to_string(inum) + " does not exist");
   if (it->second.node.type == file_type::directory)
-    return source_.note(make_error_code(std::errc::is_a_directory),
-                        "inode " + std::to_string(inum) + " is a directory");
+    return fail_with(make_error_code(std::errc::is_a_directory),
+                     "inode " + std::to_string(inum) + " is a directory");
   if (it->second.node.type != file_type::regular)
-    return source_.note(make_error_code(errc::invalid_argument),
-                        "inode " + std::to_string(inum) + " is not a regular file");
+    return fail_with(make_error_code(errc::invalid_argument),
+                     "inode " + std::to_string(inum) + " is not a regular file");
   return &it->second;
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-tl::unexpected<std::error_code> filesystem<Store, Cipher>::wrong_length(const fetch_request& rq,
-                                                                        std::size_t got,
-                                                                        std::uint64_t size) {
-  return source_.note(make_error_code(errc::corrupt_payload), wrong_block_length(rq, got, size));
-}
-
-template <segment_store Store, cloudlog::cipher Cipher>
-result<void> filesystem<Store, Cipher>::materialize(std::uint64_t inum, node_state& n,
-                                                    std::span<const std::uint64_t> which) {
+result_with_info<void> filesystem<Store, Cipher>::materialize(
+    std::uint64_t inum, node_state& n, std::span<const std::uint64_t> which) {
   std::vector<fetch_request> rqs;
   for (auto i : which)
     if (n.blocks[i].stored()) rqs.push_back(block_request(inum, n, i));
   if (rqs.empty()) return {};
   auto items = source_.fetch(rqs);
-  if (!items) return fail(items.error());
+  if (!items) return fail(std::move(items.error()));
+  std::vector<byte_view> payloads;  // all checked before any block changes
+  payloads.reserve(rqs.size());
   for (std::size_t k = 0; k < rqs.size(); ++k) {
-    const auto payload = (*items)[k].view().payload();
-    if (payload.size() != block_length(n.node.size, rqs[k].index))
-      return wrong_length(rqs[k], payload.size(), n.node.size);
+    auto payload = block_payload((*items)[k], rqs[k], n.node.size);
+    if (!payload) return fail(std::move(payload.error()));
+    payloads.push_back(*payload);
   }
-  for (std::size_t k = 0; k < rqs.size(); ++k) {
-    const auto payload = (*items)[k].view().payload();
-    n.blocks[rqs[k].index].data.emplace(payload.begin(), payload.end());
-  }
+  for (std::size_t k = 0; k < rqs.size(); ++k)
+    n.blocks[rqs[k].index].data.emplace(payloads[k].begin(), payloads[k].end());
   return {};
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<void> filesystem<Store, Cipher>::resize(std::uint64_t inum, node_state& n,
-                                               std::uint64_t size) {
+result_with_info<void> filesystem<Store, Cipher>::resize(std::uint64_t inum, node_state& n,
+                                                         std::uint64_t size) {
   const std::uint64_t old = n.node.size;
   const std::uint64_t old_count = block_count(old), new_count = block_count(size);
   // The one block whose length changes without being dropped: the old last one
@@ -160,7 +155,8 @@ result<void> filesystem<Store, Cipher>::resize(std::uint64_t inum, node_state& n
   if (size < old && new_count > 0 && size % block_size != 0) edge = new_count - 1;
   if (edge) {
     const std::uint64_t e = *edge;
-    CLOUDLOG_TRY_VOID(materialize(inum, n, std::span<const std::uint64_t>(&e, 1)));
+    if (auto ok = materialize(inum, n, std::span<const std::uint64_t>(&e, 1)); !ok)
+      return fail(std::move(ok.error()));
   }
   n.blocks.resize(new_count);
   n.node.size = size;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
 
 namespace cloudlog::bluesky {
@@ -25,12 +26,12 @@ result_with_info<filesystem<Store, Cipher>> filesystem<Store, Cipher>::recover_t
   auto fs = open_with(store, c, opt, root_rule{opt.segment_target, sequence});
   if (!fs) return fail(std::move(fs.error()));
   fs->checkpoint_dirty_ = true;
-  if (auto f = fs->flush(); !f) return fail_with(f.error(), fs->last_error());
+  if (auto f = fs->flush(); !f) return fail(std::move(f.error()));
   return fs;
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<flush_report> filesystem<Store, Cipher>::flush() {
+result_with_info<flush_report> filesystem<Store, Cipher>::flush() {
   flush_report rep;
   if (!dirty()) return rep;
   segment_writer w(*this, rep);
@@ -45,7 +46,7 @@ result<flush_report> filesystem<Store, Cipher>::flush() {
       const auto& b = s.blocks[i];
       if (b.data) {
         auto ref = w.append(item_type::data, inum, *b.data, {});
-        if (!ref) return fail_flush(ref.error());
+        if (!ref) return fail_flush(std::move(ref.error()));
         new_blocks.push_back({{inum, i}, *ref});
         links.push_back({ref->id, ref->where});
       } else {
@@ -53,7 +54,7 @@ result<flush_report> filesystem<Store, Cipher>::flush() {
       }
     }
     auto ref = w.append(item_type::inode, inum, encode_inode(s.node), links);
-    if (!ref) return fail_flush(ref.error());
+    if (!ref) return fail_flush(std::move(ref.error()));
     new_inodes.push_back({inum, *ref});
     ranges.insert(range_of(inum));
   }
@@ -78,7 +79,7 @@ result<flush_report> filesystem<Store, Cipher>::flush() {
       continue;
     }
     auto ref = w.append(item_type::inode_map, 0, encode_imap_block(inums), links);
-    if (!ref) return fail_flush(ref.error());
+    if (!ref) return fail_flush(std::move(ref.error()));
     new_ranges[m] = *ref;
   }
   auto all_ranges = ranges_;
@@ -96,8 +97,8 @@ result<flush_report> filesystem<Store, Cipher>::flush() {
     cp_links.push_back({r.id, r.where});
   }
   if (auto ref = w.append(item_type::checkpoint, 0, encode_checkpoint(cp), cp_links); !ref)
-    return fail_flush(ref.error());
-  if (auto ok = w.finish(); !ok) return fail_flush(ok.error());
+    return fail_flush(std::move(ref.error()));
+  if (auto ok = w.finish(); !ok) return fail_flush(std::move(ok.error()));
   // Everything is durable: adopt the new state.
   for (const auto& [key, ref] : new_blocks) {
     auto& b = nodes_.at(key.first).blocks[key.second];
@@ -164,15 +165,14 @@ template <segment_store Store, cloudlog::cipher Cipher>
 result_with_info<filesystem<Store, Cipher>> filesystem<Store, Cipher>::open_with(
     Store& store, const Cipher& c, filesystem_options opt, const root_rule& rule) {
   filesystem fs(store, c, opt);
-  auto ok = fs.load(rule);
-  if (!ok) return fail_with(ok.error(), fs.last_error());
+  if (auto ok = fs.load(rule); !ok) return fail(std::move(ok.error()));
   return fs;
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
+result_with_info<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
   auto newest = newest_segment(source_.store(), proxy_directory);
-  if (!newest) return source_.note(newest.error(), "cannot list the store");
+  if (!newest) return fail_with(newest.error(), "cannot list the store");
   if (!*newest) {
     const auto now = now_us();
     node_state root;
@@ -186,7 +186,7 @@ result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
     return {};
   }
   auto r = reader<Store, Cipher>::open(source_.store(), source_.cipher_ref(), rule);
-  if (!r) return source_.note(r.error().code, std::move(r.error().what));
+  if (!r) return fail(std::move(r.error()));
   skipped_ = r->found().skipped;
   checkpoint_dirty_ = !skipped_.empty();
   const auto& rt = r->current_root();
@@ -202,7 +202,7 @@ result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
   std::vector<std::uint64_t> inums;
   for (const auto& [n, ref] : r->inode_map()) inums.push_back(n);
   auto recs = r->load_inodes(inums);
-  if (!recs) return source_.note(recs.error(), r->last_error());
+  if (!recs) return fail(std::move(recs.error()));
   for (auto& rec : *recs) {
     node_state s;
     s.self = rec.self;
@@ -212,8 +212,8 @@ result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
     nodes_.emplace(s.node.inum, std::move(s));
   }
   if (!nodes_.count(root_inum) || nodes_.at(root_inum).node.type != file_type::directory)
-    return source_.note(make_error_code(errc::corrupt_payload),
-                        "the inode map has no root directory (inode 1)");
+    return fail_with(make_error_code(errc::corrupt_payload),
+                     "the inode map has no root directory (inode 1)");
   next_inum_ = nodes_.rbegin()->first + 1;
   if (foreign_ranges_)
     for (const auto& [n, s] : nodes_) dirty_ranges_.insert(range_of(n));
@@ -221,9 +221,9 @@ result<void> filesystem<Store, Cipher>::load(const root_rule& rule) {
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
-tl::unexpected<std::error_code> filesystem<Store, Cipher>::fail_flush(std::error_code ec) {
-  if (source_.last_error().empty()) source_.note(ec, "flush failed: " + ec.message());
-  return fail(ec);
+tl::unexpected<error_info> filesystem<Store, Cipher>::fail_flush(error_info e) {
+  if (e.what.empty()) e.what = "flush failed: " + e.code.message();
+  return fail(std::move(e));
 }
 
 template <segment_store Store, cloudlog::cipher Cipher>
@@ -234,8 +234,9 @@ class filesystem<Store, Cipher>::segment_writer {
     buf_.clear();
   }
 
-  result<item_ref> append(item_type type, std::uint64_t inum, byte_view payload,
-                          const std::vector<item_link>& links) {
+  // Fails: the upload's errors (with their text), sealing and framing errors.
+  result_with_info<item_ref> append(item_type type, std::uint64_t inum, byte_view payload,
+                                    const std::vector<item_link>& links) {
     auto it = new_item(type, inum, bytes(payload.begin(), payload.end()), links);
     if (!it) return fail(it.error());
     const auto at = buf_.size();
@@ -258,11 +259,12 @@ class filesystem<Store, Cipher>::segment_writer {
         ++rep_.checkpoints;
         break;
     }
-    if (buf_.size() > fs_.opt_.segment_target) CLOUDLOG_TRY_VOID(upload());
+    if (buf_.size() > fs_.opt_.segment_target)
+      if (auto ok = upload(); !ok) return fail(std::move(ok.error()));
     return item_ref{it->header.id, where};
   }
 
-  result<void> finish() {
+  result_with_info<void> finish() {
     if (!buf_.empty()) return upload();
     return {};
   }
@@ -270,13 +272,11 @@ class filesystem<Store, Cipher>::segment_writer {
   std::uint32_t next_sequence() const noexcept { return seq_; }
 
  private:
-  result<void> upload() {
+  result_with_info<void> upload() {
     auto name = segment_name({proxy_directory, seq_});
     if (!name) return fail(name.error());
-    if (auto ok = fs_.source_.store().write(*name, buf_); !ok) {
-      fs_.source_.note(ok.error(), "cannot write " + *name + ": " + ok.error().message());
-      return fail(ok.error());
-    }
+    if (auto ok = fs_.source_.store().write(*name, buf_); !ok)
+      return fail_with(ok.error(), "cannot write " + *name + ": " + ok.error().message());
     ++rep_.segments;
     rep_.bytes += buf_.size();
     ++seq_;
