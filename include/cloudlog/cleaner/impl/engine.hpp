@@ -230,9 +230,9 @@ result<std::unordered_set<segment_id>> quarantine_phase(const Format& format, St
   return kept;
 }
 
-// The end of every pass that is not a dry run: the delete phase, then (not in a
-// delete-only pass, which writes nothing) the usage index's next record. Takes S's
-// report with STATUS.
+// The end of every pass but a dry run that found victims (which ends with its
+// plan): the delete phase (a dry run deletes nothing), then, in a real pass that is
+// not delete-only, the usage index's next record. Takes S's report with STATUS.
 template <class Store, class Context>
 result<clean_report> end_pass(Store& store, const clean_options& options, pass_state<Context>& s,
                               clean_status status) {
