@@ -45,6 +45,22 @@ clean_options full(bool dry = false) {
   return o;
 }
 
+// STORE after a workload of SEED, one indexed pass, the proxy's merge and more
+// churn: the root has changed since the usage index's head.
+void indexed_then_changed(memory_store& store, std::uint64_t seed) {
+  test::file_model model;
+  test::workload w(seed);
+  {
+    auto fs = fs_type::open(store, test::harness_cipher()).value();
+    w.populate(fs, model, 9, 40'000);
+    w.churn(fs, model, 12, 3, 20'000);
+  }
+  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
+  auto fs = fs_type::open(store, test::harness_cipher()).value();
+  REQUIRE(bs::merge_cleaner_output(fs));
+  w.churn(fs, model, 4, 2, 20'000);
+}
+
 std::string rows(const std::vector<segment_usage>& t) {
   std::ostringstream s;
   for (const auto& r : t)
@@ -196,19 +212,7 @@ TEST_CASE("A usage index record round-trips and every damage is detected",
 TEST_CASE("A missing, damaged, misnamed or foreign usage index costs one full walk, same plan",
           "[cleaner][usage_index]") {
   memory_store store;
-  test::file_model model;
-  test::workload w(11);
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    w.populate(fs, model, 9, 40'000);
-    w.churn(fs, model, 12, 3, 20'000);
-  }
-  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    REQUIRE(bs::merge_cleaner_output(fs));
-    w.churn(fs, model, 4, 2, 20'000);
-  }
+  indexed_then_changed(store, 11);
   auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
   REQUIRE(expect);
   // A pass that is not a dry run writes the next generation, which is used.
@@ -304,19 +308,7 @@ TEST_CASE(
     "same plan",
     "[cleaner][usage_index]") {
   memory_store store;
-  test::file_model model;
-  test::workload w(17);
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    w.populate(fs, model, 9, 40'000);
-    w.churn(fs, model, 12, 3, 20'000);
-  }
-  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    REQUIRE(bs::merge_cleaner_output(fs));
-    w.churn(fs, model, 4, 2, 20'000);
-  }
+  indexed_then_changed(store, 17);
   // The root changed since the head: a pass looks summaries up in its ranges.
   auto expect = clean(bs::format{}, store, greedy_policy{}, full(true));
   REQUIRE(expect);
