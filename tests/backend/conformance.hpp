@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
 
@@ -102,6 +104,30 @@ void check_segment_store_laws(Store& store) {
     CHECK(r[0].value() == bytes(data.begin(), data.begin() + 10));
     CHECK(r[1].error() == errc::not_found);
     CHECK(r[2].value().size() == 10);
+  }
+  SECTION("a batch read into the caller's buffers (read_batch_into) is the batch read") {
+    // Through the store's read_many_into when it has one (readable_into), else
+    // through read_batch with each result copied: either way each buffer holds
+    // what read() returns, clamped to its size, failures in place.
+    const auto data = pattern(100, 11);
+    REQUIRE(store.write(a, data));
+    const std::vector<read_request> reqs{{a, 0, 10},  {b, 0, whole_object}, {a, 90, whole_object},
+                                         {a, 20, 50}, {a, 101, 1},          {a, 100, 5}};
+    std::vector<bytes> buffers{bytes(10, std::byte{0xee}), bytes(4), bytes(64),
+                               bytes(30, std::byte{0xee}), bytes(4), bytes(4)};
+    std::vector<mutable_byte_view> into(buffers.begin(), buffers.end());
+    auto r = read_batch_into(store, std::span<const read_request>(reqs),
+                             std::span<const mutable_byte_view>(into));
+    REQUIRE(r.size() == reqs.size());
+    CHECK(r[0].value() == 10);
+    CHECK(buffers[0] == bytes(data.begin(), data.begin() + 10));
+    CHECK(r[1].error() == errc::not_found);
+    CHECK(r[2].value() == 10);  // the object's end, in a larger buffer
+    CHECK(bytes(buffers[2].begin(), buffers[2].begin() + 10) == bytes(data.end() - 10, data.end()));
+    CHECK(r[3].value() == 30);  // clamped to the buffer
+    CHECK(buffers[3] == bytes(data.begin() + 20, data.begin() + 50));
+    CHECK(r[4].error() == errc::out_of_range);
+    CHECK(r[5].value() == 0);
   }
   SECTION("a batch larger than any parallelism keeps its order, ranges and failures") {
     std::vector<read_request> reqs;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 #include "backend/conformance.hpp"
 #include "cloudlog/backend/batch_remove.hpp"
@@ -54,6 +55,48 @@ TEST_CASE("file_store read_many serves runs of one file as read() would, in orde
   CHECK(r[5].error() == errc::invalid_name);
   CHECK(r[6].error() == errc::out_of_range);
   CHECK(r[7].value().empty());
+}
+
+TEST_CASE("file_store read_many_into reads each request into its buffer as read_many would",
+          "[backend][file]") {
+  test::temp_dir dir;
+  auto store = file_store::open(dir.path()).value();
+  STATIC_REQUIRE(readable_into<file_store>);
+  const auto a = segment_name({0, 1}).value(), b = segment_name({0, 2}).value();
+  const auto missing = segment_name({0, 3}).value();
+  const auto pa = test::pattern(100, 1), pb = test::pattern(50, 2);
+  REQUIRE(store.write(a, pa));
+  REQUIRE(store.write(b, pb));
+  const std::vector<read_request> reqs{{a, 0, 10},      {a, 90, 20}, {b, 10, 5},
+                                       {missing, 0, 1}, {a, 50, 1},  {"../x", 0, 1},
+                                       {b, 51, 1},      {b, 50, 9},  {a, 0, whole_object}};
+  const auto whole = store.read_many(reqs);
+  // One buffer for all of them, as the read planner does: each request's part as
+  // long as its length (or the object, for whole_object), uninitialized bytes
+  // marked so that a write past a request's part would show.
+  std::vector<std::size_t> sizes{10, 20, 5, 1, 1, 1, 1, 9, 100};
+  bytes memory(std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}) + 1, std::byte{0xee});
+  std::vector<mutable_byte_view> into;
+  std::size_t at = 0;
+  for (auto n : sizes) {
+    into.push_back(mutable_byte_view(memory).subspan(at, n));
+    at += n;
+  }
+  const auto r = store.read_many_into(reqs, into);
+  REQUIRE(r.size() == reqs.size());
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    INFO(i);
+    REQUIRE(r[i].has_value() == whole[i].has_value());
+    if (!whole[i]) {
+      CHECK(r[i].error() == whole[i].error());
+      continue;
+    }
+    REQUIRE(*r[i] == whole[i]->size());
+    CHECK(bytes(into[i].begin(), into[i].begin() + static_cast<std::ptrdiff_t>(*r[i])) ==
+          *whole[i]);
+  }
+  CHECK(*r[1] == 10);                       // the object's end within the request
+  CHECK(memory.back() == std::byte{0xee});  // nothing written past the last buffer
 }
 
 TEST_CASE("file_store remove_many deletes exactly the named files, one bad name none",

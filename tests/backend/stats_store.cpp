@@ -12,6 +12,7 @@
 #include "cloudlog/backend/batch_remove.hpp"
 #include "cloudlog/backend/caching_store.hpp"
 #include "cloudlog/backend/fault_injecting_store.hpp"
+#include "cloudlog/backend/file_store.hpp"
 #include "cloudlog/backend/memory_store.hpp"
 #include "cloudlog/backend/retrying_store.hpp"
 #include "cloudlog/backend/simple_store.hpp"
@@ -54,6 +55,26 @@ TEST_CASE("stats_store counts requests and bytes per kind", "[remote][decorators
   CHECK(s.remove == request_counts{1, 0, 1});
   store.reset();
   CHECK(store.stats() == store_stats{});
+}
+
+TEST_CASE("stats_store counts a read_many_into as the reads and the bytes read",
+          "[remote][decorators][stats]") {
+  test::temp_dir dir;
+  auto inner = file_store::open(dir.path()).value();
+  stats_store store(inner);
+  STATIC_REQUIRE(readable_into<decltype(store)>);
+  REQUIRE(store.write(a, test::pattern(100, 1)));
+  std::vector<read_request> reqs{{a, 90, 20}, {c, 0, 1}, {a, 0, 7}};
+  bytes memory(40);
+  const std::vector<mutable_byte_view> into{mutable_byte_view(memory).first(20),
+                                            mutable_byte_view(memory).subspan(20, 1),
+                                            mutable_byte_view(memory).subspan(21, 7)};
+  const auto r = store.read_many_into(reqs, into);
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].value() == 10);
+  CHECK(r[1].error() == errc::not_found);
+  CHECK(r[2].value() == 7);
+  CHECK(store.stats().get == request_counts{3, 1, 17});
 }
 
 namespace {

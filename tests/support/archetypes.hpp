@@ -115,6 +115,21 @@ struct store_archetype {
   result<void> remove(std::string_view) { return fail(errc::io_error); }
 };
 
+// The least a store that reads into a caller's buffers needs (readable_into).
+struct store_reading_into_archetype : store_archetype {
+  std::vector<result<std::uint64_t>> read_many_into(std::span<const read_request>,
+                                                    std::span<const mutable_byte_view>) {
+    return {};
+  }
+};
+// read_many_into allocating its own results, not into the caller's buffers.
+struct store_reading_into_nothing : store_archetype {
+  std::vector<result<bytes>> read_many_into(std::span<const read_request>,
+                                            std::span<const mutable_byte_view>) {
+    return {};
+  }
+};
+
 struct store_without_list {
   result<bytes> read(std::string_view, std::uint64_t, std::uint64_t) {
     return fail(errc::io_error);

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <dirent.h>
@@ -130,32 +131,32 @@ class file_store {
   std::vector<result<bytes>> read_many(std::span<const read_request> requests) {
     std::vector<result<bytes>> out;
     out.reserve(requests.size());
-    const std::string* open_name = nullptr;  // the file FD was opened for
-    std::optional<detail::fd_guard> fd;
-    result<std::uint64_t> size = fail(errc::io_error);  // its size, or why it cannot be read
-    for (const auto& r : requests) {
-      if (auto ok = check_object_name(r.name); !ok) {
-        out.push_back(fail(ok.error()));
-        continue;
-      }
-      if (!open_name || *open_name != r.name) {
-        open_name = &r.name;
-        fd.emplace(::open(path_of(r.name).c_str(), O_RDONLY | O_CLOEXEC));
-        struct stat st;
-        if (fd->get() < 0)
-          size = fail(detail::errno_code(errno));
-        else if (::fstat(fd->get(), &st) != 0)
-          size = fail(errc::io_error);
-        else
-          size = static_cast<std::uint64_t>(st.st_size);
-      }
-      if (!size) {
-        out.push_back(fail(size.error()));
-        continue;
-      }
-      out.push_back(read_open(fd->get(), *size, r.offset, r.length));
-    }
+    for_each_open(requests, [&](std::size_t k, result<std::pair<int, std::uint64_t>> file) {
+      if (!file)
+        out.push_back(fail(file.error()));
+      else
+        out.push_back(read_open(file->first, file->second, requests[k].offset, requests[k].length));
+    });
     return out;
+  }
+
+  // As read_many(), each read written into its buffer of OUT (readable_into): one
+  // pread per request straight into the caller's memory, nothing allocated or
+  // zero-filled. REQUIRES: OUT.size() == REQUESTS.size().
+  std::vector<result<std::uint64_t>> read_many_into(std::span<const read_request> requests,
+                                                    std::span<const mutable_byte_view> out) {
+    std::vector<result<std::uint64_t>> done;
+    done.reserve(requests.size());
+    for_each_open(requests, [&](std::size_t k, result<std::pair<int, std::uint64_t>> file) {
+      if (!file) {
+        done.push_back(fail(file.error()));
+        return;
+      }
+      const auto& r = requests[k];
+      const auto n = std::min<std::uint64_t>(r.length, out[k].size());
+      done.push_back(read_open_into(file->first, file->second, r.offset, out[k].first(n)));
+    });
+    return done;
   }
 
   // Fails: errc::invalid_name, errc::io_error (nothing is left behind on failure).
@@ -281,6 +282,38 @@ class file_store {
 
   explicit file_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
+  // Calls F(k, file) for each request REQUESTS[k] in order, FILE being the open
+  // descriptor of its object and its size, or why it cannot be read. A file is
+  // opened once for a run of consecutive requests naming it.
+  template <class F>
+  void for_each_open(std::span<const read_request> requests, F&& f) const {
+    const std::string* open_name = nullptr;  // the file FD was opened for
+    std::optional<detail::fd_guard> fd;
+    result<std::uint64_t> size = fail(errc::io_error);  // its size, or why it cannot be read
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+      const auto& r = requests[k];
+      if (auto ok = check_object_name(r.name); !ok) {
+        f(k, fail(ok.error()));
+        continue;
+      }
+      if (!open_name || *open_name != r.name) {
+        open_name = &r.name;
+        fd.emplace(::open(path_of(r.name).c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st;
+        if (fd->get() < 0)
+          size = fail(detail::errno_code(errno));
+        else if (::fstat(fd->get(), &st) != 0)
+          size = fail(errc::io_error);
+        else
+          size = static_cast<std::uint64_t>(st.st_size);
+      }
+      if (!size)
+        f(k, fail(size.error()));
+      else
+        f(k, std::pair<int, std::uint64_t>(fd->get(), *size));
+    }
+  }
+
   // LENGTH bytes at OFFSET of the open file FD of SIZE bytes (fewer at its end).
   // Fails: errc::out_of_range past the end, errc::io_error.
   static result<bytes> read_open(int fd, std::uint64_t size, std::uint64_t offset,
@@ -292,6 +325,17 @@ class file_store {
     if (!done) return fail(errc::io_error);
     out.resize(*done);  // shorter only if the file shrank: not our immutable objects
     return out;
+  }
+
+  // Up to OUT.size() bytes at OFFSET of the open file FD of SIZE bytes, into OUT:
+  // how many (fewer at its end). Fails: as read_open().
+  static result<std::uint64_t> read_open_into(int fd, std::uint64_t size, std::uint64_t offset,
+                                              mutable_byte_view out) {
+    if (offset > size) return fail(errc::out_of_range);
+    const auto n = std::min<std::uint64_t>(out.size(), size - offset);
+    const auto done = posix::pread_all(fd, out.first(n), offset);
+    if (!done) return fail(errc::io_error);
+    return std::uint64_t{*done};
   }
 
   std::filesystem::path path_of(std::string_view name) const { return dir_ / std::string(name); }
@@ -307,6 +351,7 @@ class file_store {
 static_assert(segment_store<file_store>);
 static_assert(conditional_store<file_store>);
 static_assert(batch_removable<file_store>);
+static_assert(readable_into<file_store>);
 
 }  // namespace cloudlog
 

@@ -4,6 +4,7 @@
 #ifndef CLOUDLOG_BACKEND_SEGMENT_STORE_HPP
 #define CLOUDLOG_BACKEND_SEGMENT_STORE_HPP
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -94,6 +95,51 @@ std::vector<result<bytes>> read_batch(Store& store, std::span<const read_request
     out.reserve(requests.size());
     for (const auto& r : requests) out.push_back(store.read(r.name, r.offset, r.length));
     return out;
+  }
+}
+
+// A store that can serve a batch of reads into buffers the caller provides: no
+// buffer is allocated or zero-filled per read, so a caller that reuses its
+// buffers reads into memory whose pages are in already (the file store's pread
+// straight into the cleaner's read buffers). Optional: read_batch_into serves any
+// store.
+template <class S>
+concept readable_into = segment_store<S> &&
+    requires(S& s, std::span<const read_request> r, std::span<const mutable_byte_view> out) {
+  // For each request R[k], up to min(R[k].length, OUT[k].size()) bytes at
+  // R[k].offset of object R[k].name, written to the start of OUT[k]: how many
+  // (fewer only at the object's end), or the error read() would give; in R's
+  // order. REQUIRES: OUT.size() == R.size().
+  { s.read_many_into(r, out) } -> std::same_as<std::vector<result<std::uint64_t>>>;
+};
+
+// Serves the reads REQUESTS from STORE into OUT (one buffer per request, as
+// readable_into's read_many_into): through its read_many_into when it has one,
+// else through read_batch, each result copied into its buffer.
+// REQUIRES: OUT.size() == REQUESTS.size().
+template <segment_store Store>
+std::vector<result<std::uint64_t>> read_batch_into(Store& store,
+                                                   std::span<const read_request> requests,
+                                                   std::span<const mutable_byte_view> out) {
+  if constexpr (readable_into<Store>) {
+    return store.read_many_into(requests, out);
+  } else {
+    std::vector<read_request> clamped(requests.begin(), requests.end());
+    for (std::size_t k = 0; k < clamped.size(); ++k)
+      clamped[k].length = std::min<std::uint64_t>(clamped[k].length, out[k].size());
+    auto got = read_batch(store, std::span<const read_request>(clamped));
+    std::vector<result<std::uint64_t>> done;
+    done.reserve(got.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      if (!got[k]) {
+        done.push_back(fail(got[k].error()));
+        continue;
+      }
+      const auto n = std::min<std::size_t>(got[k]->size(), out[k].size());
+      std::copy_n(got[k]->begin(), n, out[k].begin());
+      done.push_back(std::uint64_t{n});
+    }
+    return done;
   }
 }
 

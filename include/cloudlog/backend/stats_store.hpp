@@ -72,6 +72,14 @@ class stats_store {
     for (const auto& r : out) count(get_, r, r ? r->size() : 0);
     return out;
   }
+  // Present when INNER has read_many_into (readable_into): counted as read_many.
+  std::vector<result<std::uint64_t>> read_many_into(std::span<const read_request> requests,
+                                                    std::span<const mutable_byte_view> out) requires
+      readable_into<std::remove_reference_t<Inner>> {
+    auto done = inner_.read_many_into(requests, out);
+    for (const auto& r : done) count(get_, r, r ? *r : 0);
+    return done;
+  }
   // INNER's (read_cost_of).
   static constexpr read_cost_model read_cost = read_cost_of<std::remove_reference_t<Inner>>();
   // INNER's (batch_remove_limit).

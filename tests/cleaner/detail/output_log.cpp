@@ -108,11 +108,15 @@ TEST_CASE("segment_buffers keeps the buffers a pass gave back, for the next pass
   CHECK(segment_buffers::take(1000).capacity() == 0);  // none large enough
   std::set<const std::byte*> taken;
   for (std::size_t k = 0; k < segment_buffers::kept_buffers; ++k) {
-    auto b = segment_buffers::take(300);
+    std::size_t faulted = 1;
+    auto b = segment_buffers::take(300, &faulted);
     CHECK(b.empty());
+    CHECK(faulted == 300);  // its 300 bytes were written: their pages are in
     taken.insert(b.data());
   }
-  CHECK(segment_buffers::take(300).capacity() == 0);  // the one past kept_buffers was dropped
+  std::size_t none = 1;
+  CHECK(segment_buffers::take(300, &none).capacity() == 0);
+  CHECK(none == 0);
   CHECK(taken.size() == segment_buffers::kept_buffers);
   CHECK(taken.count(given.back()) == 0);
   // An output log hands its spare buffers over, and a later log opens a segment in one.

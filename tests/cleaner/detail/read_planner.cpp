@@ -260,6 +260,84 @@ TEST_CASE("read_planner hands a fetch over as views into its reads: same bytes, 
         backing.read(segment_name({0, 2}).value(), 30000, 64).value());
 }
 
+namespace {
+// Drops whatever buffers read_buffers keeps (from earlier tests of this process).
+void drain_read_buffers() {
+  for (std::size_t k = 0; k < cloudlog::detail::read_buffers::kept_buffers; ++k)
+    (void)cloudlog::detail::read_buffers::take(0);
+}
+}  // namespace
+
+TEST_CASE("read_planner reads views into a kept buffer on a store that reads into one",
+          "[cleaner][read_planner]") {
+  // The same items, errors and requests as the copying fetch on a store without
+  // the capability; the buffer goes back to read_buffers and serves the next batch.
+  test::temp_dir dir;
+  auto files = file_store::open(dir.path()).value();
+  memory_store backing;
+  for (std::uint32_t s = 1; s <= 3; ++s) {
+    const auto data = test::pattern(50000, s);
+    REQUIRE(files.write(segment_name({0, s}).value(), data));
+    REQUIRE(backing.write(segment_name({0, s}).value(), data));
+  }
+  const std::vector<location> locs{{0, 1, 0, 1000},     {0, 1, 1200, 500}, {0, 2, 30000, 64},
+                                   {0, 3, 49000, 2000}, {0, 9, 0, 10},     {0, 1, 1000, 200},
+                                   {0, 2, 49990, 100},  {0, 2, 60000, 5}};
+  stats_store copied(backing);
+  stats_store into(files);
+  STATIC_REQUIRE(readable_into<decltype(into)>);
+  read_planner pc(local_read_cost, whole_object, 0), pi(local_read_cost, whole_object, 0);
+  const auto want = pc.fetch(copied, locs, false);
+  drain_read_buffers();
+  const std::byte* first_buffer = nullptr;
+  for (int round = 0; round < 2; ++round) {
+    auto p = pi.prepare_views(locs);
+    std::thread([&] { read_planner::read(into, p); }).join();
+    const auto got = pi.finish_views(std::move(p));
+    CHECK(got.runs.empty());  // nothing allocated per read
+    REQUIRE(got.items.size() == locs.size());
+    for (std::size_t i = 0; i < locs.size(); ++i) {
+      INFO(i);
+      REQUIRE(bool(got.items[i]) == bool(want[i]));
+      if (want[i])
+        CHECK(bytes(got.items[i]->begin(), got.items[i]->end()) == *want[i]);
+      else
+        CHECK(got.items[i].error() == want[i].error());
+    }
+    // The second batch is read into the buffer the first gave back.
+    if (round == 0)
+      first_buffer = got.arena.memory().data();
+    else
+      CHECK(got.arena.memory().data() == first_buffer);
+  }
+  CHECK(into.stats().get.requests == 2 * copied.stats().get.requests);
+  CHECK(into.stats().get.bytes == 2 * copied.stats().get.bytes);
+}
+
+TEST_CASE("read_buffers hands out the smallest kept buffer that fits and keeps the largest",
+          "[cleaner][read_planner]") {
+  using cloudlog::detail::read_buffers;
+  drain_read_buffers();
+  auto small = read_buffers::take(1);
+  CHECK(small.size == read_buffers::granule);
+  auto large = read_buffers::take(3 * read_buffers::granule + 1);
+  CHECK(large.size == 4 * read_buffers::granule);
+  const auto* small_at = small.data.get();
+  const auto* large_at = large.data.get();
+  read_buffers::give(std::move(large));
+  read_buffers::give(std::move(small));
+  CHECK(read_buffers::take(10).data.get() == small_at);
+  CHECK(read_buffers::take(2 * read_buffers::granule).data.get() == large_at);
+  // At most kept_buffers are kept: giving one more drops the smallest.
+  std::vector<read_buffers::raw> many;
+  for (std::size_t k = 0; k <= read_buffers::kept_buffers; ++k)
+    many.push_back(read_buffers::take((k + 1) * read_buffers::granule));
+  for (auto& r : many) read_buffers::give(std::move(r));
+  for (std::size_t k = 0; k < read_buffers::kept_buffers; ++k)
+    CHECK(read_buffers::take(0).size == (k + 2) * read_buffers::granule);
+  CHECK(read_buffers::take(0).size == read_buffers::granule);  // new: none kept
+}
+
 // --- the property, on real stores ---
 
 namespace {

@@ -41,10 +41,13 @@ inline read_plan plan_reads(std::span<const location> locs, std::uint64_t gap,
                             std::uint64_t max_run = max_read_run) {
   std::vector<std::size_t> order(locs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  const auto before = [&](std::size_t a, std::size_t b) {
     return std::pair(locs[a].segment(), locs[a].offset) <
            std::pair(locs[b].segment(), locs[b].offset);
-  });
+  };
+  // Often in order already (a walk level's items, a relocation batch): checked first.
+  if (!std::is_sorted(order.begin(), order.end(), before))
+    std::sort(order.begin(), order.end(), before);
   read_plan plan;
   plan.run_of.resize(locs.size());
   auto& runs = plan.runs;
@@ -83,19 +86,52 @@ std::vector<result<bytes>> read_fanned_out(Store& store, std::span<const read_re
   return out;
 }
 
-// Runs PLAN as one read_batch (FAN_OUT: as up to that many at once,
-// read_fanned_out): one read per run, in the plan's order.
-template <segment_store Store>
-std::vector<result<bytes>> read_runs(Store& store, const read_plan& plan, std::size_t fan_out = 1) {
+// The requests of PLAN's runs, in its order (a segment's name formatted once for
+// its consecutive runs).
+inline std::vector<read_request> run_requests(const read_plan& plan) {
   std::vector<read_request> requests;
   requests.reserve(plan.runs.size());
   for (const auto& r : plan.runs) {
-    // A segment's runs are consecutive: its name is formatted once.
     if (requests.empty() || plan.runs[requests.size() - 1].seg != r.seg)
       requests.push_back({segment_name(r.seg).value_or(""), r.begin, r.end - r.begin});
     else
       requests.push_back({requests.back().name, r.begin, r.end - r.begin});
   }
+  return requests;
+}
+
+// As read_fanned_out, each read into its buffer of OUT (read_batch_into).
+template <segment_store Store>
+std::vector<result<std::uint64_t>> read_fanned_out_into(Store& store,
+                                                        std::span<const read_request> requests,
+                                                        std::span<const mutable_byte_view> out,
+                                                        std::size_t fan_out) {
+  const auto parts = std::clamp<std::size_t>(fan_out, 1, std::max<std::size_t>(requests.size(), 1));
+  if (parts == 1) return read_batch_into(store, requests, out);
+  const auto bounds = [&](std::size_t k) {
+    return std::pair(requests.size() * k / parts, requests.size() * (k + 1) / parts);
+  };
+  std::vector<std::future<std::vector<result<std::uint64_t>>>> rest;
+  for (std::size_t k = 1; k < parts; ++k) {
+    const auto [b, e] = bounds(k);
+    rest.push_back(std::async(std::launch::async,
+                              [&store, r = requests.subspan(b, e - b), o = out.subspan(b, e - b)] {
+                                return read_batch_into(store, r, o);
+                              }));
+  }
+  const auto [b0, e0] = bounds(0);
+  auto done = read_batch_into(store, requests.subspan(b0, e0 - b0), out.subspan(b0, e0 - b0));
+  done.reserve(requests.size());
+  for (auto& f : rest)
+    for (auto& r : f.get()) done.push_back(std::move(r));
+  return done;
+}
+
+// Runs PLAN as one read_batch (FAN_OUT: as up to that many at once,
+// read_fanned_out): one read per run, in the plan's order.
+template <segment_store Store>
+std::vector<result<bytes>> read_runs(Store& store, const read_plan& plan, std::size_t fan_out = 1) {
+  const auto requests = run_requests(plan);
   return read_fanned_out(store, std::span<const read_request>(requests), fan_out);
 }
 
@@ -103,7 +139,7 @@ std::vector<result<bytes>> read_runs(Store& store, const read_plan& plan, std::s
 // object is; FROM is clamped so that no iterator points past the buffer: UB, found
 // by store_fuzz).
 inline std::pair<std::uint64_t, std::uint64_t> item_in_run(const read_plan::run& run,
-                                                           const bytes& data, const location& loc) {
+                                                           byte_view data, const location& loc) {
   const auto from = std::min<std::uint64_t>(loc.offset - run.begin, data.size());
   return {from, std::min<std::uint64_t>(data.size() - from, loc.size)};
 }
@@ -113,7 +149,7 @@ inline std::pair<std::uint64_t, std::uint64_t> item_in_run(const read_plan::run&
 // run's error.
 inline std::vector<result<byte_view>> items_in_runs(const read_plan& plan,
                                                     std::span<const location> locs,
-                                                    const std::vector<result<bytes>>& runs) {
+                                                    std::span<const result<byte_view>> runs) {
   std::vector<result<byte_view>> out;
   out.reserve(locs.size());
   for (std::size_t i = 0; i < locs.size(); ++i) {
@@ -124,7 +160,7 @@ inline std::vector<result<byte_view>> items_in_runs(const read_plan& plan,
       continue;
     }
     const auto [from, n] = item_in_run(plan.runs[run], *d, locs[i]);
-    out.push_back(byte_view(*d).subspan(from, n));
+    out.push_back(d->subspan(from, n));
   }
   return out;
 }

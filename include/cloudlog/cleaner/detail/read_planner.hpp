@@ -10,12 +10,18 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
@@ -72,6 +78,107 @@ inline read_plan plan_costed_reads(std::span<const location> locs, const read_co
   return plan;
 }
 
+// Read buffers kept between the read batches of a pass and between the passes of
+// one process (at most kept_buffers, the largest): relocation reads each batch
+// into one of them (read_batch_into), i.e. into memory allocated without
+// zero-fill whose pages are in already, rather than into a fresh zero-filled
+// buffer per read (allocating, zeroing and faulting in those was about a tenth of
+// a small-file pass's CPU, docs/performance.md "cleaner on the presets").
+// Thread-safe.
+class read_buffers {
+ public:
+  static constexpr std::size_t kept_buffers = 4;
+  // Buffers are allocated in multiples of this, so that a kept one serves later
+  // batches of slightly different sizes.
+  static constexpr std::size_t granule = 1u << 20;
+
+  struct raw {
+    std::unique_ptr<std::byte[]> data;  // uninitialized
+    std::size_t size = 0;
+  };
+
+  // A buffer of at least N bytes: the smallest kept one that large (then no longer
+  // kept), or a new one (uninitialized, its pages faulted in at once).
+  static raw take(std::size_t n) {
+    {
+      std::lock_guard lock(mutex());
+      auto& kept = buffers();
+      auto best = kept.end();
+      for (auto it = kept.begin(); it != kept.end(); ++it)
+        if (it->size >= n && (best == kept.end() || it->size < best->size)) best = it;
+      if (best != kept.end()) {
+        raw r = std::move(*best);
+        kept.erase(best);
+        return r;
+      }
+    }
+    const auto size = std::max<std::size_t>((n + granule - 1) / granule * granule, granule);
+    raw r{std::make_unique_for_overwrite<std::byte[]>(size), size};
+    populate(r);
+    return r;
+  }
+
+  // Keeps R unless kept_buffers larger ones are kept already.
+  static void give(raw r) {
+    if (!r.data) return;
+    std::lock_guard lock(mutex());
+    auto& kept = buffers();
+    if (kept.size() < kept_buffers) {
+      kept.push_back(std::move(r));
+      return;
+    }
+    auto smallest = std::min_element(kept.begin(), kept.end(),
+                                     [](const raw& a, const raw& b) { return a.size < b.size; });
+    if (smallest->size < r.size) *smallest = std::move(r);
+  }
+
+ private:
+  // Faults R's pages in with one call (Linux 5.14+: MADV_POPULATE_WRITE) rather
+  // than a trap per page as the reads fill them. Only advice.
+  static void populate([[maybe_unused]] raw& r) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    constexpr std::uintptr_t page = 4096;
+    const auto base = reinterpret_cast<std::uintptr_t>(r.data.get());
+    const auto from = (base + page - 1) / page * page, to = (base + r.size) / page * page;
+    if (from < to) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
+#endif
+  }
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<raw>& buffers() {
+    static std::vector<raw> kept;
+    return kept;
+  }
+};
+
+// A buffer of read_buffers, given back to it when destroyed. Move-only.
+class read_arena {
+ public:
+  read_arena() = default;
+  // At least N bytes (read_buffers::take).
+  explicit read_arena(std::size_t n) : raw_(read_buffers::take(n)) {}
+  read_arena(read_arena&& o) noexcept : raw_(std::exchange(o.raw_, {})) {}
+  read_arena& operator=(read_arena&& o) noexcept {
+    if (this != &o) {
+      release();
+      raw_ = std::exchange(o.raw_, {});
+    }
+    return *this;
+  }
+  read_arena(const read_arena&) = delete;
+  read_arena& operator=(const read_arena&) = delete;
+  ~read_arena() { release(); }
+
+  // Its memory (uninitialized until read into).
+  mutable_byte_view memory() const noexcept { return {raw_.data.get(), raw_.size}; }
+
+ private:
+  void release() { read_buffers::give(std::exchange(raw_, {})); }
+  read_buffers::raw raw_;
+};
+
 // What a planner did so far.
 struct read_planner_counts {
   // Needed runs: planned reads (after the cost model's merges) and held runs used.
@@ -117,15 +224,19 @@ class read_planner {
     // (RUNS) or the cache, not copies.
     bool by_view = false;
     std::vector<result<bytes>> runs{};
+    read_arena arena{};  // the reads, when the store reads into a caller's buffer
+    std::vector<result<byte_view>> run_views{};  // each planned read: into RUNS or ARENA
     std::vector<result<byte_view>> views{};
   };
 
   // The items of a fetch prepared by prepare_views(), uncopied.
   struct viewed {
     std::vector<result<bytes>> runs;       // the planned reads, which ITEMS view
-    std::vector<result<byte_view>> items;  // one per location, in order: into RUNS or
-                                           // the cache (valid while RUNS is and the
-                                           // cache is not cleared); or the read's error
+    read_arena arena;                      // or: the buffer they were read into
+    std::vector<result<byte_view>> items;  // one per location, in order: into RUNS,
+                                           // ARENA or the cache (valid while RUNS and
+                                           // ARENA are and the cache is not cleared);
+                                           // or the read's error
   };
 
   // The items at LOCS, in LOCS' order: each its bytes (short if the object is),
@@ -163,13 +274,45 @@ class read_planner {
 
   // Runs P's plan on STORE. Touches nothing of the planner: may run on any thread
   // (STORE must then be thread-safe, as every store of backend/ is).
+  // Items handed over as views are read, on a store that reads into a caller's
+  // buffer (readable_into), into one buffer of read_buffers for the whole plan.
   template <segment_store Store>
   static void read(Store& store, pending& p) {
     if (p.missing.empty()) return;
-    if (p.by_view && !p.keep)
-      p.runs = read_runs(store, p.plan, p.fan_out);
-    else
+    if (!p.by_view || p.keep) {
       p.got = read_planned(store, p.plan, std::span<const location>(p.missing), p.fan_out);
+      return;
+    }
+    if constexpr (readable_into<Store>) {
+      std::uint64_t total = 0;
+      for (const auto& r : p.plan.runs) total += r.end - r.begin;
+      p.arena = read_arena(total);
+      const auto memory = p.arena.memory();
+      std::vector<mutable_byte_view> into;
+      into.reserve(p.plan.runs.size());
+      std::uint64_t at = 0;
+      for (const auto& r : p.plan.runs) {
+        into.push_back(memory.subspan(at, r.end - r.begin));
+        at += r.end - r.begin;
+      }
+      const auto requests = run_requests(p.plan);
+      const auto done = read_fanned_out_into(store, std::span<const read_request>(requests),
+                                             std::span<const mutable_byte_view>(into), p.fan_out);
+      p.run_views.reserve(done.size());
+      for (std::size_t k = 0; k < done.size(); ++k)
+        if (done[k])
+          p.run_views.push_back(byte_view(into[k].first(*done[k])));
+        else
+          p.run_views.push_back(fail(done[k].error()));
+    } else {
+      p.runs = read_runs(store, p.plan, p.fan_out);
+      p.run_views.reserve(p.runs.size());
+      for (const auto& r : p.runs)
+        if (r)
+          p.run_views.push_back(byte_view(*r));
+        else
+          p.run_views.push_back(fail(r.error()));
+    }
   }
 
   // P's items, in the order of the locations it was prepared for; keeps them if P
@@ -191,7 +334,7 @@ class read_planner {
   // The items of P (prepared by prepare_views() and read), in the order of its
   // locations, as views.
   viewed finish_views(pending&& p) {
-    viewed v{std::move(p.runs), std::move(p.views)};
+    viewed v{std::move(p.runs), std::move(p.arena), std::move(p.views)};
     if (p.missing.empty()) return v;
     if (p.keep) {
       // Each item read is its own buffer (read_planned): moved, not copied, into
@@ -216,7 +359,8 @@ class read_planner {
       }
       return v;
     }
-    auto got = items_in_runs(p.plan, std::span<const location>(p.missing), v.runs);
+    auto got = items_in_runs(p.plan, std::span<const location>(p.missing),
+                             std::span<const result<byte_view>>(p.run_views));
     for (std::size_t j = 0; j < got.size(); ++j) {
       if (got[j]) counts_.bytes_needed += got[j]->size();
       v.items[p.missing_at[j]] = got[j];

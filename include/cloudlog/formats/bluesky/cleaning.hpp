@@ -174,21 +174,22 @@ struct format {
 
   // Lists directories 0 and 1, finds the proxy's checkpoint by the one rule
   // (root.hpp: past an interrupted flush, never past damage) and the newest
-  // complete cleaner generation. Once the root is found, the cleaner's side (its
-  // listing and generation probes) and the quarantine record are read on other
-  // threads while directory 0 is listed again (independent reads: on a remote
-  // store, fewer round trips one after another; STORE must be thread-safe, as
-  // every store of backend/ is).
+  // complete cleaner generation. Directory 0 is listed first, alone: a store that
+  // fails that first request is asked nothing more. Then the root's reads (on
+  // this thread, from that listing) and the cleaner's side (its listing and
+  // generation probes) and the quarantine record (on other threads) are made at
+  // once, and acted on only once all have answered: a root that cannot be found
+  // fails the load whatever the others read (independent reads: on a remote store,
+  // one round trip fewer one after another; STORE must be thread-safe, as every
+  // store of backend/ is). Nothing is written.
   // The text of a root that cannot be found is find_root's (ask it for the error_info).
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
   result<context> load(Store& store) const {
     context ctx;
-    auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt});
-    if (!found) return fail(found.error().code);
-    // Once the root is found (nothing more is asked of a store that fails there),
-    // the rest are independent reads, made at once.
+    auto proxy = store.list(proxy_directory);
+    if (!proxy) return fail(proxy.error());
     using cleaner_side =
         std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
     auto cleaner_future = std::async(std::launch::async, [&store]() -> result<cleaner_side> {
@@ -201,11 +202,12 @@ struct format {
     // A damaged record reads as empty.
     auto quarantine_future =
         std::async(std::launch::async, [&store] { return read_quarantine(store); });
-    auto proxy = store.list(proxy_directory);
+    auto found =
+        find_root_in(store, no_cipher{}, proxy, root_rule{writer_segment_target, std::nullopt});
     auto cleaner_read = cleaner_future.get();
     auto quarantined = quarantine_future.get();
+    if (!found) return fail(found.error().code);
     if (!cleaner_read) return fail(cleaner_read.error());
-    if (!proxy) return fail(proxy.error());
     const auto* cleaner = &cleaner_read->first;
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());

@@ -240,9 +240,13 @@ std::string not_an_interrupted_flush(byte_view data, const segment_info& seg, co
 // Failures carry their text: what failed and where (error_info::what).
 // Fails: errc::no_checkpoint (no directory-0 segment, or the recovery target is
 // missing or ends in no checkpoint); errc::damaged_log; the store's errors.
+// SEGS is the listing of directory 0 (or why it failed), made by the caller: a
+// caller that lists first can start other reads beside the root's once the store
+// has answered it (find_root below lists it itself).
 template <segment_store Store, cloudlog::cipher Cipher>
-result_with_info<found_root> find_root(Store& store, const Cipher& c, const root_rule& rule = {}) {
-  auto segs = store.list(proxy_directory);
+result_with_info<found_root> find_root_in(Store& store, const Cipher& c,
+                                          const result<std::vector<segment_info>>& segs,
+                                          const root_rule& rule = {}) {
   if (!segs) return fail_with(segs.error(), "cannot list the store: " + segs.error().message());
   if (segs->empty())
     return fail_with(make_error_code(errc::no_checkpoint),
@@ -288,6 +292,12 @@ result_with_info<found_root> find_root(Store& store, const Cipher& c, const root
   return fail_with(
       make_error_code(errc::no_checkpoint),
       "no directory-0 segment ends with a checkpoint: only flushes interrupted before it");
+}
+
+// Finds the current root of STORE as find_root_in (above), listing directory 0 itself.
+template <segment_store Store, cloudlog::cipher Cipher>
+result_with_info<found_root> find_root(Store& store, const Cipher& c, const root_rule& rule = {}) {
+  return find_root_in(store, c, store.list(proxy_directory), rule);
 }
 
 }  // namespace cloudlog::bluesky
