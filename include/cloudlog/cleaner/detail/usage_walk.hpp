@@ -398,6 +398,25 @@ result<void> full_walk_into(const Format& format, Store& store, location root,
 // The root's children walked per batch by full_walk_summarized.
 inline constexpr std::size_t full_walk_batch = 64;
 
+// Whether no two of KEYS (one per live item found: its segment's ordinal and its
+// offset) are the same item: the live graph is a tree. Sorts KEYS.
+inline bool linked_once(std::vector<std::uint64_t>& keys) {
+  std::sort(keys.begin(), keys.end());
+  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+}
+
+// Appends to KEYS one key per node of NODES (but NODES[0]): its segment's ordinal in
+// ORDINALS (numbered as first seen) and its offset.
+inline void key_items(const std::vector<live_node>& nodes,
+                      std::unordered_map<segment_id, std::uint32_t>& ordinals,
+                      std::vector<std::uint64_t>& keys) {
+  for (std::size_t i = 1; i < nodes.size(); ++i) {
+    const auto& w = nodes[i].where;
+    const auto ord = ordinals.emplace(w.segment(), ordinals.size()).first->second;
+    keys.push_back(std::uint64_t{ord} << 32 | w.offset);
+  }
+}
+
 // Walks, as walk() does (a level at a time, in chunks of walk_chunk_bytes), the
 // subtrees of NODES[1..] (NODES[0] their parent, read already).
 // Fails: as walk().
@@ -426,11 +445,17 @@ result<std::uint64_t> walk_below(const Format& format, Store& store, read_planne
 // The full walk into W without holding the graph: the root, then its children's
 // subtrees full_walk_batch at a time, each batch walked, summarized (into W.fresh)
 // and dropped. W gets the live bytes and counts; the graph is built later, from the
-// summaries, if a phase needs it. Memory: one batch's subtrees, not the store's.
+// summaries, if a phase needs it. Memory: one batch's subtrees and 8 bytes a live
+// item (its segment and offset: an item linked twice, which summing subtrees would
+// count twice, is found so; the walk is then done again holding the graph,
+// full_walk_into, which counts it once and sets W.shared), not the graph's 56.
 // Fails: as walk().
 template <class Format, segment_store Store>
 result<void> full_walk_summarized(const Format& format, Store& store, location root,
                                   read_planner& planner, walk_outcome& w) {
+  w.fresh.clear();
+  std::unordered_map<segment_id, std::uint32_t> ordinals;
+  std::vector<std::uint64_t> keys;
   std::vector<live_node> top{live_node{root, {}, live_node::none, 0, 0, 0, false}};
   const std::array<node_index, 1> first{0};
   CLOUDLOG_TRY_VOID(expand(format, store, planner, top, std::span(first)));
@@ -446,6 +471,7 @@ result<void> full_walk_summarized(const Format& format, Store& store, location r
     auto walked = walk_below(format, store, planner, nodes);
     if (!walked) return fail(walked.error());
     w.bytes_walked += *walked;
+    key_items(nodes, ordinals, keys);
     add_summary(total, summarize(nodes, {}, w.fresh));
     merge_bytes(total.bytes);
   }
@@ -460,6 +486,10 @@ result<void> full_walk_summarized(const Format& format, Store& store, location r
   w.runs = root_runs(top, {}, w.fresh);
   w.live.reset();
   w.full_graph = false;
+  if (linked_once(keys)) return {};
+  const auto walked = w.bytes_walked;
+  CLOUDLOG_TRY_VOID(full_walk_into(format, store, root, planner, w, true));
+  w.bytes_walked += walked;
   return {};
 }
 
@@ -488,7 +518,9 @@ result<void> open_index(Store& store, walk_outcome& w, std::span<const segment_i
 
 // The walk with a usable head H that is not current: the index walk, and, when it
 // cannot be done (a range missing or damaged) or every OPTIONS.check_every passes, a
-// full walk (compared with the index walk's result: a difference sets mismatch).
+// full walk that holds no graph (full_walk_summarized; compared with the index
+// walk's result: a difference sets mismatch). The graph, if a phase needs one, is
+// built later from the full walk's summaries (live_graph_of).
 // Fails: the store's errors; as walk().
 template <class Format, segment_store Store>
 result<void> walk_with_index(const Format& format, Store& store, location root,
@@ -501,7 +533,7 @@ result<void> walk_with_index(const Format& format, Store& store, location root,
   const auto indexed_items = w.items_live;
   const auto read = w.index.items_read;
   w.index.full_walk = true;
-  CLOUDLOG_TRY_VOID(full_walk_into(format, store, root, planner, w, true));
+  CLOUDLOG_TRY_VOID(full_walk_summarized(format, store, root, planner, w));
   if (*ok)
     w.index.mismatch = indexed != w.bytes_in || indexed_items != w.items_live;
   else
@@ -627,13 +659,14 @@ inline std::vector<std::pair<std::string, bytes>> new_ranges(const walk_outcome&
   return out;
 }
 
-// The ranges of the head W used that the next head keeps: those that may hold a
-// summary of an item in a segment of USAGE (their first..last spans one), at most
-// usage_range_limit - 1 of them, the newest.
+// The ranges of the head W used that the next head keeps: none after a full walk
+// (its summaries are all new); else those that may hold a summary of an item in a
+// segment of USAGE (their first..last spans one), at most usage_range_limit - 1 of
+// them, the newest.
 inline std::vector<usage_range_ref> kept_ranges(const walk_outcome& w,
                                                 std::span<const segment_usage> usage) {
   std::vector<usage_range_ref> out;
-  if (!w.lookup.index || w.full_graph) return out;
+  if (!w.lookup.index || w.full_graph || w.index.full_walk) return out;
   for (const auto& r : w.lookup.index->ranges) {
     const auto first = r.first.segment(), last = r.last.segment();
     for (const auto& row : usage)
