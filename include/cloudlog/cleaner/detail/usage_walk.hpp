@@ -679,6 +679,38 @@ inline std::vector<usage_range_ref> kept_ranges(const walk_outcome& w,
   return out;
 }
 
+// Small ranges (fewer than half usage_range_capacity summaries: each pass after a
+// change adds one) a head keeps before they are compacted into full ones.
+inline constexpr std::size_t usage_compact_at = 32;
+
+// Compacts the small ranges the next head X keeps when there are more than
+// usage_compact_at of them: their summaries (read now; for a location found twice,
+// this pass's or the newest range's; only those in segments USAGE says hold live
+// bytes) join W.fresh, to be written with this pass's as full range objects, and X
+// keeps only its other ranges. A small range missing or damaged leaves X as it is.
+// Fails: the store's errors.
+template <segment_store Store>
+result<void> compact_ranges(Store& store, walk_outcome& w, usage_index& x,
+                            std::span<const segment_usage> usage) {
+  std::vector<usage_range_ref> small, kept;
+  for (const auto& r : x.ranges) (r.count < usage_range_capacity / 2 ? small : kept).push_back(r);
+  if (small.size() <= usage_compact_at) return {};
+  std::unordered_set<segment_id> live;
+  for (const auto& row : usage)
+    if (row.live > 0) live.insert(row.id);
+  std::vector<usage_summary> found;
+  for (auto r = small.rbegin(); r != small.rend(); ++r) {  // newest first
+    auto got = read_usage_range(store, w.lookup, *r);
+    if (!got) return fail(got.error());
+    if (!*got) return {};
+    for (auto& one : **got)
+      if (live.count(one.where.segment())) found.push_back(std::move(one));
+  }
+  for (auto& one : found) w.fresh.emplace(one.where, std::move(one));  // the first kept
+  x.ranges = std::move(kept);
+  return {};
+}
+
 // The head W started from stays (nothing was read: the same root, only dead segments
 // may have gone); a local copy in LOCAL that was missing or stale is made now.
 inline void keep_usage_index(walk_outcome& w, const std::filesystem::path& local) {
@@ -690,7 +722,8 @@ inline void keep_usage_index(walk_outcome& w, const std::filesystem::path& local
 // After a pass that is not a dry run: writes the head of what W walked (root ROOT,
 // table USAGE) as the next generation, with a range object for the summaries found
 // this pass (after a full walk: every summary, in as many objects as they need),
-// keeping the earlier ranges that may still serve (kept_ranges); and its local copy,
+// keeping the earlier ranges that may still serve (kept_ranges; the small ones
+// compacted, compact_ranges, once there are many); and its local copy,
 // in LOCAL if not empty (a failure there only sets the note); then deletes the
 // older heads and the ranges no head references. Unless the head W started from is
 // still current (nothing read, the same root): it stays. After a full walk that
@@ -724,6 +757,7 @@ result<void> save_usage_index(Store& store, walk_outcome& w, location root,
   x.segments.assign(usage.begin(), usage.end());
   x.ranges = kept_ranges(w, usage);
   x.runs = w.runs;
+  CLOUDLOG_TRY_VOID(compact_ranges(store, w, x, usage));
   const auto added = new_ranges(w, x);
   auto n = write_usage_index(store, x, added, local);
   if (!n) return fail(n.error());
