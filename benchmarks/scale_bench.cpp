@@ -13,12 +13,14 @@
 //                                         starting at a seeded place; prints the
 //                                         metadata items it changed (directories +
 //                                         the root) and their bytes
-//   scale_bench pass DIR [--dry-run] [--full-walk] [--no-usage-index] [--local-copy L]
-//                                         one cleaning pass (threshold policy 0.6),
+//   scale_bench pass DIR [--dry-run] [--full-walk] [--no-usage-index] [--check]
+//                    [--local-copy L]     one cleaning pass (threshold policy 0.6),
 //                                         usage index on (its local copy in L, as
-//                                         bluesky_cleaner --cache-dir keeps it); prints one JSON
-//                                         line with metadata bytes read, requests, seconds and the
-//                                         process's peak RSS (getrusage)
+//                                         bluesky_cleaner --cache-dir keeps it); --check: the
+//                                         periodic cross-check (index walk and full walk,
+//                                         compared), as every 16th pass runs it; prints one
+//                                         JSON line with metadata bytes read, requests,
+//                                         seconds and the process's peak RSS (getrusage)
 // benchmarks/scale_bench.sh runs the sequence of docs/performance.md.
 #include <sys/resource.h>
 
@@ -180,7 +182,7 @@ int change(const std::filesystem::path& dir, double fraction, std::uint64_t seed
   return 0;
 }
 
-int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index,
+int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index, bool check,
          const std::filesystem::path& local) {
   auto store = file_store::open(dir).value();
   clean_options o;
@@ -188,7 +190,7 @@ int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index,
   o.dry_run = dry;
   o.usage_index.enabled = !no_index;
   o.usage_index.full_walk = full;
-  o.usage_index.check_every = 0;
+  o.usage_index.check_every = check ? 1 : 0;
   const auto t0 = std::chrono::steady_clock::now();
   auto r = clean(tree::format{}, store, threshold_policy{}, o, accept_all{});
   const double seconds =
@@ -205,7 +207,8 @@ int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index,
       "{\"items_live\":%llu,\"metadata_bytes_read\":%llu,\"bytes_walked\":%llu,"
       "\"index_bytes_read\":%llu,\"index_local_bytes_read\":%llu,\"index_bytes_written\":%llu,"
       "\"gets\":%llu,\"lists\":%llu,"
-      "\"items_read\":%llu,\"items_reused\":%llu,\"full_walk\":%s,\"seconds\":%.3f,"
+      "\"items_read\":%llu,\"items_reused\":%llu,\"full_walk\":%s,\"mismatch\":%s,"
+      "\"seconds\":%.3f,"
       "\"seconds_walk\":%.3f,\"peak_rss_kib\":%ld,\"deleted\":%llu,\"relocated\":%llu}\n",
       static_cast<unsigned long long>(s.items_live),
       static_cast<unsigned long long>(s.metadata_bytes_read),
@@ -216,8 +219,9 @@ int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index,
       static_cast<unsigned long long>(s.requests.get.requests),
       static_cast<unsigned long long>(s.requests.list.requests),
       static_cast<unsigned long long>(x.items_read),
-      static_cast<unsigned long long>(x.items_reused), x.full_walk ? "true" : "false", seconds,
-      s.seconds_walk, ru.ru_maxrss, static_cast<unsigned long long>(s.segments_deleted),
+      static_cast<unsigned long long>(x.items_reused), x.full_walk ? "true" : "false",
+      x.mismatch ? "true" : "false", seconds, s.seconds_walk, ru.ru_maxrss,
+      static_cast<unsigned long long>(s.segments_deleted),
       static_cast<unsigned long long>(s.items_relocated));
   return 0;
 }
@@ -231,12 +235,12 @@ int main(int argc, char** argv) {
   if (a.size() >= 2 && a[0] == "pass") {
     const auto has = [&](const char* f) { return std::find(a.begin(), a.end(), f) != a.end(); };
     const auto at = std::find(a.begin(), a.end(), "--local-copy");
-    return pass(a[1], has("--dry-run"), has("--full-walk"), has("--no-usage-index"),
+    return pass(a[1], has("--dry-run"), has("--full-walk"), has("--no-usage-index"), has("--check"),
                 at != a.end() && at + 1 != a.end() ? *(at + 1) : std::string());
   }
   std::fputs(
       "usage: scale_bench generate DIR N | change DIR FRACTION SEED | pass DIR [--dry-run] "
-      "[--full-walk] [--no-usage-index] [--local-copy DIR]\n",
+      "[--full-walk] [--no-usage-index] [--check] [--local-copy DIR]\n",
       stderr);
   return 2;
 }

@@ -6,7 +6,8 @@
 # and after 0.1 %, 1 % and 10 % of the blobs overwritten (one hot key range each),
 # dry runs with the index (store copy), with its local copy, with --full-walk (the
 # index's own full walk: batched, summarized, no graph held) and with
-# --no-usage-index (the walk before the index: the whole graph), then a real pass
+# --no-usage-index (the walk before the index: the whole graph), the periodic
+# cross-check (--check: the index walk and a full walk, compared), then a real pass
 # that writes the next head. One JSON line per step.
 # usage: benchmarks/scale_bench.sh BUILD_DIR/benchmarks/scale_bench [N...] (default 100000 1000000)
 set -e
@@ -22,6 +23,7 @@ for N in "$@"; do
   echo "N=$N idle-local $($B pass $D/s --dry-run $L)"
   echo "N=$N idle-full $($B pass $D/s --dry-run --full-walk)"
   echo "N=$N idle-noindex $($B pass $D/s --dry-run --no-usage-index)"
+  echo "N=$N idle-check $($B pass $D/s --dry-run --check)"
   seed=1
   for f in 0.001 0.01 0.1; do
     echo "N=$N change-$f $($B change $D/s $f $seed)"
@@ -29,6 +31,7 @@ for N in "$@"; do
     echo "N=$N $f-local $($B pass $D/s --dry-run $L)"
     echo "N=$N $f-full $($B pass $D/s --dry-run --full-walk)"
     echo "N=$N $f-noindex $($B pass $D/s --dry-run --no-usage-index)"
+    echo "N=$N $f-check $($B pass $D/s --dry-run --check)"
     echo "N=$N $f-pass $($B pass $D/s $L)"
     seed=$((seed + 1))
   done

@@ -30,9 +30,9 @@ with open(os.path.join(out, 'usage_index.csv'), 'w') as c:
 def series(n, kind, col):
     return '\n'.join('%g %g' % (max(r[1], 1e-4), r[col]) for r in rows if r[0] == n and r[2] == kind) + '\ne\n'
 ns = sorted(set(r[0] for r in rows))
-kinds = [k for k in ('index', 'local', 'full', 'noindex') if any(r[2] == k for r in rows)]
+kinds = [k for k in ('index', 'local', 'full', 'noindex', 'check') if any(r[2] == k for r in rows)]
 label = {'index': 'index (store copy)', 'local': 'index (local copy)', 'full': 'full walk',
-         'noindex': 'no index (graph)'}
+         'noindex': 'no index (graph)', 'check': 'periodic cross-check'}
 for name, col, ylabel in (('metadata', 3, 'metadata bytes read from the store'),
                           ('seconds', 5, 'pass seconds (dry run)'),
                           ('memory', 6, 'peak RSS, KiB')):

@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -141,4 +144,45 @@ TEST_CASE("with writes in flight a pass still writes its root's segment last, af
   CHECK(store.finished.back() == root);
   CHECK(store.finished.size() == r->written.size());
   CHECK(tree::read_tree(store).value() == t.writer.expected());
+}
+
+TEST_CASE("a pass over the tree format reads its root once: the load's bytes go to the walk",
+          "[cleaner][engine][reads]") {
+  tree_store t(6);
+  // Records the ranges read of every object.
+  struct recording : cloudlog::memory_store {
+    std::mutex m;
+    std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t>> reads;
+    cloudlog::result<cloudlog::bytes> read(std::string_view name, std::uint64_t offset,
+                                           std::uint64_t length) {
+      auto r = memory_store::read(name, offset, length);
+      std::lock_guard lock(m);
+      if (r) reads.emplace_back(std::string(name), offset, offset + r->size());
+      return r;
+    }
+  } rec;
+  const auto listed = t.store.list(tree::writer_directory).value();
+  for (const auto& seg : listed)
+    REQUIRE(rec.memory_store::write(seg.name,
+                                    t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  const auto ctx = tree::format{}.load(rec).value();
+  const auto root = ctx.root();
+  const auto name = cloudlog::segment_name(root.segment()).value();
+  const auto whole = rec.memory_store::read(name, 0, cloudlog::whole_object).value();
+  REQUIRE(ctx.root_item().size() == root.size);
+  CHECK(std::equal(ctx.root_item().begin(), ctx.root_item().end(),
+                   whole.begin() + static_cast<std::ptrdiff_t>(root.offset)));
+  for (const bool indexed : {false, true}) {
+    INFO("usage index " << indexed);
+    rec.reads.clear();
+    cloudlog::clean_options dry;
+    dry.dry_run = true;
+    dry.usage_index.enabled = indexed;
+    auto r = cloudlog::clean(tree::format{}, rec, cloudlog::greedy_policy{}, dry);
+    REQUIRE(r);
+    std::size_t root_reads = 0;  // reads that hold the root item
+    for (const auto& [n, begin, end] : rec.reads)
+      if (n == name && begin <= root.offset && root.end() <= end) ++root_reads;
+    CHECK(root_reads == 1);  // the load's
+  }
 }

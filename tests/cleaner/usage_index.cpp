@@ -677,3 +677,37 @@ TEST_CASE(
     compare_with_full_walk(*r);
   }
 }
+
+TEST_CASE("Small range objects are compacted once a head keeps many, and plans stay a full walk's",
+          "[cleaner][usage_index]") {
+  memory_store store;
+  tree::writer writer(40, 4);
+  for (std::uint32_t d = 0; d < 40; ++d)
+    for (std::uint32_t s = 0; s < 4; ++s) writer.put(d, s, bytes(100, std::byte{1}));
+  REQUIRE(writer.commit(store));
+  threshold_policy none;  // chooses no victim: each pass only deletes and writes the head
+  none.threshold = 0.0;
+  std::mt19937 rng(9);
+  std::size_t most_small = 0, compactions = 0, before = 0;
+  for (int round = 0; round < 80; ++round) {
+    writer.put(rng() % 40, rng() % 4, bytes(50 + rng() % 200, std::byte{2}));
+    REQUIRE(writer.commit(store));
+    auto expect = clean(tree::format{}, store, none, full(true));
+    REQUIRE(expect);
+    auto r = clean(tree::format{}, store, none, indexed(false, 0));
+    REQUIRE(r);
+    same_plan(*r, *expect);
+    const auto listed = store.list(usage_index_directory).value();
+    REQUIRE(listed.size() == 1);
+    const auto head =
+        decode_usage_index(store.read(listed[0].name, 0, whole_object).value()).value();
+    std::size_t small = 0;
+    for (const auto& ref : head.ranges) small += ref.count < 64 ? 1 : 0;
+    most_small = std::max(most_small, small);
+    if (small < before) ++compactions;
+    before = small;
+    CHECK(store.list(usage_range_directory).value().size() == head.ranges.size());
+  }
+  CHECK(most_small <= 33);  // usage_compact_at, then the pass's own
+  CHECK(compactions >= 1);
+}

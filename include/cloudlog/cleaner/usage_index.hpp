@@ -69,6 +69,16 @@ struct usage_summary {
   std::vector<std::pair<segment_id, std::uint64_t>> bytes;
 };
 
+// What a run of consecutive links of the root holds: LINKS links whose locations
+// and ids hash to KEY (run_key in detail/usage_walk.hpp), and SUM, their subtrees'
+// counts and live bytes per segment added up (SUM.where, id and type are unused). A
+// later root with the same run of links counts the run from it, unread.
+struct usage_run {
+  std::uint32_t links = 0;
+  std::uint64_t key = 0;
+  usage_summary sum;
+};
+
 // Where a range object is and what it must hold: COUNT summaries sorted by
 // location, from FIRST to LAST, SIZE bytes with CRC-64 CRC.
 struct usage_range_ref {
@@ -95,6 +105,10 @@ struct usage_index {
   std::uint32_t next_range = 1;  // the sequence the next range object takes
   std::vector<segment_usage> segments;
   std::vector<usage_range_ref> ranges;
+  // The root's links cut into runs (by their content: a link ends a run when its
+  // hash says so), each run's subtrees summed: a root that changed in a few links
+  // is counted from the runs it shares with this one, without their summaries.
+  std::vector<usage_run> runs;
 };
 
 namespace detail {
@@ -137,6 +151,18 @@ struct index_writer {
     u32(l.size);
   }
   void id(const object_id& v) { out.insert(out.end(), v.value.begin(), v.value.end()); }
+  // What a summary says of its subtree: LEB128 items, interior items, the count K
+  // of segments, and K times (directory, sequence, bytes).
+  void counts(const usage_summary& s) {
+    var(s.nodes);
+    var(s.interior);
+    var(s.bytes.size());
+    for (const auto& [seg, n] : s.bytes) {
+      var(seg.directory);
+      var(seg.sequence);
+      var(n);
+    }
+  }
 };
 
 struct index_reader {
@@ -190,24 +216,27 @@ struct index_reader {
   }
 };
 
-inline constexpr char usage_index_magic[8] = {'c', 'l', 'u', 's', 'a', 'g', 'e', '2'};
+inline constexpr char usage_index_magic[8] = {'c', 'l', 'u', 's', 'a', 'g', 'e', '3'};
 inline constexpr char usage_range_magic[8] = {'c', 'l', 'r', 'a', 'n', 'g', 'e', '1'};
-inline constexpr std::size_t usage_index_header_bytes = 112;
+inline constexpr std::size_t usage_index_header_bytes = 128;
 inline constexpr std::size_t usage_index_row_bytes = 32;
 inline constexpr std::size_t usage_range_ref_bytes = 56;
 inline constexpr std::size_t usage_range_header_bytes = 16;
-// Summaries a range object holds at most (a full walk writes them in such objects).
-inline constexpr std::size_t usage_range_capacity = 4096;
+// Summaries a range object holds at most (a full walk writes them in such objects):
+// few enough that a pass looking up the children of a few changed items reads a few
+// KB, not every summary of their level (~43 B a summary: ~5.5 KB an object).
+inline constexpr std::size_t usage_range_capacity = 128;
 // Ranges a head references at most (older ones are dropped: their items are read again).
 inline constexpr std::size_t usage_range_limit = 1024;
 
 }  // namespace detail
 
-// The head's bytes (docs/format.md 14.1): a 112-byte header (magic "clusage2",
+// The head's bytes (docs/format.md 14.1): a 128-byte header (magic "clusage3",
 // generation, passes since the full walk, root location and id, the counts of
 // segments and ranges, the live and interior items, the next range sequence, the
-// CRC-64s of the table and the range list), its own CRC-64, then the table (32 bytes
-// a segment) and the range list (56 bytes a range).
+// count of root runs, the CRC-64s of the table, the range list and the runs), its
+// own CRC-64, then the table (32 bytes a segment), the range list (56 bytes a range)
+// and the runs (links u32, key u64, then the counts as a summary's).
 inline bytes encode_usage_index(const usage_index& x) {
   detail::index_writer body;
   for (const auto& s : x.segments) {
@@ -226,6 +255,12 @@ inline bytes encode_usage_index(const usage_index& x) {
     body.loc(r.first);
     body.loc(r.last);
   }
+  const auto list_bytes = body.out.size() - table_bytes;
+  for (const auto& r : x.runs) {
+    body.u32(r.links);
+    body.u64(r.key);
+    body.counts(r.sum);
+  }
   const byte_view all(body.out);
   detail::index_writer h;
   h.out.reserve(detail::usage_index_header_bytes + all.size());
@@ -240,8 +275,10 @@ inline bytes encode_usage_index(const usage_index& x) {
   h.u64(x.interior);
   h.u32(x.next_range);
   h.u32(0);
+  h.u64(x.runs.size());
   h.u64(detail::crc64(all.first(table_bytes)));
-  h.u64(detail::crc64(all.subspan(table_bytes)));
+  h.u64(detail::crc64(all.subspan(table_bytes, list_bytes)));
+  h.u64(detail::crc64(all.subspan(table_bytes + list_bytes)));
   h.u64(detail::crc64(h.out));
   h.out.insert(h.out.end(), all.begin(), all.end());
   return std::move(h.out);
@@ -255,12 +292,35 @@ inline bool sound_range_ref(const usage_range_ref& r) {
          r.size >= usage_range_header_bytes;
 }
 
-// The table and range list of head X from BODY (what follows the header), whose
-// CRCs the header gives.
-inline bool decode_head_body(usage_index& x, byte_view body, std::uint64_t table_crc,
-                             std::uint64_t ranges_crc) {
+// What a summary says of its subtree (index_writer::counts), checked: items >= 1,
+// interior items >= MIN_INTERIOR and <= items, segments in increasing order, each
+// with bytes > 0.
+inline bool decode_counts(index_reader& r, usage_summary& s, std::uint64_t min_interior = 1) {
+  s.nodes = r.var();
+  s.interior = r.var();
+  const auto k = r.var();
+  if (!r.ok || s.nodes == 0 || s.interior < min_interior || s.interior > s.nodes || k == 0 ||
+      k > r.in.size() - r.at)
+    return false;
+  s.bytes.resize(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto d = r.var(), q = r.var(), n = r.var();
+    if (d > max_segment_number || q > max_segment_number || n == 0) return false;
+    s.bytes[i] = {segment_id{static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(q)}, n};
+    if (i > 0 && !(s.bytes[i - 1].first < s.bytes[i].first)) return false;
+  }
+  return r.ok;
+}
+
+// The table, range list and runs of head X from BODY (what follows the header),
+// whose CRCs CRCS (table, range list, runs) the header gives.
+inline bool decode_head_body(usage_index& x, byte_view body,
+                             const std::array<std::uint64_t, 3>& crcs) {
   const auto table_bytes = x.segments.size() * usage_index_row_bytes;
-  if (crc64(body.first(table_bytes)) != table_crc || crc64(body.subspan(table_bytes)) != ranges_crc)
+  const auto list_bytes = x.ranges.size() * usage_range_ref_bytes;
+  if (body.size() < table_bytes + list_bytes || crc64(body.first(table_bytes)) != crcs[0] ||
+      crc64(body.subspan(table_bytes, list_bytes)) != crcs[1] ||
+      crc64(body.subspan(table_bytes + list_bytes)) != crcs[2])
     return false;
   index_reader t{body};
   for (auto& s : x.segments) {
@@ -278,6 +338,11 @@ inline bool decode_head_body(usage_index& x, byte_view body, std::uint64_t table
     r.first = t.loc();
     r.last = t.loc();
     if (!sound_range_ref(r)) return false;
+  }
+  for (auto& r : x.runs) {
+    r.links = t.u32();
+    r.key = t.u64();
+    if (r.links == 0 || !decode_counts(t, r.sum, 0)) return false;
   }
   return t.ok && t.at == body.size();
 }
@@ -303,17 +368,21 @@ inline result<usage_index> decode_usage_index(byte_view data) {
   x.interior = r.u64();
   x.next_range = r.u32();
   const auto reserved = r.u32();
-  const auto table_crc = r.u64(), ranges_crc = r.u64();
+  const auto runs = r.u64();
+  const std::array<std::uint64_t, 3> crcs{r.u64(), r.u64(), r.u64()};
   const auto crc = r.u64();
+  // Each run takes at least 18 bytes (links, key, three counts, one segment).
+  const auto fixed = usage_index_header_bytes + segments * detail::usage_index_row_bytes +
+                     ranges * detail::usage_range_ref_bytes;
   if (!r.ok || crc != detail::crc64(data.first(usage_index_header_bytes - 8)) || reserved != 0 ||
       x.interior == 0 || x.interior > x.items_live || segments > (std::uint64_t{1} << 32) ||
-      ranges > (std::uint64_t{1} << 24) || x.next_range == 0 ||
-      data.size() != usage_index_header_bytes + segments * detail::usage_index_row_bytes +
-                         ranges * detail::usage_range_ref_bytes)
+      ranges > (std::uint64_t{1} << 24) || runs > (std::uint64_t{1} << 24) || x.next_range == 0 ||
+      data.size() < fixed + 18 * runs || (runs == 0 && data.size() != fixed))
     return fail(errc::corrupt_payload);
   x.segments.resize(segments);
   x.ranges.resize(ranges);
-  if (!detail::decode_head_body(x, data.subspan(usage_index_header_bytes), table_crc, ranges_crc))
+  x.runs.resize(runs);
+  if (!detail::decode_head_body(x, data.subspan(usage_index_header_bytes), crcs))
     return fail(errc::corrupt_payload);
   return x;
 }
@@ -330,14 +399,7 @@ inline bytes encode_usage_range(std::span<const usage_summary> summaries) {
     w.loc(s.where);
     w.id(s.id);
     w.u8(s.type);
-    w.var(s.nodes);
-    w.var(s.interior);
-    w.var(s.bytes.size());
-    for (const auto& [seg, n] : s.bytes) {
-      w.var(seg.directory);
-      w.var(seg.sequence);
-      w.var(n);
-    }
+    w.counts(s);
   }
   return std::move(w.out);
 }
@@ -349,19 +411,7 @@ inline bool decode_summary(index_reader& r, usage_summary& s) {
   s.where = r.loc();
   s.id = r.id();
   s.type = r.u8();
-  s.nodes = r.var();
-  s.interior = r.var();
-  const auto k = r.var();
-  if (!r.ok || s.interior == 0 || s.interior > s.nodes || k == 0 || k > r.in.size() - r.at)
-    return false;
-  s.bytes.resize(k);
-  for (std::size_t i = 0; i < k; ++i) {
-    const auto d = r.var(), q = r.var(), n = r.var();
-    if (d > max_segment_number || q > max_segment_number || n == 0) return false;
-    s.bytes[i] = {segment_id{static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(q)}, n};
-    if (i > 0 && !(s.bytes[i - 1].first < s.bytes[i].first)) return false;
-  }
-  return r.ok;
+  return r.ok && decode_counts(r, s);
 }
 
 }  // namespace detail

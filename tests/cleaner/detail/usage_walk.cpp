@@ -145,3 +145,87 @@ TEST_CASE("record_is_current: a different root, or a live segment gone or resize
     if (s.id == live_row->id) ++s.size;
   CHECK_FALSE(cloudlog::detail::record_is_current(record, w.root, resized));
 }
+
+TEST_CASE("The root's runs: a change costs the summaries of the runs it touched, not the level's",
+          "[cleaner][usage_walk]") {
+  memory_store store;
+  tree::writer writer(1200, 1);  // a root of 1,200 directories: ~40 runs of its links
+  for (std::uint32_t d = 0; d < 1200; ++d) writer.put(d, 0, bytes(64, std::byte{0}));
+  REQUIRE(writer.commit(store));
+  const auto before = full_walk(store, true);
+  REQUIRE(before.outcome.runs.size() >= 3);
+  std::uint64_t links = 0, ranges = 0;
+  for (const auto& r : before.outcome.runs) links += r.links;
+  CHECK(links == 1200);
+  writer.put(600, 0, bytes(64, std::byte{1}));  // one directory and the root change
+  REQUIRE(writer.commit(store));
+  const auto after = full_walk(store, false);
+  auto head = with_head(store, after.segments);
+  for (const auto& ref : head.lookup.index->ranges) ranges += ref.size;
+  read_planner planner(local_read_cost);
+  auto ok = cloudlog::detail::index_walk(tree::format{}, store, after.root, planner, head);
+  REQUIRE(ok);
+  REQUIRE(*ok);
+  CHECK(head.bytes_in == after.outcome.bytes_in);
+  CHECK(head.items_live == after.outcome.items_live);
+  CHECK(head.index.items_read == 2);  // the root and the changed directory
+  // Only the range objects covering the changed run's other links are read (of ten).
+  const auto head_bytes = store.read(head.lookup.name, 0, whole_object).value().size();
+  CHECK((head.lookup.bytes_read - head_bytes) * 3 < ranges);
+  // The new runs add up to the table.
+  cloudlog::usage_summary sum;
+  for (const auto& r : head.runs) cloudlog::detail::add_summary(sum, r.sum);
+  CHECK(sum.nodes + 1 == after.outcome.items_live);
+}
+
+TEST_CASE("The periodic check walks in batches, holds no graph, and agrees with the index",
+          "[cleaner][usage_walk]") {
+  memory_store store;
+  tree::writer writer(4, 8);
+  std::mt19937 rng(11);
+  write_round(writer, store, rng, 20);
+  (void)full_walk(store, true);
+  write_round(writer, store, rng, 2);
+  const auto after = full_walk(store, false);
+  usage_index_options o;
+  o.enabled = true;
+  o.check_every = 1;
+  read_planner planner(local_read_cost);
+  auto w = cloudlog::detail::walk_phase(tree::format{}, store, after.root,
+                                        std::span<const segment_info>(after.segments), planner, o);
+  REQUIRE(w);
+  CHECK(w->index.checked);
+  CHECK(w->index.full_walk);
+  CHECK_FALSE(w->index.mismatch);
+  CHECK_FALSE(w->live.has_value());  // no graph: the pass had no victims to build it for
+  CHECK(w->bytes_in == after.outcome.bytes_in);
+  CHECK(w->items_live == after.outcome.items_live);
+  CHECK(w->fresh.size() + 1 == after.outcome.interior);  // every summary, for the next head
+}
+
+TEST_CASE("The batched full walk finds an item linked twice and counts it once",
+          "[cleaner][usage_walk]") {
+  memory_store store;
+  tree::writer writer(4, 8);
+  std::mt19937 rng(2);
+  write_round(writer, store, rng, 20);
+  // A root linking its first directory twice.
+  const auto ctx = tree::format{}.load(store).value();
+  auto root = tree::read_item(store, ctx.root(), tree::item_type::root).value();
+  root.links.push_back(root.links.front());
+  bytes seg;
+  REQUIRE(append_item(seg, root));
+  const auto listed = store.list(tree::writer_directory).value();
+  REQUIRE(store.write(segment_name({tree::writer_directory, listed.back().id.sequence + 1}).value(),
+                      seg));
+  const auto again = tree::format{}.load(store).value();
+  walk_outcome truth, w;  // the walk holding the graph counts the directory once
+  read_planner planner(local_read_cost);
+  REQUIRE(
+      cloudlog::detail::full_walk_into(tree::format{}, store, again.root(), planner, truth, true));
+  REQUIRE(truth.shared);
+  REQUIRE(cloudlog::detail::full_walk_summarized(tree::format{}, store, again.root(), planner, w));
+  CHECK(w.shared);
+  CHECK(w.bytes_in == truth.bytes_in);
+  CHECK(w.items_live == truth.items_live);
+}

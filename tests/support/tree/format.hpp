@@ -16,10 +16,11 @@
 
 namespace tree {
 
-// The last item of segment SEG if it is a root: its location and payload.
+// The last item of segment SEG if it is a root: its location, payload and bytes.
 struct found_root {
   cloudlog::location where;
   root_payload payload;
+  cloudlog::bytes item;
 };
 template <cloudlog::segment_store Store>
 cloudlog::result<std::optional<found_root>> last_root(Store& store,
@@ -35,7 +36,8 @@ cloudlog::result<std::optional<found_root>> last_root(Store& store,
   return std::optional<found_root>(
       found_root{{seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(v.offset()),
                   static_cast<std::uint32_t>(v.size())},
-                 cloudlog::decode_packed<root_payload>(v.payload().data())});
+                 cloudlog::decode_packed<root_payload>(v.payload().data()),
+                 cloudlog::bytes(v.bytes().begin(), v.bytes().end())});
 }
 
 // What one cleaning run knows of a tree store.
@@ -65,11 +67,15 @@ class context {
            (cleaner_head_ >= s.sequence ? cleaner_head_ - s.sequence : 0);
   }
   const root_payload& current_root() const { return root_payload_; }
+  // The root item's bytes as load() read them (with the rest of its segment): the
+  // engine hands them to the walk, which then does not read the root again.
+  cloudlog::byte_view root_item() const { return root_item_; }
 
  private:
   friend struct format;
   cloudlog::location root_{};
   root_payload root_payload_{};
+  cloudlog::bytes root_item_;
   std::vector<cloudlog::segment_info> segments_;
   std::optional<std::uint32_t> newest_output_;
   std::uint32_t next_sequence_ = 0;
@@ -139,6 +145,7 @@ struct format {
       if (*r) {
         ctx.root_ = (*r)->where;
         ctx.root_payload_ = (*r)->payload;
+        ctx.root_item_ = std::move((*r)->item);
         found = true;
       }
     }

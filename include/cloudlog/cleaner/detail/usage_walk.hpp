@@ -78,9 +78,10 @@ struct walk_outcome {
   std::vector<std::optional<std::vector<usage_summary>>> ranges;  // of lookup.index, as read
   std::unordered_set<segment_id> unchanged;  // segments whose summaries may be used
   std::unordered_map<location, usage_summary, location_hash> fresh;  // read this pass
-  bool broken = false;  // a range of the head was missing or damaged
-  bool shared = false;  // the full walk found an item linked twice: no index is kept
-  object_id root_id;    // of the root walked from (not known when unread)
+  std::vector<usage_run> runs;  // of the root walked, for the next head (empty: unknown)
+  bool broken = false;          // a range of the head was missing or damaged
+  bool shared = false;          // the full walk found an item linked twice: no index is kept
+  object_id root_id;            // of the root walked from (not known when unread)
   std::uint64_t items_live = 0;
   std::uint64_t interior = 0;
   std::uint64_t bytes_walked = 0;  // interior bytes read from the store
@@ -107,9 +108,14 @@ inline void merge_bytes(std::vector<std::pair<segment_id, std::uint64_t>>& bytes
   bytes.resize(out);
 }
 
-// The summaries of NODES (a breadth-first graph whose interior nodes are either
-// expanded, or stand for the subtree SUM[i] summarizes), bottom-up: each expanded
-// interior node's is added to FRESH; the root's is returned.
+// What a node stands for that a run of the root's links covers without being its
+// first (the run's summary, on its first node, counts it).
+inline const usage_summary covered_by_run{};
+
+// The summaries of NODES (a breadth-first graph whose nodes are either expanded
+// interior items, leaves, or stand for what SUM[i] summarizes: an interior item's
+// subtree, a run of the root's links, or nothing, covered_by_run), bottom-up: each
+// expanded interior node's is added to FRESH; the root's is returned.
 inline usage_summary summarize(const std::vector<live_node>& nodes,
                                const std::vector<const usage_summary*>& sum,
                                std::unordered_map<location, usage_summary, location_hash>& fresh) {
@@ -118,11 +124,11 @@ inline usage_summary summarize(const std::vector<live_node>& nodes,
     const auto& n = nodes[i];
     usage_summary one;
     const usage_summary* s = &one;
-    if (n.leaf) {
+    if (i < sum.size() && sum[i]) {
+      s = sum[i];
+    } else if (n.leaf) {
       one.nodes = 1;
       one.bytes.push_back({n.where.segment(), n.where.size});
-    } else if (i < sum.size() && sum[i]) {
-      s = sum[i];
     } else {
       auto it = building.find(i);
       if (it != building.end()) one = std::move(it->second), building.erase(it);
@@ -136,6 +142,99 @@ inline usage_summary summarize(const std::vector<live_node>& nodes,
     add_summary(building[n.parent], *s);
   }
   return {};
+}
+
+// Whether S's subtree holds a byte in a segment of VICTIMS.
+inline bool touches(const usage_summary& s, const std::unordered_set<segment_id>& victims) {
+  for (const auto& [seg, n] : s.bytes)
+    if (victims.count(seg)) return true;
+  return false;
+}
+
+// Links a run of the root's holds on average: a link ends a run when the hash of its
+// location and id is usage_run_links - 1 modulo usage_run_links (so a changed link
+// changes only its run and maybe the next), or when the run has usage_run_most.
+inline constexpr std::uint64_t usage_run_links = 32;
+inline constexpr std::uint64_t usage_run_most = 4 * usage_run_links;
+
+// One run of links: NODES[BEGIN, END), whose locations and ids hash to KEY.
+struct link_run {
+  node_index begin = 0, end = 0;
+  std::uint64_t key = 0;
+};
+
+// The runs the COUNT links NODES[FIRST..] (one item's children, in link order) are
+// cut into, by their content (usage_run_links).
+inline std::vector<link_run> runs_of(const std::vector<live_node>& nodes, node_index first,
+                                     std::uint64_t count) {
+  std::vector<link_run> out;
+  index_writer w;
+  node_index begin = first;
+  for (node_index i = first; i < first + count; ++i) {
+    const auto at = w.out.size();
+    w.loc(nodes[i].where);
+    w.id(nodes[i].id);
+    const auto h = crc64(byte_view(w.out).subspan(at));
+    if (h % usage_run_links == usage_run_links - 1 || i + 1 - begin >= usage_run_most ||
+        i + 1 == first + count) {
+      out.push_back({begin, i + 1, crc64(w.out)});
+      w.out.clear();
+      begin = i + 1;
+    }
+  }
+  return out;
+}
+
+// The runs of the root NODES[0]'s links, each summed from what its nodes stand for
+// (SUM[i], a leaf's own bytes, or the summary FRESH holds for its location); empty
+// when one is not known.
+inline std::vector<usage_run> root_runs(
+    const std::vector<live_node>& nodes, const std::vector<const usage_summary*>& sum,
+    const std::unordered_map<location, usage_summary, location_hash>& fresh) {
+  std::vector<usage_run> out;
+  for (const auto& run : runs_of(nodes, nodes[0].first_child, nodes[0].child_count)) {
+    usage_run r{static_cast<std::uint32_t>(run.end - run.begin), run.key, {}};
+    for (auto i = run.begin; i < run.end; ++i) {
+      const auto& n = nodes[i];
+      if (i < sum.size() && sum[i]) {
+        add_summary(r.sum, *sum[i]);
+      } else if (n.leaf) {
+        r.sum.nodes += 1;
+        r.sum.bytes.push_back({n.where.segment(), n.where.size});
+      } else if (auto it = fresh.find(n.where); it != fresh.end()) {
+        add_summary(r.sum, it->second);
+      } else {
+        return {};
+      }
+    }
+    merge_bytes(r.sum.bytes);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Stands each run of the root's links (NODES[1..1 + the root's child count)) that
+// W's head holds for its nodes (SUM: the run's summary on its first, covered_by_run
+// on the others; counted in REUSED), when every node of it lies in a segment the
+// store still holds unchanged, and, with VICTIMS, the run touches none of them.
+inline void cover_runs(const walk_outcome& w, const std::vector<live_node>& nodes,
+                       std::vector<const usage_summary*>& sum,
+                       const std::unordered_set<segment_id>* victims, std::uint64_t& reused) {
+  if (!w.lookup.index || w.lookup.index->runs.empty() || w.broken) return;
+  std::unordered_map<std::uint64_t, const usage_run*> by_key;
+  for (const auto& r : w.lookup.index->runs) by_key.emplace(r.key, &r);
+  for (const auto& run : runs_of(nodes, 1, nodes[0].child_count)) {
+    const auto it = by_key.find(run.key);
+    if (it == by_key.end() || it->second->links != run.end - run.begin) continue;
+    const auto& got = it->second->sum;
+    bool usable = !(victims && touches(got, *victims));
+    for (auto i = run.begin; i < run.end && usable; ++i)
+      usable = w.unchanged.count(nodes[i].where.segment()) > 0;
+    if (!usable) continue;
+    sum[run.begin] = &got;
+    for (auto i = run.begin + 1; i < run.end; ++i) sum[i] = &covered_by_run;
+    reused += got.interior;
+  }
 }
 
 // Reads the ranges of W's head that may hold a summary of an item at one of LOCS
@@ -176,13 +275,6 @@ inline const usage_summary* find_summary(const walk_outcome& w, const live_node&
   return nullptr;
 }
 
-// Whether S's subtree holds a byte in a segment of VICTIMS.
-inline bool touches(const usage_summary& s, const std::unordered_set<segment_id>& victims) {
-  for (const auto& [seg, n] : s.bytes)
-    if (victims.count(seg)) return true;
-  return false;
-}
-
 // The interior nodes of LEVEL [BEGIN, END) of NODES that must be read (every other
 // one is stood for by its summary, recorded in SUM; counted in REUSED). With
 // VICTIMS, a summarized node is read anyway when its subtree touches them.
@@ -193,16 +285,17 @@ result<std::vector<node_index>> level_to_read(Store& store, walk_outcome& w,
                                               std::vector<const usage_summary*>& sum,
                                               const std::unordered_set<segment_id>* victims,
                                               std::uint64_t& reused) {
+  sum.resize(nodes.size(), nullptr);
+  if (begin == 1) cover_runs(w, nodes, sum, victims, reused);
   std::vector<location> candidates;
   for (auto i = std::max<std::size_t>(begin, 1); i < end; ++i)
-    if (!nodes[i].leaf && w.unchanged.count(nodes[i].where.segment()) &&
+    if (!nodes[i].leaf && !sum[i] && w.unchanged.count(nodes[i].where.segment()) &&
         !w.fresh.count(nodes[i].where))
       candidates.push_back(nodes[i].where);
   if (w.lookup.index) CLOUDLOG_TRY_VOID(load_ranges(store, w, candidates));
   std::vector<node_index> to_read;
-  sum.resize(nodes.size(), nullptr);
   for (auto i = begin; i < end; ++i) {
-    if (nodes[i].leaf) continue;
+    if (nodes[i].leaf || sum[i]) continue;
     const auto* s = i == 0 || w.broken ? nullptr : find_summary(w, nodes[i]);
     if (s && !(victims && touches(*s, *victims))) {
       sum[i] = s;
@@ -263,6 +356,7 @@ result<bool> index_walk(const Format& format, Store& store, location root, read_
   if (!g) return fail(g.error());
   if (w.broken) return false;
   auto total = summarize(g->nodes, sum, w.fresh);
+  w.runs = root_runs(g->nodes, sum, w.fresh);
   w.root_id = g->nodes[0].id;
   w.items_live = total.nodes;
   w.interior = total.interior;
@@ -297,11 +391,31 @@ result<void> full_walk_into(const Format& format, Store& store, location root,
       total.nodes != w.items_live || std::unordered_map<segment_id, std::uint64_t>(
                                          total.bytes.begin(), total.bytes.end()) != w.bytes_in;
   if (w.shared) w.fresh.clear();
+  w.runs = w.shared ? std::vector<usage_run>() : root_runs(w.live->nodes, {}, w.fresh);
   return {};
 }
 
 // The root's children walked per batch by full_walk_summarized.
 inline constexpr std::size_t full_walk_batch = 64;
+
+// Whether no two of KEYS (one per live item found: its segment's ordinal and its
+// offset) are the same item: the live graph is a tree. Sorts KEYS.
+inline bool linked_once(std::vector<std::uint64_t>& keys) {
+  std::sort(keys.begin(), keys.end());
+  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+}
+
+// Appends to KEYS one key per node of NODES (but NODES[0]): its segment's ordinal in
+// ORDINALS (numbered as first seen) and its offset.
+inline void key_items(const std::vector<live_node>& nodes,
+                      std::unordered_map<segment_id, std::uint32_t>& ordinals,
+                      std::vector<std::uint64_t>& keys) {
+  for (std::size_t i = 1; i < nodes.size(); ++i) {
+    const auto& w = nodes[i].where;
+    const auto ord = ordinals.emplace(w.segment(), ordinals.size()).first->second;
+    keys.push_back(std::uint64_t{ord} << 32 | w.offset);
+  }
+}
 
 // Walks, as walk() does (a level at a time, in chunks of walk_chunk_bytes), the
 // subtrees of NODES[1..] (NODES[0] their parent, read already).
@@ -331,11 +445,17 @@ result<std::uint64_t> walk_below(const Format& format, Store& store, read_planne
 // The full walk into W without holding the graph: the root, then its children's
 // subtrees full_walk_batch at a time, each batch walked, summarized (into W.fresh)
 // and dropped. W gets the live bytes and counts; the graph is built later, from the
-// summaries, if a phase needs it. Memory: one batch's subtrees, not the store's.
+// summaries, if a phase needs it. Memory: one batch's subtrees and 8 bytes a live
+// item (its segment and offset: an item linked twice, which summing subtrees would
+// count twice, is found so; the walk is then done again holding the graph,
+// full_walk_into, which counts it once and sets W.shared), not the graph's 56.
 // Fails: as walk().
 template <class Format, segment_store Store>
 result<void> full_walk_summarized(const Format& format, Store& store, location root,
                                   read_planner& planner, walk_outcome& w) {
+  w.fresh.clear();
+  std::unordered_map<segment_id, std::uint32_t> ordinals;
+  std::vector<std::uint64_t> keys;
   std::vector<live_node> top{live_node{root, {}, live_node::none, 0, 0, 0, false}};
   const std::array<node_index, 1> first{0};
   CLOUDLOG_TRY_VOID(expand(format, store, planner, top, std::span(first)));
@@ -351,6 +471,7 @@ result<void> full_walk_summarized(const Format& format, Store& store, location r
     auto walked = walk_below(format, store, planner, nodes);
     if (!walked) return fail(walked.error());
     w.bytes_walked += *walked;
+    key_items(nodes, ordinals, keys);
     add_summary(total, summarize(nodes, {}, w.fresh));
     merge_bytes(total.bytes);
   }
@@ -362,8 +483,13 @@ result<void> full_walk_summarized(const Format& format, Store& store, location r
   w.items_live = total.nodes;
   w.interior = total.interior;
   w.bytes_in = {total.bytes.begin(), total.bytes.end()};
+  w.runs = root_runs(top, {}, w.fresh);
   w.live.reset();
   w.full_graph = false;
+  if (linked_once(keys)) return {};
+  const auto walked = w.bytes_walked;
+  CLOUDLOG_TRY_VOID(full_walk_into(format, store, root, planner, w, true));
+  w.bytes_walked += walked;
   return {};
 }
 
@@ -392,7 +518,9 @@ result<void> open_index(Store& store, walk_outcome& w, std::span<const segment_i
 
 // The walk with a usable head H that is not current: the index walk, and, when it
 // cannot be done (a range missing or damaged) or every OPTIONS.check_every passes, a
-// full walk (compared with the index walk's result: a difference sets mismatch).
+// full walk that holds no graph (full_walk_summarized; compared with the index
+// walk's result: a difference sets mismatch). The graph, if a phase needs one, is
+// built later from the full walk's summaries (live_graph_of).
 // Fails: the store's errors; as walk().
 template <class Format, segment_store Store>
 result<void> walk_with_index(const Format& format, Store& store, location root,
@@ -405,7 +533,7 @@ result<void> walk_with_index(const Format& format, Store& store, location root,
   const auto indexed_items = w.items_live;
   const auto read = w.index.items_read;
   w.index.full_walk = true;
-  CLOUDLOG_TRY_VOID(full_walk_into(format, store, root, planner, w, true));
+  CLOUDLOG_TRY_VOID(full_walk_summarized(format, store, root, planner, w));
   if (*ok)
     w.index.mismatch = indexed != w.bytes_in || indexed_items != w.items_live;
   else
@@ -531,13 +659,14 @@ inline std::vector<std::pair<std::string, bytes>> new_ranges(const walk_outcome&
   return out;
 }
 
-// The ranges of the head W used that the next head keeps: those that may hold a
-// summary of an item in a segment of USAGE (their first..last spans one), at most
-// usage_range_limit - 1 of them, the newest.
+// The ranges of the head W used that the next head keeps: none after a full walk
+// (its summaries are all new); else those that may hold a summary of an item in a
+// segment of USAGE (their first..last spans one), at most usage_range_limit - 1 of
+// them, the newest.
 inline std::vector<usage_range_ref> kept_ranges(const walk_outcome& w,
                                                 std::span<const segment_usage> usage) {
   std::vector<usage_range_ref> out;
-  if (!w.lookup.index || w.full_graph) return out;
+  if (!w.lookup.index || w.full_graph || w.index.full_walk) return out;
   for (const auto& r : w.lookup.index->ranges) {
     const auto first = r.first.segment(), last = r.last.segment();
     for (const auto& row : usage)
@@ -548,6 +677,38 @@ inline std::vector<usage_range_ref> kept_ranges(const walk_outcome& w,
   }
   if (out.size() >= usage_range_limit) out.erase(out.begin(), out.end() - (usage_range_limit - 1));
   return out;
+}
+
+// Small ranges (fewer than half usage_range_capacity summaries: each pass after a
+// change adds one) a head keeps before they are compacted into full ones.
+inline constexpr std::size_t usage_compact_at = 32;
+
+// Compacts the small ranges the next head X keeps when there are more than
+// usage_compact_at of them: their summaries (read now; for a location found twice,
+// this pass's or the newest range's; only those in segments USAGE says hold live
+// bytes) join W.fresh, to be written with this pass's as full range objects, and X
+// keeps only its other ranges. A small range missing or damaged leaves X as it is.
+// Fails: the store's errors.
+template <segment_store Store>
+result<void> compact_ranges(Store& store, walk_outcome& w, usage_index& x,
+                            std::span<const segment_usage> usage) {
+  std::vector<usage_range_ref> small, kept;
+  for (const auto& r : x.ranges) (r.count < usage_range_capacity / 2 ? small : kept).push_back(r);
+  if (small.size() <= usage_compact_at) return {};
+  std::unordered_set<segment_id> live;
+  for (const auto& row : usage)
+    if (row.live > 0) live.insert(row.id);
+  std::vector<usage_summary> found;
+  for (auto r = small.rbegin(); r != small.rend(); ++r) {  // newest first
+    auto got = read_usage_range(store, w.lookup, *r);
+    if (!got) return fail(got.error());
+    if (!*got) return {};
+    for (auto& one : **got)
+      if (live.count(one.where.segment())) found.push_back(std::move(one));
+  }
+  for (auto& one : found) w.fresh.emplace(one.where, std::move(one));  // the first kept
+  x.ranges = std::move(kept);
+  return {};
 }
 
 // The head W started from stays (nothing was read: the same root, only dead segments
@@ -561,7 +722,8 @@ inline void keep_usage_index(walk_outcome& w, const std::filesystem::path& local
 // After a pass that is not a dry run: writes the head of what W walked (root ROOT,
 // table USAGE) as the next generation, with a range object for the summaries found
 // this pass (after a full walk: every summary, in as many objects as they need),
-// keeping the earlier ranges that may still serve (kept_ranges); and its local copy,
+// keeping the earlier ranges that may still serve (kept_ranges; the small ones
+// compacted, compact_ranges, once there are many); and its local copy,
 // in LOCAL if not empty (a failure there only sets the note); then deletes the
 // older heads and the ranges no head references. Unless the head W started from is
 // still current (nothing read, the same root): it stays. After a full walk that
@@ -594,6 +756,8 @@ result<void> save_usage_index(Store& store, walk_outcome& w, location root,
   x.next_range = w.lookup.index ? w.lookup.index->next_range : 1;
   x.segments.assign(usage.begin(), usage.end());
   x.ranges = kept_ranges(w, usage);
+  x.runs = w.runs;
+  CLOUDLOG_TRY_VOID(compact_ranges(store, w, x, usage));
   const auto added = new_ranges(w, x);
   auto n = write_usage_index(store, x, added, local);
   if (!n) return fail(n.error());
