@@ -20,6 +20,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/crypto/random.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
@@ -179,14 +180,15 @@ struct format {
   // threads while directory 0 is listed again (independent reads: on a remote
   // store, fewer round trips one after another; STORE must be thread-safe, as
   // every store of backend/ is).
-  // The text of a root that cannot be found is find_root's (ask it for the error_info).
+  // Failures carry their text: a root that cannot be found, find_root's (which
+  // segment, where, why); the rest say what was read.
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
-  result<context> load(Store& store) const {
+  result_with_info<context> load(Store& store) const {
     context ctx;
     auto found = find_root(store, no_cipher{}, root_rule{writer_segment_target, std::nullopt});
-    if (!found) return fail(found.error().code);
+    if (!found) return fail(std::move(found.error()));
     // Once the root is found (nothing more is asked of a store that fails there),
     // the rest are independent reads, made at once.
     using cleaner_side =
@@ -204,14 +206,15 @@ struct format {
     auto proxy = store.list(proxy_directory);
     auto cleaner_read = cleaner_future.get();
     auto quarantined = quarantine_future.get();
-    if (!cleaner_read) return fail(cleaner_read.error());
-    if (!proxy) return fail(proxy.error());
+    if (!cleaner_read)
+      return fail_while(cleaner_read.error(), "cannot read the cleaner's segments");
+    if (!proxy) return fail_while(proxy.error(), "cannot list the store");
     const auto* cleaner = &cleaner_read->first;
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
     ctx.generations_ = std::move(cleaner_read->second);
-    if (!quarantined) return fail(quarantined.error());
+    if (!quarantined) return fail_while(quarantined.error(), "cannot read the quarantine record");
     ctx.quarantined_ = std::move(quarantined->items);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
@@ -232,7 +235,7 @@ struct format {
         break;
       }
       auto last = checkpoint_at_end(store, *it);
-      if (!last) return fail(last.error());
+      if (!last) return fail_while(last.error(), "cannot read " + it->name);
       if (*last) {
         ctx.newest_generation_ = it->id.sequence;
         break;
