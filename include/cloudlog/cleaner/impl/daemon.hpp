@@ -44,6 +44,13 @@ inline bool pass_called_for(const clean_report& plan, const daemon_options& opti
   return work && (over || due);
 }
 
+// Records in REPORT whether check or pass R's usage index disagreed with a full
+// walk (daemon_report::index_mismatch: the daemon then ends); returns REPORT's flag.
+inline bool record_mismatch(daemon_report& report, const clean_report& r) {
+  report.index_mismatch = report.index_mismatch || r.index.mismatch;
+  return report.index_mismatch;
+}
+
 // Adds pass R (ended early for the writer if YIELDED) to REPORT.
 inline void count_pass(daemon_report& report, const clean_report& r, bool yielded) {
   ++report.passes;
@@ -76,7 +83,7 @@ result_with_info<void> release_dead(const Format& format, Store& store,
   report.segments_deleted += r->stats.segments_deleted;
   report.bytes_freed += r->stats.bytes_freed;
   if (options.on_pass) options.on_pass(*r);
-  report.index_mismatch = report.index_mismatch || r->index.mismatch;
+  record_mismatch(report, *r);
   return {};
 }
 
@@ -107,7 +114,7 @@ result_with_info<bool> daemon_pass(const Format& format, Store& store,
   if (!r) return fail(r.error());
   count_pass(report, *r, yielded);
   if (options.on_pass) options.on_pass(*r);
-  report.index_mismatch = report.index_mismatch || r->index.mismatch;
+  record_mismatch(report, *r);
   return r->status == clean_status::cleaned && !r->interrupted;
 }
 
@@ -168,10 +175,7 @@ requires loadable_format<Format, Store> result_with_info<daemon_report> run_daem
     }
     ++report.checks;
     if (options.on_check) options.on_check(*plan);
-    if (plan->index.mismatch) {
-      report.index_mismatch = true;
-      break;
-    }
+    if (detail::record_mismatch(report, *plan)) break;
     bool idle = true;
     if (options.writer_activity) {
       if (auto c = writer_changed(); !c) {

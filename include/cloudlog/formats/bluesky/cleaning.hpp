@@ -82,8 +82,11 @@ class cleaning_context {
 
   // The decoded proxy checkpoint the run started from.
   const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
-  // Its item's bytes as stored (read by load(): the walk need not read them again).
-  byte_view root_item() const { return root_item_; }
+  // Its item's bytes as stored (read by load(), inside root_tail(): the walk need
+  // not read them again).
+  byte_view root_item() const {
+    return byte_view(root_tail_).subspan(root_.offset - root_tail_offset_, root_.size);
+  }
   // The bytes load() read at the end of the root's segment, from root_tail_offset()
   // to the segment's end (the root item and usually the inode-map blocks of the
   // last flush: the walk need not read them again).
@@ -96,7 +99,6 @@ class cleaning_context {
   friend struct format;
   location root_{};
   checkpoint proxy_checkpoint_;
-  bytes root_item_;
   bytes root_tail_;
   std::uint64_t root_tail_offset_ = 0;
   std::map<std::uint32_t, std::uint32_t> version_vector_;
@@ -218,7 +220,6 @@ struct format {
     ctx.quarantined_ = std::move(quarantined->items);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
-    ctx.root_item_ = std::move(found->checkpoint.item);
     ctx.root_tail_ = std::move(found->checkpoint.tail);
     ctx.root_tail_offset_ = found->checkpoint.tail_offset;
 

@@ -194,7 +194,8 @@ template <segment_store Store, cloudlog::cipher Cipher>
 result_with_info<root> open_checkpoint(item_source<Store, Cipher>& source,
                                        const stored_checkpoint& cp) {
   fetch_request rq{item_ref{object_id{}, cp.where}, item_type::checkpoint, 0, 0};
-  opened_item item{cp.where, cp.item};
+  const auto stored = cp.item();
+  opened_item item{cp.where, bytes(stored.begin(), stored.end())};
   if (auto v = parse_item<layout>(item.data, 0)) rq.ref.id = v->id();
   if (auto ok = source.check_and_open(rq, item.data); !ok) return fail(std::move(ok.error()));
   const auto v = item.view();
