@@ -202,9 +202,7 @@ result_with_info<root> open_checkpoint(item_source<Store, Cipher>& source,
   auto decoded = decode_checkpoint(v.payload());
   const auto links = v.links();
   auto bad = [&]() {
-    return fail_with(make_error_code(errc::corrupt_payload),
-                     "checkpoint at " + cp.segment.name + " @" + std::to_string(cp.where.offset) +
-                         ": corrupt payload");
+    return fail_with(make_error_code(errc::corrupt_payload), item_place(rq) + ": corrupt payload");
   };
   if (!decoded || links.size() != decoded->ranges.size()) return bad();
   root r{item_ref{v.id(), cp.where}, std::move(*decoded), {}};
