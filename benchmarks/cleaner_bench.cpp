@@ -214,7 +214,7 @@ void clean_pass(benchmark::State& state, const Verifier& verify) {
     if (!r || r->status != cloudlog::clean_status::cleaned) {
       std::fprintf(
           stderr, "the pass did not clean: %s\n",
-          r ? std::string(cloudlog::to_string(r->status)).c_str() : r.error().message().c_str());
+          r ? std::string(cloudlog::to_string(r->status)).c_str() : r.error().text().c_str());
       state.SkipWithError("the pass did not clean");
       return;
     }

@@ -196,7 +196,7 @@ int pass(const std::filesystem::path& dir, bool dry, bool full, bool no_index, b
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r) {
-    std::fprintf(stderr, "pass failed: %s\n", r.error().message().c_str());
+    std::fprintf(stderr, "pass failed: %s\n", r.error().text().c_str());
     return 1;
   }
   rusage ru{};

@@ -301,15 +301,11 @@ int finish(const cloudlog::clean_report& r, const options& o) {
   return tools::exit_ok;
 }
 
-// Reports a failed pass. A root that cannot be found is explained by the one
-// rule's own text (which segment, where, why), asked again only on this path.
-template <class Store>
-int report_pass(Store& store, const options& o, std::error_code ec, const std::string& what) {
-  if (ec == cloudlog::errc::damaged_log || ec == cloudlog::errc::no_checkpoint) {
-    if (auto root = bs::find_root(store, bs::no_cipher{}); !root && !root.error().what.empty())
-      return report_store(o, ec, what + ": " + root.error().what);
-  }
-  return report_store(o, ec, what);
+// Reports a failed pass, WHAT followed by the pass's own text (a root that cannot
+// be found: the one rule's, which segment, where, why; a later phase: what the
+// pass was doing).
+int report_pass(const options& o, const cloudlog::error_info& e, const std::string& what) {
+  return report_store(o, e.code, e.what.empty() ? what : what + ": " + e.what);
 }
 
 // One pass: a dry run needs no lease (it changes nothing); a real one takes it.
@@ -319,7 +315,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
   const auto co = pass_options(o);
   if (o.dry_run) {
     auto r = cloudlog::clean(bs::format{}, store, policy, co, verify);
-    if (!r) return report_pass(store, o, r.error(), "planning " + o.store + " failed");
+    if (!r) return report_pass(o, r.error(), "planning " + o.store + " failed");
     return finish(*r, o);
   }
   cloudlog::lease_record holder;
@@ -327,9 +323,7 @@ int run_once(Store& store, LeaseStore& lease_store, const options& o,
                                                           cloudlog::lease_clock::system(), &holder);
   if (!lease) return report_lease_failure(lease.error(), holder, o);
   auto r = cloudlog::clean_under_lease(bs::format{}, store, *lease, policy, co, verify);
-  if (!r)
-    return report_pass(store, o, r.error(),
-                       "cleaning " + o.store + " failed (nothing was deleted)");
+  if (!r) return report_pass(o, r.error(), "cleaning " + o.store + " failed (nothing was deleted)");
   record_pass(lease_store, *r, seconds_of(*r), o);
   if (auto rel = lease->release(); !rel)
     report_store(o, rel.error(), "cannot release the lease (it expires on its own)");
@@ -478,7 +472,7 @@ int inspect(Store& store, const options& o, const cloudlog::any_policy& policy) 
   co.dry_run = true;
   auto r = cloudlog::clean(bs::format{}, store, policy, co, cloudlog::accept_all{});
   if (reporter) reporter->idle();
-  if (!r) return report_pass(store, o, r.error(), "inspecting " + o.store + " failed");
+  if (!r) return report_pass(o, r.error(), "inspecting " + o.store + " failed");
   const auto& table = r->plan.table;
   if (o.json) {
     auto j = tools::json_object("inspect");
@@ -544,8 +538,8 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
                                 cloudlog::lease_clock::system(), &holder);
   if (!r) {
     if (r.error() == cloudlog::errc::lease_held || r.error() == cloudlog::errc::invalid_argument)
-      return report_lease_failure(r.error(), holder, o);
-    return report_store(o, r.error(), "the cleaning daemon on " + o.store + " stopped");
+      return report_lease_failure(r.error().code, holder, o);
+    return report_pass(o, r.error(), "the cleaning daemon on " + o.store + " stopped");
   }
   if (o.json) {
     // The daemon's last word: why it ended and what it did, one object.

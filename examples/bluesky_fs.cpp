@@ -68,7 +68,7 @@ cloudlog::result<std::optional<bs::cipher>> load_cipher(const options& opt) {
 // item's tag status when KEY is given.
 template <class Store>
 int dump(Store& store, const options& opt, const std::optional<bs::cipher>& key) {
-  auto segments = cloudlog::list_all(store, {0, 1});
+  auto segments = cloudlog::list_all(store, {bs::proxy_directory, bs::cleaner_directory});
   if (!segments) return report_store(opt, segments.error(), "cannot list the store");
   int status = tools::exit_ok;
   for (const auto& seg : *segments) {

@@ -288,7 +288,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dry.dry_run = true;
   auto report = clean(bluesky::format{}, store, threshold_policy{}, dry);
   FUZZ_CHECK(report || !clean_store);
-  if (!report) FUZZ_CHECK(report.error().value() != 0);
+  if (!report) FUZZ_CHECK(report.error().code.value() != 0);
   FUZZ_CHECK(same(store.snapshot(), segs));  // a dry run writes and deletes nothing
   reset(store, st.segments, segs);
   return 0;

@@ -49,11 +49,11 @@ int check_key_first(Store& store, const Cipher& cipher, const std::string& uri,
                                   uri, where),
                       exit_corrupt);
   };
-  const auto first = cipher.verify(cp.item);
+  const auto first = cipher.verify(cp.item());
   if (first == cloudlog::tag_status::bad)
     return wrong(fmt::format("its own item, {} @{}", cp.segment.name, cp.where.offset));
   ++out.items;
-  auto view = cloudlog::parse_item<bs::layout>(cp.item, 0);
+  auto view = cloudlog::parse_item<bs::layout>(cp.item(), 0);
   if (!view)
     return report(
         context.error_of(view.error(), "cannot parse the checkpoint in " + cp.segment.name));

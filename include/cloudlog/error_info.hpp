@@ -54,6 +54,14 @@ inline tl::unexpected<error_info> fail(error_info e) {
   return tl::unexpected(std::move(e));
 }
 
+// E, for returning, with what the caller was doing put before its text:
+// "DOING: TEXT" (TEXT: E's text, or its code's message when it has none). The
+// code stays E's.
+inline tl::unexpected<error_info> fail_while(error_info e, const std::string& doing) {
+  e.what = doing + ": " + e.text();
+  return tl::unexpected(std::move(e));
+}
+
 }  // namespace cloudlog
 
 #endif  // CLOUDLOG_ERROR_INFO_HPP

@@ -57,6 +57,26 @@ TEST_CASE("a pass reads, relocates and writes the same whatever it reads ahead",
   }
 }
 
+TEST_CASE(
+    "a pass over a tree store whose newest root segment is truncated fails with the "
+    "load's text, naming the segment, and writes nothing",
+    "[cleaner][engine][errors]") {
+  tree_store t(3);
+  auto objects = t.store.snapshot();
+  const auto newest = t.store.list(tree::writer_directory).value().back();
+  objects.at(newest.name).resize(newest.size - 1);
+  t.store.restore(objects);
+  auto loaded = tree::format{}.load(t.store);
+  REQUIRE_FALSE(loaded);
+  auto r = cloudlog::clean(tree::format{}, t.store, cloudlog::greedy_policy{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == loaded.error().code);
+  CHECK(r.error().what == loaded.error().what);
+  CHECK(r.error().what ==
+        "cannot read the root of " + newest.name + ": " + loaded.error().code.message());
+  CHECK(t.store.snapshot() == objects);
+}
+
 TEST_CASE("a pass over the tree format relocates exactly what it planned, root last",
           "[cleaner][engine]") {
   tree_store t(8);

@@ -32,6 +32,8 @@ TEST_CASE("The formats and the archetypes model log_format; near misses do not",
   STATIC_REQUIRE_FALSE(log_format<test::format_with_bad_layout>);
   STATIC_REQUIRE_FALSE(log_format<test::format_with_bad_context>);
   STATIC_REQUIRE_FALSE(loadable_format<test::format_without_load, memory_store>);
+  STATIC_REQUIRE(loadable_format<test::format_with_load_info, memory_store>);
+  STATIC_REQUIRE_FALSE(loadable_format<test::format_with_load_of_strings, memory_store>);
 }
 
 TEST_CASE("A loaded tree context keeps the format_context promises", "[cleaner][log_format]") {

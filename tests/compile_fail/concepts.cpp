@@ -47,6 +47,10 @@ TEST_CASE("The format archetype models log_format and loadable_format; near miss
   STATIC_REQUIRE_FALSE(log_format<format_with_bad_context>);
   STATIC_REQUIRE(log_format<format_without_load>);
   STATIC_REQUIRE_FALSE(loadable_format<format_without_load, store_archetype>);
+  // load may carry its failure's text (result_with_info); any other error type is a miss.
+  STATIC_REQUIRE(loadable_format<format_with_load_info, store_archetype>);
+  STATIC_REQUIRE(log_format<format_with_load_of_strings>);
+  STATIC_REQUIRE_FALSE(loadable_format<format_with_load_of_strings, store_archetype>);
   // A format is loadable only from a segment_store.
   STATIC_REQUIRE_FALSE(loadable_format<format_archetype, store_without_remove>);
 }
@@ -62,4 +66,12 @@ TEST_CASE("cloudlog::clean instantiates with a format, store and policy that are
   auto r = clean(format_archetype{}, store, policy_archetype{});
   REQUIRE_FALSE(r);
   CHECK(r.error() == errc::no_checkpoint);
+  CHECK(r.error().what.empty());  // a bare code's failure has no text
+  // A load that says why: its text reaches clean's caller as it is.
+  auto* with_info = &clean<format_with_load_info, store_archetype, policy_archetype, accept_all>;
+  CHECK(with_info != nullptr);
+  auto i = clean(format_with_load_info{}, store, policy_archetype{});
+  REQUIRE_FALSE(i);
+  CHECK(i.error() == errc::no_checkpoint);
+  CHECK(i.error().what == "the archetype store holds no root");
 }

@@ -140,7 +140,7 @@ TEST_CASE(
   clean_options dry;
   dry.dry_run = true;
   auto r = clean(bluesky::format{}, store, threshold_policy{}, dry);
-  if (!r) CHECK(r.error().category() == error_category());
+  if (!r) CHECK(r.error().code.category() == error_category());
   CHECK(store.snapshot() == objects);  // a dry run changes nothing
 }
 
@@ -170,6 +170,6 @@ TEST_CASE(
   clean_options dry;
   dry.dry_run = true;
   auto c = clean(bluesky::format{}, store, threshold_policy{}, dry);
-  if (!c) CHECK(c.error().category() == error_category());
+  if (!c) CHECK(c.error().code.category() == error_category());
   CHECK(store.snapshot() == objects);  // a dry run changes nothing
 }

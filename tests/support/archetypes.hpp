@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,6 +15,7 @@
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/log/header_layout.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 
@@ -360,6 +362,37 @@ struct format_without_load {
   CLOUDLOG_TEST_FORMAT_VERIFIED
   CLOUDLOG_TEST_FORMAT_REWRITE
   CLOUDLOG_TEST_FORMAT_MAKE_ROOT
+};
+
+// load's failure carries its text (result_with_info): a model too.
+struct format_with_load_info {
+  using layout = layout_archetype;
+  using context = context_archetype;
+  static constexpr std::uint64_t segment_target = 1 << 20;
+  CLOUDLOG_TEST_FORMAT_LEAF_TYPE
+  CLOUDLOG_TEST_FORMAT_GROUP_OF
+  CLOUDLOG_TEST_FORMAT_VERIFIED
+  CLOUDLOG_TEST_FORMAT_REWRITE
+  CLOUDLOG_TEST_FORMAT_MAKE_ROOT
+  template <segment_store Store>
+  result_with_info<context> load(Store&) const {
+    return fail_with(make_error_code(errc::no_checkpoint), "the archetype store holds no root");
+  }
+};
+// load's failure is a string, neither a code nor an error_info.
+struct format_with_load_of_strings {
+  using layout = layout_archetype;
+  using context = context_archetype;
+  static constexpr std::uint64_t segment_target = 1 << 20;
+  CLOUDLOG_TEST_FORMAT_LEAF_TYPE
+  CLOUDLOG_TEST_FORMAT_GROUP_OF
+  CLOUDLOG_TEST_FORMAT_VERIFIED
+  CLOUDLOG_TEST_FORMAT_REWRITE
+  CLOUDLOG_TEST_FORMAT_MAKE_ROOT
+  template <segment_store Store>
+  tl::expected<context, std::string> load(Store&) const {
+    return tl::unexpected(std::string("no root"));
+  }
 };
 
 #undef CLOUDLOG_TEST_FORMAT_LEAF_TYPE

@@ -10,6 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cloudlog/backend/file_store.hpp"
+#include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/formats/bluesky/cleaning.hpp"
+#include "cloudlog/formats/bluesky/root.hpp"
+#include "cloudlog/policy/policies.hpp"
 #include "support/fixtures.hpp"
 #include "support/process.hpp"
 #include "tools/tools.hpp"
@@ -83,6 +88,40 @@ TEST_CASE(
   CHECK(d.clean().exit_code == 6);  // stage3's cleaner output still waits for a merge
   CHECK(d.fs({"merge"}).exit_code == 0);
   CHECK(d.clean().exit_code == 0);
+}
+
+TEST_CASE(
+    "a library caller of clean() on a damaged root gets the text bluesky_cleaner prints, "
+    "find_root's own (issue 16)",
+    "[tools][damage][errors]") {
+  for (const bool truncate : {false, true}) {
+    INFO((truncate ? "root segment truncated" : "checkpoint's type byte flipped"));
+    fixture_copy d("stage3-clean1");
+    const std::string root_segment = "log-00000000-00000001";
+    if (truncate)
+      std::filesystem::resize_file(d.store / root_segment,
+                                   std::filesystem::file_size(d.store / root_segment) - 1);
+    else
+      d.flip(root_segment, 99253, std::byte{1});  // as in the case above
+    const auto before = test::snapshot(d.store);
+    auto store = file_store::open(d.store).value();
+    clean_options dry;
+    dry.dry_run = true;
+    auto r = clean(bluesky::format{}, store, greedy_policy{}, dry);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::damaged_log);
+    // The one rule's text (which segment, where, why), without asking it again.
+    auto root = bluesky::find_root(store, bluesky::no_cipher{});
+    REQUIRE_FALSE(root);
+    CHECK(r.error().what == root.error().what);
+    CHECK(r.error().what.rfind(root_segment, 0) == 0);
+    // The tool prints that text after what it was doing, and exits 4 (corruption).
+    const auto tool = d.clean({"--dry-run"});
+    INFO(tool.err);
+    CHECK(tool.exit_code == 4);
+    CHECK(tool.err.rfind("error: planning " + d.uri() + " failed: " + r.error().what, 0) == 0);
+    CHECK(test::snapshot(d.store) == before);
+  }
 }
 
 TEST_CASE(

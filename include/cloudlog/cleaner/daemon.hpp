@@ -24,10 +24,11 @@ namespace cloudlog {
 // it in lease.held() and the report's `interrupted`.
 // REQUIRES: lease.held(); the lease's ttl exceeds the longest stretch without a
 // batch boundary (load + walk, or one batch + commit + deletions).
-// Fails: errc::lease_held if the lease was lost before the pass began; as clean.
+// Fails: errc::lease_held if the lease was lost before the pass began; as clean
+// (with clean's text).
 template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,
           item_verifier Verifier = accept_all>
-requires loadable_format<Format, Store> result<clean_report> clean_under_lease(
+requires loadable_format<Format, Store> result_with_info<clean_report> clean_under_lease(
     const Format& format, Store& store, store_lease<LeaseStore>& lease, const Policy& policy,
     const clean_options& options = {}, const Verifier& verify = {}) {
   if (auto r = lease.renew(); !r) return fail(r.error());
@@ -114,10 +115,11 @@ struct daemon_report {
 // A check or pass whose usage index disagreed with a full walk ends the daemon at
 // once (report.index_mismatch; that pass deleted nothing), lease released.
 // Fails: errc::lease_held if another cleaner holds the lease (at start) or took
-// it (ours had lapsed); the errors of checks and passes keep_going refused.
+// it (ours had lapsed); the errors of checks and passes keep_going refused, with
+// clean's text.
 template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,
           item_verifier Verifier = accept_all>
-requires loadable_format<Format, Store> result<daemon_report> run_daemon(
+requires loadable_format<Format, Store> result_with_info<daemon_report> run_daemon(
     const Format& format, Store& store, LeaseStore& lease_store, const Policy& policy,
     const daemon_options& options, const Verifier& verify = {},
     lease_clock clock = lease_clock::system(), lease_record* holder = nullptr);

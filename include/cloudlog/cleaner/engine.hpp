@@ -10,6 +10,7 @@
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/cleaner/options.hpp"
 #include "cloudlog/cleaner/report.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/policy/cleaning_policy.hpp"
 
 namespace cloudlog {
@@ -23,11 +24,15 @@ namespace cloudlog {
 // victims; a rerun converges. Items the verifier refuses, or that are corrupt, stay
 // where they are (reported in clean_report::rejected).
 // Fails: the store's and the format's errors; errc::dangling_link if a link does
-// not lead to the item it names (nothing is written then).
+// not lead to the item it names (nothing is written then). Each failure carries
+// its text (error_info::what): the format's load's own (which segment and why:
+// BlueSky's is find_root's) as it is; a later phase's prefixed with what the pass
+// was doing ("walking the live items from the root at ...", "relocating N live
+// items", "committing ...").
 // Not thread-safe with respect to another cleaner on the same store.
 template <class Format, segment_store Store, cleaning_policy Policy,
           item_verifier Verifier = accept_all>
-requires loadable_format<Format, Store> result<clean_report> clean(
+requires loadable_format<Format, Store> result_with_info<clean_report> clean(
     const Format& format, Store& store, const Policy& policy, const clean_options& options = {},
     const Verifier& verify = {});
 

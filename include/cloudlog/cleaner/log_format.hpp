@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cloudlog/backend/segment_store.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/log/item.hpp"
 #include "cloudlog/result.hpp"
 
@@ -69,11 +70,18 @@ concept log_format = requires(const F& f, const typename F::context& ctx, std::u
   { f.make_root(item, links, ctx) } -> std::same_as<result<bytes>>;
 };
 
+// What a format's load returns: its context, or why there is none, as a bare
+// code (result<Context>) or with the text saying which segment and why
+// (result_with_info<Context>: cloudlog::clean hands that text to its caller).
+template <class R, class Context>
+concept load_result =
+    std::same_as<R, result<Context>> || std::same_as<R, result_with_info<Context>>;
+
 // A log_format that can load its context from STORE.
 template <class F, class Store>
 concept loadable_format = log_format<F> && segment_store<Store> && requires(const F& f, Store& s) {
   // Lists the store, finds the root and the writer's acknowledgement.
-  { f.load(s) } -> std::same_as<result<typename F::context>>;
+  { f.load(s) } -> load_result<typename F::context>;
 };
 
 }  // namespace cloudlog

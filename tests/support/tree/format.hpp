@@ -11,6 +11,7 @@
 
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/log/segment.hpp"
 #include "layout.hpp"
 
@@ -126,14 +127,16 @@ struct format {
 
   // Root: the newest writer segment ending with a root. Newest output: the newest
   // cleaner segment ending with a root.
+  // Failures carry their text: the directory or segment, and why.
   // Fails: cloudlog::errc::no_checkpoint; the store's and framing errors.
   template <cloudlog::segment_store Store>
-  cloudlog::result<context> load(Store& store) const {
+  cloudlog::result_with_info<context> load(Store& store) const {
     context ctx;
     auto writer = store.list(writer_directory);
-    if (!writer) return cloudlog::fail(writer.error());
+    if (!writer) return cloudlog::fail_while(writer.error(), "cannot list the writer's segments");
     auto cleaner = store.list(cleaner_directory);
-    if (!cleaner) return cloudlog::fail(cleaner.error());
+    if (!cleaner)
+      return cloudlog::fail_while(cleaner.error(), "cannot list the cleaner's segments");
     ctx.segments_ = *writer;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!writer->empty()) ctx.writer_head_ = writer->back().id.sequence;
@@ -141,7 +144,7 @@ struct format {
     bool found = false;
     for (auto it = writer->rbegin(); it != writer->rend() && !found; ++it) {
       auto r = last_root(store, *it);
-      if (!r) return cloudlog::fail(r.error());
+      if (!r) return cloudlog::fail_while(r.error(), "cannot read the root of " + it->name);
       if (*r) {
         ctx.root_ = (*r)->where;
         ctx.root_payload_ = (*r)->payload;
@@ -149,10 +152,12 @@ struct format {
         found = true;
       }
     }
-    if (!found) return cloudlog::fail(cloudlog::errc::no_checkpoint);
+    if (!found)
+      return cloudlog::fail_with(make_error_code(cloudlog::errc::no_checkpoint),
+                                 "no writer segment ends with a root");
     for (auto it = cleaner->rbegin(); it != cleaner->rend(); ++it) {
       auto r = last_root(store, *it);
-      if (!r) return cloudlog::fail(r.error());
+      if (!r) return cloudlog::fail_while(r.error(), "cannot read the root of " + it->name);
       if (*r) {
         ctx.newest_output_ = it->id.sequence;
         break;

@@ -43,7 +43,7 @@ cloudlog::result<cloudlog::item<layout>> read_item(Store& store, const cloudlog:
 template <cloudlog::segment_store Store>
 cloudlog::result<content> read_tree(Store& store) {
   auto ctx = format{}.load(store);
-  if (!ctx) return cloudlog::fail(ctx.error());
+  if (!ctx) return cloudlog::fail(ctx.error().code);
   auto root = read_item(store, ctx->root(), item_type::root);
   if (!root) return cloudlog::fail(root.error());
   content out;

@@ -489,9 +489,8 @@ result<std::uint64_t> rewrite_interior(const Format& format, Store& store, read_
     const auto part = interior.subspan(at, std::min<std::size_t>(256, interior.size() - at));
     std::vector<location> locs;
     for (auto i : part) locs.push_back(live.nodes[i].where);
-    auto p = planner.prepare_views(locs);  // cached items are not copied out
-    read_planner::read(store, p);
-    const auto fetched = planner.finish_views(std::move(p));
+    // Cached items are not copied out; nothing read is kept.
+    const auto fetched = planner.fetch_views(store, locs, false);
     const auto& data = fetched.items;
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto& n = live.nodes[part[k]];

@@ -44,6 +44,13 @@ inline bool pass_called_for(const clean_report& plan, const daemon_options& opti
   return work && (over || due);
 }
 
+// Records in REPORT whether check or pass R's usage index disagreed with a full
+// walk (daemon_report::index_mismatch: the daemon then ends); returns REPORT's flag.
+inline bool record_mismatch(daemon_report& report, const clean_report& r) {
+  report.index_mismatch = report.index_mismatch || r.index.mismatch;
+  return report.index_mismatch;
+}
+
 // Adds pass R (ended early for the writer if YIELDED) to REPORT.
 inline void count_pass(daemon_report& report, const clean_report& r, bool yielded) {
   ++report.passes;
@@ -62,9 +69,10 @@ inline void count_pass(daemon_report& report, const clean_report& r, bool yielde
 // index_mismatch, when the pass's usage index disagreed with a full walk).
 // Fails: as clean_under_lease.
 template <class Format, class Store, class LeaseStore, class Policy, class Verifier>
-result<void> release_dead(const Format& format, Store& store, store_lease<LeaseStore>& lease,
-                          const Policy& policy, const daemon_options& options,
-                          const Verifier& verify, daemon_report& report) {
+result_with_info<void> release_dead(const Format& format, Store& store,
+                                    store_lease<LeaseStore>& lease, const Policy& policy,
+                                    const daemon_options& options, const Verifier& verify,
+                                    daemon_report& report) {
   clean_options o = options.clean;
   o.dry_run = false;
   o.delete_only = true;
@@ -75,7 +83,7 @@ result<void> release_dead(const Format& format, Store& store, store_lease<LeaseS
   report.segments_deleted += r->stats.segments_deleted;
   report.bytes_freed += r->stats.bytes_freed;
   if (options.on_pass) options.on_pass(*r);
-  report.index_mismatch = report.index_mismatch || r->index.mismatch;
+  record_mismatch(report, *r);
   return {};
 }
 
@@ -87,10 +95,11 @@ result<void> release_dead(const Format& format, Store& store, store_lease<LeaseS
 // Fails: as clean_under_lease.
 template <class Format, class Store, class LeaseStore, class Policy, class Verifier, class Stop,
           class WriterChanged>
-result<bool> daemon_pass(const Format& format, Store& store, store_lease<LeaseStore>& lease,
-                         const Policy& policy, const daemon_options& options,
-                         const Verifier& verify, daemon_report& report, Stop& stop,
-                         WriterChanged& writer_changed) {
+result_with_info<bool> daemon_pass(const Format& format, Store& store,
+                                   store_lease<LeaseStore>& lease, const Policy& policy,
+                                   const daemon_options& options, const Verifier& verify,
+                                   daemon_report& report, Stop& stop,
+                                   WriterChanged& writer_changed) {
   clean_options pass = options.clean;
   pass.dry_run = false;
   bool yielded = false;
@@ -105,7 +114,7 @@ result<bool> daemon_pass(const Format& format, Store& store, store_lease<LeaseSt
   if (!r) return fail(r.error());
   count_pass(report, *r, yielded);
   if (options.on_pass) options.on_pass(*r);
-  report.index_mismatch = report.index_mismatch || r->index.mismatch;
+  record_mismatch(report, *r);
   return r->status == clean_status::cleaned && !r->interrupted;
 }
 
@@ -115,7 +124,7 @@ namespace cloudlog {
 
 template <class Format, segment_store Store, segment_store LeaseStore, cleaning_policy Policy,
           item_verifier Verifier>
-requires loadable_format<Format, Store> result<daemon_report> run_daemon(
+requires loadable_format<Format, Store> result_with_info<daemon_report> run_daemon(
     const Format& format, Store& store, LeaseStore& lease_store, const Policy& policy,
     const daemon_options& options, const Verifier& verify, lease_clock clock,
     lease_record* holder) {
@@ -126,7 +135,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
   auto stop = [&] { return options.stop_requested && options.stop_requested(); };
   const auto lease_lost = make_error_code(errc::lease_held);
   // Sleeps D in slices short enough to notice a stop quickly and renew in time.
-  auto wait = [&](milliseconds d) -> result<void> {
+  auto wait = [&](milliseconds d) -> result_with_info<void> {
     const auto slice =
         std::clamp(milliseconds(options.lease.ttl.count() / 6), milliseconds(1), milliseconds(100));
     const auto until = clock.now_ms() + d.count();
@@ -139,8 +148,9 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     return {};
   };
   // A failure: end with it, or count it and wait an interval if keep_going says so.
-  auto failed = [&](std::error_code ec) -> result<void> {
-    if (ec == lease_lost || !options.keep_going || !options.keep_going(ec)) return fail(ec);
+  auto failed = [&](error_info e) -> result_with_info<void> {
+    if (e.code == lease_lost || !options.keep_going || !options.keep_going(e.code))
+      return fail(std::move(e));
     ++report.errors;
     return wait(options.interval);
   };
@@ -165,10 +175,7 @@ requires loadable_format<Format, Store> result<daemon_report> run_daemon(
     }
     ++report.checks;
     if (options.on_check) options.on_check(*plan);
-    if (plan->index.mismatch) {
-      report.index_mismatch = true;
-      break;
-    }
+    if (detail::record_mismatch(report, *plan)) break;
     bool idle = true;
     if (options.writer_activity) {
       if (auto c = writer_changed(); !c) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <unordered_set>
 #include <utility>
 
@@ -16,6 +17,7 @@
 #include "cloudlog/cleaner/detail/usage_walk.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "cloudlog/cleaner/engine.hpp"
+#include "cloudlog/error_info.hpp"
 
 namespace cloudlog::detail {
 
@@ -61,14 +63,16 @@ inline void record_plan(clean_plan& plan, const victim_set& victims, const move_
 }
 
 // The delete phase with its bookkeeping; the last step of every pass that is not a dry run.
+// Fails: the store's errors, with the text "deleting N dead segments: ...".
 template <class Store>
-result<clean_report> finish(Store& store, clean_report report, clean_status status,
-                            const clean_options& options, stopwatch& clock) {
+result_with_info<clean_report> finish(Store& store, clean_report report, clean_status status,
+                                      const clean_options& options, stopwatch& clock) {
   report.status = status;
   const auto& dead = report.plan.deletions;
   if (options.dry_run || dead.empty()) return report;
   announce(options, "delete");
-  CLOUDLOG_TRY_VOID(delete_dead(store, std::span<const segment_info>(dead)));
+  if (auto d = delete_dead(store, std::span<const segment_info>(dead)); !d)
+    return fail_while(d.error(), "deleting " + std::to_string(dead.size()) + " dead segments");
   for (const auto& seg : dead) report.stats.bytes_freed += seg.size;
   report.stats.segments_deleted = dead.size();
   report.stats.seconds_delete = clock.lap();
@@ -77,12 +81,14 @@ result<clean_report> finish(Store& store, clean_report report, clean_status stat
 
 // The moving part of a pass: schedule, relocate, rewrite, commit, reading through
 // the pass's PLANNER. Fills REPORT's counts and written segments.
+// Fails: the phases' errors, each with the text of what was being done
+// ("relocating N live items: ...", "rewriting ...", "committing ...").
 template <class Format, class Store, class Policy, class Verifier>
-result<void> move_live(const Format& format, Store& store, read_planner& planner,
-                       const Policy& policy, const clean_options& options, const Verifier& verify,
-                       const typename Format::context& ctx, const live_graph& live,
-                       const victim_set& victims, const move_set& moves, clean_report& report,
-                       stopwatch& clock) {
+result_with_info<void> move_live(const Format& format, Store& store, read_planner& planner,
+                                 const Policy& policy, const clean_options& options,
+                                 const Verifier& verify, const typename Format::context& ctx,
+                                 const live_graph& live, const victim_set& victims,
+                                 const move_set& moves, clean_report& report, stopwatch& clock) {
   auto& stats = report.stats;
   const auto order = schedule(live, moves, victims, policy, options.mode, Format::segment_target);
   pass_output out{
@@ -91,7 +97,9 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   out.moved.reserve(moves.leaves.size() + moves.interior.size());
   auto relocated =
       relocate(format, store, planner, live, order, moves.bytes_to_relocate, options, verify, out);
-  if (!relocated) return fail(relocated.error());
+  if (!relocated)
+    return fail_while(relocated.error(),
+                      "relocating " + std::to_string(moves.leaves.size()) + " live items");
   stats.items_relocated = relocated->items_relocated;
   report.interrupted = relocated->interrupted;
   stats.seconds_relocate = clock.lap();
@@ -103,7 +111,12 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
   // later item goes to it.
   const std::span<const node_index> interior(moves.interior);
   const auto ends = group_ends(format, live, interior);
-  CLOUDLOG_TRY_VOID(seal(store, out, groups_open_at(ends, 0)));
+  const auto directory = "directory " + std::to_string(out.log.directory());
+  const auto writing = [&](const std::error_code& ec) {
+    return fail_while(ec, "writing output segments to " + directory);
+  };
+  if (auto sealed = seal(store, out, groups_open_at(ends, 0)); !sealed)
+    return writing(sealed.error());
   std::uint64_t rewritten = 0;
   for (std::size_t at = 0; at < interior.size();) {
     const auto group = format.group_of(live.nodes[interior[at]].type);
@@ -111,15 +124,19 @@ result<void> move_live(const Format& format, Store& store, read_planner& planner
     while (end < interior.size() && format.group_of(live.nodes[interior[end]].type) == group) ++end;
     auto n = rewrite_interior(format, store, planner, live, interior.subspan(at, end - at), ctx,
                               verify, out);
-    if (!n) return fail(n.error());
+    if (!n)
+      return fail_while(n.error(), "rewriting " + std::to_string(end - at) + " interior items");
     rewritten += *n;
-    CLOUDLOG_TRY_VOID(seal(store, out, groups_open_at(ends, end)));
+    if (auto sealed = seal(store, out, groups_open_at(ends, end)); !sealed)
+      return writing(sealed.error());
     at = end;
   }
-  CLOUDLOG_TRY_VOID(replace_root(format, store, planner, live, ctx, verify, out));
+  if (auto r = replace_root(format, store, planner, live, ctx, verify, out); !r)
+    return fail_while(r.error(), "making the new root");
   stats.items_rewritten = rewritten + 1;
   announce(options, "commit");
-  CLOUDLOG_TRY_VOID(commit(store, out));
+  if (auto c = commit(store, out); !c)
+    return fail_while(c.error(), "committing the output segments and the new root to " + directory);
   stats.seconds_commit = clock.lap();
   stats.segments_written = out.written.size();
   stats.items_rejected = out.rejected.size();
@@ -150,13 +167,16 @@ std::uint64_t bytes_read_so_far(const Store& store) {
 
 // The load phase: the format's context, and the pass's read planner (holding the
 // root item when the context has its bytes, so that the walk does not read it again).
+// Fails: the format's load errors, with its text (a load returning result_with_info
+// says which segment and why) as it is.
 template <class Format, class Store>
-result<pass_state<typename Format::context>> load_phase(const Format& format, Store& store,
-                                                        const clean_options& options) {
+result_with_info<pass_state<typename Format::context>> load_phase(const Format& format,
+                                                                  Store& store,
+                                                                  const clean_options& options) {
   stopwatch clock;
   announce(options, "load");
   auto ctx = format.load(store);
-  if (!ctx) return fail(ctx.error());
+  if (!ctx) return fail(error_info(ctx.error()));
   const double seconds_load = clock.lap();
   pass_state<typename Format::context> s{
       .ctx = std::move(*ctx),
@@ -177,14 +197,17 @@ result<pass_state<typename Format::context>> load_phase(const Format& format, St
 
 // The walk phase (with the usage index when enabled) and tabulate: fills S.walked,
 // S.usage and the report's usage figures.
+// Fails: the walk's errors, with the text "walking the live items from the root at ...".
 template <class Format, class Store, class Context>
-result<void> walk_and_tabulate(const Format& format, Store& store, const clean_options& options,
-                               pass_state<Context>& s) {
+result_with_info<void> walk_and_tabulate(const Format& format, Store& store,
+                                         const clean_options& options, pass_state<Context>& s) {
   announce(options, "walk");
   auto walked =
       walk_phase(format, store, s.ctx.root(), std::span<const segment_info>(s.ctx.segments()),
                  s.planner, options.usage_index);
-  if (!walked) return fail(walked.error());
+  if (!walked)
+    return fail_while(walked.error(),
+                      "walking the live items from the root at " + to_string(s.ctx.root()));
   s.walked = std::move(*walked);
   s.usage = tabulate(s.ctx, live_bytes(s.walked));
   auto& report = s.report;
@@ -200,9 +223,12 @@ result<void> walk_and_tabulate(const Format& format, Store& store, const clean_o
 // The live graph of S's walk, built only now that a phase needs it: of EVERYTHING,
 // or (with the usage index) of what VICTIMS hold and the interior items above it;
 // the report's walk figures follow what that read cost.
+// Fails: the walk's errors, with the text "reading the live graph of ...".
 template <class Format, class Store, class Context>
-result<const live_graph*> graph_of(const Format& format, Store& store, pass_state<Context>& s,
-                                   const std::unordered_set<segment_id>& victims, bool everything) {
+result_with_info<const live_graph*> graph_of(const Format& format, Store& store,
+                                             pass_state<Context>& s,
+                                             const std::unordered_set<segment_id>& victims,
+                                             bool everything) {
   const auto before = bytes_read_so_far(store);
   auto g = live_graph_of(format, store, s.ctx.root(), s.planner, s.walked, victims, everything);
   auto& stats = s.report.stats;
@@ -210,14 +236,19 @@ result<const live_graph*> graph_of(const Format& format, Store& store, pass_stat
   stats.bytes_walked = s.walked.bytes_walked;
   stats.bytes_minimum = s.walked.bytes_walked;
   s.report.index = s.walked.index;
-  return g;
+  if (!g)
+    return fail_while(g.error(), everything ? std::string("reading the live graph of the store")
+                                            : "reading the live graph of " +
+                                                  std::to_string(victims.size()) + " victims");
+  return *g;
 }
 
 // The quarantined segments (kept out of the choice) of S's context, recorded in the
 // plan; reads the graph only when the context quarantines anything.
 template <class Format, class Store, class Context>
-result<std::unordered_set<segment_id>> quarantine_phase(const Format& format, Store& store,
-                                                        pass_state<Context>& s) {
+result_with_info<std::unordered_set<segment_id>> quarantine_phase(const Format& format,
+                                                                  Store& store,
+                                                                  pass_state<Context>& s) {
   std::unordered_set<segment_id> kept;
   if (quarantines_any(s.ctx)) {
     auto g = graph_of(format, store, s, {}, true);
@@ -234,8 +265,8 @@ result<std::unordered_set<segment_id>> quarantine_phase(const Format& format, St
 // plan): the delete phase (a dry run deletes nothing), then, in a real pass that is
 // not delete-only, the usage index's next record. Takes S's report with STATUS.
 template <class Store, class Context>
-result<clean_report> end_pass(Store& store, const clean_options& options, pass_state<Context>& s,
-                              clean_status status) {
+result_with_info<clean_report> end_pass(Store& store, const clean_options& options,
+                                        pass_state<Context>& s, clean_status status) {
   auto out = finish(store, std::move(s.report), status, options, s.clock);
   if (!out || options.dry_run || options.delete_only) return out;
   auto saved = save_usage_index(store, s.walked, s.ctx.root(),
@@ -253,8 +284,9 @@ result<clean_report> end_pass(Store& store, const clean_options& options, pass_s
 // move_live and end_pass (delete, the usage index's next record). Each phase takes
 // the pass state S and what the previous phase returned.
 template <class Format, class Store, class Policy, class Verifier>
-result<clean_report> clean_counted(const Format& format, Store& store, const Policy& policy,
-                                   const clean_options& options, const Verifier& verify) {
+result_with_info<clean_report> clean_counted(const Format& format, Store& store,
+                                             const Policy& policy, const clean_options& options,
+                                             const Verifier& verify) {
   auto loaded = load_phase(format, store, options);
   if (!loaded) return fail(loaded.error());
   auto& s = *loaded;
@@ -296,11 +328,9 @@ result<clean_report> clean_counted(const Format& format, Store& store, const Pol
 namespace cloudlog {
 
 template <class Format, segment_store Store, cleaning_policy Policy, item_verifier Verifier>
-requires loadable_format<Format, Store> result<clean_report> clean(const Format& format,
-                                                                   Store& raw_store,
-                                                                   const Policy& policy,
-                                                                   const clean_options& options,
-                                                                   const Verifier& verify) {
+requires loadable_format<Format, Store> result_with_info<clean_report> clean(
+    const Format& format, Store& raw_store, const Policy& policy, const clean_options& options,
+    const Verifier& verify) {
   stats_store<Store&> store(raw_store);
   auto r = detail::clean_counted(format, store, policy, options, verify);
   if (r) {

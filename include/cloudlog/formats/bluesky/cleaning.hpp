@@ -20,6 +20,7 @@
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/crypto/random.hpp"
+#include "cloudlog/error_info.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/header.hpp"
 #include "cloudlog/formats/bluesky/payload.hpp"
@@ -81,8 +82,11 @@ class cleaning_context {
 
   // The decoded proxy checkpoint the run started from.
   const checkpoint& proxy_checkpoint() const { return proxy_checkpoint_; }
-  // Its item's bytes as stored (read by load(): the walk need not read them again).
-  byte_view root_item() const { return root_item_; }
+  // Its item's bytes as stored (read by load(), inside root_tail(): the walk need
+  // not read them again).
+  byte_view root_item() const {
+    return byte_view(root_tail_).subspan(root_.offset - root_tail_offset_, root_.size);
+  }
   // The bytes load() read at the end of the root's segment, from root_tail_offset()
   // to the segment's end (the root item and usually the inode-map blocks of the
   // last flush: the walk need not read them again).
@@ -95,7 +99,6 @@ class cleaning_context {
   friend struct format;
   location root_{};
   checkpoint proxy_checkpoint_;
-  bytes root_item_;
   bytes root_tail_;
   std::uint64_t root_tail_offset_ = 0;
   std::map<std::uint32_t, std::uint32_t> version_vector_;
@@ -182,14 +185,15 @@ struct format {
   // fails the load whatever the others read (independent reads: on a remote store,
   // one round trip fewer one after another; STORE must be thread-safe, as every
   // store of backend/ is). Nothing is written.
-  // The text of a root that cannot be found is find_root's (ask it for the error_info).
+  // Failures carry their text: a root that cannot be found, find_root's (which
+  // segment, where, why); the rest say what was read.
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
   // errors of a cleaner segment read whole.
   template <segment_store Store>
-  result<context> load(Store& store) const {
+  result_with_info<context> load(Store& store) const {
     context ctx;
     auto proxy = store.list(proxy_directory);
-    if (!proxy) return fail(proxy.error());
+    if (!proxy) return fail_while(proxy.error(), "cannot list the store");
     using cleaner_side =
         std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
     auto cleaner_future = std::async(std::launch::async, [&store]() -> result<cleaner_side> {
@@ -206,18 +210,18 @@ struct format {
         find_root_in(store, no_cipher{}, proxy, root_rule{writer_segment_target, std::nullopt});
     auto cleaner_read = cleaner_future.get();
     auto quarantined = quarantine_future.get();
-    if (!found) return fail(found.error().code);
-    if (!cleaner_read) return fail(cleaner_read.error());
+    if (!found) return fail(std::move(found.error()));
+    if (!cleaner_read)
+      return fail_while(cleaner_read.error(), "cannot read the cleaner's segments");
     const auto* cleaner = &cleaner_read->first;
     ctx.segments_ = *proxy;
     ctx.segments_.insert(ctx.segments_.end(), cleaner->begin(), cleaner->end());
     if (!proxy->empty()) ctx.proxy_head_ = proxy->back().id.sequence;
     ctx.generations_ = std::move(cleaner_read->second);
-    if (!quarantined) return fail(quarantined.error());
+    if (!quarantined) return fail_while(quarantined.error(), "cannot read the quarantine record");
     ctx.quarantined_ = std::move(quarantined->items);
     ctx.root_ = found->checkpoint.where;
     ctx.proxy_checkpoint_ = std::move(found->checkpoint.payload);
-    ctx.root_item_ = std::move(found->checkpoint.item);
     ctx.root_tail_ = std::move(found->checkpoint.tail);
     ctx.root_tail_offset_ = found->checkpoint.tail_offset;
 
@@ -234,7 +238,7 @@ struct format {
         break;
       }
       auto last = checkpoint_at_end(store, *it);
-      if (!last) return fail(last.error());
+      if (!last) return fail_while(last.error(), "cannot read " + it->name);
       if (*last) {
         ctx.newest_generation_ = it->id.sequence;
         break;

@@ -194,16 +194,15 @@ template <segment_store Store, cloudlog::cipher Cipher>
 result_with_info<root> open_checkpoint(item_source<Store, Cipher>& source,
                                        const stored_checkpoint& cp) {
   fetch_request rq{item_ref{object_id{}, cp.where}, item_type::checkpoint, 0, 0};
-  opened_item item{cp.where, cp.item};
+  const auto stored = cp.item();
+  opened_item item{cp.where, bytes(stored.begin(), stored.end())};
   if (auto v = parse_item<layout>(item.data, 0)) rq.ref.id = v->id();
   if (auto ok = source.check_and_open(rq, item.data); !ok) return fail(std::move(ok.error()));
   const auto v = item.view();
   auto decoded = decode_checkpoint(v.payload());
   const auto links = v.links();
   auto bad = [&]() {
-    return fail_with(make_error_code(errc::corrupt_payload),
-                     "checkpoint at " + cp.segment.name + " @" + std::to_string(cp.where.offset) +
-                         ": corrupt payload");
+    return fail_with(make_error_code(errc::corrupt_payload), item_place(rq) + ": corrupt payload");
   };
   if (!decoded || links.size() != decoded->ranges.size()) return bad();
   root r{item_ref{v.id(), cp.where}, std::move(*decoded), {}};

@@ -34,13 +34,16 @@ namespace cloudlog::bluesky {
 struct stored_checkpoint {
   segment_info segment;  // the segment it ends
   location where;        // the item
-  bytes item;            // the whole item as stored (sealed; its tag is not checked here)
   checkpoint payload;    // its payload, decoded (checkpoint payloads are clear text)
   // The bytes read to find it: SEGMENT from TAIL_OFFSET to its end (the item
   // included), so that a reader need not read again the items before it (the
   // inode-map blocks of the last flush usually are).
   bytes tail{};
   std::uint64_t tail_offset = 0;
+
+  // The whole item as stored (sealed; its tag is not checked here): the end of
+  // TAIL, valid as long as TAIL is.
+  byte_view item() const { return byte_view(tail).subspan(where.offset - tail_offset, where.size); }
 };
 
 // The rule's one parameter, and the operator's explicit way back.
@@ -75,22 +78,27 @@ struct is_keyless<basic_no_cipher<T>> : std::true_type {};
 // How much of a segment's end is read first when looking for its checkpoint.
 inline constexpr std::uint64_t tail_probe = 64 * 1024;
 
+// A checkpoint found in bytes read from the end of a segment: where it is and its
+// decoded payload (read_segment_end makes it a stored_checkpoint with those bytes).
+struct checkpoint_found {
+  location where;
+  checkpoint payload;
+};
+
 // A checkpoint whose payload decodes, parsed at P of BYTES (the bytes of SEG from
 // offset FROM on) and ending exactly at BYTES's end; nullopt otherwise.
-inline std::optional<stored_checkpoint> checkpoint_ending_at(byte_view bytes_, std::size_t p,
-                                                             const segment_info& seg,
-                                                             std::uint64_t from) {
+inline std::optional<checkpoint_found> checkpoint_ending_at(byte_view bytes_, std::size_t p,
+                                                            const segment_info& seg,
+                                                            std::uint64_t from) {
   auto v = parse_item<layout>(bytes_, p);
   if (!v || v->offset() + v->size() != bytes_.size() ||
       v->type() != type_byte(item_type::checkpoint))
     return std::nullopt;
   auto cp = decode_checkpoint(v->payload());
   if (!cp) return std::nullopt;
-  return stored_checkpoint{seg,
-                           {seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(from + p),
-                            static_cast<std::uint32_t>(v->size())},
-                           bytes(v->bytes().begin(), v->bytes().end()),
-                           std::move(*cp)};
+  return checkpoint_found{{seg.id.directory, seg.id.sequence, static_cast<std::uint32_t>(from + p),
+                           static_cast<std::uint32_t>(v->size())},
+                          std::move(*cp)};
 }
 
 // Whether the sizes of the header at P of TAIL (which holds a whole header) add up
@@ -110,8 +118,8 @@ inline bool ends_at_tail_end(byte_view tail, std::size_t p) noexcept {
 // positions whose type byte says "checkpoint" are parsed; they are found with
 // memrchr (a segment without a checkpoint is scanned once, at memory speed), and
 // parsed only when their header's sizes end the item at TAIL's end.
-inline std::optional<stored_checkpoint> checkpoint_in_tail(byte_view tail, const segment_info& seg,
-                                                           std::uint64_t from) {
+inline std::optional<checkpoint_found> checkpoint_in_tail(byte_view tail, const segment_info& seg,
+                                                          std::uint64_t from) {
   constexpr auto hs = header_size_v<layout>;
   constexpr auto type_at = header_offset_v<layout, layout::type_member>;
   // Candidates are the positions [0, n): tail[p + type_at] is p's type byte.
@@ -149,21 +157,20 @@ result<segment_end> read_segment_end(Store& store, const segment_info& seg) {
     const auto from = seg.size - detail::tail_probe;
     auto tail = store.read(seg.name, from, detail::tail_probe);
     if (!tail) return fail(tail.error());
-    out.checkpoint = detail::checkpoint_in_tail(*tail, seg, from);
-    if (out.checkpoint) {
-      out.checkpoint->tail = std::move(*tail);
-      out.checkpoint->tail_offset = from;
+    if (auto found = detail::checkpoint_in_tail(*tail, seg, from)) {
+      out.checkpoint =
+          stored_checkpoint{seg, found->where, std::move(found->payload), std::move(*tail), from};
       return out;
     }
   }
   auto data = store.read(seg.name, 0, whole_object);
   if (!data) return fail(data.error());
-  out.whole = std::move(*data);
-  out.checkpoint = detail::checkpoint_in_tail(out.whole, seg, 0);
-  if (out.checkpoint) {
-    out.checkpoint->tail = std::move(out.whole);
-    out.whole.clear();
+  if (auto found = detail::checkpoint_in_tail(*data, seg, 0)) {
+    out.checkpoint =
+        stored_checkpoint{seg, found->where, std::move(found->payload), std::move(*data), 0};
+    return out;
   }
+  out.whole = std::move(*data);
   return out;
 }
 
