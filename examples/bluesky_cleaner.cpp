@@ -514,11 +514,14 @@ int run_daemon(Store& store, LeaseStore& lease_store, const options& o,
   }
   d.stop_requested = [] { return stop_flag.load() || past_deadline(); };
   // An outage or a proxy that has not written yet is waited out; damage is not.
-  d.keep_going = [&](std::error_code ec) {
+  d.keep_going = [&](const cloudlog::error_info& e) {
+    const auto ec = e.code;
     const int code = tools::exit_code_for(ec);
     const bool transient = code == tools::exit_unreachable || ec == cloudlog::errc::no_checkpoint;
     if (transient && !o.quiet)
-      report_store(o, ec, "pass failed; retrying in " + fmt::format("{:g}", o.interval) + " s");
+      report_store(
+          o, ec,
+          "pass failed (" + e.text() + "); retrying in " + fmt::format("{:g}", o.interval) + " s");
     return transient;
   };
   d.on_check = [&](const cloudlog::clean_report& r) {

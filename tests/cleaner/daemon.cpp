@@ -256,16 +256,18 @@ TEST_CASE("keep_going lets the daemon ride out a failing check", "[cleaner][daem
   memory_store store;  // empty: no checkpoint, every check fails
   test_clock tc;
   auto o = quick_options();
-  std::vector<std::error_code> seen;
-  o.keep_going = [&](std::error_code ec) {
-    seen.push_back(ec);
+  std::vector<error_info> seen;
+  o.keep_going = [&](const error_info& e) {
+    seen.push_back(e);
     return seen.size() < 3;
   };
   auto r = run_daemon(bs::format{}, store, store, greedy_policy{}, o, accept_all{}, tc.clock());
   REQUIRE_FALSE(r);
   CHECK(seen.size() == 3);
-  CHECK(r.error() == seen.back());
+  CHECK(r.error() == seen.back().code);
   CHECK(r.error() == make_error_code(errc::no_checkpoint));
+  // Each failure reaches keep_going with its text (find_root's: why no root).
+  for (const auto& e : seen) CHECK_FALSE(e.what.empty());
   // Even a failed daemon gives its lease up on the way out.
   CHECK(store.snapshot().empty());
 }

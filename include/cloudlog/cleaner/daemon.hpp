@@ -68,10 +68,10 @@ struct daemon_options {
   // Asked often (between batches and while sleeping): true ends the daemon once
   // the current batch is committed.
   std::function<bool()> stop_requested;
-  // A check or pass failed with an error other than a lost lease: true waits an
-  // interval and tries again (a transient outage); false, or no callback, ends the
-  // daemon with that error.
-  std::function<bool(std::error_code)> keep_going;
+  // A check or pass failed with an error other than a lost lease (its code and
+  // text): true waits an interval and tries again (a transient outage); false, or
+  // no callback, ends the daemon with that error.
+  std::function<bool(const error_info&)> keep_going;
   // After every check (a dry run's report) and every pass (the real report).
   std::function<void(const clean_report&)> on_check;
   std::function<void(const clean_report&)> on_pass;

@@ -149,7 +149,7 @@ requires loadable_format<Format, Store> result_with_info<daemon_report> run_daem
   };
   // A failure: end with it, or count it and wait an interval if keep_going says so.
   auto failed = [&](error_info e) -> result_with_info<void> {
-    if (e.code == lease_lost || !options.keep_going || !options.keep_going(e.code))
+    if (e.code == lease_lost || !options.keep_going || !options.keep_going(e))
       return fail(std::move(e));
     ++report.errors;
     return wait(options.interval);
