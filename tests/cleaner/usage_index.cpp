@@ -426,19 +426,7 @@ TEST_CASE("Passes with the usage index plan exactly what full walks plan: the tr
 TEST_CASE("A usage index that disagrees with the store is caught by the periodic full walk",
           "[cleaner][usage_index]") {
   memory_store store;
-  test::file_model model;
-  test::workload w(23);
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    w.populate(fs, model, 9, 40'000);
-    w.churn(fs, model, 12, 3, 20'000);
-  }
-  REQUIRE(clean(bs::format{}, store, greedy_policy{}, indexed()));
-  {
-    auto fs = fs_type::open(store, test::harness_cipher()).value();
-    REQUIRE(bs::merge_cleaner_output(fs));
-    w.churn(fs, model, 4, 2, 20'000);
-  }
+  indexed_then_changed(store, 23);
   // A record with the right checksums but wrong summaries: every one a byte off.
   const auto listed = store.list(usage_index_directory).value();
   REQUIRE(listed.size() == 1);
