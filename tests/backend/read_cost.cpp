@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 // read_cost.hpp: the two cost models, and read_cost_of: a store's own model when
-// it declares one (remote stores), forwarded by decorators, else the local one.
+// it declares one (remote stores), forwarded by decorators, else the local one;
+// request_launch, derived from it.
 #include <catch2/catch.hpp>
+
+#include <future>
 
 #include "cloudlog/backend/caching_store.hpp"
 #include "cloudlog/backend/file_store.hpp"
@@ -28,4 +31,14 @@ TEST_CASE("A store's read cost is its own, forwarded through decorators, else lo
   STATIC_REQUIRE(read_cost_of<retrying_store<memory_store>>() == local_read_cost);
   STATIC_REQUIRE(read_cost_model{} == local_read_cost);
   STATIC_REQUIRE_FALSE(read_cost_model{1, 0.5} == local_read_cost);
+}
+
+TEST_CASE("Independent requests start at once only where a request is a round trip",
+          "[backend][read_cost]") {
+  STATIC_REQUIRE(request_launch<memory_store>() == std::launch::deferred);
+  STATIC_REQUIRE(request_launch<file_store>() == std::launch::deferred);
+  STATIC_REQUIRE(request_launch<retrying_store<memory_store>>() == std::launch::deferred);
+  STATIC_REQUIRE(request_launch<simple_store>() == std::launch::async);
+  STATIC_REQUIRE(request_launch<caching_store<retrying_store<simple_store&>>>() ==
+                 std::launch::async);
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 
 namespace cloudlog {
 
@@ -43,6 +44,17 @@ constexpr read_cost_model read_cost_of() noexcept {
     return S::read_cost;
   else
     return local_read_cost;
+}
+
+// How independent requests to store S are best started (the policy of std::async):
+// at once, on other threads, where a request is a round trip to hide (its cost
+// model's request is dearer than a local one); else deferred, each run on the
+// thread that waits for it, since starting a thread costs more than a local read
+// (a system call, a copy) and gains nothing.
+template <class S>
+constexpr std::launch request_launch() noexcept {
+  return read_cost_of<S>().request_bytes > local_read_cost.request_bytes ? std::launch::async
+                                                                         : std::launch::deferred;
 }
 
 }  // namespace cloudlog

@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "cloudlog/backend/memory_store.hpp"
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/cleaner/engine.hpp"
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
@@ -155,4 +158,67 @@ TEST_CASE("load hands over the root item and the tail of its segment it read, en
   for (const auto& [n, end] : rec.reads)
     if (n == name && end > ctx->root_tail_offset()) ++tail_reads;
   CHECK(tail_reads == 1);  // the load's own probe
+}
+
+namespace {
+
+// A memory_store that records the thread of each listing; REMOTE declares the
+// read cost of a store with round trips (request_launch: reads at once).
+template <bool Remote>
+struct thread_recording : memory_store {
+  static constexpr read_cost_model read_cost = Remote ? remote_read_cost : local_read_cost;
+  std::mutex m;
+  std::vector<std::pair<std::uint32_t, std::thread::id>> listings;  // directory, thread
+  result<std::vector<segment_info>> list(std::uint32_t directory) {
+    std::lock_guard lock(m);
+    listings.emplace_back(directory, std::this_thread::get_id());
+    return memory_store::list(directory);
+  }
+};
+
+template <bool Remote>
+void copy_into(thread_recording<Remote>& to, memory_store& from) {
+  for (auto d : {proxy_directory, cleaner_directory}) {
+    const auto listed = from.list(d).value();
+    for (const auto& seg : listed)
+      REQUIRE(to.memory_store::write(seg.name, from.read(seg.name, 0, whole_object).value()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("load starts threads only where the store has round trips to hide",
+          "[formats][bluesky][cleaning][load]") {
+  STATIC_REQUIRE(request_launch<memory_store>() == std::launch::deferred);
+  STATIC_REQUIRE(request_launch<thread_recording<true>>() == std::launch::async);
+  memory_store store;
+  {
+    auto fs = mem_fs::open(store, no_cipher{});
+    REQUIRE(fs);
+    REQUIRE(run_workload(*fs, small(true)));
+  }
+  clean_options o;
+  o.target_utilization = 1.0;
+  REQUIRE(clean(format{}, store, greedy_policy{}, o));  // a cleaner directory
+  thread_recording<false> local;
+  thread_recording<true> remote;
+  copy_into(local, store);
+  copy_into(remote, store);
+  auto from_local = format{}.load(local);
+  auto from_remote = format{}.load(remote);
+  REQUIRE(from_local);
+  REQUIRE(from_remote);
+  // The same context either way.
+  CHECK(from_local->root() == from_remote->root());
+  CHECK(from_local->segments().size() == from_remote->segments().size());
+  CHECK(from_local->segments().size() > store.list(proxy_directory).value().size());
+  // Both listings asked, the proxy's first; where each ran depends on the store.
+  const auto here = std::this_thread::get_id();
+  REQUIRE(local.listings.size() == 2);
+  REQUIRE(remote.listings.size() == 2);
+  CHECK(local.listings[0] == std::pair(proxy_directory, here));
+  CHECK(local.listings[1] == std::pair(cleaner_directory, here));
+  CHECK(remote.listings[0] == std::pair(proxy_directory, here));
+  CHECK(remote.listings[1].first == cleaner_directory);
+  CHECK(remote.listings[1].second != here);
 }

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/cleaner/log_format.hpp"
 #include "cloudlog/crypto/random.hpp"
@@ -180,8 +181,9 @@ struct format {
   // complete cleaner generation. Directory 0 is listed first, alone: a store that
   // fails that first request is asked nothing more. Then the root's reads (on
   // this thread, from that listing) and the cleaner's side (its listing and
-  // generation probes) and the quarantine record (on other threads) are made at
-  // once, and acted on only once all have answered: a root that cannot be found
+  // generation probes) and the quarantine record (on other threads where the store
+  // has round trips to hide, request_launch; else after the root's, on this thread)
+  // are made at once, and acted on only once all have answered: a root that cannot be found
   // fails the load whatever the others read (independent reads: on a remote store,
   // one round trip fewer one after another; STORE must be thread-safe, as every
   // store of backend/ is). Nothing is written.
@@ -196,7 +198,7 @@ struct format {
     if (!proxy) return fail_while(proxy.error(), "cannot list the store");
     using cleaner_side =
         std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
-    auto cleaner_future = std::async(std::launch::async, [&store]() -> result<cleaner_side> {
+    auto cleaner_future = std::async(request_launch<Store>(), [&store]() -> result<cleaner_side> {
       auto segs = store.list(cleaner_directory);
       if (!segs) return fail(segs.error());
       auto generations = generation_bases(store, *segs);
@@ -205,7 +207,7 @@ struct format {
     });
     // A damaged record reads as empty.
     auto quarantine_future =
-        std::async(std::launch::async, [&store] { return read_quarantine(store); });
+        std::async(request_launch<Store>(), [&store] { return read_quarantine(store); });
     auto found =
         find_root_in(store, no_cipher{}, proxy, root_rule{writer_segment_target, std::nullopt});
     auto cleaner_read = cleaner_future.get();
