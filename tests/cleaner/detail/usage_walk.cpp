@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <random>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cloudlog/backend/memory_store.hpp"
@@ -228,4 +230,41 @@ TEST_CASE("The batched full walk finds an item linked twice and counts it once",
   CHECK(w.shared);
   CHECK(w.bytes_in == truth.bytes_in);
   CHECK(w.items_live == truth.items_live);
+}
+
+TEST_CASE("summarize and root_runs count a leaf alike: one node, its bytes where it lies",
+          "[cleaner][usage_index]") {
+  using cloudlog::detail::live_node;
+  const auto node = [](location where, cloudlog::detail::node_index parent,
+                       cloudlog::detail::node_index first_child = 0, std::uint32_t children = 0) {
+    live_node n;
+    n.where = where, n.parent = parent, n.first_child = first_child;
+    n.child_count = children, n.leaf = children == 0;
+    return n;
+  };
+  const auto leaf = cloudlog::detail::leaf_summary(node(location{1, 3, 40, 7}, 0));
+  CHECK(leaf.nodes == 1);
+  CHECK(leaf.interior == 0);
+  CHECK(leaf.bytes == std::vector<std::pair<segment_id, std::uint64_t>>{{{1, 3}, 7}});
+  // root -> {leaf, interior -> {leaf}, leaf}, breadth first.
+  const std::vector<live_node> nodes{node(location{1, 4, 0, 30}, live_node::none, 1, 3),
+                                     node(location{1, 1, 0, 10}, 0),
+                                     node(location{1, 2, 0, 20}, 0, 4, 1),
+                                     node(location{1, 1, 10, 5}, 0), node(location{1, 3, 0, 7}, 2)};
+  std::unordered_map<location, usage_summary, cloudlog::detail::location_hash> fresh;
+  const auto total = cloudlog::detail::summarize(nodes, {}, fresh);
+  CHECK(total.nodes == 5);
+  CHECK(total.interior == 2);
+  using per_segment = std::vector<std::pair<segment_id, std::uint64_t>>;
+  CHECK(total.bytes == per_segment{{{1, 1}, 15}, {{1, 2}, 20}, {{1, 3}, 7}, {{1, 4}, 30}});
+  // The root's runs hold everything below the root, each leaf as summarize counted it.
+  const auto runs = cloudlog::detail::root_runs(nodes, {}, fresh);
+  usage_summary below;
+  std::uint32_t links = 0;
+  for (const auto& r : runs) cloudlog::detail::add_summary(below, r.sum), links += r.links;
+  cloudlog::detail::merge_bytes(below.bytes);
+  CHECK(links == 3);
+  CHECK(below.nodes == 4);
+  CHECK(below.interior == 1);
+  CHECK(below.bytes == per_segment{{{1, 1}, 15}, {{1, 2}, 20}, {{1, 3}, 7}});
 }

@@ -112,6 +112,14 @@ inline void merge_bytes(std::vector<std::pair<segment_id, std::uint64_t>>& bytes
 // first (the run's summary, on its first node, counts it).
 inline const usage_summary covered_by_run{};
 
+// What leaf N stands for: one node, its bytes where it lies.
+inline usage_summary leaf_summary(const live_node& n) {
+  usage_summary s;
+  s.nodes = 1;
+  s.bytes.push_back({n.where.segment(), n.where.size});
+  return s;
+}
+
 // The summaries of NODES (a breadth-first graph whose nodes are either expanded
 // interior items, leaves, or stand for what SUM[i] summarizes: an interior item's
 // subtree, a run of the root's links, or nothing, covered_by_run), bottom-up: each
@@ -127,8 +135,7 @@ inline usage_summary summarize(const std::vector<live_node>& nodes,
     if (i < sum.size() && sum[i]) {
       s = sum[i];
     } else if (n.leaf) {
-      one.nodes = 1;
-      one.bytes.push_back({n.where.segment(), n.where.size});
+      one = leaf_summary(n);
     } else {
       auto it = building.find(i);
       if (it != building.end()) one = std::move(it->second), building.erase(it);
@@ -199,8 +206,7 @@ inline std::vector<usage_run> root_runs(
       if (i < sum.size() && sum[i]) {
         add_summary(r.sum, *sum[i]);
       } else if (n.leaf) {
-        r.sum.nodes += 1;
-        r.sum.bytes.push_back({n.where.segment(), n.where.size});
+        add_summary(r.sum, leaf_summary(n));
       } else if (auto it = fresh.find(n.where); it != fresh.end()) {
         add_summary(r.sum, it->second);
       } else {
