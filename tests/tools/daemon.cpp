@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <set>
+#include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -29,7 +30,8 @@ namespace {
 // its exit status.
 class spawned {
  public:
-  spawned(const std::vector<std::string>& args, std::filesystem::path log) : log_(std::move(log)) {
+  spawned(const std::vector<std::string>& args, std::filesystem::path log)
+      : log_(std::move(log)), program_(std::filesystem::canonical(args.at(0))) {
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
@@ -48,6 +50,28 @@ class spawned {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+  }
+  // Waits (at most 20 s) until the tool catches SIG (the program runs, not the
+  // fork before its exec, which has this test's handlers, and bit SIG - 1 of
+  // SigCgt in /proc/PID/status is set) or has ended: a signal sent earlier, while
+  // a loaded machine is still starting it, would kill it instead.
+  void wait_until_catching(int sig) const {
+    const auto proc = "/proc/" + std::to_string(pid_);
+    for (int i = 0; i < 2000; ++i) {
+      std::error_code ec;
+      const bool running = std::filesystem::read_symlink(proc + "/exe", ec) == program_;
+      std::ifstream in(proc + "/status");
+      std::string line;
+      bool ended = !in, caught = false;
+      while (std::getline(in, line)) {
+        if (line.rfind("State:", 0) == 0) ended = line.find('Z') != std::string::npos;
+        if (line.rfind("SigCgt:", 0) == 0)
+          caught = std::stoull(line.substr(7), nullptr, 16) >> (sig - 1) & 1;
+      }
+      if (ended || (running && caught)) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL("the tool did not install its handler of signal " << sig << " in 20 s");
   }
   // Sends SIG and waits (at most 20 s) for the exit status (128 + signal if killed).
   int signal_and_wait(int sig) {
@@ -69,6 +93,7 @@ class spawned {
 
  private:
   std::filesystem::path log_;
+  std::filesystem::path program_;
   pid_t pid_ = -1;
 };
 
@@ -180,6 +205,7 @@ TEST_CASE("SIGINT stops a one-pass cleaner between batches with what moved commi
   // that the store still verifies after a signal at any moment of the run.
   spawned one({cleaner(), "--store", s.uri(), "--policy", "greedy", "--lease-settle", "0.05"},
               s.dir.path() / "one.log");
+  one.wait_until_catching(SIGINT);
   std::this_thread::sleep_for(150ms);
   const int code = one.signal_and_wait(SIGINT);
   INFO(one.log());
