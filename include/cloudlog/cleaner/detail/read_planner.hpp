@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -19,13 +18,10 @@
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/cleaner/detail/buffer_pool.hpp"
 #include "cloudlog/cleaner/detail/fetch_items.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/result.hpp"
@@ -95,62 +91,27 @@ class read_buffers {
   struct raw {
     std::unique_ptr<std::byte[]> data;  // uninitialized
     std::size_t size = 0;
+    std::size_t capacity() const noexcept { return size; }
   };
 
   // A buffer of at least N bytes: the smallest kept one that large (then no longer
   // kept), or a new one (uninitialized, its pages faulted in at once).
   static raw take(std::size_t n) {
-    {
-      std::lock_guard lock(mutex());
-      auto& kept = buffers();
-      auto best = kept.end();
-      for (auto it = kept.begin(); it != kept.end(); ++it)
-        if (it->size >= n && (best == kept.end() || it->size < best->size)) best = it;
-      if (best != kept.end()) {
-        raw r = std::move(*best);
-        kept.erase(best);
-        return r;
-      }
-    }
+    if (auto kept = pool::take(n)) return std::move(*kept);
     const auto size = std::max<std::size_t>((n + granule - 1) / granule * granule, granule);
     raw r{std::make_unique_for_overwrite<std::byte[]>(size), size};
-    populate(r);
+    const auto base = reinterpret_cast<std::uintptr_t>(r.data.get());
+    populate_pages(base, base + r.size);
     return r;
   }
 
   // Keeps R unless kept_buffers larger ones are kept already.
   static void give(raw r) {
-    if (!r.data) return;
-    std::lock_guard lock(mutex());
-    auto& kept = buffers();
-    if (kept.size() < kept_buffers) {
-      kept.push_back(std::move(r));
-      return;
-    }
-    auto smallest = std::min_element(kept.begin(), kept.end(),
-                                     [](const raw& a, const raw& b) { return a.size < b.size; });
-    if (smallest->size < r.size) *smallest = std::move(r);
+    if (r.data) pool::give(std::move(r));
   }
 
  private:
-  // Faults R's pages in with one call (Linux 5.14+: MADV_POPULATE_WRITE) rather
-  // than a trap per page as the reads fill them. Only advice.
-  static void populate([[maybe_unused]] raw& r) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    constexpr std::uintptr_t page = 4096;
-    const auto base = reinterpret_cast<std::uintptr_t>(r.data.get());
-    const auto from = (base + page - 1) / page * page, to = (base + r.size) / page * page;
-    if (from < to) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
-#endif
-  }
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static std::vector<raw>& buffers() {
-    static std::vector<raw> kept;
-    return kept;
-  }
+  using pool = buffer_pool<raw, kept_buffers>;
 };
 
 // A buffer of read_buffers, given back to it when destroyed. Move-only.
