@@ -259,20 +259,11 @@ class read_planner {
       const auto requests = run_requests(p.plan);
       const auto done = read_fanned_out_into(store, std::span<const read_request>(requests),
                                              std::span<const mutable_byte_view>(into), p.fan_out);
-      p.run_views.reserve(done.size());
-      for (std::size_t k = 0; k < done.size(); ++k)
-        if (done[k])
-          p.run_views.push_back(byte_view(into[k].first(*done[k])));
-        else
-          p.run_views.push_back(fail(done[k].error()));
+      p.run_views = run_views_of(
+          done, [&](std::size_t k, std::uint64_t n) { return byte_view(into[k].first(n)); });
     } else {
       p.runs = read_runs(store, p.plan, p.fan_out);
-      p.run_views.reserve(p.runs.size());
-      for (const auto& r : p.runs)
-        if (r)
-          p.run_views.push_back(byte_view(*r));
-        else
-          p.run_views.push_back(fail(r.error()));
+      p.run_views = run_views_of(p.runs, [](std::size_t, const bytes& b) { return byte_view(b); });
     }
   }
 
@@ -404,6 +395,21 @@ class read_planner {
         return byte_view(h.data).subspan(loc.offset - h.offset, loc.size);
       }
     return std::nullopt;
+  }
+
+  // Each planned read as a view: VIEW(k, *DONE[k]) of the reads that succeeded, the
+  // error of the others.
+  template <class T, class View>
+  static std::vector<result<byte_view>> run_views_of(const std::vector<result<T>>& done,
+                                                     View view) {
+    std::vector<result<byte_view>> out;
+    out.reserve(done.size());
+    for (std::size_t k = 0; k < done.size(); ++k)
+      if (done[k])
+        out.push_back(view(k, *done[k]));
+      else
+        out.push_back(fail(done[k].error()));
+    return out;
   }
 
   // A hash of a location, for the planner's cache (looked up once per item a pass
