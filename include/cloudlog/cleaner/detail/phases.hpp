@@ -389,8 +389,9 @@ struct relocation {
 // and run in the background up to OPTIONS.reads_ahead batches ahead of the one
 // being copied (each batch as one read_batch: reads_ahead + 1 in flight; on
 // s3rver, fanning each batch out further cost more CPU than the round trips it
-// saved, docs/performance.md "cleaner on S3"). Corrupt or refused leaves are recorded in
-// OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
+// saved, docs/performance.md "cleaner on S3"; the first batch, which nothing
+// overlaps, as the cost model's level_fan_out batches). Corrupt or refused leaves
+// are recorded in OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
 // is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
@@ -408,6 +409,12 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       locs.push_back(nodes[schedule.leaves[at]].where);
     return locs;
   };
+  // The first batch is read with nothing else to overlap it (the cost model's
+  // level_fan_out: where a request is a round trip, all of it in flight at once);
+  // the later ones one read_batch each, overlapped with the copying.
+  const auto batch_fan_out = [&](std::size_t batch) {
+    return batch == 0 ? planner.cost().level_fan_out : std::size_t{1};
+  };
   // Batches being read, oldest first; waited for (by their futures) however this returns.
   // Their items are views into their reads (nothing copied before the output log).
   std::deque<std::future<read_planner::pending>> reading;
@@ -419,12 +426,13 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       break;
     }
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
-      reading.push_back(
-          std::async(std::launch::async,
-                     [&store, p = planner.prepare_views(locations(launched), 1)]() mutable {
-                       read_planner::read(store, p);
-                       return std::move(p);
-                     }));
+      reading.push_back(std::async(
+          std::launch::async,
+          [&store,
+           p = planner.prepare_views(locations(launched), batch_fan_out(launched))]() mutable {
+            read_planner::read(store, p);
+            return std::move(p);
+          }));
     auto fetched = planner.finish_views(reading.front().get());
     reading.pop_front();
     const auto& data = fetched.items;

@@ -213,9 +213,11 @@ class read_planner {
   // and the cache is not cleared): with KEEP, an item read is moved into the cache
   // (not copied: the walk's items are read once and held for the rewrite), or
   // kept in the returned runs when the cache has no room.
+  // FAN_OUT: as prepare()'s (0: the planner's; level_fan_out() for a walk level).
   template <segment_store Store>
-  viewed fetch_views(Store& store, std::span<const location> locs, bool keep) {
-    auto p = prepare_as(locs, keep, 0, true);
+  viewed fetch_views(Store& store, std::span<const location> locs, bool keep,
+                     std::size_t fan_out = 0) {
+    auto p = prepare_as(locs, keep, fan_out, true);
     read(store, p);
     return finish_views(std::move(p));
   }
@@ -346,6 +348,10 @@ class read_planner {
     held_.clear();
     counts_.bytes_cached = 0;
   }
+
+  // The fan-out of a fetch the pass waits on with nothing else in flight (a walk
+  // level): the cost model's level_fan_out, or the planner's own if that is more.
+  std::size_t level_fan_out() const noexcept { return std::max(fan_out_, cost_.level_fan_out); }
 
   const read_planner_counts& counts() const noexcept { return counts_; }
   const read_cost_model& cost() const noexcept { return cost_; }
