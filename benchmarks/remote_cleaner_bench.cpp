@@ -216,11 +216,14 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
   cloudlog::clean_options options;
   // $CLOUDLOG_BENCH_FAN_OUT: the cost model's fan-out (read_cost_model::fan_out;
   // the store's is 1: the planner's reads_ahead + 1 batches).
-  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT")) {
-    auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+  // $CLOUDLOG_BENCH_LEVEL_FAN_OUT: its level_fan_out (a walk level, the first
+  // relocation batch; the store's is 8; 1: the planner's own, as before it).
+  auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT"))
     cost.fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
-    options.read_cost = cost;
-  }
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_LEVEL_FAN_OUT"))
+    cost.level_fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
+  if (cost != cloudlog::read_cost_of<cloudlog::s3_store>()) options.read_cost = cost;
   // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
   // each wave of requests belongs to.
   if (std::getenv("CLOUDLOG_RELAY_LOG"))
