@@ -8,6 +8,9 @@
 // one with the added latency, alternating which goes first; the ratio (with / without)
 // is reported per round (median, min) and of the medians, beside load1 (the
 // 1-minute load average at the end: the machine is shared).
+// $CLOUDLOG_RELAY_LOG=1: each held request and each phase of a pass (and its end)
+// on one clock, on stderr; $CLOUDLOG_RELAY_DELAY_MS: the relay's delay (20 by
+// default; 0 measures what the relay itself costs).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -70,12 +73,15 @@ class delaying_relay {
   int port() const { return port_; }
   // Requests held back so far.
   std::uint64_t delayed() const { return delayed_.load(); }
+  // Connections accepted so far (a store reusing its connections opens few).
+  std::uint64_t connections() const { return connections_.load(); }
 
  private:
   void accept_loop() {
     while (!stop_) {
       const int c = ::accept(listen_, nullptr, nullptr);
       if (c < 0) return;
+      ++connections_;
       std::thread([this, c] { relay(c); }).detach();
     }
   }
@@ -135,6 +141,7 @@ class delaying_relay {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> delayed_{0};
+  std::atomic<std::uint64_t> connections_{0};
   std::thread acceptor_;
 };
 
@@ -209,11 +216,14 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
   cloudlog::clean_options options;
   // $CLOUDLOG_BENCH_FAN_OUT: the cost model's fan-out (read_cost_model::fan_out;
   // the store's is 1: the planner's reads_ahead + 1 batches).
-  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT")) {
-    auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+  // $CLOUDLOG_BENCH_LEVEL_FAN_OUT: its level_fan_out (a walk level, the first
+  // relocation batch; the store's is 8; 1: the planner's own, as before it).
+  auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT"))
     cost.fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
-    options.read_cost = cost;
-  }
+  if (const char* f = std::getenv("CLOUDLOG_BENCH_LEVEL_FAN_OUT"))
+    cost.level_fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
+  if (cost != cloudlog::read_cost_of<cloudlog::s3_store>()) options.read_cost = cost;
   // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
   // each wave of requests belongs to.
   if (std::getenv("CLOUDLOG_RELAY_LOG"))
@@ -226,13 +236,18 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
     };
   auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{}, options);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (std::getenv("CLOUDLOG_RELAY_LOG"))
+    std::fprintf(
+        stderr, "phase %.3f end\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count());
   if (!r || r->status != cloudlog::clean_status::cleaned) return std::nullopt;
   return std::pair{s, std::move(*r)};
 }
 
 void BM_s3_pass_rounds(benchmark::State& state) {
   auto& f = shared();
-  delaying_relay relay(f.server.port(), 20ms);
+  const char* dms = std::getenv("CLOUDLOG_RELAY_DELAY_MS");
+  delaying_relay relay(f.server.port(), std::chrono::milliseconds(dms ? std::atoi(dms) : 20));
   std::vector<double> plain, delayed, ratio;
   cloudlog::clean_report last;
   for (auto _ : state) {
@@ -276,6 +291,8 @@ void BM_s3_pass_rounds(benchmark::State& state) {
   state.counters["victims"] = static_cast<double>(r->plan.victims.size());
   state.counters["delayed_requests"] =
       static_cast<double>(relay.delayed()) / static_cast<double>(rounds());
+  state.counters["delayed_connections"] =
+      static_cast<double>(relay.connections()) / static_cast<double>(rounds());
   state.counters["plain_s_median"] = median(plain);
   state.counters["plain_s_min"] = *std::min_element(plain.begin(), plain.end());
   state.counters["delayed_s_median"] = median(delayed);

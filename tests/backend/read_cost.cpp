@@ -23,6 +23,10 @@ TEST_CASE("A store's read cost is its own, forwarded through decorators, else lo
   // Neither fans a fetch out beyond the planner's own (measured: no gain on s3rver).
   STATIC_REQUIRE(local_read_cost.fan_out == 1);
   STATIC_REQUIRE(remote_read_cost.fan_out == 1);
+  // A fetch nothing overlaps (a walk level, the first relocation batch): all of it in
+  // flight at once where a request is a round trip; the planner's own on a local store.
+  STATIC_REQUIRE(local_read_cost.level_fan_out == 1);
+  STATIC_REQUIRE(remote_read_cost.level_fan_out == 8);
   STATIC_REQUIRE(read_cost_of<memory_store>() == local_read_cost);
   STATIC_REQUIRE(read_cost_of<file_store>() == local_read_cost);
   STATIC_REQUIRE(read_cost_of<simple_store>() == remote_read_cost);

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -163,6 +164,42 @@ TEST_CASE("with writes in flight a pass still writes its root's segment last, af
   CHECK(store.started.back() == root);
   CHECK(store.finished.back() == root);
   CHECK(store.finished.size() == r->written.size());
+  CHECK(tree::read_tree(store).value() == t.writer.expected());
+}
+
+TEST_CASE("segments sealed over the pipeline's limit still all finish before the root starts",
+          "[cleaner][engine][pipeline]") {
+  tree_store t(12);
+  // Records, as each write starts, how many writes have finished.
+  struct counting_starts : slow_store {
+    std::vector<std::pair<std::string, std::size_t>> starts;
+    cloudlog::result<void> write(std::string_view name, cloudlog::byte_view data) {
+      {
+        std::lock_guard lock(order_mutex);
+        starts.emplace_back(std::string(name), finished.size());
+      }
+      return slow_store::write(name, data);
+    }
+  } store;
+  const auto listed = t.store.list(0).value();
+  for (const auto& seg : listed)
+    REQUIRE(store.memory_store::write(seg.name,
+                                      t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  store.started.clear();
+  store.finished.clear();
+  cloudlog::clean_options o;
+  o.writes_in_flight = 1;  // the open segments sealed and committed go over it
+  auto r = cloudlog::clean(tree::format{}, store, cloudlog::greedy_policy{}, o);
+  REQUIRE(r);
+  REQUIRE(r->status == cloudlog::clean_status::cleaned);
+  REQUIRE(r->written.size() >= 2);
+  const auto root = r->written.back().name;
+  // Every other write had finished when the root's started.
+  REQUIRE(store.starts.size() == r->written.size());
+  CHECK(store.starts.back().first == root);
+  CHECK(store.starts.back().second == r->written.size() - 1);
+  // And the sealed segments did go over the limit of one in flight.
+  CHECK(store.most.load() > 1);
   CHECK(tree::read_tree(store).value() == t.writer.expected());
 }
 

@@ -86,8 +86,10 @@ struct clean_options {
   // reads nothing again; beyond it, the rest are read a second time.
   std::uint64_t read_cache_bytes = 32u << 20;
   // Full output segments written in the background while the pass reads on, at
-  // most this many at once (each holds one output segment's bytes); the root's
-  // segment is written only after all of them. 0: every write synchronous.
+  // most this many at once (each holds one output segment's bytes); the open
+  // segments sealed or committed start at once, over it (they are held in memory
+  // anyway). The root's segment is written only after all of them have finished.
+  // 0: every write synchronous.
   std::size_t writes_in_flight = 4;
   // Relocation batches (about one output segment each) read in the background
   // ahead of the one being copied, at most this many (each holds its batch's

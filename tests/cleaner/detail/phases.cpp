@@ -172,6 +172,25 @@ TEST_CASE("schedule orders leaves by age class then place and batches about one 
   }
 }
 
+TEST_CASE("write_pipeline writes a held segment at once, over its limit, and drains it too",
+          "[cleaner][engine][pipeline]") {
+  slow_store store;
+  cloudlog::detail::write_pipeline p(1);
+  REQUIRE(p.write(store, cloudlog::segment_name({1, 0}).value(), cloudlog::bytes(10)));
+  // Held (an open segment sealed or committed): started while the first is in flight.
+  REQUIRE(p.write(store, cloudlog::segment_name({1, 1}).value(), cloudlog::bytes(10), true));
+  REQUIRE(p.write(store, cloudlog::segment_name({1, 2}).value(), cloudlog::bytes(10), true));
+  // Not held: waits until fewer than the limit are in flight (all three finished).
+  REQUIRE(p.write(store, cloudlog::segment_name({1, 3}).value(), cloudlog::bytes(10)));
+  REQUIRE(p.drain());
+  CHECK(store.most.load() == 3);
+  REQUIRE(store.started.size() == 4);
+  REQUIRE(store.finished.size() == 4);
+  CHECK(store.started.back() == cloudlog::segment_name({1, 3}).value());
+  CHECK(store.finished.back() == cloudlog::segment_name({1, 3}).value());
+  CHECK(store.list(1).value().size() == 4);
+}
+
 TEST_CASE("write_pipeline keeps at most its limit of writes in flight and drains them all",
           "[cleaner][engine][pipeline]") {
   slow_store store;

@@ -2,11 +2,15 @@
 // cleaner/detail/walk.hpp: the walk phase over the in-tree test format
 // (tests/support/tree); what it must find is read through the format's own reader.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -16,6 +20,7 @@
 #include "cloudlog/cleaner/detail/read_planner.hpp"
 #include "cloudlog/cleaner/detail/walk.hpp"
 #include "support/tree/format.hpp"
+#include "support/tree/writer.hpp"
 
 namespace {
 using cloudlog::location;
@@ -63,4 +68,49 @@ TEST_CASE("walk fails with dangling_link when a link does not lead to the item i
   auto live = cloudlog::detail::walk(tree::format{}, t.store, ctx->root(), planner);
   REQUIRE(!live);
   CHECK(live.error() == cloudlog::errc::dangling_link);
+}
+
+namespace {
+
+// A memory store read as a remote one (remote_read_cost) whose reads take 20 ms
+// and that records how many run at once.
+struct slow_remote_reads : cloudlog::memory_store {
+  static constexpr cloudlog::read_cost_model read_cost = cloudlog::remote_read_cost;
+  std::atomic<int> running{0}, most{0};
+  cloudlog::result<cloudlog::bytes> read(std::string_view name, std::uint64_t offset,
+                                         std::uint64_t length) {
+    const int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = memory_store::read(name, offset, length);
+    --running;
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("walk reads a level's runs on a remote store level_fan_out at once, not 3",
+          "[cleaner][engine][walk]") {
+  // 16 directories, each rewritten alone by its own commit: the directory level is
+  // 16 runs in 16 segments.
+  slow_remote_reads store;
+  tree::writer writer(16, 1);
+  for (std::uint32_t d = 0; d < 16; ++d) {
+    writer.put(d, 0, cloudlog::bytes(100, std::byte{static_cast<unsigned char>(d)}));
+    REQUIRE(writer.commit(store));
+  }
+  auto ctx = tree::format{}.load(store);
+  REQUIRE(ctx);
+  store.most = 0;
+  cloudlog::detail::read_planner planner(cloudlog::remote_read_cost, cloudlog::whole_object,
+                                         32u << 20, 3);
+  REQUIRE(planner.level_fan_out() == cloudlog::remote_read_cost.level_fan_out);
+  auto live = cloudlog::detail::walk(tree::format{}, store, ctx->root(), planner);
+  REQUIRE(live);
+  CHECK(live->nodes.size() == 1 + 16 + 16);
+  // The planner's own fan-out (3) would have read them 3 at a time.
+  CHECK(store.most.load() == static_cast<int>(cloudlog::remote_read_cost.level_fan_out));
+  CHECK(planner.counts().runs == 1 + 16);  // the root, then one run per directory
 }

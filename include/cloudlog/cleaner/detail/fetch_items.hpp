@@ -10,6 +10,7 @@
 #include <future>
 #include <numeric>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -63,27 +64,38 @@ inline read_plan plan_reads(std::span<const location> locs, std::uint64_t gap,
   return plan;
 }
 
-// Serves REQUESTS as up to FAN_OUT read_batch calls at once, each of a contiguous
-// slice (the caller's thread runs the first): on a remote store, FAN_OUT times its
-// read_many parallelism in flight. STORE must be thread-safe when FAN_OUT > 1.
-template <segment_store Store>
-std::vector<result<bytes>> read_fanned_out(Store& store, std::span<const read_request> requests,
-                                           std::size_t fan_out) {
-  const auto parts = std::clamp<std::size_t>(fan_out, 1, std::max<std::size_t>(requests.size(), 1));
-  if (parts == 1) return read_batch(store, requests);
-  const auto slice = [&](std::size_t k) {
-    const auto begin = requests.size() * k / parts, end = requests.size() * (k + 1) / parts;
-    return requests.subspan(begin, end - begin);
-  };
-  std::vector<std::future<std::vector<result<bytes>>>> rest;
+// Splits N requests into up to FAN_OUT contiguous parts [begin, end) and runs
+// READ_PART(begin, end) on each at once: parts 1.. on std::async, part 0 on the
+// caller's thread. Returns the parts' results concatenated, in order.
+template <class ReadPart>
+std::invoke_result_t<ReadPart&, std::size_t, std::size_t> fanned_out(std::size_t n,
+                                                                     std::size_t fan_out,
+                                                                     ReadPart read_part) {
+  using results = std::invoke_result_t<ReadPart&, std::size_t, std::size_t>;
+  const auto parts = std::clamp<std::size_t>(fan_out, 1, std::max<std::size_t>(n, 1));
+  if (parts == 1) return read_part(std::size_t{0}, n);
+  const auto bounds = [&](std::size_t k) { return std::pair(n * k / parts, n * (k + 1) / parts); };
+  std::vector<std::future<results>> rest;
   for (std::size_t k = 1; k < parts; ++k)
-    rest.push_back(std::async(std::launch::async,
-                              [&store, part = slice(k)] { return read_batch(store, part); }));
-  auto out = read_batch(store, slice(0));
-  out.reserve(requests.size());
+    rest.push_back(std::async(
+        std::launch::async, [&read_part, b = bounds(k)] { return read_part(b.first, b.second); }));
+  const auto [b0, e0] = bounds(0);
+  auto out = read_part(b0, e0);
+  out.reserve(n);
   for (auto& f : rest)
     for (auto& r : f.get()) out.push_back(std::move(r));
   return out;
+}
+
+// Serves REQUESTS as up to FAN_OUT read_batch calls at once, each of a contiguous
+// slice (fanned_out: the caller's thread runs the first): on a remote store, FAN_OUT
+// times its read_many parallelism in flight. STORE must be thread-safe when FAN_OUT > 1.
+template <segment_store Store>
+std::vector<result<bytes>> read_fanned_out(Store& store, std::span<const read_request> requests,
+                                           std::size_t fan_out) {
+  return fanned_out(requests.size(), fan_out, [&](std::size_t b, std::size_t e) {
+    return read_batch(store, requests.subspan(b, e - b));
+  });
 }
 
 // The requests of PLAN's runs, in its order (a segment's name formatted once for
@@ -106,25 +118,9 @@ std::vector<result<std::uint64_t>> read_fanned_out_into(Store& store,
                                                         std::span<const read_request> requests,
                                                         std::span<const mutable_byte_view> out,
                                                         std::size_t fan_out) {
-  const auto parts = std::clamp<std::size_t>(fan_out, 1, std::max<std::size_t>(requests.size(), 1));
-  if (parts == 1) return read_batch_into(store, requests, out);
-  const auto bounds = [&](std::size_t k) {
-    return std::pair(requests.size() * k / parts, requests.size() * (k + 1) / parts);
-  };
-  std::vector<std::future<std::vector<result<std::uint64_t>>>> rest;
-  for (std::size_t k = 1; k < parts; ++k) {
-    const auto [b, e] = bounds(k);
-    rest.push_back(std::async(std::launch::async,
-                              [&store, r = requests.subspan(b, e - b), o = out.subspan(b, e - b)] {
-                                return read_batch_into(store, r, o);
-                              }));
-  }
-  const auto [b0, e0] = bounds(0);
-  auto done = read_batch_into(store, requests.subspan(b0, e0 - b0), out.subspan(b0, e0 - b0));
-  done.reserve(requests.size());
-  for (auto& f : rest)
-    for (auto& r : f.get()) done.push_back(std::move(r));
-  return done;
+  return fanned_out(requests.size(), fan_out, [&](std::size_t b, std::size_t e) {
+    return read_batch_into(store, requests.subspan(b, e - b), out.subspan(b, e - b));
+  });
 }
 
 // Runs PLAN as one read_batch (FAN_OUT: as up to that many at once,

@@ -7,49 +7,39 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/cleaner/detail/buffer_pool.hpp"
 #include "cloudlog/location.hpp"
 
 namespace cloudlog::detail {
 
 // Output-segment buffers kept between the passes of one process, emptied (at
-// most kept_buffers): a daemon's next pass fills pages already faulted in, not
-// fresh ones (fresh pages were about a sixth of a small-file pass's CPU,
-// docs/performance.md, "cleaner on the presets"). Thread-safe.
+// most kept_buffers, the largest): a daemon's next pass fills pages already
+// faulted in, not fresh ones (fresh pages were about a sixth of a small-file
+// pass's CPU, docs/performance.md, "cleaner on the presets"). Thread-safe.
 class segment_buffers {
  public:
   static constexpr std::size_t kept_buffers = 4;
 
-  // A kept buffer of capacity at least N (then no longer kept), or an empty one;
-  // FAULTED (if given) is set to how many of its first bytes have their pages in
-  // (0 for an empty one).
+  // The kept buffer of the smallest capacity at least N (then no longer kept), or
+  // an empty one; FAULTED (if given) is set to how many of its first bytes have
+  // their pages in (0 for an empty one).
   static bytes take(std::size_t n, std::size_t* faulted = nullptr) {
-    std::lock_guard lock(mutex());
-    auto& kept = buffers();
     if (faulted) *faulted = 0;
-    for (auto it = kept.begin(); it != kept.end(); ++it)
-      if (it->data.capacity() >= n) {
-        bytes b = std::move(it->data);
-        if (faulted) *faulted = it->faulted;
-        kept.erase(it);
-        return b;
-      }
-    return {};
+    auto kept = pool::take(n);
+    if (!kept) return {};
+    if (faulted) *faulted = kept->faulted;
+    return std::move(kept->data);
   }
 
-  // Keeps B, emptied, unless kept_buffers are kept already. Its first B.size()
-  // bytes were written, so their pages are in: a pass filling it again need not
-  // fault them in.
+  // Keeps B, emptied, unless kept_buffers larger ones are kept already. Its first
+  // B.size() bytes were written, so their pages are in: a pass filling it again
+  // need not fault them in.
   static void give(bytes b) {
     const auto faulted = b.size();
     give(std::move(b), faulted);
@@ -59,23 +49,16 @@ class segment_buffers {
     if (b.capacity() == 0) return;
     b.clear();
     const auto in = std::min(faulted, b.capacity());
-    std::lock_guard lock(mutex());
-    if (buffers().size() < kept_buffers) buffers().push_back({std::move(b), in});
+    pool::give({std::move(b), in});
   }
 
  private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
   struct kept_buffer {
     bytes data;  // empty
     std::size_t faulted = 0;
+    std::size_t capacity() const noexcept { return data.capacity(); }
   };
-  static std::vector<kept_buffer>& buffers() {
-    static std::vector<kept_buffer> kept;
-    return kept;
-  }
+  using pool = buffer_pool<kept_buffer, kept_buffers>;
 };
 
 class output_log {
@@ -192,12 +175,9 @@ class output_log {
   static void append_to(bytes& b, byte_view item) { b.insert(b.end(), item.begin(), item.end()); }
 
   // Faults in the pages of SEG's buffer that its next N bytes touch, and up to
-  // fault_step past them, with one call (Linux 5.14+: MADV_POPULATE_WRITE) rather
-  // than a trap per 4 KiB page as they are written: in a VM the traps were most of
-  // the cost of filling a fresh segment (docs/performance.md, "cleaner on the
-  // presets"). Only advice: without it the pages fault in as they are written.
-  static void fault_in([[maybe_unused]] segment& seg, [[maybe_unused]] std::size_t n) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  // fault_step past them, with one call (populate_pages) rather than a trap per
+  // 4 KiB page as they are written.
+  static void fault_in(segment& seg, std::size_t n) {
     constexpr std::uintptr_t page = 4096;
     const auto base = reinterpret_cast<std::uintptr_t>(seg.data.data());
     const auto end = base + seg.data.size() + n;
@@ -206,8 +186,7 @@ class output_log {
     const auto from = std::max(seg.faulted, (base + seg.data.size() + page - 1) / page * page);
     const auto to = std::min(limit, (end + fault_step + page - 1) / page * page);
     seg.faulted = std::max(to, end);
-    if (from < to) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
-#endif
+    populate_pages(from, to);
   }
   static constexpr std::uintptr_t fault_step = 256u << 10;
 

@@ -248,8 +248,10 @@ struct new_place {
 };
 
 // Output segments being written in the background: at most LIMIT at once (each
-// holds its segment's bytes, so memory is bounded by LIMIT output segments);
-// 0 writes each segment synchronously. The buffers of finished writes are handed
+// holds its segment's bytes, so memory is bounded by LIMIT output segments),
+// besides segments the pass held in memory anyway (HELD: the open segments sealed
+// or committed, whose writes waiting for room would save no memory, only delay
+// the commit); 0 writes each segment synchronously. The buffers of finished writes are handed
 // back (take_spare) to be filled again. The store must be thread-safe (every
 // store of backend/ is). Not thread-safe itself.
 class write_pipeline {
@@ -260,18 +262,18 @@ class write_pipeline {
   ~write_pipeline() { (void)drain(); }
 
   // Writes DATA as NAME, in the background when LIMIT > 0, after waiting for the
-  // oldest write when LIMIT are in flight.
+  // oldest write when LIMIT are in flight, unless HELD (at once).
   // Fails: the store's errors (of this write, or of an earlier one finished or
   // waited for).
   template <segment_store Store>
-  result<void> write(Store& store, std::string name, bytes data) {
+  result<void> write(Store& store, std::string name, bytes data, bool held = false) {
     if (limit_ == 0) {
       CLOUDLOG_TRY_VOID(store.write(name, data));
       spare_.push_back(std::move(data));
       return {};
     }
     CLOUDLOG_TRY_VOID(reap());
-    while (inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
+    while (!held && inflight_.size() >= limit_) CLOUDLOG_TRY_VOID(wait_oldest());
     inflight_.push_back(std::async(
         std::launch::async, [&store, name = std::move(name), data = std::move(data)]() mutable {
           auto ok = store.write(name, data);
@@ -328,13 +330,15 @@ struct pass_output {
   write_pipeline writes{};                            // full segments being written
 };
 
-// Writes SEG to STORE (through OUT.writes: possibly still in flight on return) and
-// records it in OUT.written. Fails: the store's errors.
+// Writes SEG to STORE (through OUT.writes: possibly still in flight on return;
+// HELD: at once, over the pipeline's limit, write_pipeline::write) and records it
+// in OUT.written. Fails: the store's errors.
 template <segment_store Store>
-result<void> write_segment(Store& store, pass_output& out, output_log::segment&& seg) {
+result<void> write_segment(Store& store, pass_output& out, output_log::segment&& seg,
+                           bool held = false) {
   const segment_id id{out.log.directory(), seg.sequence};
   segment_info info{id, segment_name(id).value_or(""), seg.data.size()};
-  CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data)));
+  CLOUDLOG_TRY_VOID(out.writes.write(store, info.name, std::move(seg.data), held));
   out.written.push_back(std::move(info));
   for (auto& b : out.writes.take_spare()) out.log.recycle(std::move(b));
   return {};
@@ -389,8 +393,9 @@ struct relocation {
 // and run in the background up to OPTIONS.reads_ahead batches ahead of the one
 // being copied (each batch as one read_batch: reads_ahead + 1 in flight; on
 // s3rver, fanning each batch out further cost more CPU than the round trips it
-// saved, docs/performance.md "cleaner on S3"). Corrupt or refused leaves are recorded in
-// OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
+// saved, docs/performance.md "cleaner on S3"; the first batch, which nothing
+// overlaps, as the cost model's level_fan_out batches). Corrupt or refused leaves
+// are recorded in OUT.rejected and stay. Fails: the store's errors (a leaf past its object's end
 // is corrupt, not a failure).
 template <class Format, segment_store Store, class Verifier>
 result<relocation> relocate(const Format& format, Store& store, read_planner& planner,
@@ -408,6 +413,12 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       locs.push_back(nodes[schedule.leaves[at]].where);
     return locs;
   };
+  // The first batch is read with nothing else to overlap it (the cost model's
+  // level_fan_out: where a request is a round trip, all of it in flight at once);
+  // the later ones one read_batch each, overlapped with the copying.
+  const auto batch_fan_out = [&](std::size_t batch) {
+    return batch == 0 ? planner.cost().level_fan_out : std::size_t{1};
+  };
   // Batches being read, oldest first; waited for (by their futures) however this returns.
   // Their items are views into their reads (nothing copied before the output log).
   std::deque<std::future<read_planner::pending>> reading;
@@ -419,12 +430,13 @@ result<relocation> relocate(const Format& format, Store& store, read_planner& pl
       break;
     }
     for (; launched < ends.size() && launched <= batch + options.reads_ahead; ++launched)
-      reading.push_back(
-          std::async(std::launch::async,
-                     [&store, p = planner.prepare_views(locations(launched), 1)]() mutable {
-                       read_planner::read(store, p);
-                       return std::move(p);
-                     }));
+      reading.push_back(std::async(
+          std::launch::async,
+          [&store,
+           p = planner.prepare_views(locations(launched), batch_fan_out(launched))]() mutable {
+            read_planner::read(store, p);
+            return std::move(p);
+          }));
     auto fetched = planner.finish_views(reading.front().get());
     reading.pop_front();
     const auto& data = fetched.items;
@@ -556,23 +568,26 @@ inline std::set<std::uint32_t> groups_open_at(const std::map<std::uint32_t, std:
 }
 
 // Hands the open segments of every group but KEEP to OUT's writes now, so that
-// their writes overlap what the pass still does (rather than wait for the commit).
+// their writes overlap what the pass still does (rather than wait for the commit):
+// at once, over the pipeline's limit (they are in memory already; waiting for
+// room held the rewrite back behind the writes in flight, and with it the root).
 // Fails: the store's errors.
 template <segment_store Store>
 result<void> seal(Store& store, pass_output& out, const std::set<std::uint32_t>& keep) {
   for (auto& seg : out.log.take_open_but(keep))
-    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
+    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg), true));
   return {};
 }
 
 // --- commit: every other segment first, the root's last ---
 
-// Every write in flight is waited for before the root's segment is written, so
+// The open segments are written at once (held: over the pipeline's limit), then
+// every write in flight is waited for before the root's segment is written, so
 // the root never reaches the store before a segment it references.
 template <segment_store Store>
 result<void> commit(Store& store, pass_output& out) {
   for (auto& seg : out.log.take_open())
-    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg)));
+    CLOUDLOG_TRY_VOID(write_segment(store, out, std::move(seg), true));
   CLOUDLOG_TRY_VOID(out.writes.drain());
   auto& root = out.log.root_segment();
   const segment_id id{out.log.directory(), root.sequence};

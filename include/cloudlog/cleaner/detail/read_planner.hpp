@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -19,13 +18,10 @@
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "cloudlog/backend/read_cost.hpp"
 #include "cloudlog/backend/segment_store.hpp"
 #include "cloudlog/bytes.hpp"
+#include "cloudlog/cleaner/detail/buffer_pool.hpp"
 #include "cloudlog/cleaner/detail/fetch_items.hpp"
 #include "cloudlog/location.hpp"
 #include "cloudlog/result.hpp"
@@ -95,62 +91,27 @@ class read_buffers {
   struct raw {
     std::unique_ptr<std::byte[]> data;  // uninitialized
     std::size_t size = 0;
+    std::size_t capacity() const noexcept { return size; }
   };
 
   // A buffer of at least N bytes: the smallest kept one that large (then no longer
   // kept), or a new one (uninitialized, its pages faulted in at once).
   static raw take(std::size_t n) {
-    {
-      std::lock_guard lock(mutex());
-      auto& kept = buffers();
-      auto best = kept.end();
-      for (auto it = kept.begin(); it != kept.end(); ++it)
-        if (it->size >= n && (best == kept.end() || it->size < best->size)) best = it;
-      if (best != kept.end()) {
-        raw r = std::move(*best);
-        kept.erase(best);
-        return r;
-      }
-    }
+    if (auto kept = pool::take(n)) return std::move(*kept);
     const auto size = std::max<std::size_t>((n + granule - 1) / granule * granule, granule);
     raw r{std::make_unique_for_overwrite<std::byte[]>(size), size};
-    populate(r);
+    const auto base = reinterpret_cast<std::uintptr_t>(r.data.get());
+    populate_pages(base, base + r.size);
     return r;
   }
 
   // Keeps R unless kept_buffers larger ones are kept already.
   static void give(raw r) {
-    if (!r.data) return;
-    std::lock_guard lock(mutex());
-    auto& kept = buffers();
-    if (kept.size() < kept_buffers) {
-      kept.push_back(std::move(r));
-      return;
-    }
-    auto smallest = std::min_element(kept.begin(), kept.end(),
-                                     [](const raw& a, const raw& b) { return a.size < b.size; });
-    if (smallest->size < r.size) *smallest = std::move(r);
+    if (r.data) pool::give(std::move(r));
   }
 
  private:
-  // Faults R's pages in with one call (Linux 5.14+: MADV_POPULATE_WRITE) rather
-  // than a trap per page as the reads fill them. Only advice.
-  static void populate([[maybe_unused]] raw& r) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    constexpr std::uintptr_t page = 4096;
-    const auto base = reinterpret_cast<std::uintptr_t>(r.data.get());
-    const auto from = (base + page - 1) / page * page, to = (base + r.size) / page * page;
-    if (from < to) (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
-#endif
-  }
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static std::vector<raw>& buffers() {
-    static std::vector<raw> kept;
-    return kept;
-  }
+  using pool = buffer_pool<raw, kept_buffers>;
 };
 
 // A buffer of read_buffers, given back to it when destroyed. Move-only.
@@ -252,9 +213,11 @@ class read_planner {
   // and the cache is not cleared): with KEEP, an item read is moved into the cache
   // (not copied: the walk's items are read once and held for the rewrite), or
   // kept in the returned runs when the cache has no room.
+  // FAN_OUT: as prepare()'s (0: the planner's; level_fan_out() for a walk level).
   template <segment_store Store>
-  viewed fetch_views(Store& store, std::span<const location> locs, bool keep) {
-    auto p = prepare_as(locs, keep, 0, true);
+  viewed fetch_views(Store& store, std::span<const location> locs, bool keep,
+                     std::size_t fan_out = 0) {
+    auto p = prepare_as(locs, keep, fan_out, true);
     read(store, p);
     return finish_views(std::move(p));
   }
@@ -298,20 +261,11 @@ class read_planner {
       const auto requests = run_requests(p.plan);
       const auto done = read_fanned_out_into(store, std::span<const read_request>(requests),
                                              std::span<const mutable_byte_view>(into), p.fan_out);
-      p.run_views.reserve(done.size());
-      for (std::size_t k = 0; k < done.size(); ++k)
-        if (done[k])
-          p.run_views.push_back(byte_view(into[k].first(*done[k])));
-        else
-          p.run_views.push_back(fail(done[k].error()));
+      p.run_views = run_views_of(
+          done, [&](std::size_t k, std::uint64_t n) { return byte_view(into[k].first(n)); });
     } else {
       p.runs = read_runs(store, p.plan, p.fan_out);
-      p.run_views.reserve(p.runs.size());
-      for (const auto& r : p.runs)
-        if (r)
-          p.run_views.push_back(byte_view(*r));
-        else
-          p.run_views.push_back(fail(r.error()));
+      p.run_views = run_views_of(p.runs, [](std::size_t, const bytes& b) { return byte_view(b); });
     }
   }
 
@@ -395,6 +349,10 @@ class read_planner {
     counts_.bytes_cached = 0;
   }
 
+  // The fan-out of a fetch the pass waits on with nothing else in flight (a walk
+  // level): the cost model's level_fan_out, or the planner's own if that is more.
+  std::size_t level_fan_out() const noexcept { return std::max(fan_out_, cost_.level_fan_out); }
+
   const read_planner_counts& counts() const noexcept { return counts_; }
   const read_cost_model& cost() const noexcept { return cost_; }
 
@@ -443,6 +401,21 @@ class read_planner {
         return byte_view(h.data).subspan(loc.offset - h.offset, loc.size);
       }
     return std::nullopt;
+  }
+
+  // Each planned read as a view: VIEW(k, *DONE[k]) of the reads that succeeded, the
+  // error of the others.
+  template <class T, class View>
+  static std::vector<result<byte_view>> run_views_of(const std::vector<result<T>>& done,
+                                                     View view) {
+    std::vector<result<byte_view>> out;
+    out.reserve(done.size());
+    for (std::size_t k = 0; k < done.size(); ++k)
+      if (done[k])
+        out.push_back(view(k, *done[k]));
+      else
+        out.push_back(fail(done[k].error()));
+    return out;
   }
 
   // A hash of a location, for the planner's cache (looked up once per item a pass

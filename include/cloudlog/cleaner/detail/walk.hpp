@@ -82,7 +82,9 @@ result<void> expand(const Format& format, Store& store, read_planner& planner,
                     std::vector<live_node>& nodes, std::span<const node_index> part) {
   std::vector<location> locs;
   for (auto i : part) locs.push_back(nodes[i].where);
-  const auto fetched = planner.fetch_views(store, locs, true);
+  // Nothing else is in flight and the next level waits for this one: all of its
+  // runs at once where a request is a round trip (level_fan_out).
+  const auto fetched = planner.fetch_views(store, locs, true, planner.level_fan_out());
   const auto& data = fetched.items;
   for (std::size_t k = 0; k < part.size(); ++k) {
     const auto idx = part[k];
