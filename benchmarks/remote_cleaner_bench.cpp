@@ -10,7 +10,8 @@
 // 1-minute load average at the end: the machine is shared).
 // $CLOUDLOG_RELAY_LOG=1: each held request and each phase of a pass (and its end)
 // on one clock, on stderr; $CLOUDLOG_RELAY_DELAY_MS: the relay's delay (20 by
-// default; 0 measures what the relay itself costs).
+// default; 0 measures what the relay itself costs); $CLOUDLOG_BENCH_FILES: the store's
+// size (files of 2 MiB, 32 by default).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -150,6 +151,13 @@ std::size_t rounds() {
   return v ? std::max(1, std::atoi(v)) : 5;
 }
 
+// $CLOUDLOG_BENCH_FILES: the store's files (default 32, of 2 MiB each, every byte
+// overwritten once): the pass's size, against its fixed chain of round trips.
+int files() {
+  const char* v = std::getenv("CLOUDLOG_BENCH_FILES");
+  return v ? std::max(1, std::atoi(v)) : 32;
+}
+
 std::vector<std::string> bucket_names() {
   std::vector<std::string> b;
   for (std::size_t r = 0; r < rounds(); ++r)
@@ -167,7 +175,7 @@ struct fixture {
         bs::cipher::from_master(cloudlog::as_bytes("cloudlog-benchmark-passphrase-32b")).value();
     auto fsys = bs::filesystem<cloudlog::memory_store, bs::cipher>::open(mem, cipher).value();
     bs::workload_options o;
-    o.files = 32;
+    o.files = files();
     o.file_size = 2u << 20;
     o.directories = 4;
     o.write_size = 128u << 10;

@@ -147,10 +147,7 @@ TEST_CASE("with writes in flight a pass still writes its root's segment last, af
           "[cleaner][engine][pipeline]") {
   tree_store t(12);
   slow_store store;
-  const auto listed = t.store.list(0).value();
-  for (const auto& seg : listed)
-    REQUIRE(store.memory_store::write(seg.name,
-                                      t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  t.copy_into(store);
   store.started.clear();
   store.finished.clear();
   cloudlog::clean_options o;
@@ -181,10 +178,7 @@ TEST_CASE("segments sealed over the pipeline's limit still all finish before the
       return slow_store::write(name, data);
     }
   } store;
-  const auto listed = t.store.list(0).value();
-  for (const auto& seg : listed)
-    REQUIRE(store.memory_store::write(seg.name,
-                                      t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  t.copy_into(store);
   store.started.clear();
   store.finished.clear();
   cloudlog::clean_options o;
@@ -218,10 +212,7 @@ TEST_CASE("a pass over the tree format reads its root once: the load's bytes go 
       return r;
     }
   } rec;
-  const auto listed = t.store.list(tree::writer_directory).value();
-  for (const auto& seg : listed)
-    REQUIRE(rec.memory_store::write(seg.name,
-                                    t.store.read(seg.name, 0, cloudlog::whole_object).value()));
+  t.copy_into(rec);
   const auto ctx = tree::format{}.load(rec).value();
   const auto root = ctx.root();
   const auto name = cloudlog::segment_name(root.segment()).value();

@@ -47,6 +47,15 @@ struct tree_store {
       REQUIRE(writer.commit(store));
     }
   }
+
+  // Writes the writer's segments into TO (through memory_store's own write, past
+  // any recording or slowing a test store adds).
+  void copy_into(cloudlog::memory_store& to) {
+    const auto listed = store.list(tree::writer_directory).value();
+    for (const auto& seg : listed)
+      REQUIRE(to.memory_store::write(seg.name,
+                                     store.read(seg.name, 0, cloudlog::whole_object).value()));
+  }
 };
 
 // Every location reachable from the writer's root, read item by item through the
