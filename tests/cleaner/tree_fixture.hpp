@@ -105,9 +105,10 @@ inline std::uint64_t total_size(const std::vector<location>& ls) {
   return n;
 }
 
-// A memory store whose writes take 20 ms and that records how many run at once
-// and the order in which they start and finish.
+// A memory store whose writes take DELAY (20 ms unless set) and that records how
+// many run at once and the order in which they start and finish.
 struct slow_store : cloudlog::memory_store {
+  std::chrono::milliseconds delay{20};
   std::atomic<int> running{0}, most{0};
   std::mutex order_mutex;
   std::vector<std::string> started, finished;
@@ -119,7 +120,7 @@ struct slow_store : cloudlog::memory_store {
     const int now = ++running;
     for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(delay);
     auto r = memory_store::write(name, data);
     --running;
     std::lock_guard lock(order_mutex);

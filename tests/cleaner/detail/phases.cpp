@@ -175,6 +175,9 @@ TEST_CASE("schedule orders leaves by age class then place and batches about one 
 TEST_CASE("write_pipeline writes a held segment at once, over its limit, and drains it too",
           "[cleaner][engine][pipeline]") {
   slow_store store;
+  // Long enough that the held writes start while the first is in flight even on a
+  // loaded machine (this checks one overlap, not many).
+  store.delay = std::chrono::milliseconds(200);
   cloudlog::detail::write_pipeline p(1);
   REQUIRE(p.write(store, cloudlog::segment_name({1, 0}).value(), cloudlog::bytes(10)));
   // Held (an open segment sealed or committed): started while the first is in flight.

@@ -72,8 +72,9 @@ TEST_CASE("walk fails with dangling_link when a link does not lead to the item i
 
 namespace {
 
-// A memory store read as a remote one (remote_read_cost) whose reads take 20 ms
-// and that records how many run at once.
+// A memory store read as a remote one (remote_read_cost) whose reads take 200 ms
+// (long enough for a level's reads to overlap on a loaded machine) and that
+// records how many run at once.
 struct slow_remote_reads : cloudlog::memory_store {
   static constexpr cloudlog::read_cost_model read_cost = cloudlog::remote_read_cost;
   std::atomic<int> running{0}, most{0};
@@ -82,7 +83,7 @@ struct slow_remote_reads : cloudlog::memory_store {
     const int now = ++running;
     for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto r = memory_store::read(name, offset, length);
     --running;
     return r;
