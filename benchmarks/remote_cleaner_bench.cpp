@@ -146,16 +146,20 @@ class delaying_relay {
   std::thread acceptor_;
 };
 
+// $NAME as a count of at least 1, else FALLBACK.
+std::size_t env_count(const char* name, std::size_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? static_cast<std::size_t>(std::max(1, std::atoi(v))) : fallback;
+}
+
 std::size_t rounds() {
-  const char* v = std::getenv("CLOUDLOG_BENCH_ROUNDS");
-  return v ? std::max(1, std::atoi(v)) : 5;
+  return env_count("CLOUDLOG_BENCH_ROUNDS", 5);
 }
 
 // $CLOUDLOG_BENCH_FILES: the store's files (default 32, of 2 MiB each, every byte
 // overwritten once): the pass's size, against its fixed chain of round trips.
-int files() {
-  const char* v = std::getenv("CLOUDLOG_BENCH_FILES");
-  return v ? std::max(1, std::atoi(v)) : 32;
+std::size_t files() {
+  return env_count("CLOUDLOG_BENCH_FILES", 32);
 }
 
 std::vector<std::string> bucket_names() {
@@ -227,10 +231,8 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
   // $CLOUDLOG_BENCH_LEVEL_FAN_OUT: its level_fan_out (a walk level, the first
   // relocation batch; the store's is 8; 1: the planner's own, as before it).
   auto cost = cloudlog::read_cost_of<cloudlog::s3_store>();
-  if (const char* f = std::getenv("CLOUDLOG_BENCH_FAN_OUT"))
-    cost.fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
-  if (const char* f = std::getenv("CLOUDLOG_BENCH_LEVEL_FAN_OUT"))
-    cost.level_fan_out = static_cast<std::size_t>(std::max(1, std::atoi(f)));
+  cost.fan_out = env_count("CLOUDLOG_BENCH_FAN_OUT", cost.fan_out);
+  cost.level_fan_out = env_count("CLOUDLOG_BENCH_LEVEL_FAN_OUT", cost.level_fan_out);
   if (cost != cloudlog::read_cost_of<cloudlog::s3_store>()) options.read_cost = cost;
   // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
   // each wave of requests belongs to.
