@@ -105,11 +105,21 @@ inline std::uint64_t total_size(const std::vector<location>& ls) {
   return n;
 }
 
+// How many calls run at once (between enter and leave), and the most that ever did.
+struct concurrency_meter {
+  std::atomic<int> running{0}, most{0};
+  void enter() {
+    const int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+    }
+  }
+  void leave() { --running; }
+};
+
 // A memory store whose writes take DELAY (20 ms unless set) and that records how
 // many run at once and the order in which they start and finish.
-struct slow_store : cloudlog::memory_store {
+struct slow_store : cloudlog::memory_store, concurrency_meter {
   std::chrono::milliseconds delay{20};
-  std::atomic<int> running{0}, most{0};
   std::mutex order_mutex;
   std::vector<std::string> started, finished;
   cloudlog::result<void> write(std::string_view name, cloudlog::byte_view data) {
@@ -117,12 +127,10 @@ struct slow_store : cloudlog::memory_store {
       std::lock_guard lock(order_mutex);
       started.emplace_back(name);
     }
-    const int now = ++running;
-    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
-    }
+    enter();
     std::this_thread::sleep_for(delay);
     auto r = memory_store::write(name, data);
-    --running;
+    leave();
     std::lock_guard lock(order_mutex);
     finished.emplace_back(name);
     return r;

@@ -2,7 +2,6 @@
 // cleaner/detail/walk.hpp: the walk phase over the in-tree test format
 // (tests/support/tree); what it must find is read through the format's own reader.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -75,17 +74,14 @@ namespace {
 // A memory store read as a remote one (remote_read_cost) whose reads take 200 ms
 // (long enough for a level's reads to overlap on a loaded machine) and that
 // records how many run at once.
-struct slow_remote_reads : cloudlog::memory_store {
+struct slow_remote_reads : cloudlog::memory_store, cloudlog::test::concurrency_meter {
   static constexpr cloudlog::read_cost_model read_cost = cloudlog::remote_read_cost;
-  std::atomic<int> running{0}, most{0};
   cloudlog::result<cloudlog::bytes> read(std::string_view name, std::uint64_t offset,
                                          std::uint64_t length) {
-    const int now = ++running;
-    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
-    }
+    enter();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto r = memory_store::read(name, offset, length);
-    --running;
+    leave();
     return r;
   }
 };
