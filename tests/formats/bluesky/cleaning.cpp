@@ -189,7 +189,7 @@ void copy_into(thread_recording<Remote>& to, memory_store& from) {
 
 TEST_CASE("load starts threads only where the store has round trips to hide",
           "[formats][bluesky][cleaning][load]") {
-  STATIC_REQUIRE(request_launch<memory_store>() == std::launch::deferred);
+  STATIC_REQUIRE(request_launch<thread_recording<false>>() == std::launch::deferred);
   STATIC_REQUIRE(request_launch<thread_recording<true>>() == std::launch::async);
   memory_store store;
   {
