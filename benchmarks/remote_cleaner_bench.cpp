@@ -8,10 +8,10 @@
 // one with the added latency, alternating which goes first; the ratio (with / without)
 // is reported per round (median, min) and of the medians, beside load1 (the
 // 1-minute load average at the end: the machine is shared).
-// $CLOUDLOG_RELAY_LOG=1: each held request and each phase of a pass (and its end)
-// on one clock, on stderr; $CLOUDLOG_RELAY_DELAY_MS: the relay's delay (20 by
-// default; 0 measures what the relay itself costs); $CLOUDLOG_BENCH_FILES: the store's
-// size (files of 2 MiB, 32 by default).
+// $CLOUDLOG_RELAY_LOG=1: each held request, each reply's first line, and each phase
+// of a pass (and its end) on one clock, on stderr; $CLOUDLOG_RELAY_DELAY_MS: the relay's delay (20
+// by default; 0 measures what the relay itself costs); $CLOUDLOG_BENCH_FILES: the store's size
+// (files of 2 MiB, 32 by default).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -105,7 +105,7 @@ class delaying_relay {
     std::thread back([=] {
       char buf[1 << 16];
       for (ssize_t n; (n = ::read(server, buf, sizeof buf)) > 0;) {
-        answered->store(true);
+        if (!answered->exchange(true) && log_enabled()) log_line("reply", buf, n);
         if (::write(client, buf, static_cast<std::size_t>(n)) != n) break;
       }
       ::shutdown(client, SHUT_WR);
@@ -114,18 +114,9 @@ class delaying_relay {
     for (ssize_t n; (n = ::read(client, buf, sizeof buf)) > 0;) {
       if (answered->exchange(false)) {
         ++delayed_;
-        // $CLOUDLOG_RELAY_LOG: each held request's time and first line, to see
-        // which requests wait for one another.
-        static const bool log = std::getenv("CLOUDLOG_RELAY_LOG") != nullptr;
-        if (log) {
-          const std::string line(buf,
-                                 static_cast<std::size_t>(std::find(buf, buf + n, '\r') - buf));
-          std::fprintf(
-              stderr, "relay %.3f %s\n",
-              std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-                  .count(),
-              line.substr(0, 100).c_str());
-        }
+        // $CLOUDLOG_RELAY_LOG: each held request's time and first line, and its
+        // reply's, to see which requests wait for one another.
+        if (log_enabled()) log_line("relay", buf, n);
         std::this_thread::sleep_for(delay_);
       }
       if (::write(server, buf, static_cast<std::size_t>(n)) != n) break;
@@ -134,6 +125,19 @@ class delaying_relay {
     back.join();
     ::close(client);
     ::close(server);
+  }
+
+  static bool log_enabled() {
+    static const bool log = std::getenv("CLOUDLOG_RELAY_LOG") != nullptr;
+    return log;
+  }
+  // WHAT, the time and the first line of BUF on stderr.
+  static void log_line(const char* what, const char* buf, ssize_t n) {
+    const std::string line(buf, static_cast<std::size_t>(std::find(buf, buf + n, '\r') - buf));
+    std::fprintf(
+        stderr, "%s %.3f %s\n", what,
+        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
+        line.substr(0, 100).c_str());
   }
 
   int target_;
