@@ -178,15 +178,17 @@ struct format {
 
   // Lists directories 0 and 1, finds the proxy's checkpoint by the one rule
   // (root.hpp: past an interrupted flush, never past damage) and the newest
-  // complete cleaner generation. Directory 0 is listed first, alone: a store that
-  // fails that first request is asked nothing more. Then the root's reads (on
-  // this thread, from that listing) and the cleaner's side (its listing and
-  // generation probes) and the quarantine record (on other threads where the store
-  // has round trips to hide, request_launch; else after the root's, on this thread)
-  // are made at once, and acted on only once all have answered: a root that cannot be found
-  // fails the load whatever the others read (independent reads: on a remote store,
-  // one round trip fewer one after another; STORE must be thread-safe, as every
-  // store of backend/ is). Nothing is written.
+  // complete cleaner generation. Three independent chains of reads: the proxy's
+  // (directory 0's listing, then the root's reads from it, on this thread), the
+  // cleaner's (its listing, then its generation probes) and the quarantine
+  // record's. Where the store has round trips to hide (request_launch) the last two
+  // run on other threads from the start, so the load takes the longest chain's
+  // round trips (two), not the sum of the first two (three once the cleaner has
+  // segments); elsewhere they run after the proxy's, on this thread, and a store
+  // that fails directory 0's listing is asked nothing more. All are acted on only
+  // once all have answered: a root that cannot be found fails the load whatever
+  // the others read (STORE must be thread-safe, as every store of backend/ is).
+  // Nothing is written.
   // Failures carry their text: a root that cannot be found, find_root's (which
   // segment, where, why); the rest say what was read.
   // Fails: errc::no_checkpoint, errc::damaged_log; the store's errors; framing
@@ -194,8 +196,6 @@ struct format {
   template <segment_store Store>
   result_with_info<context> load(Store& store) const {
     context ctx;
-    auto proxy = store.list(proxy_directory);
-    if (!proxy) return fail_while(proxy.error(), "cannot list the store");
     using cleaner_side =
         std::pair<std::vector<segment_info>, std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
     auto cleaner_future = std::async(request_launch<Store>(), [&store]() -> result<cleaner_side> {
@@ -208,6 +208,8 @@ struct format {
     // A damaged record reads as empty.
     auto quarantine_future =
         std::async(request_launch<Store>(), [&store] { return read_quarantine(store); });
+    auto proxy = store.list(proxy_directory);
+    if (!proxy) return fail_while(proxy.error(), "cannot list the store");
     auto found =
         find_root_in(store, no_cipher{}, proxy, root_rule{writer_segment_target, std::nullopt});
     auto cleaner_read = cleaner_future.get();
