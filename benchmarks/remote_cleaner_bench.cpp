@@ -11,7 +11,8 @@
 // $CLOUDLOG_RELAY_LOG=1: each held request, each reply's first line, and each phase
 // of a pass (and its end) on one clock, on stderr; $CLOUDLOG_RELAY_DELAY_MS: the relay's delay (20
 // by default; 0 measures what the relay itself costs); $CLOUDLOG_BENCH_FILES: the store's size
-// (files of 2 MiB, 32 by default).
+// (files of 2 MiB, 32 by default); $CLOUDLOG_BENCH_STEADY=N: N earlier passes merged
+// into it first (none by default).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -37,6 +38,7 @@
 #include "cloudlog/formats/bluesky/cleaning.hpp"
 #include "cloudlog/formats/bluesky/crypto.hpp"
 #include "cloudlog/formats/bluesky/filesystem.hpp"
+#include "cloudlog/formats/bluesky/merge.hpp"
 #include "cloudlog/formats/bluesky/workload.hpp"
 #include "cloudlog/policy/policies.hpp"
 #include "support/servers.hpp"
@@ -191,6 +193,17 @@ struct fixture {
     o.flush_every = 8;
     o.seed = 7;
     if (!bs::run_workload(fsys, o)) std::abort();
+    // $CLOUDLOG_BENCH_STEADY=N: N rounds of a pass, the proxy's merge and half the
+    // bytes overwritten again first, so the store holds merged cleaner generations
+    // (the load lists and probes them), as after a daemon's earlier passes.
+    for (std::size_t k = 0; k < env_count("CLOUDLOG_BENCH_STEADY", 0); ++k) {
+      if (!cloudlog::clean(bs::format{}, mem, cloudlog::threshold_policy{}, {})) std::abort();
+      if (!bs::merge_cleaner_output(fsys)) std::abort();
+      o.create_files = false;
+      o.overwrite_fraction = 0.5;
+      o.seed = 8 + k;
+      if (!bs::run_workload(fsys, o)) std::abort();
+    }
     objects = mem.snapshot();
     for (const auto& bucket : bucket_names()) {
       auto s = open(bucket, server.port());
