@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,22 @@ namespace {
 
 namespace bs = cloudlog::bluesky;
 using namespace std::chrono_literals;
+
+// $CLOUDLOG_RELAY_LOG: log each held request, each reply and each phase of a pass.
+bool relay_log() {
+  static const bool on = std::getenv("CLOUDLOG_RELAY_LOG") != nullptr;
+  return on;
+}
+
+// WHAT and the first line of TEXT (at most 100 bytes) on stderr, after the time in
+// seconds on the steady clock: the relay's requests and the pass's phases on one clock.
+void log_event(const char* what, std::string_view text) {
+  text = text.substr(0, std::min<std::size_t>(text.find('\r'), 100));
+  std::fprintf(
+      stderr, "%s %.3f %.*s\n", what,
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
+      static_cast<int>(text.size()), text.data());
+}
 
 // A TCP relay on 127.0.0.1 that forwards to TARGET_PORT and holds back the first
 // bytes of every request (client bytes after a response, or the first ones) for
@@ -107,7 +124,8 @@ class delaying_relay {
     std::thread back([=] {
       char buf[1 << 16];
       for (ssize_t n; (n = ::read(server, buf, sizeof buf)) > 0;) {
-        if (!answered->exchange(true) && log_enabled()) log_line("reply", buf, n);
+        if (!answered->exchange(true) && relay_log())
+          log_event("reply", {buf, static_cast<std::size_t>(n)});
         if (::write(client, buf, static_cast<std::size_t>(n)) != n) break;
       }
       ::shutdown(client, SHUT_WR);
@@ -118,7 +136,7 @@ class delaying_relay {
         ++delayed_;
         // $CLOUDLOG_RELAY_LOG: each held request's time and first line, and its
         // reply's, to see which requests wait for one another.
-        if (log_enabled()) log_line("relay", buf, n);
+        if (relay_log()) log_event("relay", {buf, static_cast<std::size_t>(n)});
         std::this_thread::sleep_for(delay_);
       }
       if (::write(server, buf, static_cast<std::size_t>(n)) != n) break;
@@ -127,19 +145,6 @@ class delaying_relay {
     back.join();
     ::close(client);
     ::close(server);
-  }
-
-  static bool log_enabled() {
-    static const bool log = std::getenv("CLOUDLOG_RELAY_LOG") != nullptr;
-    return log;
-  }
-  // WHAT, the time and the first line of BUF on stderr.
-  static void log_line(const char* what, const char* buf, ssize_t n) {
-    const std::string line(buf, static_cast<std::size_t>(std::find(buf, buf + n, '\r') - buf));
-    std::fprintf(
-        stderr, "%s %.3f %s\n", what,
-        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
-        line.substr(0, 100).c_str());
   }
 
   int target_;
@@ -253,20 +258,11 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
   if (cost != cloudlog::read_cost_of<cloudlog::s3_store>()) options.read_cost = cost;
   // $CLOUDLOG_RELAY_LOG: the phases on the relay log's clock, to tell which phase
   // each wave of requests belongs to.
-  if (std::getenv("CLOUDLOG_RELAY_LOG"))
-    options.on_phase = [](const cloudlog::clean_progress& p) {
-      std::fprintf(
-          stderr, "phase %.3f %s\n",
-          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-              .count(),
-          p.phase);
-    };
+  if (relay_log())
+    options.on_phase = [](const cloudlog::clean_progress& p) { log_event("phase", p.phase); };
   auto r = cloudlog::clean(bs::format{}, store, cloudlog::threshold_policy{}, options);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (std::getenv("CLOUDLOG_RELAY_LOG"))
-    std::fprintf(
-        stderr, "phase %.3f end\n",
-        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  if (relay_log()) log_event("phase", "end");
   if (!r || r->status != cloudlog::clean_status::cleaned) return std::nullopt;
   return std::pair{s, std::move(*r)};
 }
