@@ -157,10 +157,10 @@ class delaying_relay {
   std::thread acceptor_;
 };
 
-// $NAME as a count of at least 1, else FALLBACK.
-std::size_t env_count(const char* name, std::size_t fallback) {
+// $NAME as a count of at least LEAST, else FALLBACK.
+std::size_t env_count(const char* name, std::size_t fallback, int least = 1) {
   const char* v = std::getenv(name);
-  return v ? static_cast<std::size_t>(std::max(1, std::atoi(v))) : fallback;
+  return v ? static_cast<std::size_t>(std::max(least, std::atoi(v))) : fallback;
 }
 
 std::size_t rounds() {
@@ -201,11 +201,12 @@ struct fixture {
     // $CLOUDLOG_BENCH_STEADY=N: N rounds of a pass, the proxy's merge and half the
     // bytes overwritten again first, so the store holds merged cleaner generations
     // (the load lists and probes them), as after a daemon's earlier passes.
-    for (std::size_t k = 0; k < env_count("CLOUDLOG_BENCH_STEADY", 0); ++k) {
+    const auto steady = env_count("CLOUDLOG_BENCH_STEADY", 0, 0);
+    o.create_files = false;
+    o.overwrite_fraction = 0.5;
+    for (std::size_t k = 0; k < steady; ++k) {
       if (!cloudlog::clean(bs::format{}, mem, cloudlog::threshold_policy{}, {})) std::abort();
       if (!bs::merge_cleaner_output(fsys)) std::abort();
-      o.create_files = false;
-      o.overwrite_fraction = 0.5;
       o.seed = 8 + k;
       if (!bs::run_workload(fsys, o)) std::abort();
     }
