@@ -270,8 +270,8 @@ std::optional<std::pair<double, cloudlog::clean_report>> timed_pass(const std::s
 
 void BM_s3_pass_rounds(benchmark::State& state) {
   auto& f = shared();
-  const char* dms = std::getenv("CLOUDLOG_RELAY_DELAY_MS");
-  delaying_relay relay(f.server.port(), std::chrono::milliseconds(dms ? std::atoi(dms) : 20));
+  delaying_relay relay(f.server.port(),
+                       std::chrono::milliseconds(env_count("CLOUDLOG_RELAY_DELAY_MS", 20, 0)));
   std::vector<double> plain, delayed, ratio;
   cloudlog::clean_report last;
   for (auto _ : state) {
